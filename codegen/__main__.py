@@ -1,0 +1,5 @@
+"""`python -m codegen`."""
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,224 @@
+"""The `codegen` command: generate, check, mock.
+
+Exit codes: 0 ok; 1 `check` found differences; 2 a bad spec or bad usage (one paragraph per
+problem, no traceback unless --debug).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from .config import Config, load_config
+from .errors import SpecError, SpecErrors, UsageError
+
+EXIT_OK, EXIT_DIFF, EXIT_BAD = 0, 1, 2
+
+
+class Timings:
+    """Per-stage wall times, printed with --verbose."""
+
+    def __init__(self) -> None:
+        self.stages: list[tuple[str, float]] = []
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.stages.append((name, time.perf_counter() - start))
+
+
+def spec_label(config: Config) -> str:
+    try:
+        return config.spec.relative_to(config.root).as_posix()
+    except ValueError:
+        return config.spec.name
+
+
+def build_files(config: Config, timings: Timings | None = None) -> tuple[str, dict[str, str]]:
+    """Load, build the IR and render: (package name, files). Raises SpecError(s)."""
+    from . import ir, load, render
+
+    timings = timings or Timings()
+    with timings.stage("parse"):
+        document = load.load(config.spec, allowed_dirs=tuple(config.allow_ref_dirs))
+    with timings.stage("ir"):
+        api = ir.build(document, package=config.package)
+    with timings.stage("render"):
+        files = render.render(api, spec_label=spec_label(config))
+    return api.package, files
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="codegen", description="Spec-first FastAPI server generator.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--spec", help="OpenAPI document (default from [tool.codegen], else spec/openapi.yaml)")
+        p.add_argument("--out", help="output folder (default generated/)")
+        p.add_argument("--package", help="package name (default derived from info.title)")
+        p.add_argument("--allow-ref-dir", action="append", dest="allow_ref_dirs", help="a folder external $refs may read")
+        p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+        p.add_argument("--verbose", action="store_true", help="print the time of each stage")
+        p.add_argument("--debug", action="store_true", help="show tracebacks")
+
+    common(sub.add_parser("generate", help="generate the server package from the spec"))
+    common(sub.add_parser("check", help="exit 1 with a diff when the generated package is stale"))
+    mock = sub.add_parser("mock", help="serve the spec's mock on 127.0.0.1")
+    common(mock)
+    mock.add_argument("--port", type=int, default=4010)
+    mock.add_argument("--host", default="127.0.0.1")
+    return parser
+
+
+def _config(args: argparse.Namespace) -> Config:
+    return load_config(
+        Path.cwd(),
+        {
+            "spec": args.spec,
+            "out": args.out,
+            "package": args.package,
+            "allow_ref_dirs": args.allow_ref_dirs,
+        },
+    )
+
+
+def _print_timings(timings: Timings) -> None:
+    for name, seconds in timings.stages:
+        print(f"  {name:<8} {seconds * 1000:8.0f} ms", file=sys.stderr)
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from . import write
+
+    config = _config(args)
+    timings = Timings()
+    package, files = build_files(config, timings)
+    with timings.stage("write"):
+        changes = write.write(config.out / package, files)
+    if not args.quiet:
+        where = _shown(config.out / package, config.root)
+        print(
+            f"codegen: {where}: {len(changes.written)} written, {len(changes.removed)} removed, "
+            f"{len(changes.unchanged)} unchanged"
+        )
+    if args.verbose:
+        _print_timings(timings)
+    return EXIT_OK
+
+
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from . import write
+
+    config = _config(args)
+    timings = Timings()
+    package, files = build_files(config, timings)
+    target = config.out / package
+    with timings.stage("compare"):
+        lines = write.diff(target, files, label=_shown(target, config.root))
+    if args.verbose:
+        _print_timings(timings)
+    if not lines:
+        if not args.quiet:
+            print(f"codegen: {_shown(target, config.root)} is up to date with {spec_label(config)}")
+        return EXIT_OK
+    color = sys.stdout.isatty()
+    for line in lines:
+        if color and line.startswith("+") and not line.startswith("+++"):
+            sys.stdout.write(f"\033[32m{line}\033[0m")
+        elif color and line.startswith("-") and not line.startswith("---"):
+            sys.stdout.write(f"\033[31m{line}\033[0m")
+        else:
+            sys.stdout.write(line)
+    print(
+        f"codegen: {_shown(target, config.root)} is stale: it differs from a fresh generation of "
+        f"{spec_label(config)}.\n  fix: run `make generate` (or `codegen generate`) and commit the result",
+        file=sys.stderr,
+    )
+    return EXIT_DIFF
+
+
+def cmd_mock(args: argparse.Namespace) -> int:
+    import importlib
+    import tempfile
+
+    import uvicorn
+
+    from . import write
+
+    config = _config(args)
+    package, files = build_files(config)
+    with tempfile.TemporaryDirectory(prefix="codegen-mock-") as tmp:
+        write.write(Path(tmp) / package, files)
+        sys.path.insert(0, tmp)
+        module: Any = importlib.import_module(package)
+        app = module.create_app(mock=True)
+        if not args.quiet:
+            print(f"codegen: mock of {spec_label(config)} on http://{args.host}:{args.port}", flush=True)
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning" if args.quiet else "info")
+    return EXIT_OK
+
+
+COMMANDS = {"generate": cmd_generate, "check": cmd_check, "mock": cmd_mock}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    debug = bool(getattr(args, "debug", False))
+    try:
+        return COMMANDS[args.command](args)
+    except SpecErrors as exc:
+        config_root = _safe_root()
+        for error in exc.errors:
+            print(f"codegen: error: {error.render(config_root)}", file=sys.stderr)
+        if debug:
+            raise
+        return EXIT_BAD
+    except SpecError as exc:
+        print(f"codegen: error: {exc.render(_safe_root())}", file=sys.stderr)
+        if debug:
+            raise
+        return EXIT_BAD
+    except UsageError as exc:
+        print(f"codegen: error: {exc}", file=sys.stderr)
+        if debug:
+            raise
+        return EXIT_BAD
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the CLI never shows a traceback unless asked
+        if debug:
+            raise
+        print(
+            f"codegen: error: generation failed: {type(exc).__name__}: {exc}\n"
+            "  hint: this is likely a construct codegen does not support yet; rerun with --debug for the traceback",
+            file=sys.stderr,
+        )
+        return EXIT_BAD
+
+
+def _safe_root() -> Path | None:
+    try:
+        return Path.cwd()
+    except OSError:
+        return None
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,65 @@
+"""Options from `[tool.codegen]` in pyproject.toml, overridden by the command line."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import UsageError
+
+DEFAULTS: dict[str, Any] = {
+    "spec": "spec/openapi.yaml",
+    "out": "generated",
+    "package": None,
+    "allow_ref_dirs": [],
+}
+
+
+@dataclass
+class Config:
+    """Where the spec is, where the package goes, and what it is called."""
+
+    root: Path
+    spec: Path
+    out: Path
+    package: str | None = None
+    allow_ref_dirs: list[Path] = field(default_factory=list)
+
+
+def find_project(start: Path) -> Path | None:
+    """The nearest folder (from `start` up) with a pyproject.toml."""
+    for folder in (start, *start.parents):
+        if (folder / "pyproject.toml").is_file():
+            return folder
+    return None
+
+
+def load_config(cwd: Path, overrides: dict[str, Any]) -> Config:
+    """Defaults, then `[tool.codegen]`, then command-line values (relative to the project)."""
+    root = find_project(cwd) or cwd
+    values = dict(DEFAULTS)
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise UsageError(f"{pyproject}: invalid TOML: {exc}") from None
+        section = data.get("tool", {}).get("codegen", {})
+        for key, value in section.items():
+            norm = key.replace("-", "_")
+            if norm not in DEFAULTS:
+                raise UsageError(f"{pyproject}: unknown option [tool.codegen] {key!r}")
+            values[norm] = value
+    from_cli = {k: v for k, v in overrides.items() if v is not None}
+    values.update(from_cli)
+    base_spec = cwd if "spec" in from_cli else root
+    base_out = cwd if "out" in from_cli else root
+    return Config(
+        root=root,
+        spec=(base_spec / str(values["spec"])).resolve(),
+        out=(base_out / str(values["out"])).resolve(),
+        package=values.get("package"),
+        allow_ref_dirs=[(root / str(d)).resolve() for d in values.get("allow_ref_dirs") or []],
+    )

@@ -1,0 +1,575 @@
+"""Stage 2, IR: a checked OpenAPI document -> typed, plain data the templates render.
+
+Names are decided here, once and deterministically: method names, argument names, router
+modules, Protocol classes and the names of the models synthesized for inline schemas.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import SpecError, SpecErrors, pointer
+from .load import Document, resolve_pointer
+from .names import NameSet, package_name, pascal, snake
+from .runtime.schema import normalize_document
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+TEMPLATE_VAR = re.compile(r"\{([^{}]*)\}")
+DEFAULT_STYLE = {"path": "simple", "header": "simple", "query": "form", "cookie": "form"}
+JSON_MEDIA = re.compile(r"^application/(.+\+)?json(;.*)?$|^\*/\*$")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One request parameter, with the argument name the implementation receives it by."""
+
+    name: str
+    location: str  # path, query, header, cookie
+    key: str
+    required: bool
+    schema: Any  # JSON Schema (2020-12), possibly a $ref into the models
+    style: str
+    explode: bool
+    allow_reserved: bool
+    allow_empty_value: bool
+    content_type: str | None
+    description: str
+    deprecated: bool
+    has_default: bool
+    default: Any
+    pointer: str  # where the parameter is declared (after following $refs)
+    schema_pointer: str  # where its schema is
+
+
+@dataclass(frozen=True)
+class MediaType:
+    """One media type of a request or response body."""
+
+    content_type: str
+    schema: Any  # None when the media type declares no schema
+    encoding: dict[str, Any]
+    example: Any
+    has_example: bool
+    pointer: str  # of the media type object
+    example_pointer: str | None
+
+    @property
+    def schema_pointer(self) -> str:
+        return self.pointer + "/schema"
+
+    @property
+    def is_json(self) -> bool:
+        return bool(JSON_MEDIA.match(self.content_type))
+
+    @property
+    def is_sse(self) -> bool:
+        return self.content_type.split(";")[0].strip() == "text/event-stream"
+
+
+@dataclass(frozen=True)
+class RequestBody:
+    """The request body: the implementation receives it as `key`."""
+
+    key: str
+    required: bool
+    media_types: tuple[MediaType, ...]
+    description: str
+    schema: Any  # the schema the argument is typed by
+
+
+@dataclass(frozen=True)
+class Header:
+    """A response header declared by the spec."""
+
+    name: str
+    required: bool
+    schema: Any
+    description: str
+    schema_pointer: str
+
+
+@dataclass(frozen=True)
+class Response:
+    """A declared response: status is "200", "2XX" or "default"."""
+
+    status: str
+    description: str
+    media_types: tuple[MediaType, ...]
+    headers: tuple[Header, ...]
+    model: str | None  # name of the model synthesized for an inline JSON schema
+
+    @property
+    def is_success(self) -> bool:
+        return self.status.startswith("2")
+
+    @property
+    def json_media(self) -> MediaType | None:
+        return next((m for m in self.media_types if m.is_json), None)
+
+    @property
+    def is_sse(self) -> bool:
+        return any(m.is_sse for m in self.media_types)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation: a route, a Protocol method and a set of synthesized models."""
+
+    operation_id: str
+    name: str  # Protocol method and route function name
+    stem: str  # PascalCase prefix of the models synthesized for it
+    method: str  # lower case
+    path: str  # as written in the spec
+    route_path: str  # Starlette path: template variables renamed to identifiers
+    path_variables: dict[str, str]  # route variable -> spec name
+    tag: str
+    summary: str
+    description: str
+    deprecated: bool
+    parameters: tuple[Parameter, ...]
+    body: RequestBody | None
+    responses: tuple[Response, ...]
+    arguments_model: str
+    callbacks: tuple[str, ...]
+    pointer: str
+
+    @property
+    def success(self) -> Response | None:
+        """The response a plain return value takes: the first 2xx, else `default`."""
+        for r in self.responses:
+            if r.is_success:
+                return r
+        return next((r for r in self.responses if r.status == "default"), None)
+
+    @property
+    def statuses(self) -> tuple[str, ...]:
+        return tuple(r.status for r in self.responses)
+
+    @property
+    def validation_status(self) -> int:
+        """Status of a request that fails validation: 422, else 400 where declared."""
+        for status in ("422", "400", "4XX"):
+            if status in self.statuses:
+                return 400 if status == "4XX" else int(status)
+        return 422
+
+    @property
+    def path_validation_status(self) -> int:
+        """Status of a request whose path parameter fails validation."""
+        if "422" in self.statuses or "400" in self.statuses:
+            return self.validation_status
+        if "404" in self.statuses:
+            return 404
+        return self.validation_status
+
+
+@dataclass(frozen=True)
+class Tag:
+    """A tag with operations: one router module and one Protocol."""
+
+    name: str
+    description: str
+    module: str
+    protocol: str
+    operations: tuple[Operation, ...]
+
+
+@dataclass(frozen=True)
+class Api:
+    """Everything the renderer needs."""
+
+    title: str
+    version: str
+    description: str
+    package: str
+    openapi: str  # "3.0" or "3.1"
+    tags: tuple[Tag, ...]
+    operations: tuple[Operation, ...]
+    model_schemas: dict[str, Any]  # component and synthesized schemas, in order
+    document: dict[str, Any]  # the bundled document as written (served at /openapi.json)
+    normalized: dict[str, Any]  # the same with every schema in the 2020-12 dialect
+    servers: tuple[str, ...]
+    notes: tuple[str, ...] = field(default=())
+
+
+class _Builder:
+    def __init__(self, doc: Document, package: str | None) -> None:
+        self.doc = doc
+        self.data = normalize_document(doc.data, doc.version)
+        self.errors: list[SpecError] = []
+        self.package = package
+        self.model_names = NameSet(set((self.data.get("components") or {}).get("schemas") or {}), separator="")
+        self.synthesized: dict[str, Any] = {}
+
+    def error(self, message: str, ptr: str, hint: str = "") -> None:
+        self.errors.append(SpecError(message, file=self.doc.path, pointer=ptr, hint=hint))
+
+    def deref(self, node: Any, ptr: str) -> tuple[Any, str]:
+        """Follow local `$ref`s of non-schema objects; returns the target and its pointer."""
+        seen = set()
+        while isinstance(node, dict) and isinstance(node.get("$ref"), str):
+            ref = node["$ref"]
+            if ref in seen:
+                raise SpecError(
+                    f"reference cycle through {ref!r}",
+                    file=self.doc.path,
+                    pointer=ptr,
+                    hint="break the cycle",
+                )
+            seen.add(ref)
+            ptr = ref[1:]
+            node = resolve_pointer(self.data, ptr)
+        return node, ptr
+
+    def synthesize(self, name: str, schema: Any) -> str:
+        name = self.model_names.add(name)
+        self.synthesized[name] = schema
+        return name
+
+    def build(self) -> Api:
+        data = self.data
+        info = data.get("info") or {}
+        title = str(info.get("title") or "api")
+        package = self.package or package_name(title)
+        op_ids: dict[str, str] = {}
+        method_names = NameSet(separator="_")
+        operations: list[Operation] = []
+        for path, item in (data.get("paths") or {}).items():
+            item_ptr = pointer("paths", path)
+            item, resolved_ptr = self.deref(item, item_ptr)
+            if not isinstance(item, dict):
+                continue
+            for method in [k for k in item if k in HTTP_METHODS]:
+                op_ptr = pointer("paths", path, method)
+                op = item[method]
+                if not isinstance(op, dict):
+                    continue
+                op_id = op.get("operationId") or f"{method}_{path}"
+                if op_id in op_ids:
+                    self.error(
+                        f"duplicate operationId {op_id!r}: also used at #{op_ids[op_id]}",
+                        op_ptr + "/operationId",
+                        "operationIds must be unique; rename one of the two",
+                    )
+                    continue
+                op_ids[op_id] = op_ptr
+                built = self.operation(path, method, item, op, op_id, op_ptr, method_names)
+                if built is not None:
+                    operations.append(built)
+        if self.errors:
+            raise SpecErrors(self.errors)
+        tags = self.tags(operations)
+        components = dict((data.get("components") or {}).get("schemas") or {})
+        servers = tuple(
+            str(s.get("url", "")) for s in data.get("servers") or [] if isinstance(s, dict)
+        )
+        return Api(
+            title=title,
+            version=str(info.get("version", "")),
+            description=str(info.get("description") or ""),
+            package=package,
+            openapi=self.doc.version,
+            tags=tags,
+            operations=tuple(operations),
+            model_schemas={**components, **self.synthesized},
+            document=self.doc.data,
+            normalized=data,
+            servers=servers,
+        )
+
+    def tags(self, operations: list[Operation]) -> tuple[Tag, ...]:
+        order: list[str] = []
+        described = {}
+        for t in self.data.get("tags") or []:
+            if isinstance(t, dict) and "name" in t:
+                order.append(str(t["name"]))
+                described[str(t["name"])] = str(t.get("description") or "")
+        for op in operations:
+            if op.tag not in order:
+                order.append(op.tag)
+        modules = NameSet({"__init__"})
+        protocols = NameSet(separator="")
+        result = []
+        for name in order:
+            ops = tuple(op for op in operations if op.tag == name)
+            if not ops:
+                continue
+            result.append(
+                Tag(
+                    name=name,
+                    description=described.get(name, ""),
+                    module=modules.add(snake(name, prefix="tag")),
+                    protocol=protocols.add(pascal(name, prefix="Tag") + "Api"),
+                    operations=ops,
+                )
+            )
+        return tuple(result)
+
+    def operation(
+        self,
+        path: str,
+        method: str,
+        item: dict[str, Any],
+        op: dict[str, Any],
+        op_id: str,
+        op_ptr: str,
+        method_names: NameSet,
+    ) -> Operation | None:
+        name = method_names.add(snake(op_id, prefix="op"))
+        stem = pascal(op_id, prefix="Op")
+        # Path template variables become identifiers for Starlette's router.
+        variables = TEMPLATE_VAR.findall(path)
+        seen_vars: set[str] = set()
+        for var in variables:
+            if var in seen_vars:
+                self.error(
+                    f"path template names {{{var}}} twice",
+                    pointer("paths", path),
+                    "each template variable may appear once in a path",
+                )
+                return None
+            seen_vars.add(var)
+        params = self.parameters(item, op, path, method)
+        if params is None:
+            return None
+        path_params = {p.name for p in params if p.location == "path"}
+        for var in variables:
+            if var not in path_params:
+                self.error(
+                    f"path template variable {{{var}}} has no path parameter",
+                    op_ptr,
+                    f"declare a parameter `{var}` with `in: path` and `required: true`",
+                )
+                return None
+        for p in params:
+            if p.location == "path" and p.name not in seen_vars:
+                self.error(
+                    f"path parameter {p.name!r} does not appear in the path {path!r}",
+                    p.pointer,
+                    f"add {{{p.name}}} to the path or remove the parameter",
+                )
+                return None
+        route_vars: dict[str, str] = {}
+        route_names = NameSet(separator="_")
+
+        def rename(match: re.Match[str]) -> str:
+            route_name = route_names.add(snake(match.group(1), prefix="p"))
+            route_vars[route_name] = match.group(1)
+            return "{" + route_name + "}"
+
+        route_path = TEMPLATE_VAR.sub(rename, path)
+        if not route_path.startswith("/"):
+            route_path = "/" + route_path
+        body = self.request_body(op, op_ptr, stem)
+        responses = self.responses(op, op_ptr, stem)
+        arguments = self.arguments_schema(params, body, stem)
+        arguments_model = self.synthesize(stem + "Arguments", arguments)
+        tags = op.get("tags") or []
+        callbacks = tuple(sorted(str(k) for k in (op.get("callbacks") or {})))
+        return Operation(
+            operation_id=op_id,
+            name=name,
+            stem=stem,
+            method=method,
+            path=path,
+            route_path=route_path,
+            path_variables=route_vars,
+            tag=str(tags[0]) if tags else "default",
+            summary=str(op.get("summary") or ""),
+            description=str(op.get("description") or ""),
+            deprecated=bool(op.get("deprecated", False)),
+            parameters=tuple(params),
+            body=body,
+            responses=tuple(responses),
+            arguments_model=arguments_model,
+            callbacks=callbacks,
+            pointer=op_ptr,
+        )
+
+    def parameters(
+        self, item: dict[str, Any], op: dict[str, Any], path: str, method: str
+    ) -> list[Parameter] | None:
+        merged: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
+        for source, base in ((item, pointer("paths", path)), (op, pointer("paths", path, method))):
+            for i, raw in enumerate(source.get("parameters") or []):
+                p, resolved = self.deref(raw, f"{base}/parameters/{i}")
+                if not isinstance(p, dict):
+                    continue
+                merged[(str(p.get("name")), str(p.get("in")))] = (p, resolved)
+        keys = NameSet({"body"}, separator="_")
+        taken_plain: set[str] = set()
+        result = []
+        # Path first, then query, header, cookie: the order arguments are documented in.
+        order = {"path": 0, "query": 1, "header": 2, "cookie": 3}
+        for (pname, location), (p, ptr) in sorted(merged.items(), key=lambda kv: order.get(kv[0][1], 9)):
+            if location not in order:
+                continue
+            plain = snake(pname, prefix="param")
+            key = keys.add(plain if plain not in taken_plain else f"{location}_{plain}")
+            taken_plain.add(plain)
+            content_type = None
+            schema = p.get("schema", {})
+            schema_pointer = ptr + "/schema"
+            if "content" in p and isinstance(p["content"], dict) and p["content"]:
+                content_type, media = next(iter(p["content"].items()))
+                schema = (media or {}).get("schema", {})
+                schema_pointer = ptr + pointer("content", content_type, "schema")
+            style = str(p.get("style") or DEFAULT_STYLE[location])
+            explode = bool(p.get("explode", style == "form"))
+            if location == "header" and pname.lower() in ("accept", "content-type", "authorization"):
+                # OpenAPI: these header parameters are ignored (described elsewhere); we still
+                # pass Accept through because some specs (A2A) branch on it.
+                if pname.lower() != "accept":
+                    continue
+            resolved_default = schema.get("default") if isinstance(schema, dict) else None
+            result.append(
+                Parameter(
+                    name=pname,
+                    location=location,
+                    key=key,
+                    required=bool(p.get("required", False)) or location == "path",
+                    schema=schema,
+                    style=style,
+                    explode=explode,
+                    allow_reserved=bool(p.get("allowReserved", False)),
+                    allow_empty_value=bool(p.get("allowEmptyValue", False)),
+                    content_type=content_type,
+                    description=str(p.get("description") or ""),
+                    deprecated=bool(p.get("deprecated", False)),
+                    has_default=isinstance(schema, dict) and "default" in schema,
+                    default=resolved_default,
+                    pointer=ptr,
+                    schema_pointer=schema_pointer,
+                )
+            )
+        return result
+
+    def media_types(self, content: Any, base: str) -> tuple[MediaType, ...]:
+        result = []
+        for ctype, media in (content or {}).items():
+            media = media if isinstance(media, dict) else {}
+            media_ptr = base + pointer("content", ctype)
+            example, has_example, example_ptr = None, False, None
+            if "example" in media:
+                example, has_example, example_ptr = media["example"], True, media_ptr + "/example"
+            elif isinstance(media.get("examples"), dict):
+                for ex_name, ex in media["examples"].items():
+                    ex, ex_ptr = self.deref(ex, media_ptr + pointer("examples", ex_name))
+                    if isinstance(ex, dict) and "value" in ex:
+                        example, has_example, example_ptr = ex["value"], True, ex_ptr + "/value"
+                        break
+            result.append(
+                MediaType(
+                    content_type=str(ctype),
+                    schema=media.get("schema"),
+                    encoding=dict(media.get("encoding") or {}),
+                    example=example,
+                    has_example=has_example,
+                    pointer=media_ptr,
+                    example_pointer=example_ptr,
+                )
+            )
+        return tuple(result)
+
+    def request_body(self, op: dict[str, Any], op_ptr: str, stem: str) -> RequestBody | None:
+        if "requestBody" not in op:
+            return None
+        body, body_ptr = self.deref(op["requestBody"], op_ptr + "/requestBody")
+        media = self.media_types(body.get("content"), body_ptr)
+        schemas = [m.schema if m.schema is not None else {} for m in media]
+        if not schemas:
+            schema: Any = {}
+        elif all(s == schemas[0] for s in schemas):
+            schema = schemas[0]
+        else:
+            schema = {"anyOf": schemas}
+        if isinstance(schema, dict) and "$ref" not in schema and _needs_model(schema):
+            schema = {"$ref": "#/components/schemas/" + self.synthesize(stem + "Body", schema)}
+        return RequestBody(
+            key="body",
+            required=bool(body.get("required", False)),
+            media_types=media,
+            description=str(body.get("description") or ""),
+            schema=schema,
+        )
+
+    def responses(self, op: dict[str, Any], op_ptr: str, stem: str) -> list[Response]:
+        result = []
+        raw = op.get("responses") or {}
+        successes = [s for s in raw if str(s).startswith("2")]
+        for raw_status, r in raw.items():
+            status = str(raw_status).upper() if str(raw_status).lower() != "default" else "default"
+            r, r_ptr = self.deref(r, op_ptr + pointer("responses", raw_status))
+            if not isinstance(r, dict):
+                continue
+            media = self.media_types(r.get("content"), r_ptr)
+            model = None
+            json_media = next((m for m in media if m.is_json), None)
+            if json_media is not None and isinstance(json_media.schema, dict) and "$ref" not in json_media.schema:
+                if _needs_model(json_media.schema):
+                    suffix = "Response" if len(successes) <= 1 and status.startswith("2") else f"Response{status}"
+                    model = self.synthesize(stem + pascal(suffix), json_media.schema)
+            headers = []
+            for hname, h in (r.get("headers") or {}).items():
+                h, h_ptr = self.deref(h, r_ptr + pointer("headers", hname))
+                if not isinstance(h, dict):
+                    continue
+                schema = h.get("schema", {})
+                schema_ptr = h_ptr + "/schema"
+                if "content" in h and isinstance(h["content"], dict) and h["content"]:
+                    ctype = next(iter(h["content"]))
+                    schema = (h["content"][ctype] or {}).get("schema", {})
+                    schema_ptr = h_ptr + pointer("content", ctype, "schema")
+                headers.append(
+                    Header(
+                        name=str(hname),
+                        required=bool(h.get("required", False)),
+                        schema=schema,
+                        description=str(h.get("description") or ""),
+                        schema_pointer=schema_ptr,
+                    )
+                )
+            result.append(
+                Response(
+                    status=status,
+                    description=str(r.get("description") or ""),
+                    media_types=media,
+                    headers=tuple(headers),
+                    model=model,
+                )
+            )
+        return result
+
+    def arguments_schema(self, params: list[Parameter], body: RequestBody | None, stem: str) -> dict[str, Any]:
+        properties: dict[str, Any] = {}
+        required: list[str] = []
+        for p in params:
+            schema = p.schema
+            if isinstance(schema, dict) and "$ref" not in schema and _needs_model(schema):
+                hoisted = {k: v for k, v in schema.items() if k != "default"}
+                schema = {"$ref": "#/components/schemas/" + self.synthesize(stem + pascal(p.key), hoisted)}
+                if p.has_default:
+                    schema["default"] = p.default
+            properties[p.key] = schema
+            if p.required:
+                required.append(p.key)
+        if body is not None:
+            properties[body.key] = body.schema
+            if body.required:
+                required.append(body.key)
+        schema: dict[str, Any] = {"type": "object", "properties": properties}
+        if required:
+            schema["required"] = required
+        return schema
+
+
+def _needs_model(schema: dict[str, Any]) -> bool:
+    """An inline schema that gets a named model: objects, enums and compositions."""
+    return bool(set(schema) & {"enum", "properties", "oneOf", "anyOf", "allOf", "patternProperties"})
+
+
+def build(doc: Document, *, package: str | None = None) -> Api:
+    """Build the IR of a loaded document; raise SpecErrors for semantic problems."""
+    return _Builder(doc, package).build()

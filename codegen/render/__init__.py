@@ -1,0 +1,506 @@
+"""Stage 3, render: IR -> the generated package as text (path -> content), formatted.
+
+Models come from datamodel-code-generator (`models.py`), JSON Schema checks from our compiler
+(`validators.py`); everything else is a Jinja template fed plain views built here, so templates
+hold loops and conditions only.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import pointer as make_pointer
+from ..ir import Api, Operation, Tag
+from ..names import NameSet
+from .models import Models, component_pointer, render_models
+from .text import comment, docstring, json_literal, py
+from .validators import ValidatorCompiler
+
+TEMPLATES_PACKAGE = "codegen.templates"
+_TYPE_NAMES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool", "null": "None"}
+
+
+def templates_dir() -> Path:
+    """The templates: inside the installed package, or `templates/` of a source checkout."""
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here / "templates", here.parent / "templates"):
+        if (candidate / "router.py.jinja").is_file():
+            return candidate
+    raise FileNotFoundError("codegen templates not found")
+
+
+_ENV: Any = None
+
+
+def environment() -> Any:
+    """The Jinja environment (built once per process)."""
+    global _ENV  # noqa: PLW0603 - templates are compiled once
+    if _ENV is None:
+        import jinja2
+
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(templates_dir())),
+            autoescape=False,  # noqa: S701 - output is Python; every value is escaped by `py`
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            undefined=jinja2.StrictUndefined,
+        )
+        env.filters["py"] = py
+        env.filters["docstring"] = docstring
+        env.filters["comment"] = comment
+        _ENV = env
+    return _ENV
+
+
+@dataclass
+class ArgumentView:
+    name: str
+    annotation: str
+    default: str | None
+    source: str
+
+
+@dataclass
+class OperationView:
+    name: str
+    operation_id: str
+    method: str
+    route_path: str
+    constant: str
+    summary: str
+    deprecated: bool
+    arguments_class: str
+    spec_source: str
+    arguments: list[ArgumentView]
+    returns: str
+    streams_only: bool
+    route_docstring: str
+    protocol_docstring: str
+
+
+@dataclass
+class TagView:
+    name: str
+    module: str
+    protocol: str
+    docstring: str
+    operations: list[OperationView]
+
+
+@dataclass
+class Imports:
+    """`from module import name` lines, merged and sorted."""
+
+    names: dict[str, set[str]] = field(default_factory=dict)
+
+    def add(self, module: str, name: str) -> None:
+        self.names.setdefault(module, set()).add(name)
+
+    def lines(self) -> list[str]:
+        return [
+            f"from {module} import {', '.join(sorted(names))}"
+            for module, names in sorted(self.names.items())
+            if module
+        ]
+
+
+class _Annotations:
+    """Type expressions from models.py, rewritten for another module (`models.X`, imports)."""
+
+    def __init__(self, models: Models, imports: Imports) -> None:
+        self.models = models
+        self.imports = imports
+
+    def qualify(self, annotation: str) -> str:
+        tree = ast.parse(annotation, mode="eval")
+        models, imports = self.models, self.imports
+
+        class Qualify(ast.NodeTransformer):
+            def visit_Name(self, node: ast.Name) -> ast.AST:
+                if node.id in models.kinds:
+                    return ast.copy_location(ast.Attribute(ast.Name("models", ast.Load()), node.id, ast.Load()), node)
+                module = models.imports.get(node.id)
+                if module and module != "__future__":
+                    imports.add(module, node.id)
+                return node
+
+        return ast.unparse(Qualify().visit(tree))
+
+    @staticmethod
+    def union_members(annotation: str) -> list[str]:
+        tree = ast.parse(annotation, mode="eval").body
+        members: list[ast.expr] = []
+
+        def flatten(node: ast.expr) -> None:
+            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+                flatten(node.left)
+                flatten(node.right)
+            else:
+                members.append(node)
+
+        flatten(tree)
+        return [ast.unparse(m) for m in members]
+
+
+def _stream_types(imports: Imports) -> str:
+    imports.add("collections.abc", "AsyncIterator")
+    imports.add("fastapi.sse", "ServerSentEvent")
+    return "AsyncIterator[ServerSentEvent]"
+
+
+class Renderer:
+    """Builds every file of one generated package."""
+
+    def __init__(self, api: Api, spec_label: str) -> None:
+        self.api = api
+        self.spec_label = spec_label
+        self.header = (
+            f"# Generated by codegen from {comment(spec_label)}; do not edit: change the spec and run "
+            "`make generate` (or `codegen generate`)."
+        )
+
+    # -- models and checks --------------------------------------------------------------------
+    def resolution_document(self) -> dict[str, Any]:
+        doc = dict(self.api.normalized)
+        components = dict(doc.get("components") or {})
+        components["schemas"] = dict(self.api.model_schemas)
+        doc["components"] = components
+        return doc
+
+    def render(self) -> dict[str, str]:
+        api = self.api
+        models = render_models(api.model_schemas, api.title)
+        compiler = ValidatorCompiler(self.resolution_document())
+        checks: dict[str, str] = {}
+        for name, kind in models.kinds.items():
+            ptr = models.pointers.get(name)
+            if kind == "model" and ptr is not None:
+                checks[name] = compiler.function_for(ptr)
+        tags = [self.tag_view(tag, models, compiler) for tag in api.tags]
+        env = environment()
+        files: dict[str, str] = {}
+        context = {"header": self.header, "api": api, "tags": tags}
+        files["__init__.py"] = env.get_template("package_init.py.jinja").render(**context)
+        files["py.typed"] = self.header + "\n"
+        files["models.py"] = self.models_module(models)
+        files["_validators.py"] = env.get_template("validators.py.jinja").render(
+            **context,
+            helpers=sorted(compiler.helpers),
+            uses_re=any(src.startswith("re.compile") for src in compiler.constants),
+            body="\n".join(compiler.functions_source()),
+            checks=checks,
+        )
+        files["_spec.py"] = env.get_template("spec.py.jinja").render(
+            **context, document_literal=json_literal(api.document)
+        )
+        files["app.py"] = env.get_template("app.py.jinja").render(**context)
+        protocol_imports = Imports()
+        protocol_tags = [self.protocol_view(tag, models, protocol_imports) for tag in api.tags]
+        files["protocols.py"] = env.get_template("protocols.py.jinja").render(
+            **{**context, "tags": protocol_tags}, imports=protocol_imports.lines()
+        )
+        files["routers/__init__.py"] = env.get_template("routers_init.py.jinja").render(**context)
+        for tag in tags:
+            view = self.router_view(tag, models, Imports())
+            files[f"routers/{tag.module}.py"] = env.get_template("router.py.jinja").render(**context, tag=view)
+        return files
+
+    def models_module(self, models: Models) -> str:
+        lines = models.source.splitlines()
+        while lines and (lines[0].startswith("#") or not lines[0].strip()):
+            lines.pop(0)
+        tail = environment().get_template("models_tail.py.jinja").render(header=self.header)
+        return self.header + '\n"""Models of the spec\'s schemas (Pydantic v2, with exact JSON Schema checks)."""\n\n' + "\n".join(lines) + "\n" + tail
+
+    # -- operations ---------------------------------------------------------------------------
+    def tag_view(self, tag: Tag, models: Models, compiler: ValidatorCompiler) -> TagView:
+        constants = NameSet(separator="_")
+        ops = [self.operation_view(op, models, compiler, constants) for op in tag.operations]
+        return TagView(
+            name=tag.name,
+            module=tag.module,
+            protocol=tag.protocol,
+            docstring=docstring(f"{tag.name}: {tag.description}" if tag.description else tag.name, 4),
+            operations=ops,
+        )
+
+    def operation_view(self, op: Operation, models: Models, compiler: ValidatorCompiler, constants: NameSet) -> OperationView:
+        spec_source = self.spec_source(op, models, compiler)
+        summary = op.summary or f"{op.method.upper()} {op.path}"
+        route_doc = summary + (f"\n\n{op.description}" if op.description else "")
+        return OperationView(
+            name=op.name,
+            operation_id=op.operation_id,
+            method=op.method,
+            route_path=op.route_path,
+            constant=constants.add(op.name.upper()),
+            summary=op.summary,
+            deprecated=op.deprecated,
+            arguments_class=op.arguments_model,
+            spec_source=spec_source,
+            arguments=[],
+            returns="",
+            streams_only=False,
+            route_docstring=docstring(route_doc, 4),
+            protocol_docstring="",
+        )
+
+    def spec_source(self, op: Operation, models: Models, compiler: ValidatorCompiler) -> str:
+        """Python source of the `runtime.Operation(...)` describing `op`."""
+        params = []
+        for p in op.parameters:
+            kwargs = [
+                f"name={py(p.name)}",
+                f"location={py(p.location)}",
+                f"key={py(p.key)}",
+                f"schema={py(p.schema_pointer)}",
+            ]
+            if p.required:
+                kwargs.append("required=True")
+            kwargs.append(f"style={py(p.style)}")
+            kwargs.append(f"explode={p.explode!r}")
+            if p.content_type:
+                kwargs.append(f"content_type={py(p.content_type)}")
+            if p.allow_empty_value:
+                kwargs.append("allow_empty_value=True")
+            if p.location == "path":
+                route_name = next(k for k, v in op.path_variables.items() if v == p.name)
+                if route_name != p.name:
+                    kwargs.append(f"route_name={py(route_name)}")
+            params.append(f"runtime.Param({', '.join(kwargs)})")
+        body = "None"
+        if op.body is not None:
+            first = op.body.media_types[0] if op.body.media_types else None
+            body = (
+                f"runtime.Body(key={py(op.body.key)}, required={op.body.required!r}, "
+                f"media_types={py(tuple(m.content_type for m in op.body.media_types))}, "
+                f"schema={py(first.schema_pointer if first is not None and first.schema is not None else '')})"
+            )
+        answers = []
+        for r in op.responses:
+            kwargs = [f"status={py(r.status)}"]
+            if r.media_types:
+                kwargs.append(f"media_types={py(tuple(m.content_type for m in r.media_types))}")
+                media = r.json_media or r.media_types[0]
+                if media.schema is not None:
+                    kwargs.append(f"schema={py(media.schema_pointer)}")
+                if r.json_media is not None and r.json_media.schema is not None:
+                    ptr = component_pointer(r.model) if r.model else r.json_media.schema_pointer
+                    kwargs.append(f"check=checks.{compiler.function_for(ptr)}")
+                if media.example_pointer:
+                    kwargs.append(f"example={py(media.example_pointer)}")
+            if r.headers:
+                headers = ", ".join(
+                    f"runtime.Header(name={py(h.name)}, required={h.required!r}, schema={py(h.schema_pointer)})"
+                    for h in r.headers
+                )
+                kwargs.append(f"headers=({headers},)")
+            answers.append(f"runtime.Answer({', '.join(kwargs)})")
+        parts = [
+            f"operation_id={py(op.operation_id)}",
+            f"name={py(op.name)}",
+            f"method={py(op.method.upper())}",
+            f"path={py(op.path)}",
+            f"arguments=models.{op.arguments_model}",
+            "parameters=(" + "".join(p + ", " for p in params) + ")",
+            f"body={body}",
+            "answers=(" + "".join(a + ", " for a in answers) + ")",
+            f"validation_status={op.validation_status}",
+            f"path_validation_status={op.path_validation_status}",
+        ]
+        return "runtime.Operation(" + ", ".join(parts) + ")"
+
+    def _arguments(self, op: Operation, models: Models, annotations: _Annotations) -> list[ArgumentView]:
+        fields = {(f.alias or f.name): f for f in models.fields.get(op.arguments_model, [])}
+        result = []
+        entries: list[tuple[str, bool]] = [(p.key, p.required) for p in op.parameters]
+        if op.body is not None:
+            entries.append((op.body.key, op.body.required))
+        nullable = {p.key: "null" in _json_types(p.schema, self.api) for p in op.parameters}
+        for key, _required in entries:
+            f = fields.get(key)
+            if f is None:
+                continue
+            members = _Annotations.union_members(f.annotation)
+            missing = "MISSING" in members
+            members = [m for m in members if m != "MISSING"]
+            default = f.default
+            if key in nullable and not nullable[key] and "None" in members and default not in (None, "None"):
+                members = [m for m in members if m != "None"]
+            source = f"arguments.{f.name}"
+            if missing:
+                if "None" not in members:
+                    members.append("None")
+                default = "None"
+                source = f"runtime.unset_to_none(arguments.{f.name})"
+            annotation = annotations.qualify(" | ".join(members))
+            if default is not None:
+                default = annotations.qualify(default)
+            result.append(ArgumentView(name=key, annotation=annotation, default=default, source=source))
+        return result
+
+    def _returns(self, op: Operation, models: Models, annotations: _Annotations) -> tuple[str, bool]:
+        success = [r for r in op.responses if r.is_success] or [r for r in op.responses if r.status == "default"]
+        primary = success[0] if success else None
+        if primary is None or not primary.media_types:
+            base = "None"
+            streams_only = False
+        else:
+            options: list[str] = []
+            json_media = primary.json_media
+            if json_media is not None:
+                if primary.model:
+                    options.append(f"models.{models.by_pointer.get(component_pointer(primary.model), primary.model)}")
+                else:
+                    options.append(annotations.qualify(self._type_of(json_media.schema, models)))
+            for m in primary.media_types:
+                if m.is_json:
+                    continue
+                if m.is_sse:
+                    options.append(_stream_types(annotations.imports))
+                elif m.content_type.startswith("text/"):
+                    options.append("str")
+                else:
+                    options.append("bytes")
+            options = list(dict.fromkeys(options))
+            base = " | ".join(options)
+            streams_only = options == ["AsyncIterator[ServerSentEvent]"]
+        if len(success) > 1 or (primary is not None and primary.headers and not streams_only):
+            annotations.imports.add("codegen.runtime", "Reply")
+            base = f"{base} | Reply[Any]" if base != "None" else "Reply[Any] | None"
+            annotations.imports.add("typing", "Any")
+            streams_only = False
+        return base, streams_only
+
+    def _type_of(self, schema: Any, models: Models) -> str:
+        """A Python type for a response schema that got no model of its own."""
+        if not isinstance(schema, dict) or not schema:
+            return "Any"
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            name = models.by_pointer.get(ref[1:])
+            target = ref.split("/")[-1].replace("~1", "/").replace("~0", "~")
+            if name is None and target in models.kinds:
+                name = target
+            if name is not None:
+                return name
+            return self._type_of(self.api.model_schemas.get(target, {}), models)
+        types = schema.get("type")
+        if isinstance(types, str):
+            types = [types]
+        if not isinstance(types, list):
+            return "Any"
+        out = []
+        for t in types:
+            if t == "array":
+                out.append(f"list[{self._type_of(schema.get('items', {}), models)}]")
+            elif t == "object":
+                out.append("dict[str, Any]")
+            else:
+                out.append(_TYPE_NAMES.get(t, "Any"))
+        return " | ".join(dict.fromkeys(out))
+
+    def protocol_view(self, tag: Tag, models: Models, imports: Imports) -> TagView:
+        annotations = _Annotations(models, imports)
+        imports.add("typing", "Any")
+        ops = []
+        for op in tag.operations:
+            arguments = self._arguments(op, models, annotations)
+            returns, streams_only = self._returns(op, models, annotations)
+            ops.append(
+                OperationView(
+                    name=op.name,
+                    operation_id=op.operation_id,
+                    method=op.method,
+                    route_path=op.route_path,
+                    constant="",
+                    summary=op.summary,
+                    deprecated=op.deprecated,
+                    arguments_class=op.arguments_model,
+                    spec_source="",
+                    arguments=arguments,
+                    returns=returns,
+                    streams_only=streams_only,
+                    route_docstring="",
+                    protocol_docstring=docstring(_protocol_doc(op), 8),
+                )
+            )
+        return TagView(
+            name=tag.name,
+            module=tag.module,
+            protocol=tag.protocol,
+            docstring=docstring(_tag_doc(tag), 4),
+            operations=ops,
+        )
+
+    def router_view(self, tag: TagView, models: Models, imports: Imports) -> TagView:
+        annotations = _Annotations(models, imports)
+        api_tag = next(t for t in self.api.tags if t.module == tag.module)
+        for view, op in zip(tag.operations, api_tag.operations, strict=True):
+            view.arguments = self._arguments(op, models, annotations)
+        return tag
+
+
+def _json_types(schema: Any, api: Api) -> set[str]:
+    seen = 0
+    while isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and seen < 32:
+        name = schema["$ref"].split("/")[-1].replace("~1", "/").replace("~0", "~")
+        schema = api.model_schemas.get(name, {})
+        seen += 1
+    if not isinstance(schema, dict):
+        return set()
+    t = schema.get("type")
+    if isinstance(t, str):
+        return {t}
+    if isinstance(t, list):
+        return set(t)
+    found: set[str] = set()
+    for key in ("anyOf", "oneOf"):
+        for sub in schema.get(key) or []:
+            found |= _json_types(sub, api)
+    if "enum" in schema and None in schema["enum"]:
+        found.add("null")
+    return found
+
+
+def _tag_doc(tag: Tag) -> str:
+    text = f"Operations of tag `{tag.name}`."
+    if tag.description:
+        text += f"\n\n{tag.description}"
+    return text + (
+        "\n\nImplement any of these methods on an object and pass it to `create_app`; "
+        "operations it lacks answer 501."
+    )
+
+
+def _protocol_doc(op: Operation) -> str:
+    lines = [op.summary or f"{op.method.upper()} {op.path}"]
+    if op.description:
+        lines += ["", op.description]
+    lines += ["", f"`{op.method.upper()} {op.path}` (operationId `{op.operation_id}`)."]
+    answers = []
+    for r in op.responses:
+        note = f"- {r.status}: {r.description}" if r.description else f"- {r.status}"
+        if not r.is_success and r.status != "default":
+            note += f" (raise `ApiError({r.status if r.status.isdigit() else 400}, ...)`)"
+        answers.append(note)
+    if answers:
+        lines += ["", "Responses:", *answers]
+    if op.callbacks:
+        lines += ["", "Callbacks (outgoing requests, not generated): " + ", ".join(op.callbacks)]
+    return "\n".join(lines)
+
+
+def render(api: Api, *, spec_label: str) -> dict[str, str]:
+    """Every file of the package (relative path -> text), black-formatted."""
+    from .format import format_files
+
+    files = Renderer(api, spec_label).render()
+    return format_files(files)
+
+
+__all__ = ["make_pointer", "render", "templates_dir"]

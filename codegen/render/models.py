@@ -1,0 +1,226 @@
+"""Pydantic v2 models through datamodel-code-generator, driven as a library.
+
+datamodel-code-generator types the models (missing sentinel for optional properties, strict
+strings and booleans, its schema validators). It is given each schema without the keywords that
+Pydantic would enforce differently from JSON Schema (patterns run by another regex engine,
+float `multipleOf`, uniqueness by Python equality, discriminators, most formats); the generated
+JSON Schema checks enforce those exactly, so the models accept exactly what the spec accepts.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import split_pointer
+
+# Formats Pydantic types exactly as JSON Schema reads them (with our RFC 3339 date-time type).
+TYPED_FORMATS = {"uuid", "date-time", "date", "binary"}
+# Keywords left to the generated checks alone.
+CHECK_ONLY = {
+    "pattern",
+    "multipleOf",
+    "uniqueItems",
+    "propertyNames",
+    "discriminator",
+    "not",
+    "if",
+    "then",
+    "else",
+    "contains",
+    "minContains",
+    "maxContains",
+    "minProperties",
+    "maxProperties",
+    "dependentRequired",
+    "dependentSchemas",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+    "examples",
+    "example",
+}
+SCHEMA_CHILDREN = ("items", "additionalProperties", "contains", "propertyNames")
+SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+SCHEMA_MAPS = ("properties", "$defs")
+
+OPTIONS: dict[str, Any] = {
+    "target_python_version": "3.11",
+    "target_pydantic_version": "2.14",
+    "use_annotated": True,
+    "generate_schema_validators": True,
+    "use_missing_sentinel": True,
+    "strict_nullable": True,
+    "strict_types": ["str", "bool"],
+    "disable_timestamp": True,
+    "formatters": ["builtin"],
+    "naming_strategy": "parent-prefixed",
+    "use_schema_description": True,
+    "use_field_description": True,
+    "use_double_quotes": True,
+    "allow_population_by_field_name": True,
+    "base_class": "codegen.runtime.SpecModel",
+    "use_type_alias": True,
+    "import_overrides": {"AwareDatetime": "codegen.runtime"},
+    "schema_version": "3.1",
+    "deserialize_default_values": ["enum"],
+}
+
+
+@dataclass
+class Field:
+    """A field of a generated class, read back from the generated source."""
+
+    name: str
+    annotation: str
+    default: str | None  # source of the default value, None when required
+    alias: str | None
+
+
+@dataclass
+class Models:
+    """The generated models module and what later templates need to know about it."""
+
+    source: str
+    pointers: dict[str, str] = field(default_factory=dict)  # class or alias -> schema pointer
+    kinds: dict[str, str] = field(default_factory=dict)  # name -> "model" | "enum" | "alias"
+    by_pointer: dict[str, str] = field(default_factory=dict)  # schema pointer -> class or alias
+    fields: dict[str, list[Field]] = field(default_factory=dict)
+    enum_members: dict[str, dict[Any, str]] = field(default_factory=dict)
+    imports: dict[str, str] = field(default_factory=dict)  # symbol -> module it is imported from
+
+    def type_of(self, pointer: str) -> str | None:
+        return self.by_pointer.get(pointer)
+
+
+def pydantic_view(schema: Any) -> Any:
+    """A copy of `schema` without the keywords the generated checks enforce alone."""
+    if isinstance(schema, list):
+        return [pydantic_view(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    view: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in CHECK_ONLY:
+            continue
+        if key == "format" and value not in TYPED_FORMATS:
+            continue
+        if key in SCHEMA_CHILDREN:
+            view[key] = pydantic_view(value)
+        elif key in SCHEMA_LISTS and isinstance(value, list):
+            view[key] = [pydantic_view(v) for v in value]
+        elif key in SCHEMA_MAPS and isinstance(value, dict):
+            view[key] = {k: pydantic_view(v) for k, v in value.items()}
+        else:
+            view[key] = value
+    if "patternProperties" in view:
+        # Keys matching a pattern are allowed; the checks decide what else is.
+        view.pop("patternProperties")
+        if view.get("additionalProperties") is not None:
+            view.pop("additionalProperties")
+    return view
+
+
+def render_models(model_schemas: dict[str, Any], title: str) -> Models:
+    """Generate the models module for the given component and synthesized schemas."""
+    from datamodel_code_generator import InputFileType, generate
+
+    document = {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": "0"},
+        "paths": {},
+        "components": {"schemas": {name: pydantic_view(s) for name, s in model_schemas.items()}},
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        metadata_path = Path(tmp) / "metadata.json"
+        source = generate(
+            document,
+            input_file_type=InputFileType.OpenAPI,
+            emit_model_metadata=metadata_path,
+            **OPTIONS,
+        )
+        metadata = json.loads(metadata_path.read_text()) if metadata_path.exists() else {"models": []}
+    assert isinstance(source, str)
+    models = Models(source=source)
+    for entry in metadata.get("models", []):
+        name = entry["class_name"]
+        pointer = "/" + "/".join(str(t).replace("~", "~0").replace("/", "~1") for t in entry.get("source_path", []))
+        models.pointers[name] = pointer
+        models.by_pointer.setdefault(pointer, name)
+    _read_source(models)
+    return models
+
+
+def _unparse(node: ast.AST | None) -> str | None:
+    return None if node is None else ast.unparse(node)
+
+
+def _read_source(models: Models) -> None:
+    """Fields, enum members, aliases and imports, read from the generated source (never run)."""
+    tree = ast.parse(models.source)
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module:
+            for alias in node.names:
+                models.imports[alias.asname or alias.name] = node.module
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                models.imports[alias.asname or alias.name] = ""
+        elif isinstance(node, ast.ClassDef):
+            bases = {ast.unparse(b) for b in node.bases}
+            if bases & {"Enum", "StrEnum", "IntEnum"}:
+                models.kinds[node.name] = "enum"
+                members: dict[Any, str] = {}
+                for stmt in node.body:
+                    if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name):
+                        try:
+                            members[_freeze(ast.literal_eval(stmt.value))] = stmt.targets[0].id
+                        except ValueError:
+                            continue
+                models.enum_members[node.name] = members
+                continue
+            models.kinds[node.name] = "model"
+            fields: list[Field] = []
+            for stmt in node.body:
+                if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+                    name = stmt.target.id
+                    if name.startswith("__") or name == "model_config":
+                        continue
+                    annotation, alias = _field_type(stmt.annotation)
+                    fields.append(Field(name=name, annotation=annotation, default=_unparse(stmt.value), alias=alias))
+            models.fields[node.name] = fields
+        elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            value = node.value
+            if isinstance(value, ast.Call) and ast.unparse(value.func) == "TypeAliasType":
+                models.kinds[node.targets[0].id] = "alias"
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            if ast.unparse(node.annotation) == "TypeAlias":
+                models.kinds[node.target.id] = "alias"
+
+
+def _field_type(annotation: ast.expr) -> tuple[str, str | None]:
+    """The type of a field without `Annotated[...]` metadata, and its alias if any."""
+    alias = None
+    if isinstance(annotation, ast.Subscript) and ast.unparse(annotation.value) == "Annotated":
+        elements = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else [annotation.slice]
+        for meta in elements[1:]:
+            if isinstance(meta, ast.Call) and ast.unparse(meta.func) == "Field":
+                for kw in meta.keywords:
+                    if kw.arg in ("alias", "validation_alias") and isinstance(kw.value, ast.Constant):
+                        alias = str(kw.value.value)
+        return ast.unparse(elements[0]), alias
+    return ast.unparse(annotation), alias
+
+
+def _freeze(value: Any) -> Any:
+    return json.dumps(value, sort_keys=True)
+
+
+def component_pointer(name: str) -> str:
+    return "/components/schemas/" + name.replace("~", "~0").replace("/", "~1")
+
+
+def pointer_name(pointer: str) -> str:
+    return split_pointer(pointer)[-1]

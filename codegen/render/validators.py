@@ -1,0 +1,474 @@
+"""JSON Schema (2020-12) -> Python check functions, exact to the reference validator.
+
+Each schema that needs a function (a model, a `$ref` target, a branch of a combinator) becomes
+`def check_X(value: Any) -> Failure | None`. Keywords of one schema compile inline; types are
+tested the way JSON Schema defines them (1.0 is an integer, true is not a number), equality is
+JSON equality, patterns are `re.search`, formats are the reference validator's.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import escape_token, split_pointer
+from ..names import NameSet
+
+TYPE_TESTS = {
+    "string": "isinstance({v}, str)",
+    "integer": "is_integer({v})",
+    "number": "is_number({v})",
+    "boolean": "isinstance({v}, bool)",
+    "null": "{v} is None",
+    "array": "isinstance({v}, list)",
+    "object": "isinstance({v}, dict)",
+}
+ARTICLE = {"integer": "an integer", "array": "an array", "object": "an object"}
+REQUIRED_ONLY_KEYS = {"required", "title", "description", "$comment"}
+ANNOTATIONS = {
+    "title",
+    "description",
+    "default",
+    "examples",
+    "example",
+    "$comment",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+    "discriminator",
+    "xml",
+    "externalDocs",
+    "$schema",
+    "$id",
+    "$anchor",
+    "contentMediaType",
+    "contentEncoding",
+}
+STRING_KEYS = ("minLength", "maxLength", "pattern", "format")
+NUMBER_KEYS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
+ARRAY_KEYS = ("minItems", "maxItems", "uniqueItems", "prefixItems", "items", "contains")
+OBJECT_KEYS = (
+    "required",
+    "properties",
+    "patternProperties",
+    "additionalProperties",
+    "propertyNames",
+    "minProperties",
+    "maxProperties",
+    "dependentRequired",
+    "dependentSchemas",
+    "unevaluatedProperties",
+)
+
+
+def _article(t: str) -> str:
+    return ARTICLE.get(t, "a " + t) if t != "null" else "null"
+
+
+def _describe_types(types: list[str]) -> str:
+    words = [_article(t) for t in types]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _trivial(schema: Any) -> bool:
+    if schema is True:
+        return True
+    if not isinstance(schema, dict):
+        return False
+    return all(k in ANNOTATIONS or k.startswith("x-") for k in schema)
+
+
+@dataclass
+class _Function:
+    name: str
+    pointer: str
+    lines: list[str] = field(default_factory=list)
+
+
+class ValidatorCompiler:
+    """Compiles the schemas of one document into a module of check functions."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.document = document
+        self.functions: dict[str, _Function] = {}
+        self.by_pointer: dict[str, str] = {}
+        self.names = NameSet(separator="_")
+        self.constants: dict[str, str] = {}  # source -> name
+        self.counter = 0
+        self.helpers: set[str] = {"Failure"}
+
+    # -- naming ------------------------------------------------------------------------------
+    def _name_for(self, pointer: str) -> str:
+        tokens = split_pointer(pointer)
+        if len(tokens) == 3 and tokens[:2] == ["components", "schemas"]:
+            base = "check_" + re.sub(r"\W", "_", tokens[2], flags=re.ASCII)
+        else:
+            self.counter += 1
+            base = f"_check_{self.counter}"
+        return self.names.add(base)
+
+    def constant(self, prefix: str, source: str) -> str:
+        if source not in self.constants:
+            self.constants[source] = f"_{prefix}{len(self.constants) + 1}"
+        return self.constants[source]
+
+    def resolve(self, pointer: str) -> Any:
+        node: Any = self.document
+        for token in split_pointer(pointer):
+            node = node[int(token)] if isinstance(node, list) else node[token]
+        return node
+
+    def function_for(self, pointer: str) -> str:
+        """The check function of the schema at `pointer` (compiled on first use)."""
+        pointer = pointer[1:] if pointer.startswith("#") else pointer
+        if pointer in self.by_pointer:
+            return self.by_pointer[pointer]
+        name = self._name_for(pointer)
+        self.by_pointer[pointer] = name
+        fn = _Function(name, pointer)
+        self.functions[name] = fn
+        schema = self.resolve(pointer)
+        body: list[str] = []
+        self.node(schema, pointer, "value", [], 1, 0, body)
+        fn.lines = body
+        return name
+
+    # -- emission ----------------------------------------------------------------------------
+    @staticmethod
+    def _fail(path: list[str], message: str, ind: int, out: list[str]) -> None:
+        where = f", ({', '.join(path)},)" if path else ""
+        out.append("    " * ind + f"return Failure({message}{where})")
+
+    @staticmethod
+    def _within(call: str, path: list[str], ind: int, out: list[str]) -> None:
+        pad = "    " * ind
+        out.append(pad + f"f = {call}")
+        out.append(pad + "if f is not None:")
+        out.append(pad + ("    return f.within(" + ", ".join(path) + ")" if path else "    return f"))
+
+    def node(self, schema: Any, ptr: str, v: str, path: list[str], ind: int, depth: int, out: list[str]) -> None:  # noqa: C901, PLR0912, PLR0915
+        pad = "    " * ind
+        if schema is True or _trivial(schema):
+            return
+        if schema is False:
+            self._fail(path, repr("no value is allowed here"), ind, out)
+            return
+        if not isinstance(schema, dict):
+            return
+        if "$ref" in schema or "$dynamicRef" in schema:
+            ref = schema.get("$ref", schema.get("$dynamicRef"))
+            if isinstance(ref, str) and ref.startswith("#"):
+                self._within(f"{self.function_for(ref)}({v})", path, ind, out)
+        types = schema.get("type")
+        if isinstance(types, str):
+            types = [types]
+        binary = schema.get("format") == "binary"
+        if isinstance(types, list) and types:
+            tests = []
+            for t in types:
+                if t == "string" and binary:
+                    tests.append(f"isinstance({v}, (str, bytes))")
+                elif t in TYPE_TESTS:
+                    tests.append(TYPE_TESTS[t].format(v=v))
+                    self.helpers.update({"is_integer"} if t == "integer" else {"is_number"} if t == "number" else set())
+            cond = " or ".join(tests) if tests else "False"
+            out.append(pad + f"if not ({cond}):")
+            self.helpers.add("json_type")
+            self._fail(path, f"{'must be ' + _describe_types(types)!r} + ', not ' + json_type({v})", ind + 1, out)
+        type_set = set(types) if isinstance(types, list) else None
+
+        if "const" in schema:
+            self._const(schema["const"], v, path, ind, out)
+        if isinstance(schema.get("enum"), list):
+            self._enum(schema["enum"], v, path, ind, out)
+
+        groups = (
+            ("string", STRING_KEYS, f"isinstance({v}, str)", {"string"}),
+            ("number", NUMBER_KEYS, f"is_number({v})", {"number", "integer"}),
+            ("array", ARRAY_KEYS, f"isinstance({v}, list)", {"array"}),
+            ("object", OBJECT_KEYS, f"isinstance({v}, dict)", {"object"}),
+        )
+        for kind, keys, guard, own in groups:
+            if not any(k in schema for k in keys):
+                continue
+            if type_set is not None and not (type_set & own):
+                continue  # the type check already rejects every instance these keywords apply to
+            needs_guard = type_set is None or not type_set <= own
+            block: list[str] = []
+            inner = ind + 1 if needs_guard else ind
+            getattr(self, f"_{kind}")(schema, ptr, v, path, inner, depth, block)
+            if block:
+                if needs_guard:
+                    if kind == "number":
+                        self.helpers.add("is_number")
+                    out.append(pad + f"if {guard}:")
+                out.extend(block)
+
+        if isinstance(schema.get("allOf"), list):
+            for i, sub in enumerate(schema["allOf"]):
+                self.node(sub, f"{ptr}/allOf/{i}", v, path, ind, depth, out)
+        for key in ("anyOf", "oneOf"):
+            options = schema.get(key)
+            if not isinstance(options, list) or not options:
+                continue
+            exactly = key == "oneOf"
+            if all(isinstance(o, dict) and "required" in o and set(o) <= REQUIRED_ONLY_KEYS for o in options):
+                groups_src = repr(tuple(tuple(o["required"]) for o in options))
+                name = self.constant("G", groups_src)
+                self.helpers.add("required_alternatives")
+                out.append(pad + f"if isinstance({v}, dict):")
+                self._within(f"required_alternatives({v}, {name}, {exactly})", path, ind + 1, out)
+                if exactly and len(options) > 1:
+                    out.append(pad + "else:")
+                    self._fail(path, repr("must match exactly one alternative (each only requires properties of an object)"), ind + 1, out)
+                continue
+            fns = [self.function_for(f"{ptr}/{key}/{i}") for i in range(len(options))]
+            helper = "one_of" if exactly else "any_of"
+            self.helpers.add(helper)
+            self._within(f"{helper}({v}, ({', '.join(fns)},))", path, ind, out)
+        if "not" in schema:
+            fn = self.function_for(f"{ptr}/not")
+            out.append(pad + f"if {fn}({v}) is None:")
+            self._fail(path, repr("must not match the schema it is denied"), ind + 1, out)
+        if "if" in schema and ("then" in schema or "else" in schema):
+            fn = self.function_for(f"{ptr}/if")
+            then_block: list[str] = []
+            else_block: list[str] = []
+            if "then" in schema:
+                self.node(schema["then"], f"{ptr}/then", v, path, ind + 1, depth, then_block)
+            if "else" in schema:
+                self.node(schema["else"], f"{ptr}/else", v, path, ind + 1, depth, else_block)
+            if then_block or else_block:
+                out.append(pad + f"if {fn}({v}) is None:")
+                out.extend(then_block or [pad + "    pass"])
+                if else_block:
+                    out.append(pad + "else:")
+                    out.extend(else_block)
+
+    def _const(self, value: Any, v: str, path: list[str], ind: int, out: list[str]) -> None:
+        pad = "    " * ind
+        if isinstance(value, str):
+            out.append(pad + f"if not (isinstance({v}, str) and {v} == {value!r}):")
+        else:
+            name = self.constant("C", repr(value))
+            self.helpers.add("json_equal")
+            out.append(pad + f"if not json_equal({v}, {name}):")
+        self._fail(path, repr(f"must be {_short(value)}"), ind + 1, out)
+
+    def _enum(self, values: list[Any], v: str, path: list[str], ind: int, out: list[str]) -> None:
+        pad = "    " * ind
+        shown = ", ".join(_short(x, 40) for x in values[:12]) + (", ..." if len(values) > 12 else "")
+        if values and all(isinstance(x, str) for x in values):
+            name = self.constant("E", "frozenset({" + ", ".join(repr(x) for x in sorted(set(values))) + "})")
+            out.append(pad + f"if not (isinstance({v}, str) and {v} in {name}):")
+        elif values and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in values):
+            name = self.constant("E", "frozenset({" + ", ".join(repr(x) for x in values) + "})")
+            self.helpers.add("is_number")
+            out.append(pad + f"if not (is_number({v}) and {v} in {name}):")
+        else:
+            name = self.constant("E", "(" + "".join(repr(x) + ", " for x in values) + ")")
+            self.helpers.add("in_enum")
+            out.append(pad + f"if not in_enum({v}, {name}):")
+        self._fail(path, repr(f"must be one of {shown}"), ind + 1, out)
+
+    def _string(self, schema: dict[str, Any], ptr: str, v: str, path: list[str], ind: int, depth: int, out: list[str]) -> None:
+        pad = "    " * ind
+        low, high = schema.get("minLength"), schema.get("maxLength")
+        if isinstance(low, int) and low > 0:
+            out.append(pad + f"if len({v}) < {low}:")
+            self._fail(path, repr(f"must have at least {low} character{'s' if low != 1 else ''}"), ind + 1, out)
+        if isinstance(high, int):
+            out.append(pad + f"if len({v}) > {high}:")
+            self._fail(path, repr(f"must have at most {high} character{'s' if high != 1 else ''}"), ind + 1, out)
+        pattern = schema.get("pattern")
+        if isinstance(pattern, str) and _compiles(pattern):
+            name = self.constant("P", f"re.compile({pattern!r})")
+            out.append(pad + f"if not {name}.search({v}):")
+            self._fail(path, repr(f"must match the pattern {pattern}"), ind + 1, out)
+        fmt = schema.get("format")
+        if isinstance(fmt, str) and fmt not in ("binary", "byte", "int32", "int64", "float", "double", "password"):
+            self.helpers.add("format_ok")
+            out.append(pad + f"if not format_ok({fmt!r}, {v}):")
+            self._fail(path, repr(f"must be a valid {fmt}"), ind + 1, out)
+
+    def _number(self, schema: dict[str, Any], ptr: str, v: str, path: list[str], ind: int, depth: int, out: list[str]) -> None:
+        pad = "    " * ind
+        checks = (
+            ("minimum", "<", "must be at least {}"),
+            ("exclusiveMinimum", "<=", "must be greater than {}"),
+            ("maximum", ">", "must be at most {}"),
+            ("exclusiveMaximum", ">=", "must be less than {}"),
+        )
+        for key, op, message in checks:
+            bound = schema.get(key)
+            if isinstance(bound, (int, float)) and not isinstance(bound, bool):
+                out.append(pad + f"if {v} {op} {bound!r}:")
+                self._fail(path, repr(message.format(bound)), ind + 1, out)
+        step = schema.get("multipleOf")
+        if isinstance(step, (int, float)) and not isinstance(step, bool) and step > 0:
+            self.helpers.add("multiple_of")
+            out.append(pad + f"if not multiple_of({v}, {step!r}):")
+            self._fail(path, repr(f"must be a multiple of {step}"), ind + 1, out)
+
+    def _array(self, schema: dict[str, Any], ptr: str, v: str, path: list[str], ind: int, depth: int, out: list[str]) -> None:
+        pad = "    " * ind
+        low, high = schema.get("minItems"), schema.get("maxItems")
+        if isinstance(low, int) and low > 0:
+            out.append(pad + f"if len({v}) < {low}:")
+            self._fail(path, repr(f"must have at least {low} item{'s' if low != 1 else ''}"), ind + 1, out)
+        if isinstance(high, int):
+            out.append(pad + f"if len({v}) > {high}:")
+            self._fail(path, repr(f"must have at most {high} item{'s' if high != 1 else ''}"), ind + 1, out)
+        if schema.get("uniqueItems") is True:
+            self.helpers.add("has_duplicates")
+            out.append(pad + f"if has_duplicates({v}):")
+            self._fail(path, repr("must not contain duplicate items"), ind + 1, out)
+        prefix = schema.get("prefixItems") if isinstance(schema.get("prefixItems"), list) else []
+        item = f"v{depth + 1}"
+        for j, sub in enumerate(prefix):
+            block: list[str] = []
+            self.node(sub, f"{ptr}/prefixItems/{j}", item, [*path, str(j)], ind + 1, depth + 1, block)
+            if block:
+                out.append(pad + f"if len({v}) > {j}:")
+                out.append(pad + f"    {item} = {v}[{j}]")
+                out.extend(block)
+        items = schema.get("items")
+        if items is False:
+            out.append(pad + f"if len({v}) > {len(prefix)}:")
+            self._fail(path, repr(f"must have at most {len(prefix)} item{'s' if len(prefix) != 1 else ''}"), ind + 1, out)
+        elif items is not None and not _trivial(items):
+            index = f"i{depth}"
+            block = []
+            self.node(items, f"{ptr}/items", item, [*path, index], ind + 1, depth + 1, block)
+            if block:
+                if prefix:
+                    out.append(pad + f"for {index} in range({len(prefix)}, len({v})):")
+                    out.append(pad + f"    {item} = {v}[{index}]")
+                else:
+                    out.append(pad + f"for {index}, {item} in enumerate({v}):")
+                out.extend(block)
+        if "contains" in schema:
+            fn = self.function_for(f"{ptr}/contains")
+            low_c = schema.get("minContains", 1)
+            high_c = schema.get("maxContains")
+            count = f"n{depth}"
+            out.append(pad + f"{count} = sum(1 for x in {v} if {fn}(x) is None)")
+            if isinstance(low_c, int) and low_c > 0:
+                out.append(pad + f"if {count} < {low_c}:")
+                self._fail(path, repr(f"must contain at least {low_c} matching item{'s' if low_c != 1 else ''}"), ind + 1, out)
+            if isinstance(high_c, int):
+                out.append(pad + f"if {count} > {high_c}:")
+                self._fail(path, repr(f"must contain at most {high_c} matching item{'s' if high_c != 1 else ''}"), ind + 1, out)
+
+    def _object(self, schema: dict[str, Any], ptr: str, v: str, path: list[str], ind: int, depth: int, out: list[str]) -> None:  # noqa: C901, PLR0912
+        pad = "    " * ind
+        for name in schema.get("required") or []:
+            if isinstance(name, str):
+                out.append(pad + f"if {name!r} not in {v}:")
+                self._fail([*path, repr(name)], repr("is required"), ind + 1, out)
+        low, high = schema.get("minProperties"), schema.get("maxProperties")
+        if isinstance(low, int) and low > 0:
+            out.append(pad + f"if len({v}) < {low}:")
+            self._fail(path, repr(f"must have at least {low} propert{'ies' if low != 1 else 'y'}"), ind + 1, out)
+        if isinstance(high, int):
+            out.append(pad + f"if len({v}) > {high}:")
+            self._fail(path, repr(f"must have at most {high} propert{'ies' if high != 1 else 'y'}"), ind + 1, out)
+        item = f"v{depth + 1}"
+        key = f"k{depth}"
+        properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+        for name, sub in properties.items():
+            block: list[str] = []
+            self.node(sub, f"{ptr}/properties/{escape_token(name)}", item, [*path, repr(name)], ind + 1, depth + 1, block)
+            if block:
+                out.append(pad + f"if {name!r} in {v}:")
+                out.append(pad + f"    {item} = {v}[{name!r}]")
+                out.extend(block)
+        patterns = schema.get("patternProperties") if isinstance(schema.get("patternProperties"), dict) else {}
+        compiled = {p: self.constant("P", f"re.compile({p!r})") for p in patterns if _compiles(p)}
+        for pattern, sub in patterns.items():
+            if pattern not in compiled:
+                continue
+            block = []
+            self.node(sub, f"{ptr}/patternProperties/{escape_token(pattern)}", item, [*path, key], ind + 2, depth + 1, block)
+            if block:
+                out.append(pad + f"for {key}, {item} in {v}.items():")
+                out.append(pad + f"    if {compiled[pattern]}.search({key}):")
+                out.extend(block)
+        extra = schema.get("additionalProperties")
+        if extra is None and "unevaluatedProperties" in schema and not _has_applicators(schema):
+            extra = schema["unevaluatedProperties"]
+            extra_ptr = f"{ptr}/unevaluatedProperties"
+        else:
+            extra_ptr = f"{ptr}/additionalProperties"
+        if extra is not None and not _trivial(extra):
+            block = []
+            if extra is False:
+                self._fail([*path, key], repr("is not allowed (unexpected property)"), ind + 1, block)
+            else:
+                self.node(extra, extra_ptr, item, [*path, key], ind + 1, depth + 1, block)
+            if block:
+                out.append(pad + f"for {key}, {item} in {v}.items():")
+                if properties:
+                    known = self.constant("K", "frozenset({" + ", ".join(repr(n) for n in sorted(properties)) + "})")
+                    out.append(pad + f"    if {key} in {known}:")
+                    out.append(pad + "        continue")
+                for pattern in compiled.values():
+                    out.append(pad + f"    if {pattern}.search({key}):")
+                    out.append(pad + "        continue")
+                out.extend(block)
+        names = schema.get("propertyNames")
+        if names is not None and not _trivial(names):
+            block = []
+            self.node(names, f"{ptr}/propertyNames", key, [*path, key], ind + 1, depth + 1, block)
+            if block:
+                out.append(pad + f"for {key} in {v}:")
+                out.extend(block)
+        for name, deps in (schema.get("dependentRequired") or {}).items():
+            if isinstance(deps, list) and deps:
+                out.append(pad + f"if {name!r} in {v}:")
+                for dep in deps:
+                    out.append(pad + f"    if {dep!r} not in {v}:")
+                    self._fail([*path, repr(dep)], repr(f"is required when {name} is present"), ind + 2, out)
+        for name, sub in (schema.get("dependentSchemas") or {}).items():
+            block = []
+            self.node(sub, f"{ptr}/dependentSchemas/{escape_token(name)}", v, path, ind + 1, depth, block)
+            if block:
+                out.append(pad + f"if {name!r} in {v}:")
+                out.extend(block)
+
+    # -- module ------------------------------------------------------------------------------
+    def functions_source(self) -> list[str]:
+        """The module body: constants, then every function in order of creation."""
+        lines: list[str] = []
+        if self.constants:
+            for source, name in self.constants.items():
+                lines.append(f"{name} = {source}")
+            lines.append("")
+        for fn in self.functions.values():
+            lines.append("")
+            lines.append("")
+            lines.append(f"def {fn.name}(value: Any) -> Failure | None:")
+            safe = fn.pointer.isascii() and fn.pointer.isprintable() and not set(fn.pointer) & {'"', "\\"}
+            lines.append(f'    """Check against #{fn.pointer}."""' if safe else '    """Check against a schema of the spec."""')
+            lines.extend(fn.lines)
+            lines.append("    return None")
+        return lines
+
+
+def _has_applicators(schema: dict[str, Any]) -> bool:
+    return any(k in schema for k in ("allOf", "anyOf", "oneOf", "if", "$ref", "dependentSchemas", "not"))
+
+
+def _compiles(pattern: str) -> bool:
+    try:
+        re.compile(pattern)
+    except re.error:
+        return False
+    return True

@@ -1,0 +1,31 @@
+"""The small runtime every generated package imports: models base, request pipeline, errors.
+
+Generated code never repeats this logic; it hands plain data (`Operation`, `Param`, `Answer`)
+to `handle` and binds the generated JSON Schema checks to the generated models.
+"""
+
+from .application import build_app
+from .checks import Check, Failure
+from .errors import ApiError, NotImplementedOperation
+from .handler import handle
+from .model import AwareDatetime, SpecModel, bind_checks
+from .operation import Answer, Body, Header, Operation, Param, Reply, unset_to_none
+
+__all__ = [
+    "Answer",
+    "ApiError",
+    "AwareDatetime",
+    "Body",
+    "Check",
+    "Failure",
+    "Header",
+    "NotImplementedOperation",
+    "Operation",
+    "Param",
+    "Reply",
+    "SpecModel",
+    "bind_checks",
+    "build_app",
+    "handle",
+    "unset_to_none",
+]

@@ -1,0 +1,227 @@
+"""Helpers for the generated JSON Schema checks (`_validators.py` of a generated package).
+
+The generated check functions return `None` for a valid instance or a `Failure` naming where
+and why; these helpers give them JSON Schema's own notions of equality, uniqueness and formats.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+Check = Callable[[Any], "Failure | None"]
+
+
+class Failure:
+    """Why an instance does not match a schema, and where (a path of keys and indexes)."""
+
+    __slots__ = ("message", "path")
+
+    def __init__(self, message: str, path: tuple[str | int, ...] = ()) -> None:
+        self.message = message
+        self.path = path
+
+    def within(self, *prefix: str | int) -> Failure:
+        """The same failure seen from a containing instance."""
+        return Failure(self.message, prefix + self.path)
+
+    def where(self, root: str = "") -> str:
+        """The path as `root.key[0].other`."""
+        text = root
+        for part in self.path:
+            if isinstance(part, int):
+                text += f"[{part}]"
+            elif text:
+                text += f".{part}"
+            else:
+                text = str(part)
+        return text
+
+    def __repr__(self) -> str:
+        return f"Failure({self.message!r}, {self.path!r})"
+
+
+def json_type(value: Any) -> str:
+    """The JSON type name of a Python value, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def is_integer(value: Any) -> bool:
+    """JSON Schema's integer: any number with a zero fractional part (1.0 is an integer)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    return isinstance(value, float) and value.is_integer()
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def json_equal(one: Any, two: Any) -> bool:
+    """JSON equality: 1 == 1.0, but true != 1; objects and arrays compared deeply."""
+    if one is two:
+        return True
+    if isinstance(one, str) or isinstance(two, str):
+        return one == two
+    if isinstance(one, dict) and isinstance(two, dict):
+        if len(one) != len(two):
+            return False
+        return all(k in two and json_equal(v, two[k]) for k, v in one.items())
+    if isinstance(one, list) and isinstance(two, list):
+        return len(one) == len(two) and all(json_equal(a, b) for a, b in zip(one, two, strict=True))
+    if isinstance(one, bool) or isinstance(two, bool):
+        return isinstance(one, bool) and isinstance(two, bool) and one == two
+    if isinstance(one, (dict, list)) or isinstance(two, (dict, list)):
+        return False
+    return bool(one == two)
+
+
+def in_enum(value: Any, options: tuple[Any, ...]) -> bool:
+    return any(json_equal(value, option) for option in options)
+
+
+def has_duplicates(items: list[Any]) -> bool:
+    """Whether two items of an array are JSON-equal (uniqueItems)."""
+    if all(isinstance(i, str) for i in items):
+        return len(set(items)) != len(items)
+    for i, a in enumerate(items):
+        for b in items[i + 1 :]:
+            if json_equal(a, b):
+                return True
+    return False
+
+
+def multiple_of(value: int | float, divisor: int | float) -> bool:
+    """JSON Schema's multipleOf, computed as the reference validator does."""
+    if isinstance(divisor, float):
+        quotient = value / divisor
+        try:
+            return int(quotient) == quotient
+        except OverflowError:
+            return False
+    remainder = value % divisor
+    return not remainder
+
+
+def _format_checkers() -> dict[str, Callable[[Any], bool]]:
+    """The Draft 2020-12 format checkers of `jsonschema`, the reference the tests compare to."""
+    from jsonschema import Draft202012Validator
+
+    checker = Draft202012Validator.FORMAT_CHECKER
+    table: dict[str, Callable[[Any], bool]] = {}
+    for name, (func, raises) in checker.checkers.items():
+
+        def check(value: Any, func: Callable[[Any], Any] = func, raises: Any = raises) -> bool:
+            try:
+                return bool(func(value))
+            except raises:
+                return False
+            except Exception:  # noqa: BLE001 - a checker that fails on odd input rejects it
+                return False
+
+        table[name] = check
+    return table
+
+
+_FORMATS: dict[str, Callable[[Any], bool]] | None = None
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def format_ok(name: str, value: Any) -> bool:
+    """Whether `value` satisfies format `name` (unknown formats always do)."""
+    global _FORMATS  # noqa: PLW0603 - built once, on first use
+    if name == "uuid" and isinstance(value, str) and _UUID.match(value) and len(value) == 36:
+        return True
+    if _FORMATS is None:
+        _FORMATS = _format_checkers()
+    check = _FORMATS.get(name)
+    return True if check is None else check(value)
+
+
+def compile_pattern(pattern: str) -> re.Pattern[str] | None:
+    """Compile a schema `pattern` the way the reference validator does (Python `re`)."""
+    try:
+        return re.compile(pattern)
+    except re.error:
+        return None
+
+
+def _brief(failure: Failure) -> str:
+    where = failure.where()
+    return f"{where}: {failure.message}" if where else failure.message
+
+
+def any_of(value: Any, checks: tuple[Check, ...]) -> Failure | None:
+    """`anyOf`: None when one alternative matches, else a failure quoting each mismatch."""
+    failures = []
+    for check in checks:
+        failure = check(value)
+        if failure is None:
+            return None
+        failures.append(failure)
+    reasons = "; ".join(f"({i}) {_brief(f)}" for i, f in enumerate(failures, 1))
+    return Failure(f"must match at least one of {len(checks)} alternatives: {reasons}")
+
+
+def one_of(value: Any, checks: tuple[Check, ...]) -> Failure | None:
+    """`oneOf`: None when exactly one alternative matches."""
+    failures = []
+    matched = []
+    for i, check in enumerate(checks, 1):
+        failure = check(value)
+        if failure is None:
+            matched.append(i)
+        else:
+            failures.append((i, failure))
+    if len(matched) == 1:
+        return None
+    if not matched:
+        reasons = "; ".join(f"({i}) {_brief(f)}" for i, f in failures)
+        return Failure(f"must match exactly one of {len(checks)} alternatives, matches none: {reasons}")
+    listed = ", ".join(str(i) for i in matched)
+    return Failure(f"must match exactly one of {len(checks)} alternatives, matches {len(matched)} (alternatives {listed})")
+
+
+def _names(group: tuple[str, ...]) -> str:
+    quoted = [f"`{n}`" for n in group]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " with " + quoted[-1]
+
+
+def required_alternatives(value: dict[str, Any], groups: tuple[tuple[str, ...], ...], exactly_one: bool) -> Failure | None:
+    """`oneOf`/`anyOf` whose alternatives only require properties (say `status`, or
+    `thread_id` with `run_ids`): a message naming the properties, not the alternatives."""
+    present = [all(name in value for name in group) for group in groups]
+    count = sum(present)
+    if count == 1 or (count > 1 and not exactly_one):
+        return None
+    options = ", or ".join(_names(g) for g in groups)
+    if count == 0:
+        partial = [g for g in groups if any(n in value for n in g)]
+        hint = ""
+        if partial:
+            g = partial[0]
+            given = [n for n in g if n in value]
+            missing = [n for n in g if n not in value]
+            hint = (
+                f"; {', '.join(f'`{n}`' for n in given)} and {', '.join(f'`{n}`' for n in missing)} go together"
+                f" ({', '.join(f'`{n}`' for n in missing)} is missing)"
+            )
+        return Failure(f"needs {'exactly ' if exactly_one else ''}one of: {options}{hint}")
+    return Failure(f"give exactly one of: {options}; not several")

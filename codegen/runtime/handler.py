@@ -1,0 +1,338 @@
+"""The request pipeline every generated route runs: decode, call, encode.
+
+decode: parameters and body -> the operation's arguments model (exact JSON Schema checks);
+call: the user's implementation (or the mock, or 501);
+encode: the return value -> the declared status, media type and headers, optionally validated.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import parse_qsl
+
+from fastapi.sse import EventSourceResponse, ServerSentEvent, format_sse_event
+from pydantic import BaseModel, ValidationError
+from pydantic_core import to_jsonable_python
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .errors import ApiError, NotImplementedOperation, RequestInvalid, describe_validation_error, error_body, reason
+from .operation import Answer, Operation, Reply
+from .params import MISSING, RawRequest, coerce, decode_param
+
+if TYPE_CHECKING:
+    from .application import Runtime
+
+logger = logging.getLogger("codegen.runtime")
+
+A = TypeVar("A", bound=BaseModel)
+
+
+def runtime_of(request: Request) -> Runtime:
+    return request.app.state.codegen  # type: ignore[no-any-return]
+
+
+async def handle(
+    request: Request,
+    operation: Operation[A],
+    call: Callable[[Any, A], Awaitable[Any] | AsyncIterator[Any] | Any],
+) -> Response:
+    """Run one request through decode -> implementation -> encode; never leaks a traceback."""
+    rt = runtime_of(request)
+    try:
+        arguments = await decode(request, operation, rt)
+        target = rt.implementation_for(operation.name)
+        if target is None:
+            if rt.mock:
+                return await rt.mock_response(request, operation, arguments)
+            raise ApiError(501, f"operation {operation.operation_id} is not implemented")
+        try:
+            result = call(target, arguments)
+            if inspect.isawaitable(result):
+                result = await result
+        except NotImplementedOperation:
+            if rt.mock:
+                return await rt.mock_response(request, operation, arguments)
+            raise ApiError(501, f"operation {operation.operation_id} is not implemented") from None
+        return await encode(request, operation, result, rt)
+    except RequestInvalid as exc:
+        return error_response(rt, operation, exc.status, exc.detail, exc.errors)
+    except ApiError as exc:
+        if exc.body is not None:
+            return json_response(exc.body, exc.status, headers=exc.headers)
+        return error_response(rt, operation, exc.status, exc.detail, headers=exc.headers)
+    except Exception:
+        logger.exception("operation %s failed", operation.operation_id)
+        return error_response(rt, operation, 500, "Internal Server Error")
+
+
+def error_response(
+    rt: Runtime,
+    operation: Operation[Any] | None,
+    status: int,
+    detail: str,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """An error answer whose body follows the schema the spec declares for that status."""
+    answer = operation.answer_for(status) if operation is not None else None
+    schema = rt.store.resolve(rt.store.at(answer.schema)) if answer is not None and answer.schema else None
+    if answer is not None and not answer.media_types:
+        return Response(status_code=status, headers=headers)
+    body = error_body(schema, status, detail, errors, resolve=rt.store.resolve)
+    media_type = (answer.json_type if answer is not None else None) or "application/json"
+    return json_response(body, status, media_type=media_type, headers=headers)
+
+
+def json_response(body: Any, status: int, media_type: str = "application/json", headers: dict[str, str] | None = None) -> Response:
+    content = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    return Response(content=content, status_code=status, media_type=media_type, headers=headers)
+
+
+def _reject(operation: Operation[Any], detail: str, *, status: int | None = None) -> RequestInvalid:
+    return RequestInvalid(status or operation.validation_status, detail)
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise RequestInvalid(413, f"request body is larger than {limit} bytes")
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise RequestInvalid(413, f"request body is larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _media_matches(content_type: str, declared: str) -> bool:
+    given = content_type.split(";")[0].strip().lower()
+    want = declared.split(";")[0].strip().lower()
+    if want in ("*/*", given):
+        return True
+    if want.endswith("/*"):
+        return given.startswith(want[:-1])
+    return False
+
+
+async def decode(request: Request, operation: Operation[A], rt: Runtime) -> A:
+    """The operation's arguments from the request, checked against the spec."""
+    store = rt.store
+    raw = RawRequest(
+        path_params=dict(request.path_params),
+        query=parse_qsl(request.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True),
+        headers=request.headers,
+        cookies=request.cookies,
+    )
+    values: dict[str, Any] = {}
+    claimed = {p.name for p in operation.parameters if p.location == "query"}
+    for p in operation.parameters:
+        value = decode_param(p, raw, store, claimed)
+        if value is not MISSING:
+            values[p.key] = value
+    body = operation.body
+    if body is not None:
+        data = await read_body(request, rt.max_body_size)
+        content_type = request.headers.get("content-type", "")
+        if not data and not content_type:
+            if body.required:
+                raise _reject(operation, "body: a request body is required")
+        else:
+            media = next((m for m in body.media_types if _media_matches(content_type, m)), None)
+            if media is None:
+                status = 415 if operation.declares(415) else None
+                raise _reject(
+                    operation,
+                    f"body: content type {content_type or '(none)'!r} is not accepted; send {', '.join(body.media_types)}",
+                    status=status,
+                )
+            values[body.key] = _decode_body(data, media, content_type, operation, rt, body.schema)
+    try:
+        return operation.arguments.model_validate(values)
+    except ValidationError as exc:
+        detail, errors = describe_validation_error(exc, operation.places)
+        status = operation.validation_status
+        path_keys = {p.key for p in operation.parameters if p.location == "path"}
+        if any(e["loc"] and e["loc"][0] in path_keys for e in errors):
+            status = operation.path_validation_status
+        raise RequestInvalid(status, detail, errors) from None
+    except RecursionError:
+        raise _reject(operation, "body: nested too deeply") from None
+
+
+def _decode_body(data: bytes, media: str, content_type: str, operation: Operation[Any], rt: Runtime, schema_ptr: str) -> Any:
+    base = media.split(";")[0].strip().lower()
+    given = content_type.split(";")[0].strip().lower()
+    kind = given if base.endswith("*") else base
+    if kind == "application/json" or kind.endswith("+json") or (base == "*/*" and given.endswith("json")):
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _reject(operation, "body: not valid UTF-8") from None
+        try:
+            return json.loads(text, parse_constant=_no_constants)
+        except RecursionError:
+            raise _reject(operation, "body: JSON nested too deeply") from None
+        except ValueError as exc:
+            raise _reject(operation, f"body: malformed JSON ({exc})") from None
+    if kind == "application/x-www-form-urlencoded":
+        try:
+            pairs = parse_qsl(data.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+        except UnicodeDecodeError:
+            raise _reject(operation, "body: not valid UTF-8") from None
+        schema = rt.store.at(schema_ptr) if schema_ptr else {}
+        result: dict[str, Any] = {}
+        for key, value in pairs:
+            sub = rt.store.property_schema(schema, key)
+            if rt.store.types(sub) == {"array"}:
+                result.setdefault(key, []).append(coerce(value, rt.store.items_schema(sub), rt.store))
+            else:
+                result[key] = coerce(value, sub, rt.store)
+        return result
+    if kind.startswith("text/"):
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _reject(operation, "body: not valid UTF-8") from None
+    return data
+
+
+def negotiate(request: Request, media_types: tuple[str, ...]) -> str | None:
+    """The declared media type the client accepts best (first declared on ties)."""
+    if not media_types:
+        return None
+    accept = request.headers.get("accept", "*/*") or "*/*"
+    best: tuple[float, int, str] | None = None
+    for part in accept.split(","):
+        pieces = [x.strip() for x in part.split(";")]
+        wanted = pieces[0].lower()
+        q = 1.0
+        for param in pieces[1:]:
+            if param.startswith("q="):
+                try:
+                    q = float(param[2:])
+                except ValueError:
+                    q = 0.0
+        if q <= 0:
+            continue
+        for index, declared in enumerate(media_types):
+            if _media_matches(declared, wanted) or _media_matches(wanted, declared):
+                candidate = (-q, index, declared)
+                if best is None or candidate < best:
+                    best = candidate
+    return best[2] if best else None
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", by_alias=True)
+    return to_jsonable_python(value, by_alias=True)
+
+
+async def encode(request: Request, operation: Operation[Any], result: Any, rt: Runtime) -> Response:
+    """The implementation's return value as the declared response."""
+    status: int | None = None
+    headers: dict[str, str] = {}
+    media_type: str | None = None
+    if isinstance(result, Reply):
+        status, headers, media_type, result = result.status, dict(result.headers), result.media_type, result.body
+    answer = operation.answer_for(status) if status is not None else operation.success
+    if status is None:
+        status = _status_of(answer)
+    if answer is None or not answer.media_types:
+        return Response(status_code=status, headers=headers or None)
+    if _is_stream(result):
+        return await sse_response(result, status, headers)
+    media_type = media_type or negotiate(request, tuple(m for m in answer.media_types if not m.startswith("text/event-stream"))) or answer.json_type or answer.media_types[0]
+    base = media_type.split(";")[0].strip().lower()
+    if base == "application/json" or base.endswith("+json"):
+        body = jsonable(result)
+        if rt.validate_responses and answer.check is not None:
+            failure = answer.check(body)
+            if failure is not None:
+                logger.error(
+                    "response of %s does not match the spec: %s: %s",
+                    operation.operation_id,
+                    failure.where("body") or "body",
+                    failure.message,
+                )
+                return error_response(rt, operation, 500, "Internal Server Error")
+        content = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+        return Response(content=content, status_code=status, media_type=media_type, headers=headers or None)
+    if isinstance(result, str):
+        return Response(content=result.encode("utf-8"), status_code=status, media_type=media_type, headers=headers or None)
+    if isinstance(result, (bytes, bytearray, memoryview)):
+        return Response(content=bytes(result), status_code=status, media_type=media_type, headers=headers or None)
+    return Response(content=json.dumps(jsonable(result)).encode(), status_code=status, media_type=media_type, headers=headers or None)
+
+
+def _status_of(answer: Answer | None) -> int:
+    if answer is None:
+        return 200
+    if answer.status.isdigit():
+        return int(answer.status)
+    if answer.status.endswith("XX"):
+        return int(answer.status[0]) * 100
+    return 200
+
+
+def _is_stream(value: Any) -> bool:
+    return hasattr(value, "__aiter__") and not isinstance(value, (str, bytes, dict, list, BaseModel))
+
+
+def sse_bytes(item: Any) -> bytes:
+    """One event in the SSE wire format, as FastAPI's own SSE support encodes it."""
+    if isinstance(item, ServerSentEvent):
+        if item.raw_data is not None:
+            data: str | None = item.raw_data
+        elif item.data is not None:
+            data = json.dumps(jsonable(item.data), ensure_ascii=False, separators=(",", ":"))
+        else:
+            data = None
+        return format_sse_event(data_str=data, event=item.event, id=item.id, retry=item.retry, comment=item.comment)
+    return format_sse_event(data_str=json.dumps(jsonable(item), ensure_ascii=False, separators=(",", ":")))
+
+
+_END = object()
+
+
+async def sse_response(events: Any, status: int, headers: dict[str, str]) -> Response:
+    """Stream events; the first is awaited before answering so errors still get their status.
+
+    A stream may yield a `Reply` (body None) first to set the status or response headers.
+    """
+    iterator = events.__aiter__()
+    try:
+        first = await iterator.__anext__()
+        if isinstance(first, Reply):
+            status = first.status or status
+            headers = {**headers, **first.headers}
+            first = await iterator.__anext__()
+    except StopAsyncIteration:
+        first = _END
+
+    async def body() -> AsyncIterator[bytes]:
+        try:
+            if first is not _END:
+                yield sse_bytes(first)
+                async for item in iterator:
+                    yield sse_bytes(item)
+        finally:
+            close = getattr(iterator, "aclose", None)
+            if close is not None:
+                await close()
+
+    return EventSourceResponse(body(), status_code=status, headers={"Cache-Control": "no-cache", **headers})
+
+
+__all__ = ["ApiError", "decode", "encode", "error_response", "handle", "reason"]

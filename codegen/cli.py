@@ -183,15 +183,11 @@ def main(argv: list[str] | None = None) -> int:
     debug = bool(getattr(args, "debug", False))
     try:
         return COMMANDS[args.command](args)
-    except SpecErrors as exc:
-        config_root = _safe_root()
-        for error in exc.errors:
-            print(f"codegen: error: {error.render(config_root)}", file=sys.stderr)
-        if debug:
-            raise
-        return EXIT_BAD
-    except SpecError as exc:
-        print(f"codegen: error: {exc.render(_safe_root())}", file=sys.stderr)
+    except (SpecErrors, SpecError) as exc:
+        errors = exc.errors if isinstance(exc, SpecErrors) else [exc]
+        root = _safe_root()
+        for error in errors:
+            print(f"codegen: error: {_with_line(error).render(root)}", file=sys.stderr)
         if debug:
             raise
         return EXIT_BAD
@@ -211,6 +207,16 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_BAD
+
+
+def _with_line(error: SpecError) -> SpecError:
+    if error.line is None and error.file is not None and error.pointer:
+        from .load import locate
+
+        place = locate(error.file, error.pointer)
+        if place:
+            error.line, error.column = place
+    return error
 
 
 def _safe_root() -> Path | None:

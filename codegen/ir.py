@@ -258,6 +258,7 @@ class _Builder:
                 built = self.operation(path, method, item, op, op_id, op_ptr, method_names)
                 if built is not None:
                     operations.append(built)
+        self.check_alias_cycles()
         if self.errors:
             raise SpecErrors(self.errors)
         tags = self.tags(operations)
@@ -278,6 +279,39 @@ class _Builder:
             normalized=data,
             servers=servers,
         )
+
+    def check_alias_cycles(self) -> None:
+        """Schemas that only stand for another schema must not stand for themselves."""
+        schemas = (self.data.get("components") or {}).get("schemas") or {}
+        prefix = "#/components/schemas/"
+
+        def target(schema: Any) -> str | None:
+            if not isinstance(schema, dict):
+                return None
+            structural = {k for k in schema if k not in _ANNOTATIONS}
+            ref = schema.get("$ref")
+            if structural == {"$ref"} and isinstance(ref, str) and ref.startswith(prefix):
+                return ref[len(prefix) :].replace("~1", "/").replace("~0", "~")
+            for key in ("allOf", "anyOf", "oneOf"):
+                if structural == {key} and isinstance(schema[key], list) and len(schema[key]) == 1:
+                    return target(schema[key][0])
+            return None
+
+        reported: set[str] = set()
+        for start in schemas:
+            chain = [start]
+            node = target(schemas[start])
+            while node is not None and node in schemas and node not in chain:
+                chain.append(node)
+                node = target(schemas[node])
+            if node is not None and node in chain and not reported & set(chain):
+                cycle = chain[chain.index(node) :] + [node]
+                reported.update(cycle)
+                self.error(
+                    "reference cycle cannot be represented: " + " -> ".join(cycle),
+                    pointer("components", "schemas", cycle[0]),
+                    "each of these schemas only refers to the next; give one of them a type or properties",
+                )
 
     def tags(self, operations: list[Operation]) -> tuple[Tag, ...]:
         order: list[str] = []
@@ -563,6 +597,9 @@ class _Builder:
         if required:
             schema["required"] = required
         return schema
+
+
+_ANNOTATIONS = {"title", "description", "default", "examples", "example", "deprecated", "readOnly", "writeOnly", "$comment", "externalDocs", "xml"}
 
 
 def _needs_model(schema: dict[str, Any]) -> bool:

@@ -351,35 +351,105 @@ def _check_version(data: dict[str, Any], path: Path) -> str:
     return version[:3]
 
 
+def _deepest(err: Any) -> Any:
+    """The most specific error under a oneOf/anyOf failure (the one deepest in the document)."""
+    best = err
+    for sub in getattr(err, "context", None) or []:
+        candidate = _deepest(sub)
+        if len(list(candidate.absolute_path)) > len(list(best.absolute_path)):
+            best = candidate
+    return best
+
+
+def schema_locations(document: dict[str, Any]) -> list[tuple[str, Any]]:
+    """(JSON pointer, schema) of every schema object a document holds at top level."""
+    from .runtime.schema import iter_schema_slots
+
+    ids = {}
+    for container, key in iter_schema_slots(document):
+        ids[id(container[key])] = (container, key)
+    located: list[tuple[str, Any]] = []
+
+    def walk(node: Any, ptr: str) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                child = ptr + "/" + str(k).replace("~", "~0").replace("/", "~1")
+                if id(v) in ids and ids[id(v)][0] is node:
+                    located.append((child, v))
+                    continue
+                walk(v, child)
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, f"{ptr}/{i}")
+
+    walk(document, "")
+    return located
+
+
+def _explain_30(data: dict[str, Any], ptr: str, message: str) -> tuple[str, str]:
+    """For a 3.0 error on a Schema Object, the exact place inside it (the 3.0 validator reports
+    only the enclosing object)."""
+    import importlib.resources
+
+    from jsonschema import validators
+
+    try:
+        node = resolve_pointer(data, ptr)
+    except (KeyError, ValueError):
+        return ptr, message
+    if not (isinstance(node, dict) and ("/schemas/" in ptr or ptr.endswith("/schema"))):
+        return ptr, message
+    raw = importlib.resources.files("openapi_spec_validator").joinpath("resources/schemas/v3.0/schema.json").read_text()
+    root = json.loads(raw)
+    cls = validators.validator_for(root)
+    validator = cls(root).evolve(schema={**root, "$ref": "#/definitions/Schema"}) if "definitions" in root else None
+    if validator is None:
+        return ptr, message
+    errors = sorted(validator.iter_errors(node), key=lambda e: -len(list(_deepest(e).absolute_path)))
+    if not errors:
+        return ptr, message
+    deep = _deepest(errors[0])
+    return ptr + pointer(*[str(t) for t in deep.absolute_path]), str(deep.message)
+
+
 def _validate_openapi(data: dict[str, Any], version: str, path: Path) -> list[SpecError]:
+    """Structural errors (openapi-spec-validator's OpenAPI schema) and, for 3.1, each schema
+    object against the JSON Schema 2020-12 meta-schema; every error located in the document."""
+    from jsonschema import Draft202012Validator
     from jsonschema_path import SchemaPath
     from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 
     cls = OpenAPIV31SpecValidator if version == "3.1" else OpenAPIV30SpecValidator
     validator = cls(SchemaPath.from_dict(data))
+    found: list[tuple[str, str]] = []
+    for err in validator.schema_validator.iter_errors(data):
+        deep = _deepest(err)
+        ptr = pointer(*[str(t) for t in deep.absolute_path])
+        if version == "3.0" and not getattr(deep, "context", None):
+            ptr, message = _explain_30(data, ptr, str(deep.message))
+            found.append((ptr, message))
+            continue
+        found.append((ptr, str(deep.message)))
+    if version == "3.1" and not found:
+        meta = Draft202012Validator(Draft202012Validator.META_SCHEMA)
+        for ptr, schema in schema_locations(data):
+            for err in meta.iter_errors(schema):
+                deep = _deepest(err)
+                found.append((ptr + pointer(*[str(t) for t in deep.absolute_path]), str(deep.message)))
     errors: list[SpecError] = []
     seen: set[str] = set()
-    try:
-        for err in validator.iter_errors():
-            tokens = [str(t) for t in getattr(err, "absolute_path", []) or []]
-            ptr = pointer(*tokens)
-            message = str(getattr(err, "message", err)).splitlines()[0]
-            if ptr in seen:
-                continue
-            seen.add(ptr)
-            errors.append(
-                SpecError(
-                    message,
-                    file=path,
-                    pointer=ptr,
-                    hint="see the OpenAPI " + version + " specification for this object",
-                )
-            )
-            if len(errors) >= 20:
-                break
-    except Exception:  # noqa: BLE001 - the validator's semantic pass can trip on broken input
-        if not errors:
-            raise
+    for ptr, message in found:
+        if ptr in seen:
+            continue
+        seen.add(ptr)
+        first = message.splitlines()[0]
+        if len(first) > 300:
+            first = first[:297] + "..."
+        errors.append(
+            SpecError(first, file=path, pointer=ptr, hint=f"see the OpenAPI {version} specification for this object")
+        )
+        if len(errors) >= 20:
+            break
     return errors
 
 

@@ -174,7 +174,8 @@ class Renderer:
     def render(self) -> dict[str, str]:
         api = self.api
         models = render_models(api.model_schemas, api.title)
-        compiler = ValidatorCompiler(self.resolution_document())
+        named = {ptr for name, ptr in models.pointers.items() if models.kinds.get(name) == "model"}
+        compiler = ValidatorCompiler(self.resolution_document(), named)
         checks: dict[str, str] = {}
         for name, kind in models.kinds.items():
             ptr = models.pointers.get(name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ProcessPoolExecutor
 
 LINE_LENGTH = 100
-PARALLEL_THRESHOLD = 400_000  # characters; below this a process pool costs more than it saves
+PARALLEL_THRESHOLD = 200_000  # characters; below this a process pool costs more than it saves
 
 
 def format_source(source: str) -> str:

@@ -95,8 +95,10 @@ class _Function:
 class ValidatorCompiler:
     """Compiles the schemas of one document into a module of check functions."""
 
-    def __init__(self, document: dict[str, Any]) -> None:
+    def __init__(self, document: dict[str, Any], named: set[str] | None = None) -> None:
         self.document = document
+        # Schemas with a function of their own (models): called, not inlined, where they occur.
+        self.named = set(named or ())
         self.functions: dict[str, _Function] = {}
         self.by_pointer: dict[str, str] = {}
         self.names = NameSet(separator="_")
@@ -130,11 +132,16 @@ class ValidatorCompiler:
         pointer = pointer[1:] if pointer.startswith("#") else pointer
         if pointer in self.by_pointer:
             return self.by_pointer[pointer]
+        schema = self.resolve(pointer)
+        if isinstance(schema, dict) and set(schema) <= {"$ref"} | ANNOTATIONS and isinstance(schema.get("$ref"), str) and schema["$ref"].startswith("#"):
+            # A bare reference checks exactly what its target checks.
+            name = self.function_for(schema["$ref"])
+            self.by_pointer[pointer] = name
+            return name
         name = self._name_for(pointer)
         self.by_pointer[pointer] = name
         fn = _Function(name, pointer)
         self.functions[name] = fn
-        schema = self.resolve(pointer)
         body: list[str] = []
         self.node(schema, pointer, "value", [], 1, 0, body)
         fn.lines = body
@@ -143,7 +150,11 @@ class ValidatorCompiler:
     # -- emission ----------------------------------------------------------------------------
     @staticmethod
     def _fail(path: list[str], message: str, ind: int, out: list[str]) -> None:
-        where = f", ({', '.join(path)},)" if path else ""
+        where = ""
+        if len(path) == 1:
+            where = f", ({path[0]},)"
+        elif path:
+            where = f", ({', '.join(path)})"
         out.append("    " * ind + f"return Failure({message}{where})")
 
     @staticmethod
@@ -156,6 +167,9 @@ class ValidatorCompiler:
     def node(self, schema: Any, ptr: str, v: str, path: list[str], ind: int, depth: int, out: list[str]) -> None:  # noqa: C901, PLR0912, PLR0915
         pad = "    " * ind
         if schema is True or _trivial(schema):
+            return
+        if depth > 0 and ptr in self.named:
+            self._within(f"{self.function_for(ptr)}({v})", path, ind, out)
             return
         if schema is False:
             self._fail(path, repr("no value is allowed here"), ind, out)

@@ -163,13 +163,7 @@ def _check_1(value: Any) -> Failure | None:
             return Failure("must be an array" + ", not " + json_type(v1), ("tags",))
         for i1, v2 in enumerate(v1):
             if not (isinstance(v2, str)):
-                return Failure(
-                    "must be a string" + ", not " + json_type(v2),
-                    (
-                        "tags",
-                        i1,
-                    ),
-                )
+                return Failure("must be a string" + ", not " + json_type(v2), ("tags", i1))
     if "recursion_limit" in value:
         v1 = value["recursion_limit"]
         if not (is_integer(v1)):
@@ -209,48 +203,9 @@ def check_Assistant(value: Any) -> Failure | None:
             return Failure("must be a string" + ", not " + json_type(v1), ("graph_id",))
     if "config" in value:
         v1 = value["config"]
-        if not (isinstance(v1, dict)):
-            return Failure("must be an object" + ", not " + json_type(v1), ("config",))
-        if "tags" in v1:
-            v2 = v1["tags"]
-            if not (isinstance(v2, list)):
-                return Failure(
-                    "must be an array" + ", not " + json_type(v2),
-                    (
-                        "config",
-                        "tags",
-                    ),
-                )
-            for i2, v3 in enumerate(v2):
-                if not (isinstance(v3, str)):
-                    return Failure(
-                        "must be a string" + ", not " + json_type(v3),
-                        (
-                            "config",
-                            "tags",
-                            i2,
-                        ),
-                    )
-        if "recursion_limit" in v1:
-            v2 = v1["recursion_limit"]
-            if not (is_integer(v2)):
-                return Failure(
-                    "must be an integer" + ", not " + json_type(v2),
-                    (
-                        "config",
-                        "recursion_limit",
-                    ),
-                )
-        if "configurable" in v1:
-            v2 = v1["configurable"]
-            if not (isinstance(v2, dict)):
-                return Failure(
-                    "must be an object" + ", not " + json_type(v2),
-                    (
-                        "config",
-                        "configurable",
-                    ),
-                )
+        f = _check_1(v1)
+        if f is not None:
+            return f.within("config")
     if "context" in value:
         v1 = value["context"]
         if not (isinstance(v1, dict)):
@@ -383,13 +338,7 @@ def check_Config(value: Any) -> Failure | None:
             return Failure("must be an array" + ", not " + json_type(v1), ("tags",))
         for i1, v2 in enumerate(v1):
             if not (isinstance(v2, str)):
-                return Failure(
-                    "must be a string" + ", not " + json_type(v2),
-                    (
-                        "tags",
-                        i1,
-                    ),
-                )
+                return Failure("must be a string" + ", not " + json_type(v2), ("tags", i1))
     if "recursion_limit" in value:
         v1 = value["recursion_limit"]
         if not (is_integer(v1)):
@@ -500,13 +449,7 @@ def _check_2(value: Any) -> Failure | None:
             return Failure("must be an array" + ", not " + json_type(v1), ("tags",))
         for i1, v2 in enumerate(v1):
             if not (isinstance(v2, str)):
-                return Failure(
-                    "must be a string" + ", not " + json_type(v2),
-                    (
-                        "tags",
-                        i1,
-                    ),
-                )
+                return Failure("must be a string" + ", not " + json_type(v2), ("tags", i1))
     if "recursion_limit" in value:
         v1 = value["recursion_limit"]
         if not (is_integer(v1)):
@@ -568,48 +511,9 @@ def check_CronCreate(value: Any) -> Failure | None:
             return Failure("must be an object" + ", not " + json_type(v1), ("metadata",))
     if "config" in value:
         v1 = value["config"]
-        if not (isinstance(v1, dict)):
-            return Failure("must be an object" + ", not " + json_type(v1), ("config",))
-        if "tags" in v1:
-            v2 = v1["tags"]
-            if not (isinstance(v2, list)):
-                return Failure(
-                    "must be an array" + ", not " + json_type(v2),
-                    (
-                        "config",
-                        "tags",
-                    ),
-                )
-            for i2, v3 in enumerate(v2):
-                if not (isinstance(v3, str)):
-                    return Failure(
-                        "must be a string" + ", not " + json_type(v3),
-                        (
-                            "config",
-                            "tags",
-                            i2,
-                        ),
-                    )
-        if "recursion_limit" in v1:
-            v2 = v1["recursion_limit"]
-            if not (is_integer(v2)):
-                return Failure(
-                    "must be an integer" + ", not " + json_type(v2),
-                    (
-                        "config",
-                        "recursion_limit",
-                    ),
-                )
-        if "configurable" in v1:
-            v2 = v1["configurable"]
-            if not (isinstance(v2, dict)):
-                return Failure(
-                    "must be an object" + ", not " + json_type(v2),
-                    (
-                        "config",
-                        "configurable",
-                    ),
-                )
+        f = _check_2(v1)
+        if f is not None:
+            return f.within("config")
     if "context" in value:
         v1 = value["context"]
         if not (isinstance(v1, dict)):
@@ -791,13 +695,7 @@ def _check_13(value: Any) -> Failure | None:
             return Failure("must be an array" + ", not " + json_type(v1), ("tags",))
         for i1, v2 in enumerate(v1):
             if not (isinstance(v2, str)):
-                return Failure(
-                    "must be a string" + ", not " + json_type(v2),
-                    (
-                        "tags",
-                        i1,
-                    ),
-                )
+                return Failure("must be a string" + ", not " + json_type(v2), ("tags", i1))
     if "recursion_limit" in value:
         v1 = value["recursion_limit"]
         if not (is_integer(v1)):
@@ -845,48 +743,9 @@ def check_CronPatch(value: Any) -> Failure | None:
             return Failure("must be an object" + ", not " + json_type(v1), ("metadata",))
     if "config" in value:
         v1 = value["config"]
-        if not (isinstance(v1, dict)):
-            return Failure("must be an object" + ", not " + json_type(v1), ("config",))
-        if "tags" in v1:
-            v2 = v1["tags"]
-            if not (isinstance(v2, list)):
-                return Failure(
-                    "must be an array" + ", not " + json_type(v2),
-                    (
-                        "config",
-                        "tags",
-                    ),
-                )
-            for i2, v3 in enumerate(v2):
-                if not (isinstance(v3, str)):
-                    return Failure(
-                        "must be a string" + ", not " + json_type(v3),
-                        (
-                            "config",
-                            "tags",
-                            i2,
-                        ),
-                    )
-        if "recursion_limit" in v1:
-            v2 = v1["recursion_limit"]
-            if not (is_integer(v2)):
-                return Failure(
-                    "must be an integer" + ", not " + json_type(v2),
-                    (
-                        "config",
-                        "recursion_limit",
-                    ),
-                )
-        if "configurable" in v1:
-            v2 = v1["configurable"]
-            if not (isinstance(v2, dict)):
-                return Failure(
-                    "must be an object" + ", not " + json_type(v2),
-                    (
-                        "config",
-                        "configurable",
-                    ),
-                )
+        f = _check_13(v1)
+        if f is not None:
+            return f.within("config")
     if "context" in value:
         v1 = value["context"]
         if not (isinstance(v1, dict)):
@@ -1101,20 +960,11 @@ def check_CronSearch(value: Any) -> Failure | None:
             return Failure("must be an array" + ", not " + json_type(v1), ("select",))
         for i1, v2 in enumerate(v1):
             if not (isinstance(v2, str)):
-                return Failure(
-                    "must be a string" + ", not " + json_type(v2),
-                    (
-                        "select",
-                        i1,
-                    ),
-                )
+                return Failure("must be a string" + ", not " + json_type(v2), ("select", i1))
             if not (isinstance(v2, str) and v2 in _E8):
                 return Failure(
                     'must be one of "cron_id", "assistant_id", "thread_id", "on_run_completed", "end_time", "schedule", "timezone", "created_at", "updated_at", "user_id", "payload", "next_run_date", ...',
-                    (
-                        "select",
-                        i1,
-                    ),
+                    ("select", i1),
                 )
     return None
 
@@ -1359,11 +1209,11 @@ def check_Command(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
+                check_Send,
                 _check_22,
                 _check_23,
                 _check_24,
                 _check_25,
-                _check_26,
             ),
         )
         if f is not None:
@@ -1372,14 +1222,6 @@ def check_Command(value: Any) -> Failure | None:
 
 
 def _check_22(value: Any) -> Failure | None:
-    """Check against #/components/schemas/Command/properties/goto/anyOf/0."""
-    f = check_Send(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_23(value: Any) -> Failure | None:
     """Check against #/components/schemas/Command/properties/goto/anyOf/1."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -1390,14 +1232,14 @@ def _check_23(value: Any) -> Failure | None:
     return None
 
 
-def _check_24(value: Any) -> Failure | None:
+def _check_23(value: Any) -> Failure | None:
     """Check against #/components/schemas/Command/properties/goto/anyOf/2."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
     return None
 
 
-def _check_25(value: Any) -> Failure | None:
+def _check_24(value: Any) -> Failure | None:
     """Check against #/components/schemas/Command/properties/goto/anyOf/3."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -1407,14 +1249,14 @@ def _check_25(value: Any) -> Failure | None:
     return None
 
 
-def _check_26(value: Any) -> Failure | None:
+def _check_25(value: Any) -> Failure | None:
     """Check against #/components/schemas/Command/properties/goto/anyOf/4."""
     if not (value is None):
         return Failure("must be null" + ", not " + json_type(value))
     return None
 
 
-def _check_27(value: Any) -> Failure | None:
+def _check_26(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/checkpoint."""
     f = check_CheckpointConfig(value)
     if f is not None:
@@ -1447,7 +1289,7 @@ def check_CheckpointConfig(value: Any) -> Failure | None:
     return None
 
 
-def _check_28(value: Any) -> Failure | None:
+def _check_27(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/config."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -1457,13 +1299,7 @@ def _check_28(value: Any) -> Failure | None:
             return Failure("must be an array" + ", not " + json_type(v1), ("tags",))
         for i1, v2 in enumerate(v1):
             if not (isinstance(v2, str)):
-                return Failure(
-                    "must be a string" + ", not " + json_type(v2),
-                    (
-                        "tags",
-                        i1,
-                    ),
-                )
+                return Failure("must be a string" + ", not " + json_type(v2), ("tags", i1))
     if "recursion_limit" in value:
         v1 = value["recursion_limit"]
         if not (is_integer(v1)):
@@ -1486,30 +1322,28 @@ def check_RunCreateStateful(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
+                _check_28,
                 _check_29,
-                _check_30,
             ),
         )
         if f is not None:
             return f.within("assistant_id")
     if "checkpoint" in value:
         v1 = value["checkpoint"]
-        f = check_CheckpointConfig(v1)
+        f = _check_26(v1)
         if f is not None:
             return f.within("checkpoint")
-        if not (isinstance(v1, dict)):
-            return Failure("must be an object" + ", not " + json_type(v1), ("checkpoint",))
     if "input" in value:
         v1 = value["input"]
         f = any_of(
             v1,
             (
+                _check_30,
                 _check_31,
                 _check_32,
                 _check_33,
                 _check_34,
                 _check_35,
-                _check_36,
             ),
         )
         if f is not None:
@@ -1519,8 +1353,8 @@ def check_RunCreateStateful(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_37,
-                _check_38,
+                check_Command,
+                _check_36,
             ),
         )
         if f is not None:
@@ -1531,48 +1365,9 @@ def check_RunCreateStateful(value: Any) -> Failure | None:
             return Failure("must be an object" + ", not " + json_type(v1), ("metadata",))
     if "config" in value:
         v1 = value["config"]
-        if not (isinstance(v1, dict)):
-            return Failure("must be an object" + ", not " + json_type(v1), ("config",))
-        if "tags" in v1:
-            v2 = v1["tags"]
-            if not (isinstance(v2, list)):
-                return Failure(
-                    "must be an array" + ", not " + json_type(v2),
-                    (
-                        "config",
-                        "tags",
-                    ),
-                )
-            for i2, v3 in enumerate(v2):
-                if not (isinstance(v3, str)):
-                    return Failure(
-                        "must be a string" + ", not " + json_type(v3),
-                        (
-                            "config",
-                            "tags",
-                            i2,
-                        ),
-                    )
-        if "recursion_limit" in v1:
-            v2 = v1["recursion_limit"]
-            if not (is_integer(v2)):
-                return Failure(
-                    "must be an integer" + ", not " + json_type(v2),
-                    (
-                        "config",
-                        "recursion_limit",
-                    ),
-                )
-        if "configurable" in v1:
-            v2 = v1["configurable"]
-            if not (isinstance(v2, dict)):
-                return Failure(
-                    "must be an object" + ", not " + json_type(v2),
-                    (
-                        "config",
-                        "configurable",
-                    ),
-                )
+        f = _check_27(v1)
+        if f is not None:
+            return f.within("config")
     if "context" in value:
         v1 = value["context"]
         if not (isinstance(v1, dict)):
@@ -1592,8 +1387,8 @@ def check_RunCreateStateful(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_39,
-                _check_40,
+                _check_37,
+                _check_38,
             ),
         )
         if f is not None:
@@ -1603,8 +1398,8 @@ def check_RunCreateStateful(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_41,
-                _check_42,
+                _check_39,
+                _check_40,
             ),
         )
         if f is not None:
@@ -1614,8 +1409,8 @@ def check_RunCreateStateful(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_43,
-                _check_44,
+                _check_41,
+                _check_42,
             ),
         )
         if f is not None:
@@ -1634,13 +1429,7 @@ def check_RunCreateStateful(value: Any) -> Failure | None:
             return Failure("must be an array" + ", not " + json_type(v1), ("feedback_keys",))
         for i1, v2 in enumerate(v1):
             if not (isinstance(v2, str)):
-                return Failure(
-                    "must be a string" + ", not " + json_type(v2),
-                    (
-                        "feedback_keys",
-                        i1,
-                    ),
-                )
+                return Failure("must be a string" + ", not " + json_type(v2), ("feedback_keys", i1))
     if "multitask_strategy" in value:
         v1 = value["multitask_strategy"]
         if not (isinstance(v1, str)):
@@ -1673,7 +1462,7 @@ def check_RunCreateStateful(value: Any) -> Failure | None:
     return None
 
 
-def _check_29(value: Any) -> Failure | None:
+def _check_28(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/assistant_id/anyOf/0."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
@@ -1682,71 +1471,63 @@ def _check_29(value: Any) -> Failure | None:
     return None
 
 
-def _check_30(value: Any) -> Failure | None:
+def _check_29(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/assistant_id/anyOf/1."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
     return None
 
 
-def _check_31(value: Any) -> Failure | None:
+def _check_30(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/input/anyOf/0."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
     return None
 
 
-def _check_32(value: Any) -> Failure | None:
+def _check_31(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/input/anyOf/1."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
     return None
 
 
-def _check_33(value: Any) -> Failure | None:
+def _check_32(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/input/anyOf/2."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
     return None
 
 
-def _check_34(value: Any) -> Failure | None:
+def _check_33(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/input/anyOf/3."""
     if not (is_number(value)):
         return Failure("must be a number" + ", not " + json_type(value))
     return None
 
 
-def _check_35(value: Any) -> Failure | None:
+def _check_34(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/input/anyOf/4."""
     if not (isinstance(value, bool)):
         return Failure("must be a boolean" + ", not " + json_type(value))
     return None
 
 
-def _check_36(value: Any) -> Failure | None:
+def _check_35(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/input/anyOf/5."""
     if not (value is None):
         return Failure("must be null" + ", not " + json_type(value))
     return None
 
 
-def _check_37(value: Any) -> Failure | None:
-    """Check against #/components/schemas/RunCreateStateful/properties/command/anyOf/0."""
-    f = check_Command(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_38(value: Any) -> Failure | None:
+def _check_36(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/command/anyOf/1."""
     if not (value is None):
         return Failure("must be null" + ", not " + json_type(value))
     return None
 
 
-def _check_39(value: Any) -> Failure | None:
+def _check_37(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/interrupt_before/anyOf/0."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
@@ -1755,7 +1536,7 @@ def _check_39(value: Any) -> Failure | None:
     return None
 
 
-def _check_40(value: Any) -> Failure | None:
+def _check_38(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/interrupt_before/anyOf/1."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -1765,7 +1546,7 @@ def _check_40(value: Any) -> Failure | None:
     return None
 
 
-def _check_41(value: Any) -> Failure | None:
+def _check_39(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/interrupt_after/anyOf/0."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
@@ -1774,7 +1555,7 @@ def _check_41(value: Any) -> Failure | None:
     return None
 
 
-def _check_42(value: Any) -> Failure | None:
+def _check_40(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/interrupt_after/anyOf/1."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -1784,7 +1565,7 @@ def _check_42(value: Any) -> Failure | None:
     return None
 
 
-def _check_43(value: Any) -> Failure | None:
+def _check_41(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/stream_mode/anyOf/0."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -1799,7 +1580,7 @@ def _check_43(value: Any) -> Failure | None:
     return None
 
 
-def _check_44(value: Any) -> Failure | None:
+def _check_42(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/stream_mode/anyOf/1."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
@@ -1810,7 +1591,7 @@ def _check_44(value: Any) -> Failure | None:
     return None
 
 
-def _check_45(value: Any) -> Failure | None:
+def _check_43(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateless/properties/config."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -1820,13 +1601,7 @@ def _check_45(value: Any) -> Failure | None:
             return Failure("must be an array" + ", not " + json_type(v1), ("tags",))
         for i1, v2 in enumerate(v1):
             if not (isinstance(v2, str)):
-                return Failure(
-                    "must be a string" + ", not " + json_type(v2),
-                    (
-                        "tags",
-                        i1,
-                    ),
-                )
+                return Failure("must be a string" + ", not " + json_type(v2), ("tags", i1))
     if "recursion_limit" in value:
         v1 = value["recursion_limit"]
         if not (is_integer(v1)):
@@ -1849,8 +1624,8 @@ def check_RunCreateStateless(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_46,
-                _check_47,
+                _check_44,
+                _check_45,
             ),
         )
         if f is not None:
@@ -1860,12 +1635,12 @@ def check_RunCreateStateless(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
+                _check_46,
+                _check_47,
                 _check_48,
                 _check_49,
                 _check_50,
                 _check_51,
-                _check_52,
-                _check_53,
             ),
         )
         if f is not None:
@@ -1875,8 +1650,8 @@ def check_RunCreateStateless(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_54,
-                _check_55,
+                check_Command,
+                _check_52,
             ),
         )
         if f is not None:
@@ -1887,48 +1662,9 @@ def check_RunCreateStateless(value: Any) -> Failure | None:
             return Failure("must be an object" + ", not " + json_type(v1), ("metadata",))
     if "config" in value:
         v1 = value["config"]
-        if not (isinstance(v1, dict)):
-            return Failure("must be an object" + ", not " + json_type(v1), ("config",))
-        if "tags" in v1:
-            v2 = v1["tags"]
-            if not (isinstance(v2, list)):
-                return Failure(
-                    "must be an array" + ", not " + json_type(v2),
-                    (
-                        "config",
-                        "tags",
-                    ),
-                )
-            for i2, v3 in enumerate(v2):
-                if not (isinstance(v3, str)):
-                    return Failure(
-                        "must be a string" + ", not " + json_type(v3),
-                        (
-                            "config",
-                            "tags",
-                            i2,
-                        ),
-                    )
-        if "recursion_limit" in v1:
-            v2 = v1["recursion_limit"]
-            if not (is_integer(v2)):
-                return Failure(
-                    "must be an integer" + ", not " + json_type(v2),
-                    (
-                        "config",
-                        "recursion_limit",
-                    ),
-                )
-        if "configurable" in v1:
-            v2 = v1["configurable"]
-            if not (isinstance(v2, dict)):
-                return Failure(
-                    "must be an object" + ", not " + json_type(v2),
-                    (
-                        "config",
-                        "configurable",
-                    ),
-                )
+        f = _check_43(v1)
+        if f is not None:
+            return f.within("config")
     if "context" in value:
         v1 = value["context"]
         if not (isinstance(v1, dict)):
@@ -1948,8 +1684,8 @@ def check_RunCreateStateless(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_56,
-                _check_57,
+                _check_53,
+                _check_54,
             ),
         )
         if f is not None:
@@ -1960,13 +1696,7 @@ def check_RunCreateStateless(value: Any) -> Failure | None:
             return Failure("must be an array" + ", not " + json_type(v1), ("feedback_keys",))
         for i1, v2 in enumerate(v1):
             if not (isinstance(v2, str)):
-                return Failure(
-                    "must be a string" + ", not " + json_type(v2),
-                    (
-                        "feedback_keys",
-                        i1,
-                    ),
-                )
+                return Failure("must be a string" + ", not " + json_type(v2), ("feedback_keys", i1))
     if "stream_subgraphs" in value:
         v1 = value["stream_subgraphs"]
         if not (isinstance(v1, bool)):
@@ -1998,7 +1728,7 @@ def check_RunCreateStateless(value: Any) -> Failure | None:
     return None
 
 
-def _check_46(value: Any) -> Failure | None:
+def _check_44(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateless/properties/assistant_id/anyOf/0."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
@@ -2007,71 +1737,63 @@ def _check_46(value: Any) -> Failure | None:
     return None
 
 
-def _check_47(value: Any) -> Failure | None:
+def _check_45(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateless/properties/assistant_id/anyOf/1."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
     return None
 
 
-def _check_48(value: Any) -> Failure | None:
+def _check_46(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateless/properties/input/anyOf/0."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
     return None
 
 
-def _check_49(value: Any) -> Failure | None:
+def _check_47(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateless/properties/input/anyOf/1."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
     return None
 
 
-def _check_50(value: Any) -> Failure | None:
+def _check_48(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateless/properties/input/anyOf/2."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
     return None
 
 
-def _check_51(value: Any) -> Failure | None:
+def _check_49(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateless/properties/input/anyOf/3."""
     if not (is_number(value)):
         return Failure("must be a number" + ", not " + json_type(value))
     return None
 
 
-def _check_52(value: Any) -> Failure | None:
+def _check_50(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateless/properties/input/anyOf/4."""
     if not (isinstance(value, bool)):
         return Failure("must be a boolean" + ", not " + json_type(value))
     return None
 
 
-def _check_53(value: Any) -> Failure | None:
+def _check_51(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateless/properties/input/anyOf/5."""
     if not (value is None):
         return Failure("must be null" + ", not " + json_type(value))
     return None
 
 
-def _check_54(value: Any) -> Failure | None:
-    """Check against #/components/schemas/RunCreateStateless/properties/command/anyOf/0."""
-    f = check_Command(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_55(value: Any) -> Failure | None:
+def _check_52(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateless/properties/command/anyOf/1."""
     if not (value is None):
         return Failure("must be null" + ", not " + json_type(value))
     return None
 
 
-def _check_56(value: Any) -> Failure | None:
+def _check_53(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateless/properties/stream_mode/anyOf/0."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -2086,7 +1808,7 @@ def _check_56(value: Any) -> Failure | None:
     return None
 
 
-def _check_57(value: Any) -> Failure | None:
+def _check_54(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateless/properties/stream_mode/anyOf/1."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
@@ -2148,20 +1870,11 @@ def check_AssistantSearchRequest(value: Any) -> Failure | None:
             return Failure("must be an array" + ", not " + json_type(v1), ("select",))
         for i1, v2 in enumerate(v1):
             if not (isinstance(v2, str)):
-                return Failure(
-                    "must be a string" + ", not " + json_type(v2),
-                    (
-                        "select",
-                        i1,
-                    ),
-                )
+                return Failure("must be a string" + ", not " + json_type(v2), ("select", i1))
             if not (isinstance(v2, str) and v2 in _E13):
                 return Failure(
                     'must be one of "assistant_id", "graph_id", "name", "description", "config", "context", "created_at", "updated_at", "metadata", "version"',
-                    (
-                        "select",
-                        i1,
-                    ),
+                    ("select", i1),
                 )
     return None
 
@@ -2220,21 +1933,9 @@ def check_ThreadSearchRequest(value: Any) -> Failure | None:
             return Failure("must be an array" + ", not " + json_type(v1), ("ids",))
         for i1, v2 in enumerate(v1):
             if not (isinstance(v2, str)):
-                return Failure(
-                    "must be a string" + ", not " + json_type(v2),
-                    (
-                        "ids",
-                        i1,
-                    ),
-                )
+                return Failure("must be a string" + ", not " + json_type(v2), ("ids", i1))
             if not format_ok("uuid", v2):
-                return Failure(
-                    "must be a valid uuid",
-                    (
-                        "ids",
-                        i1,
-                    ),
-                )
+                return Failure("must be a valid uuid", ("ids", i1))
     if "metadata" in value:
         v1 = value["metadata"]
         if not (isinstance(v1, dict)):
@@ -2284,20 +1985,11 @@ def check_ThreadSearchRequest(value: Any) -> Failure | None:
             return Failure("must be an array" + ", not " + json_type(v1), ("select",))
         for i1, v2 in enumerate(v1):
             if not (isinstance(v2, str)):
-                return Failure(
-                    "must be a string" + ", not " + json_type(v2),
-                    (
-                        "select",
-                        i1,
-                    ),
-                )
+                return Failure("must be a string" + ", not " + json_type(v2), ("select", i1))
             if not (isinstance(v2, str) and v2 in _E16):
                 return Failure(
                     'must be one of "thread_id", "created_at", "updated_at", "state_updated_at", "metadata", "config", "status", "values", "interrupts"',
-                    (
-                        "select",
-                        i1,
-                    ),
+                    ("select", i1),
                 )
     if "extract" in value:
         v1 = value["extract"]
@@ -2307,13 +1999,7 @@ def check_ThreadSearchRequest(value: Any) -> Failure | None:
             return Failure("must have at most 10 properties", ("extract",))
         for k1, v2 in v1.items():
             if not (isinstance(v2, str)):
-                return Failure(
-                    "must be a string" + ", not " + json_type(v2),
-                    (
-                        "extract",
-                        k1,
-                    ),
-                )
+                return Failure("must be a string" + ", not " + json_type(v2), ("extract", k1))
     return None
 
 
@@ -2338,7 +2024,7 @@ def check_ThreadCountRequest(value: Any) -> Failure | None:
     return None
 
 
-def _check_58(value: Any) -> Failure | None:
+def _check_55(value: Any) -> Failure | None:
     """Check against #/components/schemas/Thread/properties/ttl."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -2423,54 +2109,9 @@ def check_Thread(value: Any) -> Failure | None:
             return Failure("must be an object" + ", not " + json_type(v1), ("interrupts",))
     if "ttl" in value:
         v1 = value["ttl"]
-        if not (isinstance(v1, dict)):
-            return Failure("must be an object" + ", not " + json_type(v1), ("ttl",))
-        if "strategy" in v1:
-            v2 = v1["strategy"]
-            if not (isinstance(v2, str)):
-                return Failure(
-                    "must be a string" + ", not " + json_type(v2),
-                    (
-                        "ttl",
-                        "strategy",
-                    ),
-                )
-            if not (isinstance(v2, str) and v2 in _E17):
-                return Failure(
-                    'must be one of "delete", "keep_latest"',
-                    (
-                        "ttl",
-                        "strategy",
-                    ),
-                )
-        if "ttl_minutes" in v1:
-            v2 = v1["ttl_minutes"]
-            if not (is_number(v2)):
-                return Failure(
-                    "must be a number" + ", not " + json_type(v2),
-                    (
-                        "ttl",
-                        "ttl_minutes",
-                    ),
-                )
-        if "expires_at" in v1:
-            v2 = v1["expires_at"]
-            if not (isinstance(v2, str)):
-                return Failure(
-                    "must be a string" + ", not " + json_type(v2),
-                    (
-                        "ttl",
-                        "expires_at",
-                    ),
-                )
-            if not format_ok("date-time", v2):
-                return Failure(
-                    "must be a valid date-time",
-                    (
-                        "ttl",
-                        "expires_at",
-                    ),
-                )
+        f = _check_55(v1)
+        if f is not None:
+            return f.within("ttl")
     if "extracted" in value:
         v1 = value["extracted"]
         if not (isinstance(v1, dict)):
@@ -2478,7 +2119,7 @@ def check_Thread(value: Any) -> Failure | None:
     return None
 
 
-def _check_59(value: Any) -> Failure | None:
+def _check_56(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCreate/properties/ttl."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -2495,7 +2136,7 @@ def _check_59(value: Any) -> Failure | None:
     return None
 
 
-def _check_60(value: Any) -> Failure | None:
+def _check_57(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadPatch/properties/ttl."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -2522,36 +2163,9 @@ def check_ThreadPatch(value: Any) -> Failure | None:
             return Failure("must be an object" + ", not " + json_type(v1), ("metadata",))
     if "ttl" in value:
         v1 = value["ttl"]
-        if not (isinstance(v1, dict)):
-            return Failure("must be an object" + ", not " + json_type(v1), ("ttl",))
-        if "strategy" in v1:
-            v2 = v1["strategy"]
-            if not (isinstance(v2, str)):
-                return Failure(
-                    "must be a string" + ", not " + json_type(v2),
-                    (
-                        "ttl",
-                        "strategy",
-                    ),
-                )
-            if not (isinstance(v2, str) and v2 in _E17):
-                return Failure(
-                    'must be one of "delete", "keep_latest"',
-                    (
-                        "ttl",
-                        "strategy",
-                    ),
-                )
-        if "ttl" in v1:
-            v2 = v1["ttl"]
-            if not (is_number(v2)):
-                return Failure(
-                    "must be a number" + ", not " + json_type(v2),
-                    (
-                        "ttl",
-                        "ttl",
-                    ),
-                )
+        f = _check_57(v1)
+        if f is not None:
+            return f.within("ttl")
     return None
 
 
@@ -2567,21 +2181,9 @@ def check_ThreadPruneRequest(value: Any) -> Failure | None:
             return Failure("must be an array" + ", not " + json_type(v1), ("thread_ids",))
         for i1, v2 in enumerate(v1):
             if not (isinstance(v2, str)):
-                return Failure(
-                    "must be a string" + ", not " + json_type(v2),
-                    (
-                        "thread_ids",
-                        i1,
-                    ),
-                )
+                return Failure("must be a string" + ", not " + json_type(v2), ("thread_ids", i1))
             if not format_ok("uuid", v2):
-                return Failure(
-                    "must be a valid uuid",
-                    (
-                        "thread_ids",
-                        i1,
-                    ),
-                )
+                return Failure("must be a valid uuid", ("thread_ids", i1))
     if "strategy" in value:
         v1 = value["strategy"]
         if not (isinstance(v1, str)):
@@ -2604,7 +2206,7 @@ def check_ThreadPruneResponse(value: Any) -> Failure | None:
     return None
 
 
-def _check_61(value: Any) -> Failure | None:
+def _check_58(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadStorage/properties/checkpoints."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -2623,7 +2225,7 @@ def _check_61(value: Any) -> Failure | None:
     return None
 
 
-def _check_62(value: Any) -> Failure | None:
+def _check_59(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadStorage/properties/channel_values/properties/by_channel/additionalProperties."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -2642,7 +2244,7 @@ def _check_62(value: Any) -> Failure | None:
     return None
 
 
-def _check_63(value: Any) -> Failure | None:
+def _check_60(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadStorage/properties/channel_values."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -2665,58 +2267,13 @@ def _check_63(value: Any) -> Failure | None:
         if not (isinstance(v1, dict)):
             return Failure("must be an object" + ", not " + json_type(v1), ("by_channel",))
         for k1, v2 in v1.items():
-            if not (isinstance(v2, dict)):
-                return Failure(
-                    "must be an object" + ", not " + json_type(v2),
-                    (
-                        "by_channel",
-                        k1,
-                    ),
-                )
-            if "versions" not in v2:
-                return Failure(
-                    "is required",
-                    (
-                        "by_channel",
-                        k1,
-                        "versions",
-                    ),
-                )
-            if "bytes" not in v2:
-                return Failure(
-                    "is required",
-                    (
-                        "by_channel",
-                        k1,
-                        "bytes",
-                    ),
-                )
-            if "versions" in v2:
-                v3 = v2["versions"]
-                if not (is_integer(v3)):
-                    return Failure(
-                        "must be an integer" + ", not " + json_type(v3),
-                        (
-                            "by_channel",
-                            k1,
-                            "versions",
-                        ),
-                    )
-            if "bytes" in v2:
-                v3 = v2["bytes"]
-                if not (is_integer(v3)):
-                    return Failure(
-                        "must be an integer" + ", not " + json_type(v3),
-                        (
-                            "by_channel",
-                            k1,
-                            "bytes",
-                        ),
-                    )
+            f = _check_59(v2)
+            if f is not None:
+                return f.within("by_channel", k1)
     return None
 
 
-def _check_64(value: Any) -> Failure | None:
+def _check_61(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadStorage/properties/pending_writes."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -2761,196 +2318,19 @@ def check_ThreadStorage(value: Any) -> Failure | None:
             return Failure("must be an integer" + ", not " + json_type(v1), ("total_bytes",))
     if "checkpoints" in value:
         v1 = value["checkpoints"]
-        if not (isinstance(v1, dict)):
-            return Failure("must be an object" + ", not " + json_type(v1), ("checkpoints",))
-        if "count" not in v1:
-            return Failure(
-                "is required",
-                (
-                    "checkpoints",
-                    "count",
-                ),
-            )
-        if "bytes" not in v1:
-            return Failure(
-                "is required",
-                (
-                    "checkpoints",
-                    "bytes",
-                ),
-            )
-        if "count" in v1:
-            v2 = v1["count"]
-            if not (is_integer(v2)):
-                return Failure(
-                    "must be an integer" + ", not " + json_type(v2),
-                    (
-                        "checkpoints",
-                        "count",
-                    ),
-                )
-        if "bytes" in v1:
-            v2 = v1["bytes"]
-            if not (is_integer(v2)):
-                return Failure(
-                    "must be an integer" + ", not " + json_type(v2),
-                    (
-                        "checkpoints",
-                        "bytes",
-                    ),
-                )
+        f = _check_58(v1)
+        if f is not None:
+            return f.within("checkpoints")
     if "channel_values" in value:
         v1 = value["channel_values"]
-        if not (isinstance(v1, dict)):
-            return Failure("must be an object" + ", not " + json_type(v1), ("channel_values",))
-        if "count" not in v1:
-            return Failure(
-                "is required",
-                (
-                    "channel_values",
-                    "count",
-                ),
-            )
-        if "bytes" not in v1:
-            return Failure(
-                "is required",
-                (
-                    "channel_values",
-                    "bytes",
-                ),
-            )
-        if "by_channel" not in v1:
-            return Failure(
-                "is required",
-                (
-                    "channel_values",
-                    "by_channel",
-                ),
-            )
-        if "count" in v1:
-            v2 = v1["count"]
-            if not (is_integer(v2)):
-                return Failure(
-                    "must be an integer" + ", not " + json_type(v2),
-                    (
-                        "channel_values",
-                        "count",
-                    ),
-                )
-        if "bytes" in v1:
-            v2 = v1["bytes"]
-            if not (is_integer(v2)):
-                return Failure(
-                    "must be an integer" + ", not " + json_type(v2),
-                    (
-                        "channel_values",
-                        "bytes",
-                    ),
-                )
-        if "by_channel" in v1:
-            v2 = v1["by_channel"]
-            if not (isinstance(v2, dict)):
-                return Failure(
-                    "must be an object" + ", not " + json_type(v2),
-                    (
-                        "channel_values",
-                        "by_channel",
-                    ),
-                )
-            for k2, v3 in v2.items():
-                if not (isinstance(v3, dict)):
-                    return Failure(
-                        "must be an object" + ", not " + json_type(v3),
-                        (
-                            "channel_values",
-                            "by_channel",
-                            k2,
-                        ),
-                    )
-                if "versions" not in v3:
-                    return Failure(
-                        "is required",
-                        (
-                            "channel_values",
-                            "by_channel",
-                            k2,
-                            "versions",
-                        ),
-                    )
-                if "bytes" not in v3:
-                    return Failure(
-                        "is required",
-                        (
-                            "channel_values",
-                            "by_channel",
-                            k2,
-                            "bytes",
-                        ),
-                    )
-                if "versions" in v3:
-                    v4 = v3["versions"]
-                    if not (is_integer(v4)):
-                        return Failure(
-                            "must be an integer" + ", not " + json_type(v4),
-                            (
-                                "channel_values",
-                                "by_channel",
-                                k2,
-                                "versions",
-                            ),
-                        )
-                if "bytes" in v3:
-                    v4 = v3["bytes"]
-                    if not (is_integer(v4)):
-                        return Failure(
-                            "must be an integer" + ", not " + json_type(v4),
-                            (
-                                "channel_values",
-                                "by_channel",
-                                k2,
-                                "bytes",
-                            ),
-                        )
+        f = _check_60(v1)
+        if f is not None:
+            return f.within("channel_values")
     if "pending_writes" in value:
         v1 = value["pending_writes"]
-        if not (isinstance(v1, dict)):
-            return Failure("must be an object" + ", not " + json_type(v1), ("pending_writes",))
-        if "count" not in v1:
-            return Failure(
-                "is required",
-                (
-                    "pending_writes",
-                    "count",
-                ),
-            )
-        if "bytes" not in v1:
-            return Failure(
-                "is required",
-                (
-                    "pending_writes",
-                    "bytes",
-                ),
-            )
-        if "count" in v1:
-            v2 = v1["count"]
-            if not (is_integer(v2)):
-                return Failure(
-                    "must be an integer" + ", not " + json_type(v2),
-                    (
-                        "pending_writes",
-                        "count",
-                    ),
-                )
-        if "bytes" in v1:
-            v2 = v1["bytes"]
-            if not (is_integer(v2)):
-                return Failure(
-                    "must be an integer" + ", not " + json_type(v2),
-                    (
-                        "pending_writes",
-                        "bytes",
-                    ),
-                )
+        f = _check_61(v1)
+        if f is not None:
+            return f.within("pending_writes")
     return None
 
 
@@ -2965,9 +2345,9 @@ def check_ThreadSuperstepUpdate(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_65,
-                _check_66,
-                _check_67,
+                _check_62,
+                _check_63,
+                _check_64,
             ),
         )
         if f is not None:
@@ -2977,8 +2357,8 @@ def check_ThreadSuperstepUpdate(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_68,
-                _check_69,
+                check_Command,
+                _check_65,
             ),
         )
         if f is not None:
@@ -2990,7 +2370,7 @@ def check_ThreadSuperstepUpdate(value: Any) -> Failure | None:
     return None
 
 
-def _check_65(value: Any) -> Failure | None:
+def _check_62(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadSuperstepUpdate/properties/values/anyOf/0."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -3000,29 +2380,21 @@ def _check_65(value: Any) -> Failure | None:
     return None
 
 
-def _check_66(value: Any) -> Failure | None:
+def _check_63(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadSuperstepUpdate/properties/values/anyOf/1."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
     return None
 
 
-def _check_67(value: Any) -> Failure | None:
+def _check_64(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadSuperstepUpdate/properties/values/anyOf/2."""
     if not (value is None):
         return Failure("must be null" + ", not " + json_type(value))
     return None
 
 
-def _check_68(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ThreadSuperstepUpdate/properties/command/anyOf/0."""
-    f = check_Command(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_69(value: Any) -> Failure | None:
+def _check_65(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadSuperstepUpdate/properties/command/anyOf/1."""
     if not (value is None):
         return Failure("must be null" + ", not " + json_type(value))
@@ -3056,13 +2428,7 @@ def check_StorePutRequest(value: Any) -> Failure | None:
             return Failure("must be an array" + ", not " + json_type(v1), ("namespace",))
         for i1, v2 in enumerate(v1):
             if not (isinstance(v2, str)):
-                return Failure(
-                    "must be a string" + ", not " + json_type(v2),
-                    (
-                        "namespace",
-                        i1,
-                    ),
-                )
+                return Failure("must be a string" + ", not " + json_type(v2), ("namespace", i1))
     if "key" in value:
         v1 = value["key"]
         if not (isinstance(v1, str)):
@@ -3076,9 +2442,9 @@ def check_StorePutRequest(value: Any) -> Failure | None:
         f = one_of(
             v1,
             (
-                _check_70,
-                _check_71,
-                _check_72,
+                _check_66,
+                _check_67,
+                _check_68,
             ),
         )
         if f is not None:
@@ -3090,7 +2456,7 @@ def check_StorePutRequest(value: Any) -> Failure | None:
     return None
 
 
-def _check_70(value: Any) -> Failure | None:
+def _check_66(value: Any) -> Failure | None:
     """Check against #/components/schemas/StorePutRequest/properties/index/oneOf/0."""
     if not (isinstance(value, bool)):
         return Failure("must be a boolean" + ", not " + json_type(value))
@@ -3099,7 +2465,7 @@ def _check_70(value: Any) -> Failure | None:
     return None
 
 
-def _check_71(value: Any) -> Failure | None:
+def _check_67(value: Any) -> Failure | None:
     """Check against #/components/schemas/StorePutRequest/properties/index/oneOf/1."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -3109,7 +2475,7 @@ def _check_71(value: Any) -> Failure | None:
     return None
 
 
-def _check_72(value: Any) -> Failure | None:
+def _check_68(value: Any) -> Failure | None:
     """Check against #/components/schemas/StorePutRequest/properties/index/oneOf/2."""
     if not (value is None):
         return Failure("must be null" + ", not " + json_type(value))
@@ -3128,13 +2494,7 @@ def check_StoreDeleteRequest(value: Any) -> Failure | None:
             return Failure("must be an array" + ", not " + json_type(v1), ("namespace",))
         for i1, v2 in enumerate(v1):
             if not (isinstance(v2, str)):
-                return Failure(
-                    "must be a string" + ", not " + json_type(v2),
-                    (
-                        "namespace",
-                        i1,
-                    ),
-                )
+                return Failure("must be a string" + ", not " + json_type(v2), ("namespace", i1))
     if "key" in value:
         v1 = value["key"]
         if not (isinstance(v1, str)):
@@ -3156,11 +2516,7 @@ def check_StoreSearchRequest(value: Any) -> Failure | None:
             for i1, v2 in enumerate(v1):
                 if not (isinstance(v2, str)):
                     return Failure(
-                        "must be a string" + ", not " + json_type(v2),
-                        (
-                            "namespace_prefix",
-                            i1,
-                        ),
+                        "must be a string" + ", not " + json_type(v2), ("namespace_prefix", i1)
                     )
     if "filter" in value:
         v1 = value["filter"]
@@ -3195,26 +2551,14 @@ def check_StoreListNamespacesRequest(value: Any) -> Failure | None:
             return Failure("must be an array" + ", not " + json_type(v1), ("prefix",))
         for i1, v2 in enumerate(v1):
             if not (isinstance(v2, str)):
-                return Failure(
-                    "must be a string" + ", not " + json_type(v2),
-                    (
-                        "prefix",
-                        i1,
-                    ),
-                )
+                return Failure("must be a string" + ", not " + json_type(v2), ("prefix", i1))
     if "suffix" in value:
         v1 = value["suffix"]
         if not (isinstance(v1, list)):
             return Failure("must be an array" + ", not " + json_type(v1), ("suffix",))
         for i1, v2 in enumerate(v1):
             if not (isinstance(v2, str)):
-                return Failure(
-                    "must be a string" + ", not " + json_type(v2),
-                    (
-                        "suffix",
-                        i1,
-                    ),
-                )
+                return Failure("must be a string" + ", not " + json_type(v2), ("suffix", i1))
     if "max_depth" in value:
         v1 = value["max_depth"]
         if not (is_integer(v1)):
@@ -3250,13 +2594,7 @@ def check_Item(value: Any) -> Failure | None:
             return Failure("must be an array" + ", not " + json_type(v1), ("namespace",))
         for i1, v2 in enumerate(v1):
             if not (isinstance(v2, str)):
-                return Failure(
-                    "must be a string" + ", not " + json_type(v2),
-                    (
-                        "namespace",
-                        i1,
-                    ),
-                )
+                return Failure("must be a string" + ", not " + json_type(v2), ("namespace", i1))
     if "key" in value:
         v1 = value["key"]
         if not (isinstance(v1, str)):
@@ -3302,21 +2640,9 @@ def check_RunsCancel(value: Any) -> Failure | None:
             return Failure("must be an array" + ", not " + json_type(v1), ("run_ids",))
         for i1, v2 in enumerate(v1):
             if not (isinstance(v2, str)):
-                return Failure(
-                    "must be a string" + ", not " + json_type(v2),
-                    (
-                        "run_ids",
-                        i1,
-                    ),
-                )
+                return Failure("must be a string" + ", not " + json_type(v2), ("run_ids", i1))
             if not format_ok("uuid", v2):
-                return Failure(
-                    "must be a valid uuid",
-                    (
-                        "run_ids",
-                        i1,
-                    ),
-                )
+                return Failure("must be a valid uuid", ("run_ids", i1))
     if isinstance(value, dict):
         f = required_alternatives(value, _G20, True)
         if f is not None:
@@ -3358,7 +2684,7 @@ def check_ErrorResponse(value: Any) -> Failure | None:
     return None
 
 
-def _check_73(value: Any) -> Failure | None:
+def _check_69(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/config."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -3368,13 +2694,7 @@ def _check_73(value: Any) -> Failure | None:
             return Failure("must be an array" + ", not " + json_type(v1), ("tags",))
         for i1, v2 in enumerate(v1):
             if not (isinstance(v2, str)):
-                return Failure(
-                    "must be a string" + ", not " + json_type(v2),
-                    (
-                        "tags",
-                        i1,
-                    ),
-                )
+                return Failure("must be a string" + ", not " + json_type(v2), ("tags", i1))
     if "recursion_limit" in value:
         v1 = value["recursion_limit"]
         if not (is_integer(v1)):
@@ -3413,8 +2733,8 @@ def check_ThreadCronCreate(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_74,
-                _check_75,
+                _check_70,
+                _check_71,
             ),
         )
         if f is not None:
@@ -3424,8 +2744,8 @@ def check_ThreadCronCreate(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_76,
-                _check_77,
+                _check_72,
+                _check_73,
             ),
         )
         if f is not None:
@@ -3436,48 +2756,9 @@ def check_ThreadCronCreate(value: Any) -> Failure | None:
             return Failure("must be an object" + ", not " + json_type(v1), ("metadata",))
     if "config" in value:
         v1 = value["config"]
-        if not (isinstance(v1, dict)):
-            return Failure("must be an object" + ", not " + json_type(v1), ("config",))
-        if "tags" in v1:
-            v2 = v1["tags"]
-            if not (isinstance(v2, list)):
-                return Failure(
-                    "must be an array" + ", not " + json_type(v2),
-                    (
-                        "config",
-                        "tags",
-                    ),
-                )
-            for i2, v3 in enumerate(v2):
-                if not (isinstance(v3, str)):
-                    return Failure(
-                        "must be a string" + ", not " + json_type(v3),
-                        (
-                            "config",
-                            "tags",
-                            i2,
-                        ),
-                    )
-        if "recursion_limit" in v1:
-            v2 = v1["recursion_limit"]
-            if not (is_integer(v2)):
-                return Failure(
-                    "must be an integer" + ", not " + json_type(v2),
-                    (
-                        "config",
-                        "recursion_limit",
-                    ),
-                )
-        if "configurable" in v1:
-            v2 = v1["configurable"]
-            if not (isinstance(v2, dict)):
-                return Failure(
-                    "must be an object" + ", not " + json_type(v2),
-                    (
-                        "config",
-                        "configurable",
-                    ),
-                )
+        f = _check_69(v1)
+        if f is not None:
+            return f.within("config")
     if "context" in value:
         v1 = value["context"]
         if not (isinstance(v1, dict)):
@@ -3497,8 +2778,8 @@ def check_ThreadCronCreate(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_78,
-                _check_79,
+                _check_74,
+                _check_75,
             ),
         )
         if f is not None:
@@ -3508,8 +2789,8 @@ def check_ThreadCronCreate(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_80,
-                _check_81,
+                _check_76,
+                _check_77,
             ),
         )
         if f is not None:
@@ -3532,8 +2813,8 @@ def check_ThreadCronCreate(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_82,
-                _check_83,
+                _check_78,
+                _check_79,
             ),
         )
         if f is not None:
@@ -3555,7 +2836,7 @@ def check_ThreadCronCreate(value: Any) -> Failure | None:
     return None
 
 
-def _check_74(value: Any) -> Failure | None:
+def _check_70(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/assistant_id/anyOf/0."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
@@ -3564,14 +2845,14 @@ def _check_74(value: Any) -> Failure | None:
     return None
 
 
-def _check_75(value: Any) -> Failure | None:
+def _check_71(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/assistant_id/anyOf/1."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
     return None
 
 
-def _check_76(value: Any) -> Failure | None:
+def _check_72(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/input/anyOf/0."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -3581,14 +2862,14 @@ def _check_76(value: Any) -> Failure | None:
     return None
 
 
-def _check_77(value: Any) -> Failure | None:
+def _check_73(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/input/anyOf/1."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
     return None
 
 
-def _check_78(value: Any) -> Failure | None:
+def _check_74(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/interrupt_before/anyOf/0."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
@@ -3597,7 +2878,7 @@ def _check_78(value: Any) -> Failure | None:
     return None
 
 
-def _check_79(value: Any) -> Failure | None:
+def _check_75(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/interrupt_before/anyOf/1."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -3607,7 +2888,7 @@ def _check_79(value: Any) -> Failure | None:
     return None
 
 
-def _check_80(value: Any) -> Failure | None:
+def _check_76(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/interrupt_after/anyOf/0."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
@@ -3616,7 +2897,7 @@ def _check_80(value: Any) -> Failure | None:
     return None
 
 
-def _check_81(value: Any) -> Failure | None:
+def _check_77(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/interrupt_after/anyOf/1."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -3626,7 +2907,7 @@ def _check_81(value: Any) -> Failure | None:
     return None
 
 
-def _check_82(value: Any) -> Failure | None:
+def _check_78(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/stream_mode/anyOf/0."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -3641,7 +2922,7 @@ def _check_82(value: Any) -> Failure | None:
     return None
 
 
-def _check_83(value: Any) -> Failure | None:
+def _check_79(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/stream_mode/anyOf/1."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
@@ -3751,8 +3032,8 @@ def check_ProtocolChannel(value: Any) -> Failure | None:
     f = any_of(
         value,
         (
-            _check_84,
-            _check_85,
+            _check_80,
+            _check_81,
         ),
     )
     if f is not None:
@@ -3760,7 +3041,7 @@ def check_ProtocolChannel(value: Any) -> Failure | None:
     return None
 
 
-def _check_84(value: Any) -> Failure | None:
+def _check_80(value: Any) -> Failure | None:
     """Check against #/components/schemas/ProtocolChannel/anyOf/0."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
@@ -3771,7 +3052,7 @@ def _check_84(value: Any) -> Failure | None:
     return None
 
 
-def _check_85(value: Any) -> Failure | None:
+def _check_81(value: Any) -> Failure | None:
     """Check against #/components/schemas/ProtocolChannel/anyOf/1."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
@@ -3887,8 +3168,8 @@ def check_ProtocolError(value: Any) -> Failure | None:
         f = one_of(
             v1,
             (
-                _check_86,
-                _check_87,
+                _check_82,
+                _check_83,
             ),
         )
         if f is not None:
@@ -3918,7 +3199,7 @@ def check_ProtocolError(value: Any) -> Failure | None:
     return None
 
 
-def _check_86(value: Any) -> Failure | None:
+def _check_82(value: Any) -> Failure | None:
     """Check against #/components/schemas/ProtocolError/properties/id/oneOf/0."""
     if not (is_integer(value)):
         return Failure("must be an integer" + ", not " + json_type(value))
@@ -3927,14 +3208,14 @@ def _check_86(value: Any) -> Failure | None:
     return None
 
 
-def _check_87(value: Any) -> Failure | None:
+def _check_83(value: Any) -> Failure | None:
     """Check against #/components/schemas/ProtocolError/properties/id/oneOf/1."""
     if not (value is None):
         return Failure("must be null" + ", not " + json_type(value))
     return None
 
 
-def _check_88(value: Any) -> Failure | None:
+def _check_84(value: Any) -> Failure | None:
     """Check against #/components/schemas/ProtocolEvent/properties/params."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -3992,57 +3273,9 @@ def check_ProtocolEvent(value: Any) -> Failure | None:
             return Failure("must be a string" + ", not " + json_type(v1), ("method",))
     if "params" in value:
         v1 = value["params"]
-        if not (isinstance(v1, dict)):
-            return Failure("must be an object" + ", not " + json_type(v1), ("params",))
-        if "namespace" not in v1:
-            return Failure(
-                "is required",
-                (
-                    "params",
-                    "namespace",
-                ),
-            )
-        if "timestamp" not in v1:
-            return Failure(
-                "is required",
-                (
-                    "params",
-                    "timestamp",
-                ),
-            )
-        if "data" not in v1:
-            return Failure(
-                "is required",
-                (
-                    "params",
-                    "data",
-                ),
-            )
-        if "namespace" in v1:
-            v2 = v1["namespace"]
-            f = check_ProtocolNamespace(v2)
-            if f is not None:
-                return f.within("params", "namespace")
-        if "timestamp" in v1:
-            v2 = v1["timestamp"]
-            if not (is_integer(v2)):
-                return Failure(
-                    "must be an integer" + ", not " + json_type(v2),
-                    (
-                        "params",
-                        "timestamp",
-                    ),
-                )
-        if "node" in v1:
-            v2 = v1["node"]
-            if not (isinstance(v2, str)):
-                return Failure(
-                    "must be a string" + ", not " + json_type(v2),
-                    (
-                        "params",
-                        "node",
-                    ),
-                )
+        f = _check_84(v1)
+        if f is not None:
+            return f.within("params")
     return None
 
 
@@ -4168,8 +3401,8 @@ def check_GetAssistantGraphAssistantsAssistantIdGraphGetAssistantId(value: Any) 
     f = any_of(
         value,
         (
-            _check_89,
-            _check_90,
+            _check_85,
+            _check_86,
         ),
     )
     if f is not None:
@@ -4177,7 +3410,7 @@ def check_GetAssistantGraphAssistantsAssistantIdGraphGetAssistantId(value: Any) 
     return None
 
 
-def _check_89(value: Any) -> Failure | None:
+def _check_85(value: Any) -> Failure | None:
     """Check against #/components/schemas/GetAssistantGraphAssistantsAssistantIdGraphGetAssistantId/anyOf/0."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
@@ -4186,7 +3419,7 @@ def _check_89(value: Any) -> Failure | None:
     return None
 
 
-def _check_90(value: Any) -> Failure | None:
+def _check_86(value: Any) -> Failure | None:
     """Check against #/components/schemas/GetAssistantGraphAssistantsAssistantIdGraphGetAssistantId/anyOf/1."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
@@ -4198,8 +3431,8 @@ def check_GetAssistantGraphAssistantsAssistantIdGraphGetXray(value: Any) -> Fail
     f = one_of(
         value,
         (
-            _check_91,
-            _check_92,
+            _check_87,
+            _check_88,
         ),
     )
     if f is not None:
@@ -4207,14 +3440,14 @@ def check_GetAssistantGraphAssistantsAssistantIdGraphGetXray(value: Any) -> Fail
     return None
 
 
-def _check_91(value: Any) -> Failure | None:
+def _check_87(value: Any) -> Failure | None:
     """Check against #/components/schemas/GetAssistantGraphAssistantsAssistantIdGraphGetXray/oneOf/0."""
     if not (isinstance(value, bool)):
         return Failure("must be a boolean" + ", not " + json_type(value))
     return None
 
 
-def _check_92(value: Any) -> Failure | None:
+def _check_88(value: Any) -> Failure | None:
     """Check against #/components/schemas/GetAssistantGraphAssistantsAssistantIdGraphGetXray/oneOf/1."""
     if not (is_integer(value)):
         return Failure("must be an integer" + ", not " + json_type(value))
@@ -4552,8 +3785,8 @@ def check_JoinThreadStreamThreadsThreadIdStreamGetStreamModes(value: Any) -> Fai
     f = any_of(
         value,
         (
-            _check_93,
-            _check_94,
+            _check_89,
+            _check_90,
         ),
     )
     if f is not None:
@@ -4561,7 +3794,7 @@ def check_JoinThreadStreamThreadsThreadIdStreamGetStreamModes(value: Any) -> Fai
     return None
 
 
-def _check_93(value: Any) -> Failure | None:
+def _check_89(value: Any) -> Failure | None:
     """Check against #/components/schemas/JoinThreadStreamThreadsThreadIdStreamGetStreamModes/anyOf/0."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
@@ -4570,7 +3803,7 @@ def _check_93(value: Any) -> Failure | None:
     return None
 
 
-def _check_94(value: Any) -> Failure | None:
+def _check_90(value: Any) -> Failure | None:
     """Check against #/components/schemas/JoinThreadStreamThreadsThreadIdStreamGetStreamModes/anyOf/1."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -4635,20 +3868,11 @@ def check_ListRunsHttpThreadsThreadIdRunsGetArguments(value: Any) -> Failure | N
             return Failure("must be an array" + ", not " + json_type(v1), ("select",))
         for i1, v2 in enumerate(v1):
             if not (isinstance(v2, str)):
-                return Failure(
-                    "must be a string" + ", not " + json_type(v2),
-                    (
-                        "select",
-                        i1,
-                    ),
-                )
+                return Failure("must be a string" + ", not " + json_type(v2), ("select", i1))
             if not (isinstance(v2, str) and v2 in _E26):
                 return Failure(
                     'must be one of "run_id", "thread_id", "assistant_id", "created_at", "updated_at", "status", "metadata", "kwargs", "multitask_strategy", "langsmith_session_name"',
-                    (
-                        "select",
-                        i1,
-                    ),
+                    ("select", i1),
                 )
     return None
 
@@ -5113,13 +4337,7 @@ def check_GetItemArguments(value: Any) -> Failure | None:
             return Failure("must be an array" + ", not " + json_type(v1), ("namespace",))
         for i1, v2 in enumerate(v1):
             if not (isinstance(v2, str)):
-                return Failure(
-                    "must be a string" + ", not " + json_type(v2),
-                    (
-                        "namespace",
-                        i1,
-                    ),
-                )
+                return Failure("must be a string" + ", not " + json_type(v2), ("namespace", i1))
     if "refresh_ttl" in value:
         v1 = value["refresh_ttl"]
         if not (isinstance(v1, bool)):
@@ -5155,7 +4373,7 @@ def check_ListNamespacesArguments(value: Any) -> Failure | None:
     return None
 
 
-def _check_95(value: Any) -> Failure | None:
+def _check_91(value: Any) -> Failure | None:
     """Check against #/components/schemas/PostA2aBody/properties/params/oneOf/0/properties/message/properties/parts/items/oneOf/0."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -5176,7 +4394,7 @@ def _check_95(value: Any) -> Failure | None:
     return None
 
 
-def _check_96(value: Any) -> Failure | None:
+def _check_92(value: Any) -> Failure | None:
     """Check against #/components/schemas/PostA2aBody/properties/params/oneOf/0/properties/message/properties/parts/items/oneOf/1."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -5197,7 +4415,7 @@ def _check_96(value: Any) -> Failure | None:
     return None
 
 
-def _check_97(value: Any) -> Failure | None:
+def _check_93(value: Any) -> Failure | None:
     """Check against #/components/schemas/PostA2aBody/properties/params/oneOf/0/properties/message."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -5221,8 +4439,8 @@ def _check_97(value: Any) -> Failure | None:
             f = one_of(
                 v2,
                 (
-                    _check_95,
-                    _check_96,
+                    _check_91,
+                    _check_92,
                 ),
             )
             if f is not None:
@@ -5242,7 +4460,7 @@ def _check_97(value: Any) -> Failure | None:
     return None
 
 
-def _check_98(value: Any) -> Failure | None:
+def _check_94(value: Any) -> Failure | None:
     """Check against #/components/schemas/PostA2aBody/properties/params/oneOf/0."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -5250,104 +4468,13 @@ def _check_98(value: Any) -> Failure | None:
         return Failure("is required", ("message",))
     if "message" in value:
         v1 = value["message"]
-        if not (isinstance(v1, dict)):
-            return Failure("must be an object" + ", not " + json_type(v1), ("message",))
-        if "role" not in v1:
-            return Failure(
-                "is required",
-                (
-                    "message",
-                    "role",
-                ),
-            )
-        if "parts" not in v1:
-            return Failure(
-                "is required",
-                (
-                    "message",
-                    "parts",
-                ),
-            )
-        if "messageId" not in v1:
-            return Failure(
-                "is required",
-                (
-                    "message",
-                    "messageId",
-                ),
-            )
-        if "role" in v1:
-            v2 = v1["role"]
-            if not (isinstance(v2, str)):
-                return Failure(
-                    "must be a string" + ", not " + json_type(v2),
-                    (
-                        "message",
-                        "role",
-                    ),
-                )
-            if not (isinstance(v2, str) and v2 in _E30):
-                return Failure(
-                    'must be one of "user", "agent"',
-                    (
-                        "message",
-                        "role",
-                    ),
-                )
-        if "parts" in v1:
-            v2 = v1["parts"]
-            if not (isinstance(v2, list)):
-                return Failure(
-                    "must be an array" + ", not " + json_type(v2),
-                    (
-                        "message",
-                        "parts",
-                    ),
-                )
-            for i2, v3 in enumerate(v2):
-                f = one_of(
-                    v3,
-                    (
-                        _check_95,
-                        _check_96,
-                    ),
-                )
-                if f is not None:
-                    return f.within("message", "parts", i2)
-        if "messageId" in v1:
-            v2 = v1["messageId"]
-            if not (isinstance(v2, str)):
-                return Failure(
-                    "must be a string" + ", not " + json_type(v2),
-                    (
-                        "message",
-                        "messageId",
-                    ),
-                )
-        if "contextId" in v1:
-            v2 = v1["contextId"]
-            if not (isinstance(v2, str)):
-                return Failure(
-                    "must be a string" + ", not " + json_type(v2),
-                    (
-                        "message",
-                        "contextId",
-                    ),
-                )
-        if "taskId" in v1:
-            v2 = v1["taskId"]
-            if not (isinstance(v2, str)):
-                return Failure(
-                    "must be a string" + ", not " + json_type(v2),
-                    (
-                        "message",
-                        "taskId",
-                    ),
-                )
+        f = _check_93(v1)
+        if f is not None:
+            return f.within("message")
     return None
 
 
-def _check_99(value: Any) -> Failure | None:
+def _check_95(value: Any) -> Failure | None:
     """Check against #/components/schemas/PostA2aBody/properties/params/oneOf/1."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -5374,7 +4501,7 @@ def _check_99(value: Any) -> Failure | None:
     return None
 
 
-def _check_100(value: Any) -> Failure | None:
+def _check_96(value: Any) -> Failure | None:
     """Check against #/components/schemas/PostA2aBody/properties/params/oneOf/2."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -5429,9 +4556,9 @@ def check_PostA2aBody(value: Any) -> Failure | None:
         f = one_of(
             v1,
             (
-                _check_98,
-                _check_99,
-                _check_100,
+                _check_94,
+                _check_95,
+                _check_96,
             ),
         )
         if f is not None:
@@ -5439,7 +4566,7 @@ def check_PostA2aBody(value: Any) -> Failure | None:
     return None
 
 
-def _check_101(value: Any) -> Failure | None:
+def _check_97(value: Any) -> Failure | None:
     """Check against #/components/schemas/PostA2aResponse/properties/error."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -5478,28 +4605,9 @@ def check_PostA2aResponse(value: Any) -> Failure | None:
             return Failure("must be an object" + ", not " + json_type(v1), ("result",))
     if "error" in value:
         v1 = value["error"]
-        if not (isinstance(v1, dict)):
-            return Failure("must be an object" + ", not " + json_type(v1), ("error",))
-        if "code" in v1:
-            v2 = v1["code"]
-            if not (is_integer(v2)):
-                return Failure(
-                    "must be an integer" + ", not " + json_type(v2),
-                    (
-                        "error",
-                        "code",
-                    ),
-                )
-        if "message" in v1:
-            v2 = v1["message"]
-            if not (isinstance(v2, str)):
-                return Failure(
-                    "must be a string" + ", not " + json_type(v2),
-                    (
-                        "error",
-                        "message",
-                    ),
-                )
+        f = _check_97(v1)
+        if f is not None:
+            return f.within("error")
     return None
 
 
@@ -5698,7 +4806,7 @@ def check_ProtocolThreadCommandPostArguments(value: Any) -> Failure | None:
     return None
 
 
-def _check_102(value: Any) -> Failure | None:
+def _check_98(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCreate/properties/supersteps/items."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -5737,73 +4845,17 @@ def check_ThreadCreate(value: Any) -> Failure | None:
             return Failure('must be one of "raise", "do_nothing"', ("if_exists",))
     if "ttl" in value:
         v1 = value["ttl"]
-        if not (isinstance(v1, dict)):
-            return Failure("must be an object" + ", not " + json_type(v1), ("ttl",))
-        if "strategy" in v1:
-            v2 = v1["strategy"]
-            if not (isinstance(v2, str)):
-                return Failure(
-                    "must be a string" + ", not " + json_type(v2),
-                    (
-                        "ttl",
-                        "strategy",
-                    ),
-                )
-            if not (isinstance(v2, str) and v2 in _E17):
-                return Failure(
-                    'must be one of "delete", "keep_latest"',
-                    (
-                        "ttl",
-                        "strategy",
-                    ),
-                )
-        if "ttl" in v1:
-            v2 = v1["ttl"]
-            if not (is_number(v2)):
-                return Failure(
-                    "must be a number" + ", not " + json_type(v2),
-                    (
-                        "ttl",
-                        "ttl",
-                    ),
-                )
+        f = _check_56(v1)
+        if f is not None:
+            return f.within("ttl")
     if "supersteps" in value:
         v1 = value["supersteps"]
         if not (isinstance(v1, list)):
             return Failure("must be an array" + ", not " + json_type(v1), ("supersteps",))
         for i1, v2 in enumerate(v1):
-            if not (isinstance(v2, dict)):
-                return Failure(
-                    "must be an object" + ", not " + json_type(v2),
-                    (
-                        "supersteps",
-                        i1,
-                    ),
-                )
-            if "updates" not in v2:
-                return Failure(
-                    "is required",
-                    (
-                        "supersteps",
-                        i1,
-                        "updates",
-                    ),
-                )
-            if "updates" in v2:
-                v3 = v2["updates"]
-                if not (isinstance(v3, list)):
-                    return Failure(
-                        "must be an array" + ", not " + json_type(v3),
-                        (
-                            "supersteps",
-                            i1,
-                            "updates",
-                        ),
-                    )
-                for i3, v4 in enumerate(v3):
-                    f = check_ThreadSuperstepUpdate(v4)
-                    if f is not None:
-                        return f.within("supersteps", i1, "updates", i3)
+            f = _check_98(v2)
+            if f is not None:
+                return f.within("supersteps", i1)
     return None
 
 
@@ -5863,9 +4915,9 @@ def check_ThreadStateUpdate(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_103,
-                _check_104,
-                _check_105,
+                _check_99,
+                _check_100,
+                _check_101,
             ),
         )
         if f is not None:
@@ -5882,21 +4934,21 @@ def check_ThreadStateUpdate(value: Any) -> Failure | None:
     return None
 
 
-def _check_103(value: Any) -> Failure | None:
+def _check_99(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadStateUpdate/properties/values/anyOf/0."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
     return None
 
 
-def _check_104(value: Any) -> Failure | None:
+def _check_100(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadStateUpdate/properties/values/anyOf/1."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
     return None
 
 
-def _check_105(value: Any) -> Failure | None:
+def _check_101(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadStateUpdate/properties/values/anyOf/2."""
     if not (value is None):
         return Failure("must be null" + ", not " + json_type(value))
@@ -6012,7 +5064,7 @@ def check_RunBatchCreate(value: Any) -> Failure | None:
     return None
 
 
-def _check_106(value: Any) -> Failure | None:
+def _check_102(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadState/properties/tasks/items."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -6072,8 +5124,8 @@ def check_ThreadState(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_107,
-                _check_108,
+                _check_103,
+                _check_104,
             ),
         )
         if f is not None:
@@ -6084,102 +5136,15 @@ def check_ThreadState(value: Any) -> Failure | None:
             return Failure("must be an array" + ", not " + json_type(v1), ("next",))
         for i1, v2 in enumerate(v1):
             if not (isinstance(v2, str)):
-                return Failure(
-                    "must be a string" + ", not " + json_type(v2),
-                    (
-                        "next",
-                        i1,
-                    ),
-                )
+                return Failure("must be a string" + ", not " + json_type(v2), ("next", i1))
     if "tasks" in value:
         v1 = value["tasks"]
         if not (isinstance(v1, list)):
             return Failure("must be an array" + ", not " + json_type(v1), ("tasks",))
         for i1, v2 in enumerate(v1):
-            if not (isinstance(v2, dict)):
-                return Failure(
-                    "must be an object" + ", not " + json_type(v2),
-                    (
-                        "tasks",
-                        i1,
-                    ),
-                )
-            if "id" not in v2:
-                return Failure(
-                    "is required",
-                    (
-                        "tasks",
-                        i1,
-                        "id",
-                    ),
-                )
-            if "name" not in v2:
-                return Failure(
-                    "is required",
-                    (
-                        "tasks",
-                        i1,
-                        "name",
-                    ),
-                )
-            if "id" in v2:
-                v3 = v2["id"]
-                if not (isinstance(v3, str)):
-                    return Failure(
-                        "must be a string" + ", not " + json_type(v3),
-                        (
-                            "tasks",
-                            i1,
-                            "id",
-                        ),
-                    )
-            if "name" in v2:
-                v3 = v2["name"]
-                if not (isinstance(v3, str)):
-                    return Failure(
-                        "must be a string" + ", not " + json_type(v3),
-                        (
-                            "tasks",
-                            i1,
-                            "name",
-                        ),
-                    )
-            if "error" in v2:
-                v3 = v2["error"]
-                if not (isinstance(v3, str)):
-                    return Failure(
-                        "must be a string" + ", not " + json_type(v3),
-                        (
-                            "tasks",
-                            i1,
-                            "error",
-                        ),
-                    )
-            if "interrupts" in v2:
-                v3 = v2["interrupts"]
-                if not (isinstance(v3, list)):
-                    return Failure(
-                        "must be an array" + ", not " + json_type(v3),
-                        (
-                            "tasks",
-                            i1,
-                            "interrupts",
-                        ),
-                    )
-                for i3, v4 in enumerate(v3):
-                    f = check_Interrupt(v4)
-                    if f is not None:
-                        return f.within("tasks", i1, "interrupts", i3)
-            if "checkpoint" in v2:
-                v3 = v2["checkpoint"]
-                f = check_CheckpointConfig(v3)
-                if f is not None:
-                    return f.within("tasks", i1, "checkpoint")
-            if "state" in v2:
-                v3 = v2["state"]
-                f = check_ThreadState(v3)
-                if f is not None:
-                    return f.within("tasks", i1, "state")
+            f = _check_102(v2)
+            if f is not None:
+                return f.within("tasks", i1)
     if "checkpoint" in value:
         v1 = value["checkpoint"]
         f = check_CheckpointConfig(v1)
@@ -6208,7 +5173,7 @@ def check_ThreadState(value: Any) -> Failure | None:
     return None
 
 
-def _check_107(value: Any) -> Failure | None:
+def _check_103(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadState/properties/values/anyOf/0."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -6218,46 +5183,14 @@ def _check_107(value: Any) -> Failure | None:
     return None
 
 
-def _check_108(value: Any) -> Failure | None:
+def _check_104(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadState/properties/values/anyOf/1."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
     return None
 
 
-def _check_109(value: Any) -> Failure | None:
-    """Check against #/paths/~1assistants/post/responses/200/content/application~1json/schema."""
-    f = check_Assistant(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_110(value: Any) -> Failure | None:
-    """Check against #/paths/~1assistants/post/responses/404/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_111(value: Any) -> Failure | None:
-    """Check against #/paths/~1assistants/post/responses/409/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_112(value: Any) -> Failure | None:
-    """Check against #/paths/~1assistants/post/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_113(value: Any) -> Failure | None:
+def _check_105(value: Any) -> Failure | None:
     """Check against #/paths/~1assistants~1search/post/responses/200/content/application~1json/schema."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -6268,107 +5201,19 @@ def _check_113(value: Any) -> Failure | None:
     return None
 
 
-def _check_114(value: Any) -> Failure | None:
-    """Check against #/paths/~1assistants~1search/post/responses/404/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_115(value: Any) -> Failure | None:
-    """Check against #/paths/~1assistants~1search/post/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_116(value: Any) -> Failure | None:
+def _check_106(value: Any) -> Failure | None:
     """Check against #/paths/~1assistants~1count/post/responses/200/content/application~1json/schema."""
     if not (is_integer(value)):
         return Failure("must be an integer" + ", not " + json_type(value))
     return None
 
 
-def _check_117(value: Any) -> Failure | None:
-    """Check against #/paths/~1assistants~1count/post/responses/404/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_118(value: Any) -> Failure | None:
-    """Check against #/paths/~1assistants~1count/post/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_119(value: Any) -> Failure | None:
-    """Check against #/paths/~1assistants~1{assistant_id}/get/responses/200/content/application~1json/schema."""
-    f = check_Assistant(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_120(value: Any) -> Failure | None:
-    """Check against #/paths/~1assistants~1{assistant_id}/get/responses/404/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_121(value: Any) -> Failure | None:
+def _check_107(value: Any) -> Failure | None:
     """Check against #/paths/~1assistants~1{assistant_id}/delete/responses/200/content/application~1json/schema."""
     return None
 
 
-def _check_122(value: Any) -> Failure | None:
-    """Check against #/paths/~1assistants~1{assistant_id}/delete/responses/404/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_123(value: Any) -> Failure | None:
-    """Check against #/paths/~1assistants~1{assistant_id}/delete/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_124(value: Any) -> Failure | None:
-    """Check against #/paths/~1assistants~1{assistant_id}/patch/responses/200/content/application~1json/schema."""
-    f = check_Assistant(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_125(value: Any) -> Failure | None:
-    """Check against #/paths/~1assistants~1{assistant_id}/patch/responses/404/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_126(value: Any) -> Failure | None:
-    """Check against #/paths/~1assistants~1{assistant_id}/patch/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_127(value: Any) -> Failure | None:
+def _check_108(value: Any) -> Failure | None:
     """Check against #/paths/~1assistants~1{assistant_id}~1graph/get/responses/200/content/application~1json/schema."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -6377,37 +5222,7 @@ def _check_127(value: Any) -> Failure | None:
             return Failure("must be an array" + ", not " + json_type(v1), (k0,))
         for i1, v2 in enumerate(v1):
             if not (isinstance(v2, dict)):
-                return Failure(
-                    "must be an object" + ", not " + json_type(v2),
-                    (
-                        k0,
-                        i1,
-                    ),
-                )
-    return None
-
-
-def _check_128(value: Any) -> Failure | None:
-    """Check against #/paths/~1assistants~1{assistant_id}~1graph/get/responses/404/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_129(value: Any) -> Failure | None:
-    """Check against #/paths/~1assistants~1{assistant_id}~1graph/get/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_130(value: Any) -> Failure | None:
-    """Check against #/paths/~1assistants~1{assistant_id}~1subgraphs/get/responses/200/content/application~1json/schema."""
-    f = check_Subgraphs(value)
-    if f is not None:
-        return f
+                return Failure("must be an object" + ", not " + json_type(v2), (k0, i1))
     return None
 
 
@@ -6422,63 +5237,7 @@ def check_Subgraphs(value: Any) -> Failure | None:
     return None
 
 
-def _check_131(value: Any) -> Failure | None:
-    """Check against #/paths/~1assistants~1{assistant_id}~1subgraphs/get/responses/404/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_132(value: Any) -> Failure | None:
-    """Check against #/paths/~1assistants~1{assistant_id}~1subgraphs/get/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_133(value: Any) -> Failure | None:
-    """Check against #/paths/~1assistants~1{assistant_id}~1subgraphs~1{namespace}/get/responses/200/content/application~1json/schema."""
-    f = check_Subgraphs(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_134(value: Any) -> Failure | None:
-    """Check against #/paths/~1assistants~1{assistant_id}~1subgraphs~1{namespace}/get/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_135(value: Any) -> Failure | None:
-    """Check against #/paths/~1assistants~1{assistant_id}~1schemas/get/responses/200/content/application~1json/schema."""
-    f = check_GraphSchema(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_136(value: Any) -> Failure | None:
-    """Check against #/paths/~1assistants~1{assistant_id}~1schemas/get/responses/404/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_137(value: Any) -> Failure | None:
-    """Check against #/paths/~1assistants~1{assistant_id}~1schemas/get/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_138(value: Any) -> Failure | None:
+def _check_109(value: Any) -> Failure | None:
     """Check against #/paths/~1assistants~1{assistant_id}~1versions/post/responses/200/content/application~1json/schema."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -6489,63 +5248,7 @@ def _check_138(value: Any) -> Failure | None:
     return None
 
 
-def _check_139(value: Any) -> Failure | None:
-    """Check against #/paths/~1assistants~1{assistant_id}~1versions/post/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_140(value: Any) -> Failure | None:
-    """Check against #/paths/~1assistants~1{assistant_id}~1latest/post/responses/200/content/application~1json/schema."""
-    f = check_Assistant(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_141(value: Any) -> Failure | None:
-    """Check against #/paths/~1assistants~1{assistant_id}~1latest/post/responses/404/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_142(value: Any) -> Failure | None:
-    """Check against #/paths/~1assistants~1{assistant_id}~1latest/post/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_143(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads/post/responses/200/content/application~1json/schema."""
-    f = check_Thread(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_144(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads/post/responses/409/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_145(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads/post/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_146(value: Any) -> Failure | None:
+def _check_110(value: Any) -> Failure | None:
     """Check against #/paths/~1threads~1search/post/responses/200/content/application~1json/schema."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -6556,142 +5259,14 @@ def _check_146(value: Any) -> Failure | None:
     return None
 
 
-def _check_147(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1search/post/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_148(value: Any) -> Failure | None:
+def _check_111(value: Any) -> Failure | None:
     """Check against #/paths/~1threads~1count/post/responses/200/content/application~1json/schema."""
     if not (is_integer(value)):
         return Failure("must be an integer" + ", not " + json_type(value))
     return None
 
 
-def _check_149(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1count/post/responses/404/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_150(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1count/post/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_151(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1prune/post/responses/200/content/application~1json/schema."""
-    f = check_ThreadPruneResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_152(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1prune/post/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_153(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1storage/get/responses/200/content/application~1json/schema."""
-    f = check_ThreadStorage(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_154(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1storage/get/responses/404/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_155(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1storage/get/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_156(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1state/get/responses/200/content/application~1json/schema."""
-    f = check_ThreadState(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_157(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1state/get/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_158(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1state/post/responses/200/content/application~1json/schema."""
-    f = check_ThreadStateUpdateResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_159(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1state/post/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_160(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1state~1{checkpoint_id}/get/responses/200/content/application~1json/schema."""
-    f = check_ThreadState(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_161(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1state~1{checkpoint_id}/get/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_162(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1state~1checkpoint/post/responses/200/content/application~1json/schema."""
-    f = check_ThreadState(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_163(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1state~1checkpoint/post/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_164(value: Any) -> Failure | None:
+def _check_112(value: Any) -> Failure | None:
     """Check against #/paths/~1threads~1{thread_id}~1history/get/responses/200/content/application~1json/schema."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -6702,15 +5277,7 @@ def _check_164(value: Any) -> Failure | None:
     return None
 
 
-def _check_165(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1history/get/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_166(value: Any) -> Failure | None:
+def _check_113(value: Any) -> Failure | None:
     """Check against #/paths/~1threads~1{thread_id}~1history/post/responses/200/content/application~1json/schema."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -6721,124 +5288,12 @@ def _check_166(value: Any) -> Failure | None:
     return None
 
 
-def _check_167(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1history/post/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_168(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1copy/post/responses/200/content/application~1json/schema."""
-    f = check_Thread(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_169(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1copy/post/responses/409/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_170(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1copy/post/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_171(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}/get/responses/200/content/application~1json/schema."""
-    f = check_Thread(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_172(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}/get/responses/404/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_173(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}/get/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_174(value: Any) -> Failure | None:
+def _check_114(value: Any) -> Failure | None:
     """Check against #/paths/~1threads~1{thread_id}/delete/responses/200/content/application~1json/schema."""
     return None
 
 
-def _check_175(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}/delete/responses/404/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_176(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}/delete/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_177(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}/patch/responses/200/content/application~1json/schema."""
-    f = check_Thread(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_178(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}/patch/responses/404/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_179(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}/patch/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_180(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1stream/get/responses/404/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_181(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1stream/get/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_182(value: Any) -> Failure | None:
+def _check_115(value: Any) -> Failure | None:
     """Check against #/paths/~1threads~1{thread_id}~1runs/get/responses/200/content/application~1json/schema."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -6849,386 +5304,42 @@ def _check_182(value: Any) -> Failure | None:
     return None
 
 
-def _check_183(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1runs/get/responses/404/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_184(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1runs/get/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_185(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1runs/post/responses/200/content/application~1json/schema."""
-    f = check_Run(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_186(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1runs/post/responses/404/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_187(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1runs/post/responses/409/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_188(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1runs/post/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_189(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1runs~1stream/post/responses/404/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_190(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1runs~1stream/post/responses/409/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_191(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1runs~1stream/post/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_192(value: Any) -> Failure | None:
+def _check_116(value: Any) -> Failure | None:
     """Check against #/paths/~1threads~1{thread_id}~1runs~1wait/post/responses/200/content/application~1json/schema."""
     return None
 
 
-def _check_193(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1runs~1wait/post/responses/404/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_194(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1runs~1wait/post/responses/409/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_195(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1runs~1wait/post/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_196(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1runs~1{run_id}/get/responses/200/content/application~1json/schema."""
-    f = check_Run(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_197(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1runs~1{run_id}/get/responses/404/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_198(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1runs~1{run_id}/get/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_199(value: Any) -> Failure | None:
+def _check_117(value: Any) -> Failure | None:
     """Check against #/paths/~1threads~1{thread_id}~1runs~1{run_id}/delete/responses/200/content/application~1json/schema."""
     return None
 
 
-def _check_200(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1runs~1{run_id}/delete/responses/404/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_201(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1runs~1{run_id}/delete/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_202(value: Any) -> Failure | None:
+def _check_118(value: Any) -> Failure | None:
     """Check against #/paths/~1threads~1{thread_id}~1runs~1{run_id}~1join/get/responses/200/content/application~1json/schema."""
     return None
 
 
-def _check_203(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1runs~1{run_id}~1join/get/responses/404/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_204(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1runs~1{run_id}~1join/get/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_205(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1runs~1{run_id}~1stream/get/responses/404/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_206(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1runs~1{run_id}~1stream/get/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_207(value: Any) -> Failure | None:
+def _check_119(value: Any) -> Failure | None:
     """Check against #/paths/~1threads~1{thread_id}~1runs~1{run_id}~1cancel/post/responses/200/content/application~1json/schema."""
     return None
 
 
-def _check_208(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1runs~1{run_id}~1cancel/post/responses/404/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_209(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1runs~1{run_id}~1cancel/post/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_210(value: Any) -> Failure | None:
-    """Check against #/paths/~1runs~1cancel/post/responses/404/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_211(value: Any) -> Failure | None:
-    """Check against #/paths/~1runs~1cancel/post/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_212(value: Any) -> Failure | None:
-    """Check against #/paths/~1runs~1stream/post/responses/404/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_213(value: Any) -> Failure | None:
-    """Check against #/paths/~1runs~1stream/post/responses/409/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_214(value: Any) -> Failure | None:
-    """Check against #/paths/~1runs~1stream/post/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_215(value: Any) -> Failure | None:
+def _check_120(value: Any) -> Failure | None:
     """Check against #/paths/~1runs~1wait/post/responses/200/content/application~1json/schema."""
     return None
 
 
-def _check_216(value: Any) -> Failure | None:
-    """Check against #/paths/~1runs~1wait/post/responses/404/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_217(value: Any) -> Failure | None:
-    """Check against #/paths/~1runs~1wait/post/responses/409/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_218(value: Any) -> Failure | None:
-    """Check against #/paths/~1runs~1wait/post/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_219(value: Any) -> Failure | None:
+def _check_121(value: Any) -> Failure | None:
     """Check against #/paths/~1runs/post/responses/200/content/application~1json/schema."""
     return None
 
 
-def _check_220(value: Any) -> Failure | None:
-    """Check against #/paths/~1runs/post/responses/404/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_221(value: Any) -> Failure | None:
-    """Check against #/paths/~1runs/post/responses/409/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_222(value: Any) -> Failure | None:
-    """Check against #/paths/~1runs/post/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_223(value: Any) -> Failure | None:
+def _check_122(value: Any) -> Failure | None:
     """Check against #/paths/~1runs~1batch/post/responses/200/content/application~1json/schema."""
     return None
 
 
-def _check_224(value: Any) -> Failure | None:
-    """Check against #/paths/~1runs~1batch/post/responses/404/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_225(value: Any) -> Failure | None:
-    """Check against #/paths/~1runs~1batch/post/responses/409/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_226(value: Any) -> Failure | None:
-    """Check against #/paths/~1runs~1batch/post/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_227(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1runs~1crons/post/responses/200/content/application~1json/schema."""
-    f = check_Cron(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_228(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1runs~1crons/post/responses/404/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_229(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1runs~1crons/post/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_230(value: Any) -> Failure | None:
-    """Check against #/paths/~1runs~1crons/post/responses/200/content/application~1json/schema."""
-    f = check_Cron(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_231(value: Any) -> Failure | None:
-    """Check against #/paths/~1runs~1crons/post/responses/404/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_232(value: Any) -> Failure | None:
-    """Check against #/paths/~1runs~1crons/post/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_233(value: Any) -> Failure | None:
+def _check_123(value: Any) -> Failure | None:
     """Check against #/paths/~1runs~1crons~1search/post/responses/200/content/application~1json/schema."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -7239,167 +5350,15 @@ def _check_233(value: Any) -> Failure | None:
     return None
 
 
-def _check_234(value: Any) -> Failure | None:
-    """Check against #/paths/~1runs~1crons~1search/post/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_235(value: Any) -> Failure | None:
+def _check_124(value: Any) -> Failure | None:
     """Check against #/paths/~1runs~1crons~1count/post/responses/200/content/application~1json/schema."""
     if not (is_integer(value)):
         return Failure("must be an integer" + ", not " + json_type(value))
     return None
 
 
-def _check_236(value: Any) -> Failure | None:
-    """Check against #/paths/~1runs~1crons~1count/post/responses/404/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_237(value: Any) -> Failure | None:
-    """Check against #/paths/~1runs~1crons~1count/post/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_238(value: Any) -> Failure | None:
-    """Check against #/paths/~1runs~1crons~1{cron_id}/get/responses/200/content/application~1json/schema."""
-    f = check_Cron(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_239(value: Any) -> Failure | None:
-    """Check against #/paths/~1runs~1crons~1{cron_id}/get/responses/404/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_240(value: Any) -> Failure | None:
-    """Check against #/paths/~1runs~1crons~1{cron_id}/get/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_241(value: Any) -> Failure | None:
-    """Check against #/paths/~1runs~1crons~1{cron_id}/patch/responses/200/content/application~1json/schema."""
-    f = check_Cron(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_242(value: Any) -> Failure | None:
-    """Check against #/paths/~1runs~1crons~1{cron_id}/patch/responses/404/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_243(value: Any) -> Failure | None:
-    """Check against #/paths/~1runs~1crons~1{cron_id}/patch/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_244(value: Any) -> Failure | None:
+def _check_125(value: Any) -> Failure | None:
     """Check against #/paths/~1runs~1crons~1{cron_id}/delete/responses/200/content/application~1json/schema."""
-    return None
-
-
-def _check_245(value: Any) -> Failure | None:
-    """Check against #/paths/~1runs~1crons~1{cron_id}/delete/responses/404/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_246(value: Any) -> Failure | None:
-    """Check against #/paths/~1runs~1crons~1{cron_id}/delete/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_247(value: Any) -> Failure | None:
-    """Check against #/paths/~1store~1items/put/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_248(value: Any) -> Failure | None:
-    """Check against #/paths/~1store~1items/delete/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_249(value: Any) -> Failure | None:
-    """Check against #/paths/~1store~1items/get/responses/200/content/application~1json/schema."""
-    f = check_Item(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_250(value: Any) -> Failure | None:
-    """Check against #/paths/~1store~1items/get/responses/400/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_251(value: Any) -> Failure | None:
-    """Check against #/paths/~1store~1items/get/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_252(value: Any) -> Failure | None:
-    """Check against #/paths/~1store~1items~1search/post/responses/200/content/application~1json/schema."""
-    f = check_SearchItemsResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_253(value: Any) -> Failure | None:
-    """Check against #/paths/~1store~1items~1search/post/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_254(value: Any) -> Failure | None:
-    """Check against #/paths/~1store~1namespaces/post/responses/200/content/application~1json/schema."""
-    f = check_ListNamespaceResponse(value)
-    if f is not None:
-        return f
     return None
 
 
@@ -7412,51 +5371,21 @@ def check_ListNamespaceResponse(value: Any) -> Failure | None:
             return Failure("must be an array" + ", not " + json_type(v1), (i0,))
         for i1, v2 in enumerate(v1):
             if not (isinstance(v2, str)):
-                return Failure(
-                    "must be a string" + ", not " + json_type(v2),
-                    (
-                        i0,
-                        i1,
-                    ),
-                )
+                return Failure("must be a string" + ", not " + json_type(v2), (i0, i1))
     return None
 
 
-def _check_255(value: Any) -> Failure | None:
-    """Check against #/paths/~1store~1namespaces/post/responses/422/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_256(value: Any) -> Failure | None:
+def _check_126(value: Any) -> Failure | None:
     """Check against #/paths/~1mcp~1/post/responses/200/content/application~1json/schema."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
     return None
 
 
-def _check_257(value: Any) -> Failure | None:
+def _check_127(value: Any) -> Failure | None:
     """Check against #/paths/~1metrics/get/responses/200/content/application~1json/schema."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
-    return None
-
-
-def _check_258(value: Any) -> Failure | None:
-    """Check against #/paths/~1ok/get/responses/500/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_259(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1stream~1events/post/responses/400/content/application~1json/schema."""
-    f = check_ErrorResponse(value)
-    if f is not None:
-        return f
     return None
 
 
@@ -7465,34 +5394,10 @@ def check_ProtocolThreadCommandPostResponse(value: Any) -> Failure | None:
     f = one_of(
         value,
         (
-            _check_260,
-            _check_261,
+            check_ProtocolSuccess,
+            check_ProtocolError,
         ),
     )
-    if f is not None:
-        return f
-    return None
-
-
-def _check_260(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ProtocolThreadCommandPostResponse/oneOf/0."""
-    f = check_ProtocolSuccess(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_261(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ProtocolThreadCommandPostResponse/oneOf/1."""
-    f = check_ProtocolError(value)
-    if f is not None:
-        return f
-    return None
-
-
-def _check_262(value: Any) -> Failure | None:
-    """Check against #/paths/~1threads~1{thread_id}~1commands/post/responses/400/content/application~1json/schema."""
-    f = check_ProtocolError(value)
     if f is not None:
         return f
     return None
@@ -7517,27 +5422,27 @@ CHECKS: dict[str, Check] = {
     "Run": check_Run,
     "Send": check_Send,
     "Command": check_Command,
-    "RunCreateStatefulCheckpoint": _check_27,
-    "RunCreateStatefulConfig": _check_28,
+    "RunCreateStatefulCheckpoint": _check_26,
+    "RunCreateStatefulConfig": _check_27,
     "RunCreateStateful": check_RunCreateStateful,
-    "RunCreateStatelessConfig": _check_45,
+    "RunCreateStatelessConfig": _check_43,
     "RunCreateStateless": check_RunCreateStateless,
     "AssistantSearchRequest": check_AssistantSearchRequest,
     "AssistantCountRequest": check_AssistantCountRequest,
     "AssistantVersionsSearchRequest": check_AssistantVersionsSearchRequest,
     "ThreadSearchRequest": check_ThreadSearchRequest,
     "ThreadCountRequest": check_ThreadCountRequest,
-    "ThreadTtl": _check_58,
+    "ThreadTtl": _check_55,
     "Thread": check_Thread,
-    "ThreadCreateTtl": _check_59,
-    "ThreadPatchTtl": _check_60,
+    "ThreadCreateTtl": _check_56,
+    "ThreadPatchTtl": _check_57,
     "ThreadPatch": check_ThreadPatch,
     "ThreadPruneRequest": check_ThreadPruneRequest,
     "ThreadPruneResponse": check_ThreadPruneResponse,
-    "ThreadStorageCheckpoints": _check_61,
-    "ThreadStorageChannelValuesByChannel": _check_62,
-    "ThreadStorageChannelValues": _check_63,
-    "ThreadStoragePendingWrites": _check_64,
+    "ThreadStorageCheckpoints": _check_58,
+    "ThreadStorageChannelValuesByChannel": _check_59,
+    "ThreadStorageChannelValues": _check_60,
+    "ThreadStoragePendingWrites": _check_61,
     "ThreadStorage": check_ThreadStorage,
     "ThreadSuperstepUpdate": check_ThreadSuperstepUpdate,
     "ThreadStateUpdateResponse": check_ThreadStateUpdateResponse,
@@ -7550,7 +5455,7 @@ CHECKS: dict[str, Check] = {
     "RunsCancel": check_RunsCancel,
     "SearchItemsResponse": check_SearchItemsResponse,
     "ErrorResponse": check_ErrorResponse,
-    "ThreadCronCreateConfig": _check_73,
+    "ThreadCronCreateConfig": _check_69,
     "ThreadCronCreate": check_ThreadCronCreate,
     "Interrupt": check_Interrupt,
     "RunCreateStreamingStateful": check_RunCreateStreamingStateful,
@@ -7560,7 +5465,7 @@ CHECKS: dict[str, Check] = {
     "ProtocolResponseMeta": check_ProtocolResponseMeta,
     "ProtocolSuccess": check_ProtocolSuccess,
     "ProtocolError": check_ProtocolError,
-    "ProtocolEventParams": _check_88,
+    "ProtocolEventParams": _check_84,
     "ProtocolEvent": check_ProtocolEvent,
     "CreateAssistantAssistantsPostArguments": check_CreateAssistantAssistantsPostArguments,
     "SearchAssistantsAssistantsSearchPostArguments": check_SearchAssistantsAssistantsSearchPostArguments,
@@ -7612,14 +5517,14 @@ CHECKS: dict[str, Check] = {
     "GetItemArguments": check_GetItemArguments,
     "SearchItemsArguments": check_SearchItemsArguments,
     "ListNamespacesArguments": check_ListNamespacesArguments,
-    "PostA2aBodyParamsMessageParts": _check_95,
-    "PostA2aBodyParamsMessageParts1": _check_96,
-    "PostA2aBodyParamsMessage": _check_97,
-    "PostA2aBodyParams": _check_98,
-    "PostA2aBodyParams1": _check_99,
-    "PostA2aBodyParams2": _check_100,
+    "PostA2aBodyParamsMessageParts": _check_91,
+    "PostA2aBodyParamsMessageParts1": _check_92,
+    "PostA2aBodyParamsMessage": _check_93,
+    "PostA2aBodyParams": _check_94,
+    "PostA2aBodyParams1": _check_95,
+    "PostA2aBodyParams2": _check_96,
     "PostA2aBody": check_PostA2aBody,
-    "PostA2aResponseError": _check_101,
+    "PostA2aResponseError": _check_97,
     "PostA2aResponse": check_PostA2aResponse,
     "PostA2aArguments": check_PostA2aArguments,
     "PostMcpArguments": check_PostMcpArguments,
@@ -7632,7 +5537,7 @@ CHECKS: dict[str, Check] = {
     "HealthCheckOkGetResponse": check_HealthCheckOkGetResponse,
     "HealthCheckOkGetArguments": check_HealthCheckOkGetArguments,
     "ProtocolThreadCommandPostArguments": check_ProtocolThreadCommandPostArguments,
-    "ThreadCreateSuperstep": _check_102,
+    "ThreadCreateSuperstep": _check_98,
     "ThreadCreate": check_ThreadCreate,
     "ThreadStateCheckpointRequest": check_ThreadStateCheckpointRequest,
     "ThreadStateSearch": check_ThreadStateSearch,
@@ -7642,6 +5547,6 @@ CHECKS: dict[str, Check] = {
     "PostThreadStateAtCheckpointThreadsThreadIdStateCheckpointIdGetArguments": check_PostThreadStateAtCheckpointThreadsThreadIdStateCheckpointIdGetArguments,
     "GetThreadHistoryPostThreadsThreadIdHistoryPostArguments": check_GetThreadHistoryPostThreadsThreadIdHistoryPostArguments,
     "RunBatchStatelessRunsPostArguments": check_RunBatchStatelessRunsPostArguments,
-    "ThreadStateTask": _check_106,
+    "ThreadStateTask": _check_102,
     "ThreadState": check_ThreadState,
 }

@@ -1179,9 +1179,7 @@ class MCPApi(Protocol):
         """
         raise NotImplementedOperation("post_mcp")
 
-    async def get_mcp(
-        self,
-    ) -> None:
+    async def get_mcp(self) -> None:
         """MCP Get
 
         Implemented according to the Streamable HTTP Transport specification.
@@ -1193,9 +1191,7 @@ class MCPApi(Protocol):
         """
         raise NotImplementedOperation("get_mcp")
 
-    async def delete_mcp(
-        self,
-    ) -> None:
+    async def delete_mcp(self) -> None:
         """Terminate Session
 
         Implemented according to the Streamable HTTP Transport specification.
@@ -1219,9 +1215,7 @@ class SystemApi(Protocol):
     Implement any of these methods on an object and pass it to `create_app`; operations it lacks answer 501.
     """
 
-    async def server_info_info_get(
-        self,
-    ) -> models.ServerInfoInfoGetResponse:
+    async def server_info_info_get(self) -> models.ServerInfoInfoGetResponse:
         """Server Information
 
         Get server version information, feature flags, and metadata.
@@ -1249,9 +1243,7 @@ class SystemApi(Protocol):
         """
         raise NotImplementedOperation("system_metrics_metrics_get")
 
-    async def docs_get(
-        self,
-    ) -> str:
+    async def docs_get(self) -> str:
         """API Documentation
 
         A local reference to the Agent Server API documentation.

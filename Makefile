@@ -1,0 +1,40 @@
+# Spec-first FastAPI server generator. `make generate` and `make test` bootstrap .venv themselves.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PORT ?= 2024
+
+.PHONY: install generate check test lint bench serve mock clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+generate: $(STAMP)
+	$(BIN)/codegen generate
+
+check: $(STAMP)
+	$(BIN)/codegen check
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check codegen service generated
+	$(BIN)/mypy --strict generated
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+serve: $(STAMP)
+	$(BIN)/uvicorn service.app:app --host 127.0.0.1 --port $(PORT)
+
+mock: $(STAMP)
+	$(BIN)/codegen mock --port $(PORT)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

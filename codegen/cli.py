@@ -95,6 +95,9 @@ def _parser() -> argparse.ArgumentParser:
 
     common(sub.add_parser("generate", help="generate the server package from the spec"))
     common(sub.add_parser("check", help="exit 1 with a diff when the generated package is stale"))
+    init = sub.add_parser("init", help="write a starting implementation module (never overwrites)")
+    common(init)
+    init.add_argument("--module", help="path of the module to write (default <package>_impl.py at the project root)")
     mock = sub.add_parser("mock", help="serve the spec's mock on 127.0.0.1")
     common(mock)
     mock.add_argument("--port", type=int, default=4010)
@@ -197,7 +200,33 @@ def cmd_mock(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"generate": cmd_generate, "check": cmd_check, "mock": cmd_mock}
+def cmd_init(args: argparse.Namespace) -> int:
+    from . import ir, load
+    from .render import render_implementation
+
+    config = _config(args)
+    document = load.load(config.spec, allowed_dirs=tuple(config.allow_ref_dirs))
+    api = ir.build(document, package=config.package)
+    target = Path(args.module).resolve() if args.module else config.root / f"{api.package}_impl.py"
+    if target.exists():
+        raise UsageError(
+            f"{_shown(target, config.root)} already exists; `codegen init` never overwrites. "
+            "Move it away or pass --module another/path.py"
+        )
+    text = render_implementation(api)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target, "x", encoding="utf-8") as fh:  # "x": fail rather than overwrite, even in a race
+        fh.write(text)
+    if not args.quiet:
+        print(
+            f"codegen: wrote {_shown(target, config.root)}: one class per tag of {spec_label(config)}, "
+            f"every operation answering 501 until you implement it.\n"
+            f"  serve it: uvicorn {target.stem}:app  (with {_shown(config.out, config.root)} on the import path)"
+        )
+    return EXIT_OK
+
+
+COMMANDS = {"generate": cmd_generate, "check": cmd_check, "init": cmd_init, "mock": cmd_mock}
 
 
 def main(argv: list[str] | None = None) -> int:

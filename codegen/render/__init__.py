@@ -531,10 +531,11 @@ def render_implementation(api: Api) -> str:
 
 def render(api: Api, *, spec_label: str) -> dict[str, str]:
     """Every file of the package (relative path -> text), black-formatted."""
-    from .format import format_files
+    from .format import format_files, format_layout
 
     files = Renderer(api, spec_label).render()
-    return format_files(files)
+    models = format_layout(files.pop("models.py"), relayout=True)
+    return {**format_files(files), "models.py": models}
 
 
 __all__ = ["make_pointer", "render", "templates_dir"]

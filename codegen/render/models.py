@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import split_pointer
+from .format import LINE_LENGTH
 
 # Formats Pydantic types exactly as JSON Schema reads them (with our RFC 3339 date-time type).
 TYPED_FORMATS = {"uuid", "date-time", "date", "binary"}
@@ -57,6 +58,7 @@ OPTIONS: dict[str, Any] = {
     "strict_types": ["str", "bool"],
     "disable_timestamp": True,
     "formatters": ["builtin"],
+    "builtin_format_line_length": LINE_LENGTH,
     "naming_strategy": "parent-prefixed",
     "use_schema_description": True,
     "use_field_description": True,
@@ -140,6 +142,9 @@ def render_models(model_schemas: dict[str, Any], title: str) -> Models:
             document,
             input_file_type=InputFileType.OpenAPI,
             emit_model_metadata=metadata_path,
+            # A folder without pyproject.toml: the user's [tool.black] or [tool.isort] must not
+            # change the output.
+            settings_path=Path(tmp),
             **OPTIONS,
         )
         metadata = json.loads(metadata_path.read_text()) if metadata_path.exists() else {"models": []}

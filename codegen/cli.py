@@ -43,11 +43,12 @@ def spec_label(config: Config) -> str:
 
 
 def build_files(
-    config: Config, timings: Timings | None = None, *, use_cache: bool = True
+    config: Config, timings: Timings | None = None, *, use_cache: bool = True, jobs: int | None = None
 ) -> tuple[str, dict[str, str]]:
     """Load, build the IR and render: (package name, files). Raises SpecError(s).
 
-    An unchanged spec (same files, options and generator) is served from the cache.
+    An unchanged spec (same files, options and generator) is served from the cache. `jobs`
+    worker processes render (default: one per core); any number gives the same files.
     """
     from .cache import Cache
 
@@ -72,7 +73,7 @@ def build_files(
     with timings.stage("ir"):
         api = ir.build(document, package=config.package)
     with timings.stage("render"):
-        files = render.render(api, spec_label=spec_label(config))
+        files = render.render(api, spec_label=spec_label(config), jobs=jobs)
     if use_cache:
         cache.put(key, api.package, files, document.sources)
     return api.package, files
@@ -92,6 +93,7 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--verbose", action="store_true", help="print the time of each stage")
         p.add_argument("--debug", action="store_true", help="show tracebacks")
         p.add_argument("--no-cache", action="store_true", help="ignore and do not write .codegen-cache/")
+        p.add_argument("--jobs", type=int, help="worker processes (default: one per core; 1: none)")
 
     common(sub.add_parser("generate", help="generate the server package from the spec"))
     common(sub.add_parser("check", help="exit 1 with a diff when the generated package is stale"))
@@ -127,7 +129,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     config = _config(args)
     timings = Timings()
-    package, files = build_files(config, timings, use_cache=not args.no_cache)
+    package, files = build_files(config, timings, use_cache=not args.no_cache, jobs=args.jobs)
     with timings.stage("write"):
         changes = write.write(config.out / package, files)
     if not args.quiet:
@@ -153,7 +155,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     config = _config(args)
     timings = Timings()
-    package, files = build_files(config, timings, use_cache=not args.no_cache)
+    package, files = build_files(config, timings, use_cache=not args.no_cache, jobs=args.jobs)
     target = config.out / package
     with timings.stage("compare"):
         lines = write.diff(target, files, label=_shown(target, config.root))

@@ -15,7 +15,9 @@ from typing import Any
 from ..errors import pointer as make_pointer
 from ..ir import Api, Operation, Tag
 from ..names import NameSet
-from .models import Models, component_pointer, render_models
+from .format import format_files
+from .models import Models, component_pointer, models_module, render_models
+from .parallel import Workers
 from .text import comment, docstring, json_literal, py
 from .validators import ValidatorCompiler
 
@@ -185,9 +187,11 @@ class Renderer:
         doc["components"] = components
         return doc
 
-    def render(self) -> dict[str, str]:
+    def render(self, workers: Workers) -> dict[str, str]:
         api = self.api
-        models = render_models(api.model_schemas, api.title)
+        models = render_models(api.model_schemas, api.title, workers)
+        # Formatting the models runs beside the rest of the rendering.
+        models_file = workers.submit(models_module, models.source, self.models_head(), self.models_tail())
         named = {ptr for name, ptr in models.pointers.items() if models.kinds.get(name) == "model"}
         compiler = ValidatorCompiler(self.resolution_document(), named)
         checks: dict[str, str] = {}
@@ -201,7 +205,6 @@ class Renderer:
         context = {"header": self.header, "api": api, "tags": tags}
         files["__init__.py"] = env.get_template("package_init.py.jinja").render(**context)
         files["py.typed"] = self.header + "\n"
-        files["models.py"] = self.models_module(models)
         files["_validators.py"] = env.get_template("validators.py.jinja").render(
             **context,
             helpers=sorted(compiler.helpers),
@@ -222,14 +225,15 @@ class Renderer:
         for tag in tags:
             view = self.router_view(tag, models, Imports())
             files[f"routers/{tag.module}.py"] = env.get_template("router.py.jinja").render(**context, tag=view)
+        files = format_files(files, workers)
+        files["models.py"] = models_file.result()
         return files
 
-    def models_module(self, models: Models) -> str:
-        lines = models.source.splitlines()
-        while lines and (lines[0].startswith("#") or not lines[0].strip()):
-            lines.pop(0)
-        tail = environment().get_template("models_tail.py.jinja").render(header=self.header)
-        return self.header + '\n"""Models of the spec\'s schemas (Pydantic v2, with exact JSON Schema checks)."""\n\n' + "\n".join(lines) + "\n" + tail
+    def models_head(self) -> str:
+        return self.header + '\n"""Models of the spec\'s schemas (Pydantic v2, with exact JSON Schema checks)."""\n\n'
+
+    def models_tail(self) -> str:
+        return str(environment().get_template("models_tail.py.jinja").render(header=self.header))
 
     # -- operations ---------------------------------------------------------------------------
     def tag_view(self, tag: Tag, models: Models, compiler: ValidatorCompiler) -> TagView:
@@ -529,13 +533,11 @@ def render_implementation(api: Api) -> str:
     return format_source(text)
 
 
-def render(api: Api, *, spec_label: str) -> dict[str, str]:
-    """Every file of the package (relative path -> text), black-formatted."""
-    from .format import format_files, format_layout
-
-    files = Renderer(api, spec_label).render()
-    models = format_layout(files.pop("models.py"), relayout=True)
-    return {**format_files(files), "models.py": models}
+def render(api: Api, *, spec_label: str, jobs: int | None = None) -> dict[str, str]:
+    """Every file of the package (relative path -> text), black-formatted; `jobs` worker
+    processes (default: one per core; 1 renders in this process) give the same files."""
+    with Workers(jobs) as workers:
+        return Renderer(api, spec_label).render(workers)
 
 
 __all__ = ["make_pointer", "render", "templates_dir"]

@@ -10,10 +10,13 @@ whole files (`format_source`).
 from __future__ import annotations
 
 import ast
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .parallel import Workers
 
 LINE_LENGTH = 100
 PARALLEL_THRESHOLD = 150_000  # characters given to black; below this a process pool costs more than it saves
@@ -230,23 +233,16 @@ class _Selector:
 
 def _format_batch(sources: list[str]) -> list[str]:
     """Black over pieces joined into one module, split back apart."""
-    import black
-
-    text = black.format_str(_MARK.join(sources), mode=_mode())  # type: ignore[arg-type]
+    text = format_source(_MARK.join(sources))
     parts = text.split(_MARK)
     if len(parts) != len(sources):
         raise ValueError("black moved a piece boundary")
     return parts
 
 
-def _format_pieces(sources: list[str], workers: int) -> list[str]:
-    total = sum(map(len, sources))
-    if workers <= 1 or total < PARALLEL_THRESHOLD:
-        return _format_batch(sources)
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    size = -(-total // workers)
+def _batches(sources: list[str], count: int) -> list[list[str]]:
+    """`sources` in `count` runs of about the same size, in order."""
+    size = -(-sum(map(len, sources)) // count)
     batches: list[list[str]] = [[]]
     filled = 0
     for source in sources:
@@ -254,9 +250,13 @@ def _format_pieces(sources: list[str], workers: int) -> list[str]:
             batches.append([])
         batches[-1].append(source)
         filled += len(source)
-    # Spawned workers start small instead of copying this process's memory.
-    with ProcessPoolExecutor(max_workers=len(batches), mp_context=multiprocessing.get_context("spawn")) as pool:
-        return [part for parts in pool.map(_format_batch, batches) for part in parts]
+    return batches
+
+
+def _format_pieces(sources: list[str], workers: Workers | None) -> list[str]:
+    if workers is None or workers.jobs == 1 or sum(map(len, sources)) < PARALLEL_THRESHOLD:
+        return _format_batch(sources)
+    return [part for parts in workers.map(_format_batch, _batches(sources, workers.jobs)) for part in parts]
 
 
 def _strip_piece(text: str, wrappers: tuple[str, ...]) -> str:
@@ -267,7 +267,7 @@ def _strip_piece(text: str, wrappers: tuple[str, ...]) -> str:
     return "\n".join(lines[len(wrappers) :]) + "\n"
 
 
-def format_layout(source: str, *, relayout: bool = False, workers: int | None = None) -> str:
+def format_layout(source: str, *, relayout: bool = False, workers: Workers | None = None) -> str:
     """`source` as black formats it, running black only on the statements that can change.
 
     `relayout=True` for code another formatter spread over lines: black sees every statement
@@ -279,7 +279,6 @@ def format_layout(source: str, *, relayout: bool = False, workers: int | None = 
     pieces = _Selector(lines, relayout).select(ast.parse(source))
     if not pieces:
         return source
-    workers = workers if workers is not None else len(os.sched_getaffinity(0))
     try:
         texts = _format_pieces([p.source(lines) for p in pieces], workers)
         formatted = [_strip_piece(text, p.wrappers) for p, text in zip(pieces, texts, strict=True)]
@@ -295,6 +294,9 @@ def format_layout(source: str, *, relayout: bool = False, workers: int | None = 
     return "".join(out)
 
 
-def format_files(files: dict[str, str], *, workers: int | None = None) -> dict[str, str]:
+def format_files(files: dict[str, str], workers: Workers | None = None) -> dict[str, str]:
     """Black over the `.py` files of `files` (other files pass through unchanged)."""
-    return {name: format_source(text) if name.endswith(".py") else text for name, text in files.items()}
+    names = sorted((n for n in files if n.endswith(".py")), key=lambda n: -len(files[n]))  # largest first
+    texts = [files[n] for n in names]
+    formatted = workers.map(format_source, texts) if workers is not None else [format_source(t) for t in texts]
+    return {**files, **dict(zip(names, formatted, strict=True))}

@@ -14,10 +14,13 @@ import json
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import split_pointer
 from .format import LINE_LENGTH
+
+if TYPE_CHECKING:
+    from .parallel import Workers
 
 # Formats Pydantic types exactly as JSON Schema reads them (with our RFC 3339 date-time type).
 TYPED_FORMATS = {"uuid", "date-time", "date", "binary"}
@@ -57,8 +60,8 @@ OPTIONS: dict[str, Any] = {
     "strict_nullable": True,
     "strict_types": ["str", "bool"],
     "disable_timestamp": True,
-    "formatters": ["builtin"],
-    "builtin_format_line_length": LINE_LENGTH,
+    # Formatted afterwards (`format_models`), once the generator's state is gone.
+    "formatters": [],
     "naming_strategy": "parent-prefixed",
     "use_schema_description": True,
     "use_field_description": True,
@@ -126,16 +129,20 @@ def pydantic_view(schema: Any) -> Any:
     return view
 
 
-def render_models(model_schemas: dict[str, Any], title: str) -> Models:
-    """Generate the models module for the given component and synthesized schemas."""
-    from datamodel_code_generator import InputFileType, generate
-
-    document = {
+def models_document(model_schemas: dict[str, Any], title: str) -> dict[str, Any]:
+    """The OpenAPI document datamodel-code-generator reads: the schemas' `pydantic_view`s."""
+    return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": "0"},
         "paths": {},
         "components": {"schemas": {name: pydantic_view(s) for name, s in model_schemas.items()}},
     }
+
+
+def generate_models(document: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """datamodel-code-generator's models module (not yet formatted) and its model metadata."""
+    from datamodel_code_generator import InputFileType, generate
+
     with tempfile.TemporaryDirectory() as tmp:
         metadata_path = Path(tmp) / "metadata.json"
         source = generate(
@@ -149,6 +156,44 @@ def render_models(model_schemas: dict[str, Any], title: str) -> Models:
         )
         metadata = json.loads(metadata_path.read_text()) if metadata_path.exists() else {"models": []}
     assert isinstance(source, str)
+    return source, metadata
+
+
+def format_models(source: str) -> str:
+    """`source` laid out by datamodel-code-generator's builtin formatter, as `generate` would."""
+    from datamodel_code_generator.format import CodeFormatter, Formatter, PythonVersion
+
+    with tempfile.TemporaryDirectory() as tmp:  # no pyproject.toml to read settings from
+        formatter = CodeFormatter(
+            PythonVersion(OPTIONS["target_python_version"]),
+            settings_path=Path(tmp),
+            skip_string_normalization=not OPTIONS["use_double_quotes"],
+            formatters=[Formatter.BUILTIN],
+            builtin_format_line_length=LINE_LENGTH,
+        )
+        return formatter.format_code(source)
+
+
+def models_module(source: str, head: str, tail: str) -> str:
+    """The models file: `head`, the generated module (formatted) without its own header
+    comments, then `tail`, exactly as black lays it out."""
+    from .format import format_layout
+
+    lines = format_models(source).splitlines()
+    while lines and (lines[0].startswith("#") or not lines[0].strip()):
+        lines.pop(0)
+    return format_layout(head + "\n".join(lines) + "\n" + tail, relayout=True)
+
+
+def render_models(model_schemas: dict[str, Any], title: str, workers: Workers | None = None) -> Models:
+    """Generate the models module (unformatted: see `models_module`) for the given component
+    and synthesized schemas; in a worker process when `workers` run in parallel, so the
+    generator's memory never adds to this process's."""
+    document = models_document(model_schemas, title)
+    if workers is None:
+        source, metadata = generate_models(document)
+    else:
+        source, metadata = workers.submit(generate_models, document).result()
     models = Models(source=source)
     for entry in metadata.get("models", []):
         name = entry["class_name"]

@@ -8,6 +8,7 @@ hold loops and conditions only.
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,8 @@ from ..errors import pointer as make_pointer
 from ..ir import Api, Operation, Tag
 from ..names import NameSet
 from .format import format_files
-from .models import Models, component_pointer, models_module, render_models
+from .layout import Bracket, Expr, call, import_from, keywords, literal, signature, statement, string
+from .models import Models, component_pointer, join_runs, models_module, render_models
 from .parallel import Workers
 from .text import comment, docstring, json_literal, py
 from .validators import ValidatorCompiler
@@ -83,6 +85,12 @@ class OperationView:
     route_docstring: str
     protocol_docstring: str
     summary_docstring: str = ""
+    glue_signature: str = ""  # the router's `def _op(service, arguments) -> object:`
+    glue_call: str = ""  # its `return service.op(...)`
+    protocol_signature: str = ""  # the Protocol method's `async def op(self, *, ...) -> ...:`
+    route_signature: str = ""  # the route's `async def op(request) -> Response:`
+    handle_call: str = ""  # the route's `return await runtime.handle(...)`
+    not_implemented: str = ""  # the Protocol method's `raise NotImplementedOperation(...)`
 
 
 @dataclass
@@ -136,6 +144,11 @@ class _Annotations:
         models, imports = self.models, self.imports
 
         class Qualify(ast.NodeTransformer):
+            def visit_Constant(self, node: ast.Constant) -> ast.AST:
+                if isinstance(node.value, str):  # unparsed verbatim: the literal in black's quotes
+                    return ast.copy_location(ast.Name(string(node.value), ast.Load()), node)
+                return node
+
             def visit_Name(self, node: ast.Name) -> ast.AST:
                 if node.id in models.kinds:
                     return ast.copy_location(ast.Attribute(ast.Name("models", ast.Load()), node.id, ast.Load()), node)
@@ -190,8 +203,8 @@ class Renderer:
     def render(self, workers: Workers) -> dict[str, str]:
         api = self.api
         models = render_models(api.model_schemas, api.title, workers)
-        # Formatting the models runs beside the rest of the rendering.
-        models_file = workers.submit(models_module, models.source, self.models_head(), self.models_tail())
+        # The models are finished in worker processes beside the rest of the rendering.
+        models_file = models_module(models, self.models_head(), self.models_tail(), workers)
         named = {ptr for name, ptr in models.pointers.items() if models.kinds.get(name) == "model"}
         compiler = ValidatorCompiler(self.resolution_document(), named)
         checks: dict[str, str] = {}
@@ -207,15 +220,19 @@ class Renderer:
         files["py.typed"] = self.header + "\n"
         files["_validators.py"] = env.get_template("validators.py.jinja").render(
             **context,
-            helpers=sorted(compiler.helpers),
+            helpers_import=import_from("codegen.runtime.checks", ["Check", *sorted(compiler.helpers)]),
             uses_re=any(src.startswith("re.compile") for src in compiler.constants),
             body="\n".join(compiler.functions_source()),
             checks=checks,
         )
         files["_spec.py"] = env.get_template("spec.py.jinja").render(
-            **context, document_literal=json_literal(api.document)
+            **context, document=statement(call("json.loads", json_literal(api.document)), 0, "DOCUMENT: dict[str, Any] = ")
         )
-        files["app.py"] = env.get_template("app.py.jinja").render(**context)
+        files["app.py"] = env.get_template("app.py.jinja").render(
+            **context,
+            routers_import=import_from(".routers", [tag.module for tag in tags]),
+            routers=statement(literal("(", [f"{tag.module}.router" for tag in tags]), 0, "ROUTERS = "),
+        )
         protocol_imports = Imports()
         protocol_tags = [self.protocol_view(tag, models, protocol_imports) for tag in api.tags]
         files["protocols.py"] = env.get_template("protocols.py.jinja").render(
@@ -226,7 +243,7 @@ class Renderer:
             view = self.router_view(tag, models, Imports())
             files[f"routers/{tag.module}.py"] = env.get_template("router.py.jinja").render(**context, tag=view)
         files = format_files(files, workers)
-        files["models.py"] = models_file.result()
+        files["models.py"] = join_runs(models_file)
         return files
 
     def models_head(self) -> str:
@@ -248,7 +265,8 @@ class Renderer:
         )
 
     def operation_view(self, op: Operation, models: Models, compiler: ValidatorCompiler, constants: NameSet) -> OperationView:
-        spec_source = self.spec_source(op, models, compiler)
+        constant = constants.add(op.name.upper())
+        spec_source = statement(self.spec_source(op, models, compiler), 0, f"{constant} = ")
         summary = op.summary or f"{op.method.upper()} {op.path}"
         route_doc = summary + (f"\n\n{op.description}" if op.description else "")
         return OperationView(
@@ -256,7 +274,7 @@ class Renderer:
             operation_id=op.operation_id,
             method=op.method,
             route_path=op.route_path,
-            constant=constants.add(op.name.upper()),
+            constant=constant,
             summary=op.summary,
             deprecated=op.deprecated,
             arguments_class=op.arguments_model,
@@ -268,70 +286,79 @@ class Renderer:
             protocol_docstring="",
         )
 
-    def spec_source(self, op: Operation, models: Models, compiler: ValidatorCompiler) -> str:
-        """Python source of the `runtime.Operation(...)` describing `op`."""
+    def spec_source(self, op: Operation, models: Models, compiler: ValidatorCompiler) -> Expr:
+        """The `runtime.Operation(...)` describing `op`."""
         params = []
         for p in op.parameters:
-            kwargs = [
-                f"name={py(p.name)}",
-                f"location={py(p.location)}",
-                f"key={py(p.key)}",
-                f"schema={py(p.schema_pointer)}",
+            kwargs: list[tuple[str, Expr]] = [
+                ("name", py(p.name)),
+                ("location", py(p.location)),
+                ("key", py(p.key)),
+                ("schema", py(p.schema_pointer)),
             ]
             if p.required:
-                kwargs.append("required=True")
-            kwargs.append(f"style={py(p.style)}")
-            kwargs.append(f"explode={p.explode!r}")
+                kwargs.append(("required", "True"))
+            kwargs.append(("style", py(p.style)))
+            kwargs.append(("explode", repr(p.explode)))
             if p.content_type:
-                kwargs.append(f"content_type={py(p.content_type)}")
+                kwargs.append(("content_type", py(p.content_type)))
             if p.allow_empty_value:
-                kwargs.append("allow_empty_value=True")
+                kwargs.append(("allow_empty_value", "True"))
             if p.location == "path":
                 route_name = next(k for k, v in op.path_variables.items() if v == p.name)
                 if route_name != p.name:
-                    kwargs.append(f"route_name={py(route_name)}")
-            params.append(f"runtime.Param({', '.join(kwargs)})")
-        body = "None"
+                    kwargs.append(("route_name", py(route_name)))
+            params.append(keywords("runtime.Param", kwargs))
+        body: Expr = "None"
         if op.body is not None:
             first = op.body.media_types[0] if op.body.media_types else None
-            body = (
-                f"runtime.Body(key={py(op.body.key)}, required={op.body.required!r}, "
-                f"media_types={py(tuple(m.content_type for m in op.body.media_types))}, "
-                f"schema={py(first.schema_pointer if first is not None and first.schema is not None else '')})"
+            body = keywords(
+                "runtime.Body",
+                [
+                    ("key", py(op.body.key)),
+                    ("required", repr(op.body.required)),
+                    ("media_types", _strings(m.content_type for m in op.body.media_types)),
+                    ("schema", py(first.schema_pointer if first is not None and first.schema is not None else "")),
+                ],
             )
         answers = []
         for r in op.responses:
-            kwargs = [f"status={py(r.status)}"]
+            kwargs = [("status", py(r.status))]
             if r.media_types:
-                kwargs.append(f"media_types={py(tuple(m.content_type for m in r.media_types))}")
+                kwargs.append(("media_types", _strings(m.content_type for m in r.media_types)))
                 media = r.json_media or r.media_types[0]
                 if media.schema is not None:
-                    kwargs.append(f"schema={py(media.schema_pointer)}")
+                    kwargs.append(("schema", py(media.schema_pointer)))
                 if r.json_media is not None and r.json_media.schema is not None:
                     ptr = component_pointer(r.model) if r.model else r.json_media.schema_pointer
-                    kwargs.append(f"check=checks.{compiler.function_for(ptr)}")
+                    kwargs.append(("check", f"checks.{compiler.function_for(ptr)}"))
                 if media.example_pointer:
-                    kwargs.append(f"example={py(media.example_pointer)}")
+                    kwargs.append(("example", py(media.example_pointer)))
             if r.headers:
-                headers = ", ".join(
-                    f"runtime.Header(name={py(h.name)}, required={h.required!r}, schema={py(h.schema_pointer)})"
+                headers = [
+                    keywords(
+                        "runtime.Header",
+                        [("name", py(h.name)), ("required", repr(h.required)), ("schema", py(h.schema_pointer))],
+                    )
                     for h in r.headers
-                )
-                kwargs.append(f"headers=({headers},)")
-            answers.append(f"runtime.Answer({', '.join(kwargs)})")
-        parts = [
-            f"operation_id={py(op.operation_id)}",
-            f"name={py(op.name)}",
-            f"method={py(op.method.upper())}",
-            f"path={py(op.path)}",
-            f"arguments=models.{op.arguments_model}",
-            "parameters=(" + "".join(p + ", " for p in params) + ")",
-            f"body={body}",
-            "answers=(" + "".join(a + ", " for a in answers) + ")",
-            f"validation_status={op.validation_status}",
-            f"path_validation_status={op.path_validation_status}",
-        ]
-        return "runtime.Operation(" + ", ".join(parts) + ")"
+                ]
+                kwargs.append(("headers", literal("(", headers, magic=True)))
+            answers.append(keywords("runtime.Answer", kwargs))
+        return keywords(
+            "runtime.Operation",
+            [
+                ("operation_id", py(op.operation_id)),
+                ("name", py(op.name)),
+                ("method", py(op.method.upper())),
+                ("path", py(op.path)),
+                ("arguments", f"models.{op.arguments_model}"),
+                ("parameters", literal("(", params, magic=True)),
+                ("body", body),
+                ("answers", literal("(", answers, magic=True)),
+                ("validation_status", str(op.validation_status)),
+                ("path_validation_status", str(op.path_validation_status)),
+            ],
+        )
 
     def _arguments(self, op: Operation, models: Models, annotations: _Annotations) -> list[ArgumentView]:
         fields = {(f.alias or f.name): f for f in models.fields.get(op.arguments_model, [])}
@@ -446,6 +473,8 @@ class Renderer:
                     streams_only=streams_only,
                     route_docstring="",
                     protocol_docstring=docstring(_protocol_doc(op), 8),
+                    not_implemented=statement(call("NotImplementedOperation", py(op.operation_id)), 2, "raise "),
+                    protocol_signature=_method_signature(op.name, streams_only, arguments, returns),
                 )
             )
         return TagView(
@@ -461,7 +490,33 @@ class Renderer:
         api_tag = next(t for t in self.api.tags if t.module == tag.module)
         for view, op in zip(tag.operations, api_tag.operations, strict=True):
             view.arguments = self._arguments(op, models, annotations)
+            view.glue_signature = signature(
+                f"def _{op.name}", [f"service: {tag.protocol}", f"arguments: models.{op.arguments_model}"], "object"
+            )
+            view.glue_call = statement(
+                Bracket(f"service.{op.name}", tuple((f"{a.name}=", a.source) for a in view.arguments), magic=True),
+                1,
+                "return ",
+            )
+            view.route_signature = signature(f"async def {op.name}", ["request: Request"], "Response")
+            view.handle_call = statement(
+                call("await runtime.handle", "request", view.constant, f"_{op.name}"), 1, "return "
+            )
         return tag
+
+
+def _method_signature(name: str, streams_only: bool, arguments: list[ArgumentView], returns: str) -> str:
+    """A Protocol method's header: keyword-only arguments, one a line."""
+    head = f"{'def' if streams_only else 'async def'} {name}"
+    if not arguments:
+        return signature(head, ["self"], returns, 1)
+    parameters = [f"{a.name}: {a.annotation}" + (f" = {a.default}" if a.default is not None else "") for a in arguments]
+    return signature(head, ["self", "*", *parameters], returns, 1, magic=True)
+
+
+def _strings(values: Iterable[str]) -> Bracket:
+    """A tuple of string literals."""
+    return literal("(", [py(v) for v in values])
 
 
 def _json_types(schema: Any, api: Api) -> set[str]:

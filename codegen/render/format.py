@@ -21,9 +21,16 @@ if TYPE_CHECKING:
 LINE_LENGTH = 100
 PARALLEL_THRESHOLD = 150_000  # characters given to black; below this a process pool costs more than it saves
 _MARK = "# codegen-piece\n"
-_STRING = re.compile(r"\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'")
+_STRING = re.compile(r"\"(?:[^\"\\\n]++|\\.)*+\"|'(?:[^'\\\n]++|\\.)*+'")
 # `name = Callee(` exploded one argument a line with trailing commas: black keeps it as it is.
 _EXPLODED_HEAD = re.compile(r"( *)[A-Za-z_]\w* = [A-Za-z_][\w.]*\(\n")
+_ATOM = r"(?:\"(?:[^\"\\\n]++|\\.)*+\"|'(?:[^'\\\n]++|\\.)*+'|[A-Za-z_][\w.]*)"
+# An item alone on its line that black cannot split however long: a string or (dotted) name,
+# as an argument, a keyword argument, a dict entry or a parameter `name: type = default`.
+_BARE_ITEM = re.compile(
+    rf" +(?:[A-Za-z_]\w*=|{_ATOM}: )?{_ATOM},?\n|"
+    rf" +[A-Za-z_]\w*: [A-Za-z_][\w.]*(?: = {_ATOM})?,?\n"
+)
 _BLOCKS = ("body", "orelse", "finalbody")
 _COMPOUND = (
     ast.FunctionDef,
@@ -56,15 +63,26 @@ def format_source(source: str) -> str:
 
 @dataclass(frozen=True)
 class _Piece:
-    """Lines [start, end) of a statement, and the block headers that put it at its depth."""
+    """Lines [start, end) of a statement, the block headers that put it at its depth, and the
+    lines black needs around a lone block header (`lead` before an `elif`, `trail` a body)."""
 
     start: int
     end: int
     wrappers: tuple[str, ...]
+    lead: tuple[str, ...] = ()
+    trail: tuple[str, ...] = ()
+
+    def around(self) -> tuple[list[str], list[str]]:
+        """The lines black gets before and after the statement."""
+        pad = "    " * len(self.wrappers)
+        before = ["    " * depth + head for depth, head in enumerate(self.wrappers)] + [pad + line for line in self.lead]
+        return before, [pad + line for line in self.trail]
 
     def source(self, lines: list[str]) -> str:
-        heads = "".join("    " * depth + head + "\n" for depth, head in enumerate(self.wrappers))
-        return heads + "".join(lines[self.start : self.end])
+        before, after = self.around()
+        return "".join(line + "\n" for line in before) + "".join(lines[self.start : self.end]) + "".join(
+            line + "\n" for line in after
+        )
 
 
 def _fits(line: str) -> bool:
@@ -153,22 +171,30 @@ class _Selector:
     def is_elif(node: ast.If) -> bool:
         return len(node.orelse) == 1 and isinstance(node.orelse[0], ast.If) and node.orelse[0].col_offset == node.col_offset
 
+    def laid_out(self, first: int, last: int) -> bool:
+        """Lines `first`..`last` (1-based) are one line that fits or, in code we laid out
+        ourselves, lines that each fit (or hold an item black cannot split)."""
+        span = self.lines[first - 1 : last]
+        if len(span) == 1:
+            return _fits(span[0])
+        return not self.relayout and all(_fits(line) or _BARE_ITEM.fullmatch(line) for line in span)
+
     def simple_header(self, node: ast.AST, body: list[ast.stmt]) -> bool:
-        line = self.lines[node.lineno - 1]  # type: ignore[attr-defined]
+        first: int = node.lineno  # type: ignore[attr-defined]
+        last = body[0].lineno - 1 if body else 0
         return (
-            _header_end(node) == node.lineno  # type: ignore[attr-defined]
-            and line.rstrip().endswith(":")
-            and _fits(line)
-            and bool(body)
-            and body[0].lineno > node.lineno  # type: ignore[attr-defined]
+            first <= last
+            and _header_end(node) <= last
+            and self.lines[last - 1].rstrip().endswith(":")
+            and self.laid_out(first, last)
         )
 
     def simple_headers(self, node: ast.stmt) -> bool:
-        """Every header line of `node` (decorators, `elif`s, `except`s) is one short line."""
+        """Every header of `node` (decorators, `elif`s, `except`s) is laid out as black would."""
         if isinstance(node, ast.Match):
             return False
         for decorator in getattr(node, "decorator_list", []):
-            if decorator.end_lineno != decorator.lineno or not _fits(self.lines[decorator.lineno - 1]):
+            if not self.laid_out(decorator.lineno, decorator.end_lineno or decorator.lineno):
                 return False
         if not self.simple_header(node, node.body):  # type: ignore[attr-defined]
             return False
@@ -182,7 +208,8 @@ class _Selector:
         is_string = isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
         if is_string and docstring:
             return not self.stable_docstring(span, depth)
-        if not all(_fits(line) for line in span):
+        long = [line for line in span if not _fits(line)]
+        if long and (len(span) == 1 or self.relayout or not all(_BARE_ITEM.fullmatch(line) for line in long)):
             return True
         if len(span) == 1 or is_string or not self.relayout:
             return False
@@ -191,10 +218,11 @@ class _Selector:
     @staticmethod
     def stable_docstring(span: list[str], depth: int) -> bool:
         """A docstring black leaves as it is: no escapes or tabs, no padding to strip, every
-        line at the statement's indent, closing quotes on the first line or a line of their own."""
+        line at the statement's indent, closing quotes on the first line or a line of their own
+        (black moves them only off a long last line of several)."""
         indent = "    " * depth
         text = "".join(span).rstrip("\n")
-        if "\\" in text or "\t" in text or not all(_fits(line) for line in span):
+        if "\\" in text or "\t" in text:
             return False
         if not text.startswith(indent + '"""') or not text.endswith('"""') or len(text) < len(indent) + 7:
             return False
@@ -231,13 +259,51 @@ class _Selector:
         return True
 
 
+_LEADS = {"elif": ("if _:", "    pass"), "except": ("try:", "    pass"), "except*": ("try:", "    pass")}
+
+
+def _line_pieces(lines: list[str]) -> list[_Piece] | None:
+    """The statements black has to see in code the generator laid out itself, found line by line.
+
+    There, a line that does not fit (and is no item black cannot split, no comment, no
+    docstring line: `text.docstring` writes those as black does) is a whole statement or a
+    block's one-line header. None when a line breaks that rule: the syntax tree decides then.
+    """
+    pieces: list[_Piece] = []
+    in_docstring = False
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if in_docstring:
+            in_docstring = '"""' not in line
+            continue
+        if stripped.startswith('"""'):
+            quotes = stripped.count('"""')
+            in_docstring = quotes == 1
+            if quotes > 2 or quotes == 2 and not stripped.endswith('"""'):
+                return None
+            continue
+        if _fits(line) or stripped.startswith("#") or _BARE_ITEM.fullmatch(line):
+            continue
+        indent = len(line) - len(line.lstrip(" "))
+        if indent % 4 or stripped[0] in ")]}@" or stripped.endswith(("(", "[", "{", ",")):
+            return None
+        wrappers = ("if _:",) * (indent // 4)
+        if not stripped.endswith(":"):
+            pieces.append(_Piece(index, index + 1, wrappers))
+            continue
+        following = next((ln for ln in lines[index + 1 :] if ln.strip()), "")
+        if len(following) - len(following.lstrip(" ")) <= indent:
+            return None
+        lead = _LEADS.get(stripped.split(None, 1)[0], ())
+        pieces.append(_Piece(index, index + 1, wrappers, lead, ("    pass",)))
+    return pieces
+
+
 def _format_batch(sources: list[str]) -> list[str]:
-    """Black over pieces joined into one module, split back apart."""
-    text = format_source(_MARK.join(sources))
-    parts = text.split(_MARK)
-    if len(parts) != len(sources):
-        raise ValueError("black moved a piece boundary")
-    return parts
+    """Black over pieces joined into one module, split back apart (each piece alone if the
+    boundaries moved)."""
+    parts = format_source(_MARK.join(sources)).split(_MARK)
+    return parts if len(parts) == len(sources) else [format_source(s) for s in sources]
 
 
 def _batches(sources: list[str], count: int) -> list[list[str]]:
@@ -259,44 +325,66 @@ def _format_pieces(sources: list[str], workers: Workers | None) -> list[str]:
     return [part for parts in workers.map(_format_batch, _batches(sources, workers.jobs)) for part in parts]
 
 
-def _strip_piece(text: str, wrappers: tuple[str, ...]) -> str:
+def _strip_piece(text: str, piece: _Piece) -> str:
     lines = text.strip("\n").split("\n")
-    expected = ["    " * depth + head for depth, head in enumerate(wrappers)]
-    if lines[: len(wrappers)] != expected:
-        raise ValueError("black changed a piece's wrapper")
-    return "\n".join(lines[len(wrappers) :]) + "\n"
+    before, after = piece.around()
+    middle = "\n".join(lines[len(before) : len(lines) - len(after)]).strip("\n")
+    if lines[: len(before)] != before or lines[len(lines) - len(after) :] != after or not middle:
+        raise ValueError("black changed the lines around a piece")
+    return middle + "\n"  # without the blank lines black puts between a header and a def
+
+
+@dataclass
+class _Plan:
+    """A module's lines and the pieces of it black has to see."""
+
+    lines: list[str]
+    pieces: list[_Piece]
+
+    @classmethod
+    def of(cls, source: str, relayout: bool) -> _Plan:
+        source = source.rstrip() + "\n"  # black ends a module with exactly one newline
+        lines = source.splitlines(keepends=True)
+        pieces = None if relayout else _line_pieces(lines)
+        if pieces is None:
+            pieces = _Selector(lines, relayout).select(ast.parse(source))
+        return cls(lines, pieces)
+
+    def sources(self) -> list[str]:
+        return [piece.source(self.lines) for piece in self.pieces]
+
+    def apply(self, texts: list[str]) -> str:
+        out: list[str] = []
+        position = 0
+        for piece, text in zip(self.pieces, texts, strict=True):
+            out.extend(self.lines[position : piece.start])
+            out.append(_strip_piece(text, piece))
+            position = piece.end
+        out.extend(self.lines[position:])
+        return "".join(out)
 
 
 def format_layout(source: str, *, relayout: bool = False, workers: Workers | None = None) -> str:
     """`source` as black formats it, running black only on the statements that can change.
 
     `relayout=True` for code another formatter spread over lines: black sees every statement
-    that is not on one line. Falls back to black over the whole module when pieces do not
-    come back whole.
+    that is not on one line.
     """
-    source = source.rstrip() + "\n"  # black ends a module with exactly one newline
-    lines = source.splitlines(keepends=True)
-    pieces = _Selector(lines, relayout).select(ast.parse(source))
-    if not pieces:
-        return source
-    try:
-        texts = _format_pieces([p.source(lines) for p in pieces], workers)
-        formatted = [_strip_piece(text, p.wrappers) for p, text in zip(pieces, texts, strict=True)]
-    except ValueError:
-        return format_source(source)
-    out: list[str] = []
-    position = 0
-    for piece, text in zip(pieces, formatted, strict=True):
-        out.extend(lines[position : piece.start])
-        out.append(text)
-        position = piece.end
-    out.extend(lines[position:])
-    return "".join(out)
+    return format_files({"module.py": source}, workers, relayout=relayout)["module.py"]
 
 
-def format_files(files: dict[str, str], workers: Workers | None = None) -> dict[str, str]:
-    """Black over the `.py` files of `files` (other files pass through unchanged)."""
-    names = sorted((n for n in files if n.endswith(".py")), key=lambda n: -len(files[n]))  # largest first
-    texts = [files[n] for n in names]
-    formatted = workers.map(format_source, texts) if workers is not None else [format_source(t) for t in texts]
-    return {**files, **dict(zip(names, formatted, strict=True))}
+def format_files(files: dict[str, str], workers: Workers | None = None, *, relayout: bool = False) -> dict[str, str]:
+    """The `.py` files of `files` as black formats them (other files pass through unchanged),
+    black running on the statements that can change only, in batches across `workers`. A
+    module whose pieces do not come back whole goes through black entire."""
+    plans = {name: _Plan.of(text, relayout) for name, text in files.items() if name.endswith(".py")}
+    sources = [source for plan in plans.values() for source in plan.sources()]
+    texts = iter(_format_pieces(sources, workers) if sources else [])
+    result = dict(files)
+    for name, plan in plans.items():
+        mine = [next(texts) for _ in plan.pieces]
+        try:
+            result[name] = plan.apply(mine)
+        except ValueError:
+            result[name] = format_source(files[name])
+    return result

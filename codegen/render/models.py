@@ -20,6 +20,8 @@ from ..errors import split_pointer
 from .format import LINE_LENGTH
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from .parallel import Workers
 
 # Formats Pydantic types exactly as JSON Schema reads them (with our RFC 3339 date-time type).
@@ -47,6 +49,7 @@ CHECK_ONLY = {
     "examples",
     "example",
 }
+CHUNK = 150_000  # characters of the generated module a worker finishes at a time
 SCHEMA_CHILDREN = ("items", "additionalProperties", "contains", "propertyNames")
 SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
 SCHEMA_MAPS = ("properties", "$defs")
@@ -96,6 +99,7 @@ class Models:
     fields: dict[str, list[Field]] = field(default_factory=dict)
     enum_members: dict[str, dict[Any, str]] = field(default_factory=dict)
     imports: dict[str, str] = field(default_factory=dict)  # symbol -> module it is imported from
+    class_lines: list[int] = field(default_factory=list)  # where each top-level class starts
 
     def type_of(self, pointer: str) -> str | None:
         return self.by_pointer.get(pointer)
@@ -174,15 +178,38 @@ def format_models(source: str) -> str:
         return formatter.format_code(source)
 
 
-def models_module(source: str, head: str, tail: str) -> str:
-    """The models file: `head`, the generated module (formatted) without its own header
-    comments, then `tail`, exactly as black lays it out."""
+def _finish(source: str, head: str, tail: str) -> str:
+    """A run of the generated module formatted, between `head` and `tail`, as black lays it out."""
     from .format import format_layout
 
     lines = format_models(source).splitlines()
-    while lines and (lines[0].startswith("#") or not lines[0].strip()):
-        lines.pop(0)
+    while head and lines and (lines[0].startswith("#") or not lines[0].strip()):
+        lines.pop(0)  # the generator's own header comments
     return format_layout(head + "\n".join(lines) + "\n" + tail, relayout=True)
+
+
+def models_module(models: Models, head: str, tail: str, workers: Workers) -> list[Future[str]]:
+    """The models file in runs (see `join_runs`): `head`, the generated module (formatted)
+    without its own header comments, then `tail`, exactly as black lays it out.
+
+    The module is finished in runs of whole classes of about `CHUNK` characters across
+    `workers`, the same runs whatever the number of workers.
+    """
+    lines = models.source.splitlines(keepends=True)
+    cuts = [0]
+    for line in models.class_lines:
+        if sum(map(len, lines[cuts[-1] : line - 1])) >= CHUNK:
+            cuts.append(line - 1)
+    runs = ["".join(lines[a:b]) for a, b in zip(cuts, [*cuts[1:], len(lines)], strict=True)]
+    return [
+        workers.submit(_finish, run, head if i == 0 else "", tail if i == len(runs) - 1 else "")
+        for i, run in enumerate(runs)
+    ]
+
+
+def join_runs(runs: list[Future[str]]) -> str:
+    """The models file from its finished runs."""
+    return "\n\n\n".join(run.result().strip("\n") for run in runs) + "\n"  # two blank lines before a class
 
 
 def render_models(model_schemas: dict[str, Any], title: str, workers: Workers | None = None) -> Models:
@@ -219,6 +246,7 @@ def _read_source(models: Models) -> None:
             for alias in node.names:
                 models.imports[alias.asname or alias.name] = ""
         elif isinstance(node, ast.ClassDef):
+            models.class_lines.append(min([node.lineno, *(d.lineno for d in node.decorator_list)]))
             bases = {ast.unparse(b) for b in node.bases}
             if bases & {"Enum", "StrEnum", "IntEnum"}:
                 models.kinds[node.name] = "enum"

@@ -1,13 +1,25 @@
-"""Worker processes for the stages of rendering that can run beside each other."""
+"""Worker processes for the stages of rendering that can run beside each other.
+
+A worker is a fresh `python -m codegen.render.parallel` reading pickled calls from stdin and
+writing their results to stdout: it starts small (its memory never adds to this process's) and
+needs nothing from the program that started it (no `if __name__ == "__main__"` guard, unlike
+multiprocessing's spawn). Each of at most `jobs` threads drives one worker for all its calls.
+"""
 
 from __future__ import annotations
 
 import os
+import pickle
+import subprocess
+import sys
+import tempfile
+import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any, TypeVar
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import IO, Any, TypeVar
 
 T = TypeVar("T")
+_SIZE = 8  # bytes of the length before each pickled message
 
 
 def available_cores() -> int:
@@ -18,24 +30,79 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-class Workers:
-    """Runs calls in spawned worker processes, or here, one after the other, when `jobs` is 1.
+def _send(stream: IO[bytes], value: object) -> None:
+    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(len(data).to_bytes(_SIZE, "big") + data)
+    stream.flush()
 
-    Every call is a pure function of its arguments, so both give the same results. Spawned
-    (not forked) workers start small instead of copying this process's memory.
-    """
+
+def _receive(stream: IO[bytes]) -> Any:
+    size = stream.read(_SIZE)
+    if len(size) < _SIZE:
+        raise EOFError
+    return pickle.loads(stream.read(int.from_bytes(size, "big")))  # noqa: S301 - our own worker's
+
+
+class _Worker:
+    """One worker process."""
+
+    def __init__(self) -> None:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if isinstance(p, str) and p)}
+        self.errors = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "codegen.render.parallel"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.errors,
+            env=env,
+        )
+
+    def call(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        try:
+            _send(self.process.stdin, (fn, args))
+            ok, value = _receive(self.process.stdout)
+        except (EOFError, OSError):
+            self.process.wait()
+            self.errors.seek(0)
+            detail = self.errors.read().decode(errors="replace")[-2000:]
+            raise RuntimeError(f"worker process failed ({self.process.returncode}): {detail}") from None
+        if not ok:
+            raise value
+        return value  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        self.process.wait()
+        self.errors.close()
+
+
+class Workers:
+    """Runs calls in worker processes, at most `jobs` at a time, or here, one after the other,
+    when `jobs` is 1. Every call is a pure function of its arguments: both give the same results."""
 
     def __init__(self, jobs: int | None = None) -> None:
         self.jobs = max(1, jobs if jobs is not None else available_cores())
-        self.pool: ProcessPoolExecutor | None = None
-        if self.jobs > 1:
-            import multiprocessing
+        self.threads = ThreadPoolExecutor(max_workers=self.jobs) if self.jobs > 1 else None
+        self.local = threading.local()
+        self.started: list[_Worker] = []
+        self.lock = threading.Lock()
 
-            self.pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=multiprocessing.get_context("spawn"))
+    def _worker(self) -> _Worker:
+        worker = getattr(self.local, "worker", None)
+        if worker is None:
+            worker = self.local.worker = _Worker()
+            with self.lock:
+                self.started.append(worker)
+        return worker
+
+    def _call(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        return self._worker().call(fn, args)
 
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
-        if self.pool is not None:
-            return self.pool.submit(fn, *args)
+        if self.threads is not None:
+            return self.threads.submit(self._call, fn, args)
         future: Future[T] = Future()
         try:
             future.set_result(fn(*args))
@@ -47,12 +114,38 @@ class Workers:
         return [future.result() for future in [self.submit(fn, item) for item in items]]
 
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            self.pool = None
+        if self.threads is not None:
+            self.threads.shutdown(wait=True, cancel_futures=True)
+            self.threads = None
+        for worker in self.started:
+            worker.close()
+        self.started.clear()
 
     def __enter__(self) -> Workers:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _serve() -> None:
+    """Answer pickled calls on stdin with (ok, result or exception) on stdout until stdin closes."""
+    requests, answers = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # whatever the calls print must not garble the answers
+    while True:
+        try:
+            fn, args = _receive(requests)
+        except EOFError:
+            return
+        try:
+            result: tuple[bool, Any] = (True, fn(*args))
+        except Exception as exc:  # noqa: BLE001 - re-raised by the caller
+            result = (False, exc)
+        try:
+            _send(answers, result)
+        except Exception as exc:  # noqa: BLE001 - an exception that does not pickle
+            _send(answers, (False, RuntimeError(f"{type(result[1]).__name__}: {result[1]} ({exc})")))
+
+
+if __name__ == "__main__":
+    _serve()

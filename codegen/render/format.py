@@ -71,6 +71,7 @@ class _Piece:
     wrappers: tuple[str, ...]
     lead: tuple[str, ...] = ()
     trail: tuple[str, ...] = ()
+    text: str | None = None  # black's layout, when known without black
 
     def around(self) -> tuple[list[str], list[str]]:
         """The lines black gets before and after the statement."""
@@ -83,6 +84,11 @@ class _Piece:
         return "".join(line + "\n" for line in before) + "".join(lines[self.start : self.end]) + "".join(
             line + "\n" for line in after
         )
+
+
+def bare_item(line: str) -> bool:
+    """`line` is an item alone on its line that black cannot split however long."""
+    return _BARE_ITEM.fullmatch(line) is not None
 
 
 def _fits(line: str) -> bool:
@@ -208,12 +214,21 @@ class _Selector:
         is_string = isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
         if is_string and docstring:
             return not self.stable_docstring(span, depth)
+        if is_string and "\\" not in "".join(span) and span[0].lstrip().startswith('"'):
+            return False  # black never splits a string, nor touches one but a docstring
         long = [line for line in span if not _fits(line)]
         if long and (len(span) == 1 or self.relayout or not all(_BARE_ITEM.fullmatch(line) for line in long)):
-            return True
-        if len(span) == 1 or is_string or not self.relayout:
+            return not (self.relayout and self.relaid(node, span))
+        if len(span) == 1 or not self.relayout:
             return False
-        return not self.exploded(span)
+        return not (self.exploded(span) or self.relaid(node, span))
+
+    def relaid(self, node: ast.stmt, span: list[str]) -> bool:
+        """Whether black's layout of `node` is known without black (a piece says so if it differs)."""
+        layout = annotated_layout(span) if isinstance(node, ast.AnnAssign) else None
+        if layout is not None and layout != span:
+            self.pieces.append(_Piece(node.lineno - 1, node.lineno - 1 + len(span), (), text="".join(layout)))
+        return layout is not None
 
     @staticmethod
     def stable_docstring(span: list[str], depth: int) -> bool:
@@ -271,7 +286,14 @@ def _line_pieces(lines: list[str]) -> list[_Piece] | None:
     """
     pieces: list[_Piece] = []
     in_docstring = False
-    for index, line in enumerate(lines):
+    # Only lines that may not fit and lines opening or closing docstrings matter.
+    notable = [
+        i
+        for i, line in enumerate(lines)
+        if len(line) > LINE_LENGTH // 2 and (len(line) > LINE_LENGTH or not line.isascii()) or '"""' in line
+    ]
+    for index in notable:
+        line = lines[index]
         stripped = line.strip()
         if in_docstring:
             in_docstring = '"""' not in line
@@ -297,6 +319,57 @@ def _line_pieces(lines: list[str]) -> list[_Piece] | None:
         lead = _LEADS.get(stripped.split(None, 1)[0], ())
         pieces.append(_Piece(index, index + 1, wrappers, lead, ("    pass",)))
     return pieces
+
+
+# `name: Annotated[...] = default` split by another formatter, in the three layouts black may
+# give it; the default is an atom (a name, number or string).
+_DEFAULT = rf"(?:{_ATOM}|-?[0-9][\w.]*)"
+_SUBSCRIPT_HEAD = re.compile(r"( *)([A-Za-z_]\w*: [A-Za-z_][\w.]*\[)\n")
+_SUBSCRIPT_TAIL = re.compile(rf"( *)(\] = {_DEFAULT})\n")
+_PARENS_HEAD = re.compile(r"( *)([A-Za-z_]\w*: [A-Za-z_][\w.]*\[.*\] = )\(\n")
+
+
+def annotated_layout(span: list[str]) -> list[str] | None:
+    """Black's layout of `span`, an annotated assignment another formatter split, or None
+    when it is not one of these: black splits `name: Sub[...] = default` (a default without
+    brackets) after `= (`, the default alone between parentheses, when that first line fits
+    in one column less than the line length; else inside `Sub[...]`, its items on one line,
+    or one a line when written so with a trailing comma. Nothing that fits is split."""
+    from .layout import width
+
+    def short(line: str, limit: int = LINE_LENGTH) -> bool:
+        return width(line.rstrip("\n")) <= limit
+
+    if len(span) == 3 and (parens := _PARENS_HEAD.fullmatch(span[0])):
+        indent, start = parens.groups()
+        default = span[1].strip()
+        annotation = start[start.index(": ") + 2 : -3]
+        if (
+            span[1] != indent + "    " + default + "\n"
+            or re.fullmatch(_DEFAULT, default) is None
+            or span[2] != indent + ")\n"
+            or not _balanced(annotation)
+            or ",]" in annotation
+            or short(indent + start + default)
+        ):
+            return None
+        return span if short(span[0], LINE_LENGTH - 1) else None
+    head, tail = _SUBSCRIPT_HEAD.fullmatch(span[0]), _SUBSCRIPT_TAIL.fullmatch(span[-1])
+    if head is None or tail is None or head.group(1) != tail.group(1) or len(span) < 3 or not short(span[-1]):
+        return None
+    indent, inner = head.group(1), head.group(1) + "    "
+    items = [line[len(inner) :].rstrip("\n") for line in span[1:-1]]
+    if not all(line.startswith(inner) and short(line) and _balanced(item) for line, item in zip(span[1:-1], items)):
+        return None
+    if len(items) > 1:
+        return span if all(item.endswith(",") for item in items) else None  # the trailing comma keeps them apart
+    body, default = items[0], tail.group(2)[len("] = ") :]
+    if body.endswith(",") or short(indent + head.group(2) + body + tail.group(2)):
+        return None
+    first = indent + head.group(2) + body + "] = (\n"
+    if not short(first, LINE_LENGTH - 1):
+        return span
+    return [first, inner + default + "\n", indent + ")\n"]
 
 
 def _format_batch(sources: list[str]) -> list[str]:
@@ -351,14 +424,17 @@ class _Plan:
         return cls(lines, pieces)
 
     def sources(self) -> list[str]:
-        return [piece.source(self.lines) for piece in self.pieces]
+        """What black has to format."""
+        return [piece.source(self.lines) for piece in self.pieces if piece.text is None]
 
     def apply(self, texts: list[str]) -> str:
+        """The module with black's output (`texts`, in the order of `sources`) in place."""
         out: list[str] = []
         position = 0
-        for piece, text in zip(self.pieces, texts, strict=True):
+        formatted = iter(texts)
+        for piece in self.pieces:
             out.extend(self.lines[position : piece.start])
-            out.append(_strip_piece(text, piece))
+            out.append(piece.text if piece.text is not None else _strip_piece(next(formatted), piece))
             position = piece.end
         out.extend(self.lines[position:])
         return "".join(out)
@@ -382,7 +458,7 @@ def format_files(files: dict[str, str], workers: Workers | None = None, *, relay
     texts = iter(_format_pieces(sources, workers) if sources else [])
     result = dict(files)
     for name, plan in plans.items():
-        mine = [next(texts) for _ in plan.pieces]
+        mine = [next(texts) for piece in plan.pieces if piece.text is None]
         try:
             result[name] = plan.apply(mine)
         except ValueError:

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Union
 
 from .format import LINE_LENGTH
 
 INDENT = "    "
+_CLOSING = {"(": ")", "[": "]", "{": "}"}
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 # A string literal, a (dotted) name or a number: an item black leaves as it is however long.
 _UNSPLITTABLE = re.compile(r"\"(?:[^\"\\\n]++|\\.)*+\"|'(?:[^'\\\n]++|\\.)*+'|[\w.]+")
@@ -33,7 +34,7 @@ class Bracket:
 
     A call (`head` is the callee) or, with `literal`, a tuple, list, set or dict display
     (`head` is empty). Items are `(prefix, value)`: `("name=", ...)` for keyword arguments,
-    `("", ...)` otherwise.
+    `('"key": ', ...)` for dict entries, `("", ...)` otherwise.
     """
 
     head: str
@@ -41,6 +42,15 @@ class Bracket:
     opening: str = "("
     literal: bool = False
     magic: bool = False  # written with a trailing comma: black keeps it one item a line
+    flat: str = field(init=False, repr=False, compare=False)  # on one line
+    holds_exploded: bool = field(init=False, repr=False, compare=False)  # this or a bracket inside is
+
+    def __post_init__(self) -> None:
+        inner = ", ".join(prefix + flat(value) for prefix, value in self.items)
+        comma = "," if self.one_tuple or self.exploded else ""
+        object.__setattr__(self, "flat", f"{self.head}{self.opening}{inner}{comma}{self.closing}")
+        nested = any(isinstance(v, Bracket) and v.holds_exploded for _, v in self.items)
+        object.__setattr__(self, "holds_exploded", self.exploded or nested)
 
     @property
     def exploded(self) -> bool:
@@ -49,7 +59,7 @@ class Bracket:
 
     @property
     def closing(self) -> str:
-        return {"(": ")", "[": "]", "{": "}"}[self.opening]
+        return _CLOSING[self.opening]
 
     @property
     def one_tuple(self) -> bool:
@@ -102,15 +112,11 @@ def string(value: str) -> str:
 
 def flat(expr: Expr) -> str:
     """`expr` on one line."""
-    if isinstance(expr, str):
-        return expr
-    inner = ", ".join(prefix + flat(value) for prefix, value in expr.items)
-    comma = "," if expr.one_tuple or expr.exploded else ""
-    return f"{expr.head}{expr.opening}{inner}{comma}{expr.closing}"
+    return expr if isinstance(expr, str) else expr.flat
 
 
 def _exploded(expr: Expr) -> bool:
-    return isinstance(expr, Bracket) and (expr.exploded or any(_exploded(v) for _, v in expr.items))
+    return isinstance(expr, Bracket) and expr.holds_exploded
 
 
 def lines(expr: Expr, depth: int = 0, prefix: str = "", suffix: str = "", *, item: bool = False) -> list[str]:
@@ -172,9 +178,16 @@ def signature(head: str, parameters: Sequence[str], returns: str, depth: int = 0
         body = [inner + joined]
     else:
         body = [inner + p + "," for p in parameters]
-    if not all(fits(line) for line in (first, last, *body)):
+    if not all(fits(line) for line in (first, last)) or not all(fits(p) or _plain_parameter(p) for p in body):
         return text  # black parenthesizes long annotations; leave it to black
     return "\n".join([first, *body, last])
+
+
+def _plain_parameter(line: str) -> bool:
+    """`name: type = default,` of (dotted) names or strings: black leaves it however long."""
+    from .format import bare_item
+
+    return bare_item(line + "\n")
 
 
 def import_from(module: str, names: Sequence[str]) -> str:

@@ -48,7 +48,8 @@ def docstring(text: str, indent: int = 0) -> str:
     writes it at `indent`: stripped, lines dedented together, padded off a quote at either end."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
     text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
-    text = "".join(_escape_char(c) for c in text)
+    if not text.replace("\n", "").replace("\t", "").isprintable():
+        text = "".join(_escape_char(c) for c in text)
     lines = [_expand_leading_tabs(line).rstrip() for line in text.split("\n")]
     if lines == [""]:
         return '""""""'

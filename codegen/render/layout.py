@@ -166,8 +166,8 @@ def signature(head: str, parameters: Sequence[str], returns: str, depth: int = 0
     pad = INDENT * depth
     joined = ", ".join(parameters)
     text = f"{pad}{head}({joined}) -> {returns}:"
-    if fits(text) and not (magic and parameters):
-        return text
+    if fits(text) and not (magic and parameters) or not parameters:
+        return text  # (black splits the return annotation of a long header without parameters)
     inner = INDENT * (depth + 1)
     first, last = f"{pad}{head}(", f"{pad}) -> {returns}:"
     if magic:

@@ -63,3 +63,12 @@ def load_config(cwd: Path, overrides: dict[str, Any]) -> Config:
         package=values.get("package"),
         allow_ref_dirs=[(root / str(d)).resolve() for d in values.get("allow_ref_dirs") or []],
     )
+
+
+def templates_dir() -> Path:
+    """The templates: inside the installed package, or `templates/` of a source checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "templates", here.parent / "templates"):
+        if (candidate / "router.py.jinja").is_file():
+            return candidate
+    raise FileNotFoundError("codegen templates not found")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..config import templates_dir
 from ..errors import pointer as make_pointer
 from ..ir import Api, Operation, Tag
 from ..names import NameSet
@@ -25,15 +26,6 @@ from .validators import ValidatorCompiler
 
 TEMPLATES_PACKAGE = "codegen.templates"
 _TYPE_NAMES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool", "null": "None"}
-
-
-def templates_dir() -> Path:
-    """The templates: inside the installed package, or `templates/` of a source checkout."""
-    here = Path(__file__).resolve().parent.parent
-    for candidate in (here / "templates", here.parent / "templates"):
-        if (candidate / "router.py.jinja").is_file():
-            return candidate
-    raise FileNotFoundError("codegen templates not found")
 
 
 _ENV: Any = None

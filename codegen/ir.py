@@ -12,13 +12,15 @@ from typing import Any
 
 from .errors import SpecError, SpecErrors, pointer
 from .load import Document, resolve_pointer
-from .names import NameSet, package_name, pascal, snake
+from .names import NameSet, ascii_letters, package_name, pascal, snake
 from .runtime.schema import normalize_document
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 TEMPLATE_VAR = re.compile(r"\{([^{}]*)\}")
 DEFAULT_STYLE = {"path": "simple", "header": "simple", "query": "form", "cookie": "form"}
 JSON_MEDIA = re.compile(r"^application/(.+\+)?json(;.*)?$|^\*/\*$")
+# Module-level names of a router module that a route function must not rebind.
+ROUTER_GLOBALS = {"annotations", "checks", "models", "router", "runtime"}
 
 
 @dataclass(frozen=True)
@@ -334,7 +336,7 @@ class _Builder:
                 Tag(
                     name=name,
                     description=described.get(name, ""),
-                    module=modules.add(snake(name, prefix="tag")),
+                    module=modules.add(snake(ascii_letters(name), prefix="tag")),
                     protocol=protocols.add(pascal(name, prefix="Tag") + "Api"),
                     operations=ops,
                 )
@@ -351,7 +353,8 @@ class _Builder:
         op_ptr: str,
         method_names: NameSet,
     ) -> Operation | None:
-        name = method_names.add(snake(op_id, prefix="op"))
+        name = snake(op_id, prefix="op")
+        name = method_names.add(name + "_" if name in ROUTER_GLOBALS else name)
         stem = pascal(op_id, prefix="Op")
         # Path template variables become identifiers for Starlette's router.
         variables = TEMPLATE_VAR.findall(path)
@@ -389,7 +392,8 @@ class _Builder:
         route_names = NameSet(separator="_")
 
         def rename(match: re.Match[str]) -> str:
-            route_name = route_names.add(snake(match.group(1), prefix="p"))
+            # Starlette only recognizes ASCII identifiers as path variables.
+            route_name = route_names.add(snake(ascii_letters(match.group(1)), prefix="p"))
             route_vars[route_name] = match.group(1)
             return "{" + route_name + "}"
 

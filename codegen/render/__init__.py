@@ -238,7 +238,8 @@ class Renderer:
             operation_id=op.operation_id,
             method=op.method,
             route_path=op.route_path,
-            constant=constants.add(op.name.upper()),
+            # A name without case (e.g. Japanese) would be its own constant.
+            constant=constants.add(op.name.upper() if op.name.upper() != op.name else op.name + "_OPERATION"),
             summary=op.summary,
             deprecated=op.deprecated,
             arguments_class=op.arguments_model,

@@ -128,6 +128,9 @@ def render_models(model_schemas: dict[str, Any], title: str) -> Models:
     """Generate the models module for the given component and synthesized schemas."""
     from datamodel_code_generator import InputFileType, generate
 
+    if not model_schemas:
+        # datamodel-code-generator refuses an empty input; a spec without schemas has no models.
+        return Models(source="from __future__ import annotations\n")
     document = {
         "openapi": "3.1.0",
         "info": {"title": title, "version": "0"},

@@ -11,7 +11,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, BeforeValidator, ModelWrapValidatorHandler, ValidationInfo, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ModelWrapValidatorHandler, ValidationInfo, model_validator
 from pydantic_core import PydanticCustomError, to_jsonable_python
 
 from .checks import Check, Failure
@@ -42,6 +42,8 @@ def schema_error(failure: Failure) -> PydanticCustomError:
 class SpecModel(BaseModel):
     """Base of generated models; `__schema_check__` is bound by the generated package."""
 
+    # Spec properties may be named model_*; the generator already renames those that clash.
+    model_config = ConfigDict(protected_namespaces=())
     __schema_check__: ClassVar[Check | None] = None
 
     @model_validator(mode="wrap")

@@ -56,10 +56,11 @@ def load_config(cwd: Path, overrides: dict[str, Any]) -> Config:
     values.update(from_cli)
     base_spec = cwd if "spec" in from_cli else root
     base_out = cwd if "out" in from_cli else root
+    base_refs = cwd if "allow_ref_dirs" in from_cli else root
     return Config(
         root=root,
         spec=(base_spec / str(values["spec"])).resolve(),
         out=(base_out / str(values["out"])).resolve(),
         package=values.get("package"),
-        allow_ref_dirs=[(root / str(d)).resolve() for d in values.get("allow_ref_dirs") or []],
+        allow_ref_dirs=[(base_refs / str(d)).resolve() for d in values.get("allow_ref_dirs") or []],
     )

@@ -206,21 +206,24 @@ class _Builder:
         self.synthesized: dict[str, Any] = {}
 
     def error(self, message: str, ptr: str, hint: str = "") -> None:
-        self.errors.append(SpecError(message, file=self.doc.path, pointer=ptr, hint=hint))
+        self.errors.append(self.doc.located(SpecError(message, file=self.doc.path, pointer=ptr, hint=hint)))
 
     def deref(self, node: Any, ptr: str) -> tuple[Any, str]:
         """Follow local `$ref`s of non-schema objects; returns the target and its pointer."""
-        seen = set()
+        seen: list[str] = []
         while isinstance(node, dict) and isinstance(node.get("$ref"), str):
             ref = node["$ref"]
             if ref in seen:
-                raise SpecError(
-                    f"reference cycle through {ref!r}",
-                    file=self.doc.path,
-                    pointer=ptr,
-                    hint="break the cycle",
+                cycle = " -> ".join([*seen[seen.index(ref) :], ref])
+                raise self.doc.located(
+                    SpecError(
+                        f"reference cycle cannot be represented: {cycle}",
+                        file=self.doc.path,
+                        pointer=ptr,
+                        hint="each of these $refs points to the next; point one of them at a definition",
+                    )
                 )
-            seen.add(ref)
+            seen.append(ref)
             ptr = ref[1:]
             node = resolve_pointer(self.data, ptr)
         return node, ptr

@@ -92,6 +92,9 @@ class _Function:
     lines: list[str] = field(default_factory=list)
 
 
+MAX_INDENT = 12
+
+
 class ValidatorCompiler:
     """Compiles the schemas of one document into a module of check functions."""
 
@@ -168,7 +171,8 @@ class ValidatorCompiler:
         pad = "    " * ind
         if schema is True or _trivial(schema):
             return
-        if depth > 0 and ptr in self.named:
+        # Deep schemas continue in a function of their own: Python allows 20 nested blocks.
+        if depth > 0 and (ptr in self.named or ind > MAX_INDENT):
             self._within(f"{self.function_for(ptr)}({v})", path, ind, out)
             return
         if schema is False:

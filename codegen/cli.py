@@ -53,7 +53,24 @@ def build_files(config: Config, timings: Timings | None = None) -> tuple[str, di
         api = ir.build(document, package=config.package)
     with timings.stage("render"):
         files = render.render(api, spec_label=spec_label(config))
+    with timings.stage("verify"):
+        verify(files)
     return api.package, files
+
+
+class GeneratedCodeError(Exception):
+    """The generator produced a file Python cannot compile (a bug of codegen, never written)."""
+
+
+def verify(files: dict[str, str]) -> None:
+    """Compile every generated module, so a package that cannot import is never written."""
+    for name, text in sorted(files.items()):
+        if name.endswith(".py"):
+            try:
+                compile(text, name, "exec", dont_inherit=True)
+            except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+                line = getattr(exc, "lineno", None)
+                raise GeneratedCodeError(f"{name}{f':{line}' if line else ''} does not compile: {exc}") from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -195,6 +212,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"codegen: error: {exc}", file=sys.stderr)
         if debug:
             raise
+        return EXIT_BAD
+    except GeneratedCodeError as exc:
+        if debug:
+            raise
+        print(
+            f"codegen: error: the generated package would not import: {exc}\n"
+            "  hint: nothing was written; this is a bug of codegen, please report it with the spec",
+            file=sys.stderr,
+        )
         return EXIT_BAD
     except KeyboardInterrupt:
         return 130

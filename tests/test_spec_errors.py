@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -220,3 +221,31 @@ def test_yaml_object_tags_are_never_constructed(tmp_path: Path, capsys: pytest.C
     code, _ = generate_broken(spec, tmp_path, capsys)
     assert code == 2
     assert not (tmp_path / "spec-code-was-run").exists()
+
+
+@pytest.mark.parametrize(
+    ("rendered", "message"),
+    [
+        ({"models.py": "def broken(:\n"}, "the generated package would not import: models.py:1 does not compile"),
+        (RuntimeError("boom"), "generation failed: RuntimeError: boom"),
+    ],
+    ids=["code that does not compile", "a failure inside the generator"],
+)
+def test_a_generator_failure_writes_nothing(
+    rendered: Any, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def render(api: Any, *, spec_label: str) -> dict[str, str]:
+        if isinstance(rendered, Exception):
+            raise rendered
+        return rendered
+
+    monkeypatch.setattr("codegen.render.render", render)
+    shutil.copytree(SPECS / "awkward", tmp_path / "spec")
+    out = tmp_path / "generated"
+    before = user_output_folder(out)
+    monkeypatch.chdir(tmp_path)
+    code, err = generate_broken("spec/recursive.yaml", tmp_path, capsys)
+    assert code == 2
+    assert f"codegen: error: {message}" in err
+    assert "hint:" in err
+    assert snapshot(out) == before

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -147,7 +148,7 @@ def render_models(model_schemas: dict[str, Any], title: str) -> Models:
         )
         metadata = json.loads(metadata_path.read_text()) if metadata_path.exists() else {"models": []}
     assert isinstance(source, str)
-    models = Models(source=source)
+    models = Models(source=_escape_line_breaks(source))
     for entry in metadata.get("models", []):
         name = entry["class_name"]
         pointer = "/" + "/".join(str(t).replace("~", "~0").replace("/", "~1") for t in entry.get("source_path", []))
@@ -155,6 +156,16 @@ def render_models(model_schemas: dict[str, Any], title: str) -> Models:
         models.by_pointer.setdefault(pointer, name)
     _read_source(models)
     return models
+
+
+# Characters str.splitlines() breaks at besides \n and \r: black's tokenizer would split a string
+# literal there. datamodel-code-generator writes them raw into strings and docstrings.
+_LINE_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def _escape_line_breaks(source: str) -> str:
+    """The same module with those characters written as escapes (they only occur in strings)."""
+    return _LINE_BREAKS.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) <= 0xFF else f"\\u{ord(m.group()):04x}", source)
 
 
 def _unparse(node: ast.AST | None) -> str | None:

@@ -30,6 +30,10 @@ VALIDATE_RESPONSES_ENV = "CODEGEN_VALIDATE_RESPONSES"
 class Runtime:
     """Per-app state: the implementation, the spec, and the switches of `create_app`."""
 
+    # Longer query strings answer 414 and longer header lines 431 (nginx's default limits).
+    max_query_length = 8 * 1024
+    max_header_size = 8 * 1024
+
     def __init__(
         self,
         implementation: object | Sequence[object] | None,

@@ -115,6 +115,15 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def check_sizes(request: Request, rt: Runtime) -> None:
+    """Refuse an oversized query string (414) or header line (431) before reading either."""
+    if len(request.scope.get("query_string", b"")) > rt.max_query_length:
+        raise RequestInvalid(414, f"the query string is longer than {rt.max_query_length} bytes")
+    for name, value in request.scope.get("headers", ()):
+        if len(name) + len(value) > rt.max_header_size:
+            raise RequestInvalid(431, f"a request header is longer than {rt.max_header_size} bytes")
+
+
 def _media_matches(content_type: str, declared: str) -> bool:
     given = content_type.split(";")[0].strip().lower()
     want = declared.split(";")[0].strip().lower()
@@ -127,6 +136,7 @@ def _media_matches(content_type: str, declared: str) -> bool:
 
 async def decode(request: Request, operation: Operation[A], rt: Runtime) -> A:
     """The operation's arguments from the request, checked against the spec."""
+    check_sizes(request, rt)
     store = rt.store
     raw = RawRequest(
         path_params=dict(request.path_params),
@@ -252,7 +262,7 @@ async def encode(request: Request, operation: Operation[Any], result: Any, rt: R
     if answer is None or not answer.media_types:
         return Response(status_code=status, headers=headers or None)
     if _is_stream(result):
-        return await sse_response(result, status, headers)
+        return await sse_response(result, status, headers, operation.operation_id)
     media_type = media_type or negotiate(request, tuple(m for m in answer.media_types if not m.startswith("text/event-stream"))) or answer.json_type or answer.media_types[0]
     base = media_type.split(";")[0].strip().lower()
     if base == "application/json" or base.endswith("+json"):
@@ -306,10 +316,11 @@ def sse_bytes(item: Any) -> bytes:
 _END = object()
 
 
-async def sse_response(events: Any, status: int, headers: dict[str, str]) -> Response:
+async def sse_response(events: Any, status: int, headers: dict[str, str], name: str = "") -> Response:
     """Stream events; the first is awaited before answering so errors still get their status.
 
-    A stream may yield a `Reply` (body None) first to set the status or response headers.
+    A stream may yield a `Reply` (body None) first to set the status or response headers. An
+    error after the first event is logged and ends the stream (its status is already sent).
     """
     iterator = events.__aiter__()
     try:
@@ -327,6 +338,8 @@ async def sse_response(events: Any, status: int, headers: dict[str, str]) -> Res
                 yield sse_bytes(first)
                 async for item in iterator:
                     yield sse_bytes(item)
+        except Exception:
+            logger.exception("event stream of %s failed", name or "an operation")
         finally:
             close = getattr(iterator, "aclose", None)
             if close is not None:

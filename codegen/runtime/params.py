@@ -168,7 +168,7 @@ def coerce(text: str, schema: Any, store: SchemaStore) -> Any:
     if types & {"object", "array"} and not ("string" in types) and text[:1] in ("{", "["):
         try:
             return json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deeply: fails the schema
             return text
     return text
 
@@ -225,7 +225,7 @@ def decode_param(p: Param, raw: RawRequest, store: SchemaStore, claimed: set[str
         assert text is not None
         try:
             return json.loads(text) if "json" in p.content_type else text
-        except ValueError:
+        except (ValueError, RecursionError):
             return text
 
     types = store.types(schema)

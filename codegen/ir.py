@@ -12,8 +12,8 @@ from typing import Any
 
 from .errors import SpecError, SpecErrors, pointer
 from .load import Document, resolve_pointer
+from .dialect import normalize_document
 from .names import NameSet, ascii_letters, package_name, pascal, snake
-from .runtime.schema import normalize_document
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 TEMPLATE_VAR = re.compile(r"\{([^{}]*)\}")

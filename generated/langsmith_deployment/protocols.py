@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from codegen.runtime import Reply
 from collections.abc import AsyncIterator
-from fastapi.sse import ServerSentEvent
-from pydantic import StrictBool, StrictStr
 from typing import Any
 from uuid import UUID
+
+from fastapi.sse import ServerSentEvent
+from pydantic import StrictBool, StrictStr
+
+from codegen.runtime import Reply
 
 from codegen.runtime import NotImplementedOperation
 

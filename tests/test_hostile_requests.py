@@ -204,3 +204,27 @@ def test_stream_failing_midway_ends_the_stream_and_is_logged(ls: Any, caplog: py
     assert response.status_code == 200
     assert response.text == 'data: {"step":1}\n\n'
     assert SECRET in caplog.text and "event stream of" in caplog.text
+
+
+def test_client_that_disconnects_mid_body_is_not_a_server_failure(ls: Any, caplog: pytest.LogCaptureFixture) -> None:
+    import asyncio
+
+    app = ls.create_app(mock=True)
+    messages = [{"type": "http.request", "body": b'{"metadata": ', "more_body": True}, {"type": "http.disconnect"}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+        "path": "/threads", "raw_path": b"/threads", "root_path": "", "query_string": b"",
+        "headers": [(b"content-type", b"application/json"), (b"host", b"test")], "server": ("test", 80), "client": ("c", 1),
+    }
+    with caplog.at_level(logging.ERROR, logger="codegen.runtime"):
+        asyncio.run(app(scope, receive, send))
+    assert sent[0]["status"] == 400
+    assert caplog.text == ""

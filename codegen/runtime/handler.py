@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl
 from fastapi.sse import EventSourceResponse, ServerSentEvent, format_sse_event
 from pydantic import BaseModel, ValidationError
 from pydantic_core import to_jsonable_python
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from .errors import ApiError, NotImplementedOperation, RequestInvalid, describe_validation_error, error_body, reason
@@ -107,11 +107,15 @@ async def read_body(request: Request, limit: int) -> bytes:
         raise RequestInvalid(413, f"request body is larger than {limit} bytes")
     chunks = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise RequestInvalid(413, f"request body is larger than {limit} bytes")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise RequestInvalid(413, f"request body is larger than {limit} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        # Nobody is left to answer; not a failure of the server.
+        raise RequestInvalid(400, "the client disconnected before sending the whole body") from None
     return b"".join(chunks)
 
 

@@ -142,11 +142,11 @@ _E26 = frozenset(
     }
 )
 _E27 = frozenset({"interrupt", "rollback"})
-_E28 = frozenset({"text"})
-_E29 = frozenset({"data"})
+_E28 = frozenset({"2.0"})
+_E29 = frozenset({"message/send", "message/stream", "tasks/cancel", "tasks/get"})
 _E30 = frozenset({"agent", "user"})
-_E31 = frozenset({"2.0"})
-_E32 = frozenset({"message/send", "message/stream", "tasks/cancel", "tasks/get"})
+_E31 = frozenset({"text"})
+_E32 = frozenset({"data"})
 _E33 = frozenset({"application/json, text/event-stream"})
 _E34 = frozenset({"json", "prometheus"})
 _C35 = True
@@ -238,6 +238,15 @@ def check_Assistant(value: Any) -> Failure | None:
         v1 = value["description"]
         if not (isinstance(v1, str) or v1 is None):
             return Failure("must be a string or null" + ", not " + json_type(v1), ("description",))
+    return None
+
+
+def _check_2(value: Any) -> Failure | None:
+    """Check against #/components/schemas/AssistantCreate/properties/if_exists."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E1):
+        return Failure('must be one of "raise", "do_nothing"')
     return None
 
 
@@ -439,7 +448,7 @@ def check_Cron(value: Any) -> Failure | None:
     return None
 
 
-def _check_2(value: Any) -> Failure | None:
+def _check_3(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronCreate/properties/config."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -458,6 +467,64 @@ def _check_2(value: Any) -> Failure | None:
         v1 = value["configurable"]
         if not (isinstance(v1, dict)):
             return Failure("must be an object" + ", not " + json_type(v1), ("configurable",))
+    return None
+
+
+def _check_4(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CronCreate/properties/interrupt_before/anyOf/0."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E2):
+        return Failure('must be one of "*"')
+    return None
+
+
+def _check_5(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CronCreate/properties/interrupt_after/anyOf/0."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E2):
+        return Failure('must be one of "*"')
+    return None
+
+
+def _check_6(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CronCreate/properties/on_run_completed."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E3):
+        return Failure('must be one of "delete", "keep"')
+    return None
+
+
+def _check_7(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CronCreate/properties/stream_mode/anyOf/0/items."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E4):
+        return Failure(
+            'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"'
+        )
+    return None
+
+
+def _check_8(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CronCreate/properties/stream_mode/anyOf/1."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E4):
+        return Failure(
+            'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"'
+        )
+    return None
+
+
+def _check_9(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CronCreate/properties/durability."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E5):
+        return Failure('must be one of "sync", "async", "exit"')
     return None
 
 
@@ -488,8 +555,8 @@ def check_CronCreate(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_3,
-                _check_4,
+                _check_10,
+                _check_11,
             ),
         )
         if f is not None:
@@ -499,8 +566,8 @@ def check_CronCreate(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_5,
-                _check_6,
+                _check_12,
+                _check_13,
             ),
         )
         if f is not None:
@@ -511,7 +578,7 @@ def check_CronCreate(value: Any) -> Failure | None:
             return Failure("must be an object" + ", not " + json_type(v1), ("metadata",))
     if "config" in value:
         v1 = value["config"]
-        f = _check_2(v1)
+        f = _check_3(v1)
         if f is not None:
             return f.within("config")
     if "context" in value:
@@ -533,8 +600,8 @@ def check_CronCreate(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_7,
-                _check_8,
+                _check_4,
+                _check_14,
             ),
         )
         if f is not None:
@@ -544,8 +611,8 @@ def check_CronCreate(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_9,
-                _check_10,
+                _check_5,
+                _check_15,
             ),
         )
         if f is not None:
@@ -565,8 +632,8 @@ def check_CronCreate(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_11,
-                _check_12,
+                _check_16,
+                _check_8,
             ),
         )
         if f is not None:
@@ -588,7 +655,7 @@ def check_CronCreate(value: Any) -> Failure | None:
     return None
 
 
-def _check_3(value: Any) -> Failure | None:
+def _check_10(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronCreate/properties/assistant_id/anyOf/0."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
@@ -597,14 +664,14 @@ def _check_3(value: Any) -> Failure | None:
     return None
 
 
-def _check_4(value: Any) -> Failure | None:
+def _check_11(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronCreate/properties/assistant_id/anyOf/1."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
     return None
 
 
-def _check_5(value: Any) -> Failure | None:
+def _check_12(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronCreate/properties/input/anyOf/0."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -614,23 +681,14 @@ def _check_5(value: Any) -> Failure | None:
     return None
 
 
-def _check_6(value: Any) -> Failure | None:
+def _check_13(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronCreate/properties/input/anyOf/1."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
     return None
 
 
-def _check_7(value: Any) -> Failure | None:
-    """Check against #/components/schemas/CronCreate/properties/interrupt_before/anyOf/0."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E2):
-        return Failure('must be one of "*"')
-    return None
-
-
-def _check_8(value: Any) -> Failure | None:
+def _check_14(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronCreate/properties/interrupt_before/anyOf/1."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -640,16 +698,7 @@ def _check_8(value: Any) -> Failure | None:
     return None
 
 
-def _check_9(value: Any) -> Failure | None:
-    """Check against #/components/schemas/CronCreate/properties/interrupt_after/anyOf/0."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E2):
-        return Failure('must be one of "*"')
-    return None
-
-
-def _check_10(value: Any) -> Failure | None:
+def _check_15(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronCreate/properties/interrupt_after/anyOf/1."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -659,7 +708,7 @@ def _check_10(value: Any) -> Failure | None:
     return None
 
 
-def _check_11(value: Any) -> Failure | None:
+def _check_16(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronCreate/properties/stream_mode/anyOf/0."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -674,18 +723,7 @@ def _check_11(value: Any) -> Failure | None:
     return None
 
 
-def _check_12(value: Any) -> Failure | None:
-    """Check against #/components/schemas/CronCreate/properties/stream_mode/anyOf/1."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E4):
-        return Failure(
-            'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"'
-        )
-    return None
-
-
-def _check_13(value: Any) -> Failure | None:
+def _check_17(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronPatch/properties/config."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -704,6 +742,64 @@ def _check_13(value: Any) -> Failure | None:
         v1 = value["configurable"]
         if not (isinstance(v1, dict)):
             return Failure("must be an object" + ", not " + json_type(v1), ("configurable",))
+    return None
+
+
+def _check_18(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CronPatch/properties/interrupt_before/anyOf/0."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E2):
+        return Failure('must be one of "*"')
+    return None
+
+
+def _check_19(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CronPatch/properties/interrupt_after/anyOf/0."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E2):
+        return Failure('must be one of "*"')
+    return None
+
+
+def _check_20(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CronPatch/properties/on_run_completed."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E3):
+        return Failure('must be one of "delete", "keep"')
+    return None
+
+
+def _check_21(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CronPatch/properties/stream_mode/anyOf/0/items."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E4):
+        return Failure(
+            'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"'
+        )
+    return None
+
+
+def _check_22(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CronPatch/properties/stream_mode/anyOf/1."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E4):
+        return Failure(
+            'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"'
+        )
+    return None
+
+
+def _check_23(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CronPatch/properties/durability."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E5):
+        return Failure('must be one of "sync", "async", "exit"')
     return None
 
 
@@ -731,8 +827,8 @@ def check_CronPatch(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_14,
-                _check_15,
+                _check_24,
+                _check_25,
             ),
         )
         if f is not None:
@@ -743,7 +839,7 @@ def check_CronPatch(value: Any) -> Failure | None:
             return Failure("must be an object" + ", not " + json_type(v1), ("metadata",))
     if "config" in value:
         v1 = value["config"]
-        f = _check_13(v1)
+        f = _check_17(v1)
         if f is not None:
             return f.within("config")
     if "context" in value:
@@ -765,8 +861,8 @@ def check_CronPatch(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_16,
-                _check_17,
+                _check_18,
+                _check_26,
             ),
         )
         if f is not None:
@@ -776,8 +872,8 @@ def check_CronPatch(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_18,
                 _check_19,
+                _check_27,
             ),
         )
         if f is not None:
@@ -797,8 +893,8 @@ def check_CronPatch(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_20,
-                _check_21,
+                _check_28,
+                _check_22,
             ),
         )
         if f is not None:
@@ -820,7 +916,7 @@ def check_CronPatch(value: Any) -> Failure | None:
     return None
 
 
-def _check_14(value: Any) -> Failure | None:
+def _check_24(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronPatch/properties/input/anyOf/0."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -830,23 +926,14 @@ def _check_14(value: Any) -> Failure | None:
     return None
 
 
-def _check_15(value: Any) -> Failure | None:
+def _check_25(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronPatch/properties/input/anyOf/1."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
     return None
 
 
-def _check_16(value: Any) -> Failure | None:
-    """Check against #/components/schemas/CronPatch/properties/interrupt_before/anyOf/0."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E2):
-        return Failure('must be one of "*"')
-    return None
-
-
-def _check_17(value: Any) -> Failure | None:
+def _check_26(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronPatch/properties/interrupt_before/anyOf/1."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -856,16 +943,7 @@ def _check_17(value: Any) -> Failure | None:
     return None
 
 
-def _check_18(value: Any) -> Failure | None:
-    """Check against #/components/schemas/CronPatch/properties/interrupt_after/anyOf/0."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E2):
-        return Failure('must be one of "*"')
-    return None
-
-
-def _check_19(value: Any) -> Failure | None:
+def _check_27(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronPatch/properties/interrupt_after/anyOf/1."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -875,7 +953,7 @@ def _check_19(value: Any) -> Failure | None:
     return None
 
 
-def _check_20(value: Any) -> Failure | None:
+def _check_28(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronPatch/properties/stream_mode/anyOf/0."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -890,13 +968,33 @@ def _check_20(value: Any) -> Failure | None:
     return None
 
 
-def _check_21(value: Any) -> Failure | None:
-    """Check against #/components/schemas/CronPatch/properties/stream_mode/anyOf/1."""
+def _check_29(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CronSearch/properties/sort_by."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E4):
+    if not (isinstance(value, str) and value in _E6):
         return Failure(
-            'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"'
+            'must be one of "cron_id", "assistant_id", "thread_id", "next_run_date", "end_time", "created_at", "updated_at"'
+        )
+    return None
+
+
+def _check_30(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CronSearch/properties/sort_order."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E7):
+        return Failure('must be one of "asc", "desc"')
+    return None
+
+
+def _check_31(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CronSearch/properties/select/items."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E8):
+        return Failure(
+            'must be one of "cron_id", "assistant_id", "thread_id", "on_run_completed", "end_time", "schedule", "timezone", "created_at", "updated_at", "user_id", "payload", "next_run_date", ...'
         )
     return None
 
@@ -1060,6 +1158,37 @@ def check_GraphSchemaNoId(value: Any) -> Failure | None:
     return None
 
 
+def check_Subgraphs(value: Any) -> Failure | None:
+    """Check against #/components/schemas/Subgraphs."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    for k0, v1 in value.items():
+        f = check_GraphSchemaNoId(v1)
+        if f is not None:
+            return f.within(k0)
+    return None
+
+
+def _check_32(value: Any) -> Failure | None:
+    """Check against #/components/schemas/Run/properties/status."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E9):
+        return Failure(
+            'must be one of "pending", "running", "error", "success", "timeout", "interrupted"'
+        )
+    return None
+
+
+def _check_33(value: Any) -> Failure | None:
+    """Check against #/components/schemas/Run/properties/multitask_strategy."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E10):
+        return Failure('must be one of "reject", "rollback", "interrupt", "enqueue"')
+    return None
+
+
 def check_Run(value: Any) -> Failure | None:
     """Check against #/components/schemas/Run."""
     if not (isinstance(value, dict)):
@@ -1210,10 +1339,10 @@ def check_Command(value: Any) -> Failure | None:
             v1,
             (
                 check_Send,
-                _check_22,
-                _check_23,
-                _check_24,
-                _check_25,
+                _check_34,
+                _check_35,
+                _check_36,
+                _check_37,
             ),
         )
         if f is not None:
@@ -1221,7 +1350,7 @@ def check_Command(value: Any) -> Failure | None:
     return None
 
 
-def _check_22(value: Any) -> Failure | None:
+def _check_34(value: Any) -> Failure | None:
     """Check against #/components/schemas/Command/properties/goto/anyOf/1."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -1232,14 +1361,14 @@ def _check_22(value: Any) -> Failure | None:
     return None
 
 
-def _check_23(value: Any) -> Failure | None:
+def _check_35(value: Any) -> Failure | None:
     """Check against #/components/schemas/Command/properties/goto/anyOf/2."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
     return None
 
 
-def _check_24(value: Any) -> Failure | None:
+def _check_36(value: Any) -> Failure | None:
     """Check against #/components/schemas/Command/properties/goto/anyOf/3."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -1249,14 +1378,14 @@ def _check_24(value: Any) -> Failure | None:
     return None
 
 
-def _check_25(value: Any) -> Failure | None:
+def _check_37(value: Any) -> Failure | None:
     """Check against #/components/schemas/Command/properties/goto/anyOf/4."""
     if not (value is None):
         return Failure("must be null" + ", not " + json_type(value))
     return None
 
 
-def _check_26(value: Any) -> Failure | None:
+def _check_38(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/checkpoint."""
     f = check_CheckpointConfig(value)
     if f is not None:
@@ -1289,7 +1418,7 @@ def check_CheckpointConfig(value: Any) -> Failure | None:
     return None
 
 
-def _check_27(value: Any) -> Failure | None:
+def _check_39(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/config."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -1311,6 +1440,73 @@ def _check_27(value: Any) -> Failure | None:
     return None
 
 
+def _check_40(value: Any) -> Failure | None:
+    """Check against #/components/schemas/RunCreateStateful/properties/interrupt_before/anyOf/0."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E2):
+        return Failure('must be one of "*"')
+    return None
+
+
+def _check_41(value: Any) -> Failure | None:
+    """Check against #/components/schemas/RunCreateStateful/properties/interrupt_after/anyOf/0."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E2):
+        return Failure('must be one of "*"')
+    return None
+
+
+def _check_42(value: Any) -> Failure | None:
+    """Check against #/components/schemas/RunCreateStateful/properties/stream_mode/anyOf/0/items."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E4):
+        return Failure(
+            'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"'
+        )
+    return None
+
+
+def _check_43(value: Any) -> Failure | None:
+    """Check against #/components/schemas/RunCreateStateful/properties/stream_mode/anyOf/1."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E4):
+        return Failure(
+            'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"'
+        )
+    return None
+
+
+def _check_44(value: Any) -> Failure | None:
+    """Check against #/components/schemas/RunCreateStateful/properties/multitask_strategy."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E10):
+        return Failure('must be one of "reject", "rollback", "interrupt", "enqueue"')
+    return None
+
+
+def _check_45(value: Any) -> Failure | None:
+    """Check against #/components/schemas/RunCreateStateful/properties/if_not_exists."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E11):
+        return Failure('must be one of "create", "reject"')
+    return None
+
+
+def _check_46(value: Any) -> Failure | None:
+    """Check against #/components/schemas/RunCreateStateful/properties/durability."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E5):
+        return Failure('must be one of "sync", "async", "exit"')
+    return None
+
+
 def check_RunCreateStateful(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful."""
     if not (isinstance(value, dict)):
@@ -1322,15 +1518,15 @@ def check_RunCreateStateful(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_28,
-                _check_29,
+                _check_47,
+                _check_48,
             ),
         )
         if f is not None:
             return f.within("assistant_id")
     if "checkpoint" in value:
         v1 = value["checkpoint"]
-        f = _check_26(v1)
+        f = _check_38(v1)
         if f is not None:
             return f.within("checkpoint")
     if "input" in value:
@@ -1338,12 +1534,12 @@ def check_RunCreateStateful(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_30,
-                _check_31,
-                _check_32,
-                _check_33,
-                _check_34,
-                _check_35,
+                _check_49,
+                _check_50,
+                _check_51,
+                _check_52,
+                _check_53,
+                _check_54,
             ),
         )
         if f is not None:
@@ -1354,7 +1550,7 @@ def check_RunCreateStateful(value: Any) -> Failure | None:
             v1,
             (
                 check_Command,
-                _check_36,
+                _check_55,
             ),
         )
         if f is not None:
@@ -1365,7 +1561,7 @@ def check_RunCreateStateful(value: Any) -> Failure | None:
             return Failure("must be an object" + ", not " + json_type(v1), ("metadata",))
     if "config" in value:
         v1 = value["config"]
-        f = _check_27(v1)
+        f = _check_39(v1)
         if f is not None:
             return f.within("config")
     if "context" in value:
@@ -1387,8 +1583,8 @@ def check_RunCreateStateful(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_37,
-                _check_38,
+                _check_40,
+                _check_56,
             ),
         )
         if f is not None:
@@ -1398,8 +1594,8 @@ def check_RunCreateStateful(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_39,
-                _check_40,
+                _check_41,
+                _check_57,
             ),
         )
         if f is not None:
@@ -1409,8 +1605,8 @@ def check_RunCreateStateful(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_41,
-                _check_42,
+                _check_58,
+                _check_43,
             ),
         )
         if f is not None:
@@ -1462,7 +1658,7 @@ def check_RunCreateStateful(value: Any) -> Failure | None:
     return None
 
 
-def _check_28(value: Any) -> Failure | None:
+def _check_47(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/assistant_id/anyOf/0."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
@@ -1471,72 +1667,63 @@ def _check_28(value: Any) -> Failure | None:
     return None
 
 
-def _check_29(value: Any) -> Failure | None:
+def _check_48(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/assistant_id/anyOf/1."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
     return None
 
 
-def _check_30(value: Any) -> Failure | None:
+def _check_49(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/input/anyOf/0."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
     return None
 
 
-def _check_31(value: Any) -> Failure | None:
+def _check_50(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/input/anyOf/1."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
     return None
 
 
-def _check_32(value: Any) -> Failure | None:
+def _check_51(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/input/anyOf/2."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
     return None
 
 
-def _check_33(value: Any) -> Failure | None:
+def _check_52(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/input/anyOf/3."""
     if not (is_number(value)):
         return Failure("must be a number" + ", not " + json_type(value))
     return None
 
 
-def _check_34(value: Any) -> Failure | None:
+def _check_53(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/input/anyOf/4."""
     if not (isinstance(value, bool)):
         return Failure("must be a boolean" + ", not " + json_type(value))
     return None
 
 
-def _check_35(value: Any) -> Failure | None:
+def _check_54(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/input/anyOf/5."""
     if not (value is None):
         return Failure("must be null" + ", not " + json_type(value))
     return None
 
 
-def _check_36(value: Any) -> Failure | None:
+def _check_55(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/command/anyOf/1."""
     if not (value is None):
         return Failure("must be null" + ", not " + json_type(value))
     return None
 
 
-def _check_37(value: Any) -> Failure | None:
-    """Check against #/components/schemas/RunCreateStateful/properties/interrupt_before/anyOf/0."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E2):
-        return Failure('must be one of "*"')
-    return None
-
-
-def _check_38(value: Any) -> Failure | None:
+def _check_56(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/interrupt_before/anyOf/1."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -1546,16 +1733,7 @@ def _check_38(value: Any) -> Failure | None:
     return None
 
 
-def _check_39(value: Any) -> Failure | None:
-    """Check against #/components/schemas/RunCreateStateful/properties/interrupt_after/anyOf/0."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E2):
-        return Failure('must be one of "*"')
-    return None
-
-
-def _check_40(value: Any) -> Failure | None:
+def _check_57(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/interrupt_after/anyOf/1."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -1565,7 +1743,7 @@ def _check_40(value: Any) -> Failure | None:
     return None
 
 
-def _check_41(value: Any) -> Failure | None:
+def _check_58(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/stream_mode/anyOf/0."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -1580,18 +1758,7 @@ def _check_41(value: Any) -> Failure | None:
     return None
 
 
-def _check_42(value: Any) -> Failure | None:
-    """Check against #/components/schemas/RunCreateStateful/properties/stream_mode/anyOf/1."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E4):
-        return Failure(
-            'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"'
-        )
-    return None
-
-
-def _check_43(value: Any) -> Failure | None:
+def _check_59(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateless/properties/config."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -1613,6 +1780,46 @@ def _check_43(value: Any) -> Failure | None:
     return None
 
 
+def _check_60(value: Any) -> Failure | None:
+    """Check against #/components/schemas/RunCreateStateless/properties/stream_mode/anyOf/0/items."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E4):
+        return Failure(
+            'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"'
+        )
+    return None
+
+
+def _check_61(value: Any) -> Failure | None:
+    """Check against #/components/schemas/RunCreateStateless/properties/stream_mode/anyOf/1."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E4):
+        return Failure(
+            'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"'
+        )
+    return None
+
+
+def _check_62(value: Any) -> Failure | None:
+    """Check against #/components/schemas/RunCreateStateless/properties/on_completion."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E3):
+        return Failure('must be one of "delete", "keep"')
+    return None
+
+
+def _check_63(value: Any) -> Failure | None:
+    """Check against #/components/schemas/RunCreateStateless/properties/durability."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E5):
+        return Failure('must be one of "sync", "async", "exit"')
+    return None
+
+
 def check_RunCreateStateless(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateless."""
     if not (isinstance(value, dict)):
@@ -1624,8 +1831,8 @@ def check_RunCreateStateless(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_44,
-                _check_45,
+                _check_64,
+                _check_65,
             ),
         )
         if f is not None:
@@ -1635,12 +1842,12 @@ def check_RunCreateStateless(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_46,
-                _check_47,
-                _check_48,
-                _check_49,
-                _check_50,
-                _check_51,
+                _check_66,
+                _check_67,
+                _check_68,
+                _check_69,
+                _check_70,
+                _check_71,
             ),
         )
         if f is not None:
@@ -1651,7 +1858,7 @@ def check_RunCreateStateless(value: Any) -> Failure | None:
             v1,
             (
                 check_Command,
-                _check_52,
+                _check_72,
             ),
         )
         if f is not None:
@@ -1662,7 +1869,7 @@ def check_RunCreateStateless(value: Any) -> Failure | None:
             return Failure("must be an object" + ", not " + json_type(v1), ("metadata",))
     if "config" in value:
         v1 = value["config"]
-        f = _check_43(v1)
+        f = _check_59(v1)
         if f is not None:
             return f.within("config")
     if "context" in value:
@@ -1684,8 +1891,8 @@ def check_RunCreateStateless(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_53,
-                _check_54,
+                _check_73,
+                _check_61,
             ),
         )
         if f is not None:
@@ -1728,7 +1935,7 @@ def check_RunCreateStateless(value: Any) -> Failure | None:
     return None
 
 
-def _check_44(value: Any) -> Failure | None:
+def _check_64(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateless/properties/assistant_id/anyOf/0."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
@@ -1737,63 +1944,63 @@ def _check_44(value: Any) -> Failure | None:
     return None
 
 
-def _check_45(value: Any) -> Failure | None:
+def _check_65(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateless/properties/assistant_id/anyOf/1."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
     return None
 
 
-def _check_46(value: Any) -> Failure | None:
+def _check_66(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateless/properties/input/anyOf/0."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
     return None
 
 
-def _check_47(value: Any) -> Failure | None:
+def _check_67(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateless/properties/input/anyOf/1."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
     return None
 
 
-def _check_48(value: Any) -> Failure | None:
+def _check_68(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateless/properties/input/anyOf/2."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
     return None
 
 
-def _check_49(value: Any) -> Failure | None:
+def _check_69(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateless/properties/input/anyOf/3."""
     if not (is_number(value)):
         return Failure("must be a number" + ", not " + json_type(value))
     return None
 
 
-def _check_50(value: Any) -> Failure | None:
+def _check_70(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateless/properties/input/anyOf/4."""
     if not (isinstance(value, bool)):
         return Failure("must be a boolean" + ", not " + json_type(value))
     return None
 
 
-def _check_51(value: Any) -> Failure | None:
+def _check_71(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateless/properties/input/anyOf/5."""
     if not (value is None):
         return Failure("must be null" + ", not " + json_type(value))
     return None
 
 
-def _check_52(value: Any) -> Failure | None:
+def _check_72(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateless/properties/command/anyOf/1."""
     if not (value is None):
         return Failure("must be null" + ", not " + json_type(value))
     return None
 
 
-def _check_53(value: Any) -> Failure | None:
+def _check_73(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateless/properties/stream_mode/anyOf/0."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -1808,13 +2015,33 @@ def _check_53(value: Any) -> Failure | None:
     return None
 
 
-def _check_54(value: Any) -> Failure | None:
-    """Check against #/components/schemas/RunCreateStateless/properties/stream_mode/anyOf/1."""
+def _check_74(value: Any) -> Failure | None:
+    """Check against #/components/schemas/AssistantSearchRequest/properties/sort_by."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E4):
+    if not (isinstance(value, str) and value in _E12):
         return Failure(
-            'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"'
+            'must be one of "assistant_id", "created_at", "updated_at", "name", "graph_id"'
+        )
+    return None
+
+
+def _check_75(value: Any) -> Failure | None:
+    """Check against #/components/schemas/AssistantSearchRequest/properties/sort_order."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E7):
+        return Failure('must be one of "asc", "desc"')
+    return None
+
+
+def _check_76(value: Any) -> Failure | None:
+    """Check against #/components/schemas/AssistantSearchRequest/properties/select/items."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E13):
+        return Failure(
+            'must be one of "assistant_id", "graph_id", "name", "description", "config", "context", "created_at", "updated_at", "metadata", "version"'
         )
     return None
 
@@ -1923,6 +2150,46 @@ def check_AssistantVersionsSearchRequest(value: Any) -> Failure | None:
     return None
 
 
+def _check_77(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadSearchRequest/properties/status."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E14):
+        return Failure('must be one of "idle", "busy", "interrupted", "error"')
+    return None
+
+
+def _check_78(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadSearchRequest/properties/sort_by."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E15):
+        return Failure(
+            'must be one of "thread_id", "status", "created_at", "updated_at", "state_updated_at"'
+        )
+    return None
+
+
+def _check_79(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadSearchRequest/properties/sort_order."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E7):
+        return Failure('must be one of "asc", "desc"')
+    return None
+
+
+def _check_80(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadSearchRequest/properties/select/items."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E16):
+        return Failure(
+            'must be one of "thread_id", "created_at", "updated_at", "state_updated_at", "metadata", "config", "status", "values", "interrupts"'
+        )
+    return None
+
+
 def check_ThreadSearchRequest(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadSearchRequest."""
     if not (isinstance(value, dict)):
@@ -2003,6 +2270,15 @@ def check_ThreadSearchRequest(value: Any) -> Failure | None:
     return None
 
 
+def _check_81(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadCountRequest/properties/status."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E14):
+        return Failure('must be one of "idle", "busy", "interrupted", "error"')
+    return None
+
+
 def check_ThreadCountRequest(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCountRequest."""
     if not (isinstance(value, dict)):
@@ -2024,7 +2300,25 @@ def check_ThreadCountRequest(value: Any) -> Failure | None:
     return None
 
 
-def _check_55(value: Any) -> Failure | None:
+def _check_82(value: Any) -> Failure | None:
+    """Check against #/components/schemas/Thread/properties/status."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E14):
+        return Failure('must be one of "idle", "busy", "interrupted", "error"')
+    return None
+
+
+def _check_83(value: Any) -> Failure | None:
+    """Check against #/components/schemas/Thread/properties/ttl/properties/strategy."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E17):
+        return Failure('must be one of "delete", "keep_latest"')
+    return None
+
+
+def _check_84(value: Any) -> Failure | None:
     """Check against #/components/schemas/Thread/properties/ttl."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -2109,7 +2403,7 @@ def check_Thread(value: Any) -> Failure | None:
             return Failure("must be an object" + ", not " + json_type(v1), ("interrupts",))
     if "ttl" in value:
         v1 = value["ttl"]
-        f = _check_55(v1)
+        f = _check_84(v1)
         if f is not None:
             return f.within("ttl")
     if "extracted" in value:
@@ -2119,7 +2413,25 @@ def check_Thread(value: Any) -> Failure | None:
     return None
 
 
-def _check_56(value: Any) -> Failure | None:
+def _check_85(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadCreate/properties/if_exists."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E1):
+        return Failure('must be one of "raise", "do_nothing"')
+    return None
+
+
+def _check_86(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadCreate/properties/ttl/properties/strategy."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E17):
+        return Failure('must be one of "delete", "keep_latest"')
+    return None
+
+
+def _check_87(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCreate/properties/ttl."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -2136,7 +2448,16 @@ def _check_56(value: Any) -> Failure | None:
     return None
 
 
-def _check_57(value: Any) -> Failure | None:
+def _check_88(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadPatch/properties/ttl/properties/strategy."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E17):
+        return Failure('must be one of "delete", "keep_latest"')
+    return None
+
+
+def _check_89(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadPatch/properties/ttl."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -2163,9 +2484,18 @@ def check_ThreadPatch(value: Any) -> Failure | None:
             return Failure("must be an object" + ", not " + json_type(v1), ("metadata",))
     if "ttl" in value:
         v1 = value["ttl"]
-        f = _check_57(v1)
+        f = _check_89(v1)
         if f is not None:
             return f.within("ttl")
+    return None
+
+
+def _check_90(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadPruneRequest/properties/strategy."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E17):
+        return Failure('must be one of "delete", "keep_latest"')
     return None
 
 
@@ -2206,7 +2536,7 @@ def check_ThreadPruneResponse(value: Any) -> Failure | None:
     return None
 
 
-def _check_58(value: Any) -> Failure | None:
+def _check_91(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadStorage/properties/checkpoints."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -2225,7 +2555,7 @@ def _check_58(value: Any) -> Failure | None:
     return None
 
 
-def _check_59(value: Any) -> Failure | None:
+def _check_92(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadStorage/properties/channel_values/properties/by_channel/additionalProperties."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -2244,7 +2574,7 @@ def _check_59(value: Any) -> Failure | None:
     return None
 
 
-def _check_60(value: Any) -> Failure | None:
+def _check_93(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadStorage/properties/channel_values."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -2267,13 +2597,13 @@ def _check_60(value: Any) -> Failure | None:
         if not (isinstance(v1, dict)):
             return Failure("must be an object" + ", not " + json_type(v1), ("by_channel",))
         for k1, v2 in v1.items():
-            f = _check_59(v2)
+            f = _check_92(v2)
             if f is not None:
                 return f.within("by_channel", k1)
     return None
 
 
-def _check_61(value: Any) -> Failure | None:
+def _check_94(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadStorage/properties/pending_writes."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -2318,17 +2648,17 @@ def check_ThreadStorage(value: Any) -> Failure | None:
             return Failure("must be an integer" + ", not " + json_type(v1), ("total_bytes",))
     if "checkpoints" in value:
         v1 = value["checkpoints"]
-        f = _check_58(v1)
+        f = _check_91(v1)
         if f is not None:
             return f.within("checkpoints")
     if "channel_values" in value:
         v1 = value["channel_values"]
-        f = _check_60(v1)
+        f = _check_93(v1)
         if f is not None:
             return f.within("channel_values")
     if "pending_writes" in value:
         v1 = value["pending_writes"]
-        f = _check_61(v1)
+        f = _check_94(v1)
         if f is not None:
             return f.within("pending_writes")
     return None
@@ -2345,9 +2675,9 @@ def check_ThreadSuperstepUpdate(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_62,
-                _check_63,
-                _check_64,
+                _check_95,
+                _check_96,
+                _check_97,
             ),
         )
         if f is not None:
@@ -2358,7 +2688,7 @@ def check_ThreadSuperstepUpdate(value: Any) -> Failure | None:
             v1,
             (
                 check_Command,
-                _check_65,
+                _check_98,
             ),
         )
         if f is not None:
@@ -2370,7 +2700,7 @@ def check_ThreadSuperstepUpdate(value: Any) -> Failure | None:
     return None
 
 
-def _check_62(value: Any) -> Failure | None:
+def _check_95(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadSuperstepUpdate/properties/values/anyOf/0."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -2380,21 +2710,21 @@ def _check_62(value: Any) -> Failure | None:
     return None
 
 
-def _check_63(value: Any) -> Failure | None:
+def _check_96(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadSuperstepUpdate/properties/values/anyOf/1."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
     return None
 
 
-def _check_64(value: Any) -> Failure | None:
+def _check_97(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadSuperstepUpdate/properties/values/anyOf/2."""
     if not (value is None):
         return Failure("must be null" + ", not " + json_type(value))
     return None
 
 
-def _check_65(value: Any) -> Failure | None:
+def _check_98(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadSuperstepUpdate/properties/command/anyOf/1."""
     if not (value is None):
         return Failure("must be null" + ", not " + json_type(value))
@@ -2409,6 +2739,15 @@ def check_ThreadStateUpdateResponse(value: Any) -> Failure | None:
         v1 = value["checkpoint"]
         if not (isinstance(v1, dict)):
             return Failure("must be an object" + ", not " + json_type(v1), ("checkpoint",))
+    return None
+
+
+def _check_99(value: Any) -> Failure | None:
+    """Check against #/components/schemas/StorePutRequest/properties/index/oneOf/0."""
+    if not (isinstance(value, bool)):
+        return Failure("must be a boolean" + ", not " + json_type(value))
+    if not in_enum(value, _E18):
+        return Failure("must be one of false")
     return None
 
 
@@ -2442,9 +2781,9 @@ def check_StorePutRequest(value: Any) -> Failure | None:
         f = one_of(
             v1,
             (
-                _check_66,
-                _check_67,
-                _check_68,
+                _check_99,
+                _check_100,
+                _check_101,
             ),
         )
         if f is not None:
@@ -2456,16 +2795,7 @@ def check_StorePutRequest(value: Any) -> Failure | None:
     return None
 
 
-def _check_66(value: Any) -> Failure | None:
-    """Check against #/components/schemas/StorePutRequest/properties/index/oneOf/0."""
-    if not (isinstance(value, bool)):
-        return Failure("must be a boolean" + ", not " + json_type(value))
-    if not in_enum(value, _E18):
-        return Failure("must be one of false")
-    return None
-
-
-def _check_67(value: Any) -> Failure | None:
+def _check_100(value: Any) -> Failure | None:
     """Check against #/components/schemas/StorePutRequest/properties/index/oneOf/1."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -2475,7 +2805,7 @@ def _check_67(value: Any) -> Failure | None:
     return None
 
 
-def _check_68(value: Any) -> Failure | None:
+def _check_101(value: Any) -> Failure | None:
     """Check against #/components/schemas/StorePutRequest/properties/index/oneOf/2."""
     if not (value is None):
         return Failure("must be null" + ", not " + json_type(value))
@@ -2618,6 +2948,15 @@ def check_Item(value: Any) -> Failure | None:
     return None
 
 
+def _check_102(value: Any) -> Failure | None:
+    """Check against #/components/schemas/RunsCancel/properties/status."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E19):
+        return Failure('must be one of "pending", "running", "all"')
+    return None
+
+
 def check_RunsCancel(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunsCancel."""
     if not (isinstance(value, dict)):
@@ -2671,6 +3010,19 @@ def check_SearchItemsResponse(value: Any) -> Failure | None:
     return None
 
 
+def check_ListNamespaceResponse(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ListNamespaceResponse."""
+    if not (isinstance(value, list)):
+        return Failure("must be an array" + ", not " + json_type(value))
+    for i0, v1 in enumerate(value):
+        if not (isinstance(v1, list)):
+            return Failure("must be an array" + ", not " + json_type(v1), (i0,))
+        for i1, v2 in enumerate(v1):
+            if not (isinstance(v2, str)):
+                return Failure("must be a string" + ", not " + json_type(v2), (i0, i1))
+    return None
+
+
 def check_ErrorResponse(value: Any) -> Failure | None:
     """Check against #/components/schemas/ErrorResponse."""
     if not (isinstance(value, dict)):
@@ -2684,7 +3036,7 @@ def check_ErrorResponse(value: Any) -> Failure | None:
     return None
 
 
-def _check_69(value: Any) -> Failure | None:
+def _check_103(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/config."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -2703,6 +3055,64 @@ def _check_69(value: Any) -> Failure | None:
         v1 = value["configurable"]
         if not (isinstance(v1, dict)):
             return Failure("must be an object" + ", not " + json_type(v1), ("configurable",))
+    return None
+
+
+def _check_104(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadCronCreate/properties/interrupt_before/anyOf/0."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E2):
+        return Failure('must be one of "*"')
+    return None
+
+
+def _check_105(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadCronCreate/properties/interrupt_after/anyOf/0."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E2):
+        return Failure('must be one of "*"')
+    return None
+
+
+def _check_106(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadCronCreate/properties/multitask_strategy."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E10):
+        return Failure('must be one of "reject", "rollback", "interrupt", "enqueue"')
+    return None
+
+
+def _check_107(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadCronCreate/properties/stream_mode/anyOf/0/items."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E4):
+        return Failure(
+            'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"'
+        )
+    return None
+
+
+def _check_108(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadCronCreate/properties/stream_mode/anyOf/1."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E4):
+        return Failure(
+            'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"'
+        )
+    return None
+
+
+def _check_109(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadCronCreate/properties/durability."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E5):
+        return Failure('must be one of "sync", "async", "exit"')
     return None
 
 
@@ -2733,8 +3143,8 @@ def check_ThreadCronCreate(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_70,
-                _check_71,
+                _check_110,
+                _check_111,
             ),
         )
         if f is not None:
@@ -2744,8 +3154,8 @@ def check_ThreadCronCreate(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_72,
-                _check_73,
+                _check_112,
+                _check_113,
             ),
         )
         if f is not None:
@@ -2756,7 +3166,7 @@ def check_ThreadCronCreate(value: Any) -> Failure | None:
             return Failure("must be an object" + ", not " + json_type(v1), ("metadata",))
     if "config" in value:
         v1 = value["config"]
-        f = _check_69(v1)
+        f = _check_103(v1)
         if f is not None:
             return f.within("config")
     if "context" in value:
@@ -2778,8 +3188,8 @@ def check_ThreadCronCreate(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_74,
-                _check_75,
+                _check_104,
+                _check_114,
             ),
         )
         if f is not None:
@@ -2789,8 +3199,8 @@ def check_ThreadCronCreate(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_76,
-                _check_77,
+                _check_105,
+                _check_115,
             ),
         )
         if f is not None:
@@ -2813,8 +3223,8 @@ def check_ThreadCronCreate(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_78,
-                _check_79,
+                _check_116,
+                _check_108,
             ),
         )
         if f is not None:
@@ -2836,7 +3246,7 @@ def check_ThreadCronCreate(value: Any) -> Failure | None:
     return None
 
 
-def _check_70(value: Any) -> Failure | None:
+def _check_110(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/assistant_id/anyOf/0."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
@@ -2845,14 +3255,14 @@ def _check_70(value: Any) -> Failure | None:
     return None
 
 
-def _check_71(value: Any) -> Failure | None:
+def _check_111(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/assistant_id/anyOf/1."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
     return None
 
 
-def _check_72(value: Any) -> Failure | None:
+def _check_112(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/input/anyOf/0."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -2862,23 +3272,14 @@ def _check_72(value: Any) -> Failure | None:
     return None
 
 
-def _check_73(value: Any) -> Failure | None:
+def _check_113(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/input/anyOf/1."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
     return None
 
 
-def _check_74(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ThreadCronCreate/properties/interrupt_before/anyOf/0."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E2):
-        return Failure('must be one of "*"')
-    return None
-
-
-def _check_75(value: Any) -> Failure | None:
+def _check_114(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/interrupt_before/anyOf/1."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -2888,16 +3289,7 @@ def _check_75(value: Any) -> Failure | None:
     return None
 
 
-def _check_76(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ThreadCronCreate/properties/interrupt_after/anyOf/0."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E2):
-        return Failure('must be one of "*"')
-    return None
-
-
-def _check_77(value: Any) -> Failure | None:
+def _check_115(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/interrupt_after/anyOf/1."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -2907,7 +3299,7 @@ def _check_77(value: Any) -> Failure | None:
     return None
 
 
-def _check_78(value: Any) -> Failure | None:
+def _check_116(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/stream_mode/anyOf/0."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -2919,17 +3311,6 @@ def _check_78(value: Any) -> Failure | None:
                 'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"',
                 (i0,),
             )
-    return None
-
-
-def _check_79(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ThreadCronCreate/properties/stream_mode/anyOf/1."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E4):
-        return Failure(
-            'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"'
-        )
     return None
 
 
@@ -2951,6 +3332,15 @@ def check_Interrupt(value: Any) -> Failure | None:
         v1 = value["response_schema"]
         if not (isinstance(v1, dict)):
             return Failure("must be an object" + ", not " + json_type(v1), ("response_schema",))
+    return None
+
+
+def _check_117(value: Any) -> Failure | None:
+    """Check against #/components/schemas/RunCreateStreamingStateful/allOf/1/properties/on_disconnect."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E21):
+        return Failure('must be one of "cancel", "continue"')
     return None
 
 
@@ -2983,6 +3373,52 @@ def check_RunCreateStreamingStateless(value: Any) -> Failure | None:
             return Failure("must be a string" + ", not " + json_type(v1), ("on_disconnect",))
         if not (isinstance(v1, str) and v1 in _E21):
             return Failure('must be one of "cancel", "continue"', ("on_disconnect",))
+    return None
+
+
+def _check_118(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ProtocolChannel/anyOf/0."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E22):
+        return Failure(
+            'must be one of "values", "updates", "messages", "tools", "lifecycle", "input", "tasks", "custom"'
+        )
+    return None
+
+
+def check_ProtocolChannel(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ProtocolChannel."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    f = any_of(
+        value,
+        (
+            _check_118,
+            _check_119,
+        ),
+    )
+    if f is not None:
+        return f
+    return None
+
+
+def _check_119(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ProtocolChannel/anyOf/1."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not _P23.search(value):
+        return Failure("must match the pattern ^custom:.+$")
+    return None
+
+
+def check_ProtocolNamespace(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ProtocolNamespace."""
+    if not (isinstance(value, list)):
+        return Failure("must be an array" + ", not " + json_type(value))
+    for i0, v1 in enumerate(value):
+        if not (isinstance(v1, str)):
+            return Failure("must be a string" + ", not " + json_type(v1), (i0,))
     return None
 
 
@@ -3022,52 +3458,6 @@ def check_ProtocolEventStreamRequest(value: Any) -> Failure | None:
             return Failure("must be an integer" + ", not " + json_type(v1), ("since",))
         if v1 < 0:
             return Failure("must be at least 0", ("since",))
-    return None
-
-
-def check_ProtocolChannel(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ProtocolChannel."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    f = any_of(
-        value,
-        (
-            _check_80,
-            _check_81,
-        ),
-    )
-    if f is not None:
-        return f
-    return None
-
-
-def _check_80(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ProtocolChannel/anyOf/0."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E22):
-        return Failure(
-            'must be one of "values", "updates", "messages", "tools", "lifecycle", "input", "tasks", "custom"'
-        )
-    return None
-
-
-def _check_81(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ProtocolChannel/anyOf/1."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if not _P23.search(value):
-        return Failure("must match the pattern ^custom:.+$")
-    return None
-
-
-def check_ProtocolNamespace(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ProtocolNamespace."""
-    if not (isinstance(value, list)):
-        return Failure("must be an array" + ", not " + json_type(value))
-    for i0, v1 in enumerate(value):
-        if not (isinstance(v1, str)):
-            return Failure("must be a string" + ", not " + json_type(v1), (i0,))
     return None
 
 
@@ -3145,6 +3535,26 @@ def check_ProtocolSuccess(value: Any) -> Failure | None:
     return None
 
 
+def _check_120(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ProtocolError/properties/id/oneOf/0."""
+    if not (is_integer(value)):
+        return Failure("must be an integer" + ", not " + json_type(value))
+    if value < 0:
+        return Failure("must be at least 0")
+    return None
+
+
+def _check_121(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ProtocolError/properties/error."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E24):
+        return Failure(
+            'must be one of "invalid_argument", "unknown_command", "unknown_error", "no_such_run", "no_such_subscription", "no_such_namespace", "no_such_interrupt", "no_such_checkpoint", "permission_denied", "not_supported"'
+        )
+    return None
+
+
 def check_ProtocolError(value: Any) -> Failure | None:
     """Check against #/components/schemas/ProtocolError."""
     if not (isinstance(value, dict)):
@@ -3168,8 +3578,8 @@ def check_ProtocolError(value: Any) -> Failure | None:
         f = one_of(
             v1,
             (
-                _check_82,
-                _check_83,
+                _check_120,
+                _check_122,
             ),
         )
         if f is not None:
@@ -3199,23 +3609,14 @@ def check_ProtocolError(value: Any) -> Failure | None:
     return None
 
 
-def _check_82(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ProtocolError/properties/id/oneOf/0."""
-    if not (is_integer(value)):
-        return Failure("must be an integer" + ", not " + json_type(value))
-    if value < 0:
-        return Failure("must be at least 0")
-    return None
-
-
-def _check_83(value: Any) -> Failure | None:
+def _check_122(value: Any) -> Failure | None:
     """Check against #/components/schemas/ProtocolError/properties/id/oneOf/1."""
     if not (value is None):
         return Failure("must be null" + ", not " + json_type(value))
     return None
 
 
-def _check_84(value: Any) -> Failure | None:
+def _check_123(value: Any) -> Failure | None:
     """Check against #/components/schemas/ProtocolEvent/properties/params."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -3273,7 +3674,7 @@ def check_ProtocolEvent(value: Any) -> Failure | None:
             return Failure("must be a string" + ", not " + json_type(v1), ("method",))
     if "params" in value:
         v1 = value["params"]
-        f = _check_84(v1)
+        f = _check_123(v1)
         if f is not None:
             return f.within("params")
     return None
@@ -3377,6 +3778,64 @@ def check_PatchAssistantAssistantsAssistantIdPatchArguments(value: Any) -> Failu
     return None
 
 
+def check_GetAssistantGraphAssistantsAssistantIdGraphGetAssistantId(value: Any) -> Failure | None:
+    """Check against #/components/schemas/GetAssistantGraphAssistantsAssistantIdGraphGetAssistantId."""
+    f = any_of(
+        value,
+        (
+            _check_124,
+            _check_125,
+        ),
+    )
+    if f is not None:
+        return f
+    return None
+
+
+def _check_124(value: Any) -> Failure | None:
+    """Check against #/components/schemas/GetAssistantGraphAssistantsAssistantIdGraphGetAssistantId/anyOf/0."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not format_ok("uuid", value):
+        return Failure("must be a valid uuid")
+    return None
+
+
+def _check_125(value: Any) -> Failure | None:
+    """Check against #/components/schemas/GetAssistantGraphAssistantsAssistantIdGraphGetAssistantId/anyOf/1."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    return None
+
+
+def check_GetAssistantGraphAssistantsAssistantIdGraphGetXray(value: Any) -> Failure | None:
+    """Check against #/components/schemas/GetAssistantGraphAssistantsAssistantIdGraphGetXray."""
+    f = one_of(
+        value,
+        (
+            _check_126,
+            _check_127,
+        ),
+    )
+    if f is not None:
+        return f
+    return None
+
+
+def _check_126(value: Any) -> Failure | None:
+    """Check against #/components/schemas/GetAssistantGraphAssistantsAssistantIdGraphGetXray/oneOf/0."""
+    if not (isinstance(value, bool)):
+        return Failure("must be a boolean" + ", not " + json_type(value))
+    return None
+
+
+def _check_127(value: Any) -> Failure | None:
+    """Check against #/components/schemas/GetAssistantGraphAssistantsAssistantIdGraphGetXray/oneOf/1."""
+    if not (is_integer(value)):
+        return Failure("must be an integer" + ", not " + json_type(value))
+    return None
+
+
 def check_GetAssistantGraphAssistantsAssistantIdGraphGetArguments(value: Any) -> Failure | None:
     """Check against #/components/schemas/GetAssistantGraphAssistantsAssistantIdGraphGetArguments."""
     if not (isinstance(value, dict)):
@@ -3393,64 +3852,6 @@ def check_GetAssistantGraphAssistantsAssistantIdGraphGetArguments(value: Any) ->
         f = check_GetAssistantGraphAssistantsAssistantIdGraphGetXray(v1)
         if f is not None:
             return f.within("xray")
-    return None
-
-
-def check_GetAssistantGraphAssistantsAssistantIdGraphGetAssistantId(value: Any) -> Failure | None:
-    """Check against #/components/schemas/GetAssistantGraphAssistantsAssistantIdGraphGetAssistantId."""
-    f = any_of(
-        value,
-        (
-            _check_85,
-            _check_86,
-        ),
-    )
-    if f is not None:
-        return f
-    return None
-
-
-def _check_85(value: Any) -> Failure | None:
-    """Check against #/components/schemas/GetAssistantGraphAssistantsAssistantIdGraphGetAssistantId/anyOf/0."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if not format_ok("uuid", value):
-        return Failure("must be a valid uuid")
-    return None
-
-
-def _check_86(value: Any) -> Failure | None:
-    """Check against #/components/schemas/GetAssistantGraphAssistantsAssistantIdGraphGetAssistantId/anyOf/1."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    return None
-
-
-def check_GetAssistantGraphAssistantsAssistantIdGraphGetXray(value: Any) -> Failure | None:
-    """Check against #/components/schemas/GetAssistantGraphAssistantsAssistantIdGraphGetXray."""
-    f = one_of(
-        value,
-        (
-            _check_87,
-            _check_88,
-        ),
-    )
-    if f is not None:
-        return f
-    return None
-
-
-def _check_87(value: Any) -> Failure | None:
-    """Check against #/components/schemas/GetAssistantGraphAssistantsAssistantIdGraphGetXray/oneOf/0."""
-    if not (isinstance(value, bool)):
-        return Failure("must be a boolean" + ", not " + json_type(value))
-    return None
-
-
-def _check_88(value: Any) -> Failure | None:
-    """Check against #/components/schemas/GetAssistantGraphAssistantsAssistantIdGraphGetXray/oneOf/1."""
-    if not (is_integer(value)):
-        return Failure("must be an integer" + ", not " + json_type(value))
     return None
 
 
@@ -3756,6 +4157,50 @@ def check_PatchThreadThreadsThreadIdPatchArguments(value: Any) -> Failure | None
     return None
 
 
+def _check_128(value: Any) -> Failure | None:
+    """Check against #/components/schemas/JoinThreadStreamThreadsThreadIdStreamGetStreamModes/anyOf/0."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E25):
+        return Failure('must be one of "lifecycle", "run_modes", "state_update"')
+    return None
+
+
+def _check_129(value: Any) -> Failure | None:
+    """Check against #/components/schemas/JoinThreadStreamThreadsThreadIdStreamGetStreamModes/anyOf/1/items."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E25):
+        return Failure('must be one of "lifecycle", "run_modes", "state_update"')
+    return None
+
+
+def check_JoinThreadStreamThreadsThreadIdStreamGetStreamModes(value: Any) -> Failure | None:
+    """Check against #/components/schemas/JoinThreadStreamThreadsThreadIdStreamGetStreamModes."""
+    f = any_of(
+        value,
+        (
+            _check_128,
+            _check_130,
+        ),
+    )
+    if f is not None:
+        return f
+    return None
+
+
+def _check_130(value: Any) -> Failure | None:
+    """Check against #/components/schemas/JoinThreadStreamThreadsThreadIdStreamGetStreamModes/anyOf/1."""
+    if not (isinstance(value, list)):
+        return Failure("must be an array" + ", not " + json_type(value))
+    for i0, v1 in enumerate(value):
+        if not (isinstance(v1, str)):
+            return Failure("must be a string" + ", not " + json_type(v1), (i0,))
+        if not (isinstance(v1, str) and v1 in _E25):
+            return Failure('must be one of "lifecycle", "run_modes", "state_update"', (i0,))
+    return None
+
+
 def check_JoinThreadStreamThreadsThreadIdStreamGetArguments(value: Any) -> Failure | None:
     """Check against #/components/schemas/JoinThreadStreamThreadsThreadIdStreamGetArguments."""
     if not (isinstance(value, dict)):
@@ -3780,41 +4225,6 @@ def check_JoinThreadStreamThreadsThreadIdStreamGetArguments(value: Any) -> Failu
     return None
 
 
-def check_JoinThreadStreamThreadsThreadIdStreamGetStreamModes(value: Any) -> Failure | None:
-    """Check against #/components/schemas/JoinThreadStreamThreadsThreadIdStreamGetStreamModes."""
-    f = any_of(
-        value,
-        (
-            _check_89,
-            _check_90,
-        ),
-    )
-    if f is not None:
-        return f
-    return None
-
-
-def _check_89(value: Any) -> Failure | None:
-    """Check against #/components/schemas/JoinThreadStreamThreadsThreadIdStreamGetStreamModes/anyOf/0."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E25):
-        return Failure('must be one of "lifecycle", "run_modes", "state_update"')
-    return None
-
-
-def _check_90(value: Any) -> Failure | None:
-    """Check against #/components/schemas/JoinThreadStreamThreadsThreadIdStreamGetStreamModes/anyOf/1."""
-    if not (isinstance(value, list)):
-        return Failure("must be an array" + ", not " + json_type(value))
-    for i0, v1 in enumerate(value):
-        if not (isinstance(v1, str)):
-            return Failure("must be a string" + ", not " + json_type(v1), (i0,))
-        if not (isinstance(v1, str) and v1 in _E25):
-            return Failure('must be one of "lifecycle", "run_modes", "state_update"', (i0,))
-    return None
-
-
 def check_ProtocolThreadEventsPostArguments(value: Any) -> Failure | None:
     """Check against #/components/schemas/ProtocolThreadEventsPostArguments."""
     if not (isinstance(value, dict)):
@@ -3834,6 +4244,28 @@ def check_ProtocolThreadEventsPostArguments(value: Any) -> Failure | None:
         f = check_ProtocolEventStreamRequest(v1)
         if f is not None:
             return f.within("body")
+    return None
+
+
+def check_ListRunsHttpThreadsThreadIdRunsGetStatus(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ListRunsHttpThreadsThreadIdRunsGetStatus."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E9):
+        return Failure(
+            'must be one of "pending", "running", "error", "success", "timeout", "interrupted"'
+        )
+    return None
+
+
+def _check_131(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ListRunsHttpThreadsThreadIdRunsGetArguments/properties/select/items."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E26):
+        return Failure(
+            'must be one of "run_id", "thread_id", "assistant_id", "created_at", "updated_at", "status", "metadata", "kwargs", "multitask_strategy", "langsmith_session_name"'
+        )
     return None
 
 
@@ -3874,17 +4306,6 @@ def check_ListRunsHttpThreadsThreadIdRunsGetArguments(value: Any) -> Failure | N
                     'must be one of "run_id", "thread_id", "assistant_id", "created_at", "updated_at", "status", "metadata", "kwargs", "multitask_strategy", "langsmith_session_name"',
                     ("select", i1),
                 )
-    return None
-
-
-def check_ListRunsHttpThreadsThreadIdRunsGetStatus(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ListRunsHttpThreadsThreadIdRunsGetStatus."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E9):
-        return Failure(
-            'must be one of "pending", "running", "error", "success", "timeout", "interrupted"'
-        )
     return None
 
 
@@ -4088,6 +4509,15 @@ def check_StreamRunHttpThreadsThreadIdRunsRunIdJoinGetArguments(value: Any) -> F
     return None
 
 
+def check_CancelRunHttpThreadsThreadIdRunsRunIdCancelPostAction(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CancelRunHttpThreadsThreadIdRunsRunIdCancelPostAction."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E27):
+        return Failure('must be one of "interrupt", "rollback"')
+    return None
+
+
 def check_CancelRunHttpThreadsThreadIdRunsRunIdCancelPostArguments(value: Any) -> Failure | None:
     """Check against #/components/schemas/CancelRunHttpThreadsThreadIdRunsRunIdCancelPostArguments."""
     if not (isinstance(value, dict)):
@@ -4117,15 +4547,6 @@ def check_CancelRunHttpThreadsThreadIdRunsRunIdCancelPostArguments(value: Any) -
         f = check_CancelRunHttpThreadsThreadIdRunsRunIdCancelPostAction(v1)
         if f is not None:
             return f.within("action")
-    return None
-
-
-def check_CancelRunHttpThreadsThreadIdRunsRunIdCancelPostAction(value: Any) -> Failure | None:
-    """Check against #/components/schemas/CancelRunHttpThreadsThreadIdRunsRunIdCancelPostAction."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E27):
-        return Failure('must be one of "interrupt", "rollback"')
     return None
 
 
@@ -4185,6 +4606,15 @@ def check_StreamRunStatelessRunsStreamPostArguments(value: Any) -> Failure | Non
     return None
 
 
+def check_CancelRunsPostAction(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CancelRunsPostAction."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E27):
+        return Failure('must be one of "interrupt", "rollback"')
+    return None
+
+
 def check_CancelRunsPostArguments(value: Any) -> Failure | None:
     """Check against #/components/schemas/CancelRunsPostArguments."""
     if not (isinstance(value, dict)):
@@ -4201,15 +4631,6 @@ def check_CancelRunsPostArguments(value: Any) -> Failure | None:
         f = check_RunsCancel(v1)
         if f is not None:
             return f.within("body")
-    return None
-
-
-def check_CancelRunsPostAction(value: Any) -> Failure | None:
-    """Check against #/components/schemas/CancelRunsPostAction."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E27):
-        return Failure('must be one of "interrupt", "rollback"')
     return None
 
 
@@ -4373,7 +4794,45 @@ def check_ListNamespacesArguments(value: Any) -> Failure | None:
     return None
 
 
-def _check_91(value: Any) -> Failure | None:
+def _check_132(value: Any) -> Failure | None:
+    """Check against #/components/schemas/PostA2aBody/properties/jsonrpc."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E28):
+        return Failure('must be one of "2.0"')
+    return None
+
+
+def _check_133(value: Any) -> Failure | None:
+    """Check against #/components/schemas/PostA2aBody/properties/method."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E29):
+        return Failure(
+            'must be one of "message/send", "message/stream", "tasks/get", "tasks/cancel"'
+        )
+    return None
+
+
+def _check_134(value: Any) -> Failure | None:
+    """Check against #/components/schemas/PostA2aBody/properties/params/oneOf/0/properties/message/properties/role."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E30):
+        return Failure('must be one of "user", "agent"')
+    return None
+
+
+def _check_135(value: Any) -> Failure | None:
+    """Check against #/components/schemas/PostA2aBody/properties/params/oneOf/0/properties/message/properties/parts/items/oneOf/0/properties/kind."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E31):
+        return Failure('must be one of "text"')
+    return None
+
+
+def _check_136(value: Any) -> Failure | None:
     """Check against #/components/schemas/PostA2aBody/properties/params/oneOf/0/properties/message/properties/parts/items/oneOf/0."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -4385,7 +4844,7 @@ def _check_91(value: Any) -> Failure | None:
         v1 = value["kind"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("kind",))
-        if not (isinstance(v1, str) and v1 in _E28):
+        if not (isinstance(v1, str) and v1 in _E31):
             return Failure('must be one of "text"', ("kind",))
     if "text" in value:
         v1 = value["text"]
@@ -4394,7 +4853,16 @@ def _check_91(value: Any) -> Failure | None:
     return None
 
 
-def _check_92(value: Any) -> Failure | None:
+def _check_137(value: Any) -> Failure | None:
+    """Check against #/components/schemas/PostA2aBody/properties/params/oneOf/0/properties/message/properties/parts/items/oneOf/1/properties/kind."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E32):
+        return Failure('must be one of "data"')
+    return None
+
+
+def _check_138(value: Any) -> Failure | None:
     """Check against #/components/schemas/PostA2aBody/properties/params/oneOf/0/properties/message/properties/parts/items/oneOf/1."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -4406,7 +4874,7 @@ def _check_92(value: Any) -> Failure | None:
         v1 = value["kind"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("kind",))
-        if not (isinstance(v1, str) and v1 in _E29):
+        if not (isinstance(v1, str) and v1 in _E32):
             return Failure('must be one of "data"', ("kind",))
     if "data" in value:
         v1 = value["data"]
@@ -4415,7 +4883,7 @@ def _check_92(value: Any) -> Failure | None:
     return None
 
 
-def _check_93(value: Any) -> Failure | None:
+def _check_139(value: Any) -> Failure | None:
     """Check against #/components/schemas/PostA2aBody/properties/params/oneOf/0/properties/message."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -4439,8 +4907,8 @@ def _check_93(value: Any) -> Failure | None:
             f = one_of(
                 v2,
                 (
-                    _check_91,
-                    _check_92,
+                    _check_136,
+                    _check_138,
                 ),
             )
             if f is not None:
@@ -4460,7 +4928,7 @@ def _check_93(value: Any) -> Failure | None:
     return None
 
 
-def _check_94(value: Any) -> Failure | None:
+def _check_140(value: Any) -> Failure | None:
     """Check against #/components/schemas/PostA2aBody/properties/params/oneOf/0."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -4468,13 +4936,13 @@ def _check_94(value: Any) -> Failure | None:
         return Failure("is required", ("message",))
     if "message" in value:
         v1 = value["message"]
-        f = _check_93(v1)
+        f = _check_139(v1)
         if f is not None:
             return f.within("message")
     return None
 
 
-def _check_95(value: Any) -> Failure | None:
+def _check_141(value: Any) -> Failure | None:
     """Check against #/components/schemas/PostA2aBody/properties/params/oneOf/1."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -4501,7 +4969,7 @@ def _check_95(value: Any) -> Failure | None:
     return None
 
 
-def _check_96(value: Any) -> Failure | None:
+def _check_142(value: Any) -> Failure | None:
     """Check against #/components/schemas/PostA2aBody/properties/params/oneOf/2."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -4534,7 +5002,7 @@ def check_PostA2aBody(value: Any) -> Failure | None:
         v1 = value["jsonrpc"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("jsonrpc",))
-        if not (isinstance(v1, str) and v1 in _E31):
+        if not (isinstance(v1, str) and v1 in _E28):
             return Failure('must be one of "2.0"', ("jsonrpc",))
     if "id" in value:
         v1 = value["id"]
@@ -4544,7 +5012,7 @@ def check_PostA2aBody(value: Any) -> Failure | None:
         v1 = value["method"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("method",))
-        if not (isinstance(v1, str) and v1 in _E32):
+        if not (isinstance(v1, str) and v1 in _E29):
             return Failure(
                 'must be one of "message/send", "message/stream", "tasks/get", "tasks/cancel"',
                 ("method",),
@@ -4556,9 +5024,9 @@ def check_PostA2aBody(value: Any) -> Failure | None:
         f = one_of(
             v1,
             (
-                _check_94,
-                _check_95,
-                _check_96,
+                _check_140,
+                _check_141,
+                _check_142,
             ),
         )
         if f is not None:
@@ -4566,7 +5034,16 @@ def check_PostA2aBody(value: Any) -> Failure | None:
     return None
 
 
-def _check_97(value: Any) -> Failure | None:
+def _check_143(value: Any) -> Failure | None:
+    """Check against #/components/schemas/PostA2aResponse/properties/jsonrpc."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E28):
+        return Failure('must be one of "2.0"')
+    return None
+
+
+def _check_144(value: Any) -> Failure | None:
     """Check against #/components/schemas/PostA2aResponse/properties/error."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -4593,7 +5070,7 @@ def check_PostA2aResponse(value: Any) -> Failure | None:
         v1 = value["jsonrpc"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("jsonrpc",))
-        if not (isinstance(v1, str) and v1 in _E31):
+        if not (isinstance(v1, str) and v1 in _E28):
             return Failure('must be one of "2.0"', ("jsonrpc",))
     if "id" in value:
         v1 = value["id"]
@@ -4605,7 +5082,7 @@ def check_PostA2aResponse(value: Any) -> Failure | None:
             return Failure("must be an object" + ", not " + json_type(v1), ("result",))
     if "error" in value:
         v1 = value["error"]
-        f = _check_97(v1)
+        f = _check_144(v1)
         if f is not None:
             return f.within("error")
     return None
@@ -4639,6 +5116,15 @@ def check_PostA2aArguments(value: Any) -> Failure | None:
     return None
 
 
+def check_PostMcpAccept(value: Any) -> Failure | None:
+    """Check against #/components/schemas/PostMcpAccept."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E33):
+        return Failure('must be one of "application/json, text/event-stream"')
+    return None
+
+
 def check_PostMcpArguments(value: Any) -> Failure | None:
     """Check against #/components/schemas/PostMcpArguments."""
     if not (isinstance(value, dict)):
@@ -4656,15 +5142,6 @@ def check_PostMcpArguments(value: Any) -> Failure | None:
         v1 = value["body"]
         if not (isinstance(v1, dict)):
             return Failure("must be an object" + ", not " + json_type(v1), ("body",))
-    return None
-
-
-def check_PostMcpAccept(value: Any) -> Failure | None:
-    """Check against #/components/schemas/PostMcpAccept."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E33):
-        return Failure('must be one of "application/json, text/event-stream"')
     return None
 
 
@@ -4720,6 +5197,15 @@ def check_ServerInfoInfoGetArguments(value: Any) -> Failure | None:
     return None
 
 
+def check_SystemMetricsMetricsGetFormat(value: Any) -> Failure | None:
+    """Check against #/components/schemas/SystemMetricsMetricsGetFormat."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (isinstance(value, str) and value in _E34):
+        return Failure('must be one of "prometheus", "json"')
+    return None
+
+
 def check_SystemMetricsMetricsGetArguments(value: Any) -> Failure | None:
     """Check against #/components/schemas/SystemMetricsMetricsGetArguments."""
     if not (isinstance(value, dict)):
@@ -4729,15 +5215,6 @@ def check_SystemMetricsMetricsGetArguments(value: Any) -> Failure | None:
         f = check_SystemMetricsMetricsGetFormat(v1)
         if f is not None:
             return f.within("format")
-    return None
-
-
-def check_SystemMetricsMetricsGetFormat(value: Any) -> Failure | None:
-    """Check against #/components/schemas/SystemMetricsMetricsGetFormat."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E34):
-        return Failure('must be one of "prometheus", "json"')
     return None
 
 
@@ -4763,6 +5240,15 @@ def check_HealthCheckOkGetResponse(value: Any) -> Failure | None:
     return None
 
 
+def check_HealthCheckOkGetCheckDb(value: Any) -> Failure | None:
+    """Check against #/components/schemas/HealthCheckOkGetCheckDb."""
+    if not (is_integer(value)):
+        return Failure("must be an integer" + ", not " + json_type(value))
+    if not (is_number(value) and value in _E36):
+        return Failure("must be one of 0, 1")
+    return None
+
+
 def check_HealthCheckOkGetArguments(value: Any) -> Failure | None:
     """Check against #/components/schemas/HealthCheckOkGetArguments."""
     if not (isinstance(value, dict)):
@@ -4775,12 +5261,17 @@ def check_HealthCheckOkGetArguments(value: Any) -> Failure | None:
     return None
 
 
-def check_HealthCheckOkGetCheckDb(value: Any) -> Failure | None:
-    """Check against #/components/schemas/HealthCheckOkGetCheckDb."""
-    if not (is_integer(value)):
-        return Failure("must be an integer" + ", not " + json_type(value))
-    if not (is_number(value) and value in _E36):
-        return Failure("must be one of 0, 1")
+def check_ProtocolThreadCommandPostResponse(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ProtocolThreadCommandPostResponse."""
+    f = one_of(
+        value,
+        (
+            check_ProtocolSuccess,
+            check_ProtocolError,
+        ),
+    )
+    if f is not None:
+        return f
     return None
 
 
@@ -4806,7 +5297,20 @@ def check_ProtocolThreadCommandPostArguments(value: Any) -> Failure | None:
     return None
 
 
-def _check_98(value: Any) -> Failure | None:
+def check_RunBatchCreate(value: Any) -> Failure | None:
+    """Check against #/components/schemas/RunBatchCreate."""
+    if not (isinstance(value, list)):
+        return Failure("must be an array" + ", not " + json_type(value))
+    if len(value) < 1:
+        return Failure("must have at least 1 item")
+    for i0, v1 in enumerate(value):
+        f = check_RunCreateStateless(v1)
+        if f is not None:
+            return f.within(i0)
+    return None
+
+
+def _check_145(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCreate/properties/supersteps/items."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -4845,7 +5349,7 @@ def check_ThreadCreate(value: Any) -> Failure | None:
             return Failure('must be one of "raise", "do_nothing"', ("if_exists",))
     if "ttl" in value:
         v1 = value["ttl"]
-        f = _check_56(v1)
+        f = _check_87(v1)
         if f is not None:
             return f.within("ttl")
     if "supersteps" in value:
@@ -4853,7 +5357,7 @@ def check_ThreadCreate(value: Any) -> Failure | None:
         if not (isinstance(v1, list)):
             return Failure("must be an array" + ", not " + json_type(v1), ("supersteps",))
         for i1, v2 in enumerate(v1):
-            f = _check_98(v2)
+            f = _check_145(v2)
             if f is not None:
                 return f.within("supersteps", i1)
     return None
@@ -4915,9 +5419,9 @@ def check_ThreadStateUpdate(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_99,
-                _check_100,
-                _check_101,
+                _check_146,
+                _check_147,
+                _check_148,
             ),
         )
         if f is not None:
@@ -4934,21 +5438,21 @@ def check_ThreadStateUpdate(value: Any) -> Failure | None:
     return None
 
 
-def _check_99(value: Any) -> Failure | None:
+def _check_146(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadStateUpdate/properties/values/anyOf/0."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
     return None
 
 
-def _check_100(value: Any) -> Failure | None:
+def _check_147(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadStateUpdate/properties/values/anyOf/1."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
     return None
 
 
-def _check_101(value: Any) -> Failure | None:
+def _check_148(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadStateUpdate/properties/values/anyOf/2."""
     if not (value is None):
         return Failure("must be null" + ", not " + json_type(value))
@@ -5051,20 +5555,7 @@ def check_RunBatchStatelessRunsPostArguments(value: Any) -> Failure | None:
     return None
 
 
-def check_RunBatchCreate(value: Any) -> Failure | None:
-    """Check against #/components/schemas/RunBatchCreate."""
-    if not (isinstance(value, list)):
-        return Failure("must be an array" + ", not " + json_type(value))
-    if len(value) < 1:
-        return Failure("must have at least 1 item")
-    for i0, v1 in enumerate(value):
-        f = check_RunCreateStateless(v1)
-        if f is not None:
-            return f.within(i0)
-    return None
-
-
-def _check_102(value: Any) -> Failure | None:
+def _check_149(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadState/properties/tasks/items."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -5124,8 +5615,8 @@ def check_ThreadState(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_103,
-                _check_104,
+                _check_150,
+                _check_151,
             ),
         )
         if f is not None:
@@ -5142,7 +5633,7 @@ def check_ThreadState(value: Any) -> Failure | None:
         if not (isinstance(v1, list)):
             return Failure("must be an array" + ", not " + json_type(v1), ("tasks",))
         for i1, v2 in enumerate(v1):
-            f = _check_102(v2)
+            f = _check_149(v2)
             if f is not None:
                 return f.within("tasks", i1)
     if "checkpoint" in value:
@@ -5173,7 +5664,7 @@ def check_ThreadState(value: Any) -> Failure | None:
     return None
 
 
-def _check_103(value: Any) -> Failure | None:
+def _check_150(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadState/properties/values/anyOf/0."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -5183,14 +5674,14 @@ def _check_103(value: Any) -> Failure | None:
     return None
 
 
-def _check_104(value: Any) -> Failure | None:
+def _check_151(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadState/properties/values/anyOf/1."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
     return None
 
 
-def _check_105(value: Any) -> Failure | None:
+def _check_152(value: Any) -> Failure | None:
     """Check against #/paths/~1assistants~1search/post/responses/200/content/application~1json/schema."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -5201,19 +5692,19 @@ def _check_105(value: Any) -> Failure | None:
     return None
 
 
-def _check_106(value: Any) -> Failure | None:
+def _check_153(value: Any) -> Failure | None:
     """Check against #/paths/~1assistants~1count/post/responses/200/content/application~1json/schema."""
     if not (is_integer(value)):
         return Failure("must be an integer" + ", not " + json_type(value))
     return None
 
 
-def _check_107(value: Any) -> Failure | None:
+def _check_154(value: Any) -> Failure | None:
     """Check against #/paths/~1assistants~1{assistant_id}/delete/responses/200/content/application~1json/schema."""
     return None
 
 
-def _check_108(value: Any) -> Failure | None:
+def _check_155(value: Any) -> Failure | None:
     """Check against #/paths/~1assistants~1{assistant_id}~1graph/get/responses/200/content/application~1json/schema."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -5226,18 +5717,7 @@ def _check_108(value: Any) -> Failure | None:
     return None
 
 
-def check_Subgraphs(value: Any) -> Failure | None:
-    """Check against #/components/schemas/Subgraphs."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    for k0, v1 in value.items():
-        f = check_GraphSchemaNoId(v1)
-        if f is not None:
-            return f.within(k0)
-    return None
-
-
-def _check_109(value: Any) -> Failure | None:
+def _check_156(value: Any) -> Failure | None:
     """Check against #/paths/~1assistants~1{assistant_id}~1versions/post/responses/200/content/application~1json/schema."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -5248,7 +5728,7 @@ def _check_109(value: Any) -> Failure | None:
     return None
 
 
-def _check_110(value: Any) -> Failure | None:
+def _check_157(value: Any) -> Failure | None:
     """Check against #/paths/~1threads~1search/post/responses/200/content/application~1json/schema."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -5259,14 +5739,14 @@ def _check_110(value: Any) -> Failure | None:
     return None
 
 
-def _check_111(value: Any) -> Failure | None:
+def _check_158(value: Any) -> Failure | None:
     """Check against #/paths/~1threads~1count/post/responses/200/content/application~1json/schema."""
     if not (is_integer(value)):
         return Failure("must be an integer" + ", not " + json_type(value))
     return None
 
 
-def _check_112(value: Any) -> Failure | None:
+def _check_159(value: Any) -> Failure | None:
     """Check against #/paths/~1threads~1{thread_id}~1history/get/responses/200/content/application~1json/schema."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -5277,7 +5757,7 @@ def _check_112(value: Any) -> Failure | None:
     return None
 
 
-def _check_113(value: Any) -> Failure | None:
+def _check_160(value: Any) -> Failure | None:
     """Check against #/paths/~1threads~1{thread_id}~1history/post/responses/200/content/application~1json/schema."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -5288,12 +5768,12 @@ def _check_113(value: Any) -> Failure | None:
     return None
 
 
-def _check_114(value: Any) -> Failure | None:
+def _check_161(value: Any) -> Failure | None:
     """Check against #/paths/~1threads~1{thread_id}/delete/responses/200/content/application~1json/schema."""
     return None
 
 
-def _check_115(value: Any) -> Failure | None:
+def _check_162(value: Any) -> Failure | None:
     """Check against #/paths/~1threads~1{thread_id}~1runs/get/responses/200/content/application~1json/schema."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -5304,42 +5784,42 @@ def _check_115(value: Any) -> Failure | None:
     return None
 
 
-def _check_116(value: Any) -> Failure | None:
+def _check_163(value: Any) -> Failure | None:
     """Check against #/paths/~1threads~1{thread_id}~1runs~1wait/post/responses/200/content/application~1json/schema."""
     return None
 
 
-def _check_117(value: Any) -> Failure | None:
+def _check_164(value: Any) -> Failure | None:
     """Check against #/paths/~1threads~1{thread_id}~1runs~1{run_id}/delete/responses/200/content/application~1json/schema."""
     return None
 
 
-def _check_118(value: Any) -> Failure | None:
+def _check_165(value: Any) -> Failure | None:
     """Check against #/paths/~1threads~1{thread_id}~1runs~1{run_id}~1join/get/responses/200/content/application~1json/schema."""
     return None
 
 
-def _check_119(value: Any) -> Failure | None:
+def _check_166(value: Any) -> Failure | None:
     """Check against #/paths/~1threads~1{thread_id}~1runs~1{run_id}~1cancel/post/responses/200/content/application~1json/schema."""
     return None
 
 
-def _check_120(value: Any) -> Failure | None:
+def _check_167(value: Any) -> Failure | None:
     """Check against #/paths/~1runs~1wait/post/responses/200/content/application~1json/schema."""
     return None
 
 
-def _check_121(value: Any) -> Failure | None:
+def _check_168(value: Any) -> Failure | None:
     """Check against #/paths/~1runs/post/responses/200/content/application~1json/schema."""
     return None
 
 
-def _check_122(value: Any) -> Failure | None:
+def _check_169(value: Any) -> Failure | None:
     """Check against #/paths/~1runs~1batch/post/responses/200/content/application~1json/schema."""
     return None
 
 
-def _check_123(value: Any) -> Failure | None:
+def _check_170(value: Any) -> Failure | None:
     """Check against #/paths/~1runs~1crons~1search/post/responses/200/content/application~1json/schema."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -5350,122 +5830,154 @@ def _check_123(value: Any) -> Failure | None:
     return None
 
 
-def _check_124(value: Any) -> Failure | None:
+def _check_171(value: Any) -> Failure | None:
     """Check against #/paths/~1runs~1crons~1count/post/responses/200/content/application~1json/schema."""
     if not (is_integer(value)):
         return Failure("must be an integer" + ", not " + json_type(value))
     return None
 
 
-def _check_125(value: Any) -> Failure | None:
+def _check_172(value: Any) -> Failure | None:
     """Check against #/paths/~1runs~1crons~1{cron_id}/delete/responses/200/content/application~1json/schema."""
     return None
 
 
-def check_ListNamespaceResponse(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ListNamespaceResponse."""
-    if not (isinstance(value, list)):
-        return Failure("must be an array" + ", not " + json_type(value))
-    for i0, v1 in enumerate(value):
-        if not (isinstance(v1, list)):
-            return Failure("must be an array" + ", not " + json_type(v1), (i0,))
-        for i1, v2 in enumerate(v1):
-            if not (isinstance(v2, str)):
-                return Failure("must be a string" + ", not " + json_type(v2), (i0, i1))
-    return None
-
-
-def _check_126(value: Any) -> Failure | None:
+def _check_173(value: Any) -> Failure | None:
     """Check against #/paths/~1mcp~1/post/responses/200/content/application~1json/schema."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
     return None
 
 
-def _check_127(value: Any) -> Failure | None:
+def _check_174(value: Any) -> Failure | None:
     """Check against #/paths/~1metrics/get/responses/200/content/application~1json/schema."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
     return None
 
 
-def check_ProtocolThreadCommandPostResponse(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ProtocolThreadCommandPostResponse."""
-    f = one_of(
-        value,
-        (
-            check_ProtocolSuccess,
-            check_ProtocolError,
-        ),
-    )
-    if f is not None:
-        return f
-    return None
-
-
 CHECKS: dict[str, Check] = {
     "AssistantConfig": _check_1,
     "Assistant": check_Assistant,
+    "AssistantCreateIfExists": _check_2,
     "AssistantCreate": check_AssistantCreate,
     "AssistantPatch": check_AssistantPatch,
     "AssistantVersionChange": check_AssistantVersionChange,
     "Config": check_Config,
     "Cron": check_Cron,
-    "CronCreateConfig": _check_2,
+    "CronCreateConfig": _check_3,
+    "CronCreateInterruptBefore": _check_4,
+    "CronCreateInterruptAfter": _check_5,
+    "CronCreateOnRunCompleted": _check_6,
+    "CronCreateStreamModeEnum": _check_7,
+    "CronCreateStreamMode": _check_8,
+    "CronCreateDurability": _check_9,
     "CronCreate": check_CronCreate,
-    "CronPatchConfig": _check_13,
+    "CronPatchConfig": _check_17,
+    "CronPatchInterruptBefore": _check_18,
+    "CronPatchInterruptAfter": _check_19,
+    "CronPatchOnRunCompleted": _check_20,
+    "CronPatchStreamModeEnum": _check_21,
+    "CronPatchStreamMode": _check_22,
+    "CronPatchDurability": _check_23,
     "CronPatch": check_CronPatch,
+    "CronSearchSortBy": _check_29,
+    "CronSearchSortOrder": _check_30,
+    "CronSearchSelectEnum": _check_31,
     "CronSearch": check_CronSearch,
     "CronCountRequest": check_CronCountRequest,
     "GraphSchema": check_GraphSchema,
     "GraphSchemaNoId": check_GraphSchemaNoId,
+    "Subgraphs": check_Subgraphs,
+    "RunStatus": _check_32,
+    "RunMultitaskStrategy": _check_33,
     "Run": check_Run,
     "Send": check_Send,
     "Command": check_Command,
-    "RunCreateStatefulCheckpoint": _check_26,
-    "RunCreateStatefulConfig": _check_27,
+    "RunCreateStatefulCheckpoint": _check_38,
+    "RunCreateStatefulConfig": _check_39,
+    "RunCreateStatefulInterruptBefore": _check_40,
+    "RunCreateStatefulInterruptAfter": _check_41,
+    "RunCreateStatefulStreamModeEnum": _check_42,
+    "RunCreateStatefulStreamMode": _check_43,
+    "RunCreateStatefulMultitaskStrategy": _check_44,
+    "RunCreateStatefulIfNotExists": _check_45,
+    "RunCreateStatefulDurability": _check_46,
     "RunCreateStateful": check_RunCreateStateful,
-    "RunCreateStatelessConfig": _check_43,
+    "RunCreateStatelessConfig": _check_59,
+    "RunCreateStatelessStreamModeEnum": _check_60,
+    "RunCreateStatelessStreamMode": _check_61,
+    "RunCreateStatelessOnCompletion": _check_62,
+    "RunCreateStatelessDurability": _check_63,
     "RunCreateStateless": check_RunCreateStateless,
+    "AssistantSearchRequestSortBy": _check_74,
+    "AssistantSearchRequestSortOrder": _check_75,
+    "AssistantSearchRequestSelectEnum": _check_76,
     "AssistantSearchRequest": check_AssistantSearchRequest,
     "AssistantCountRequest": check_AssistantCountRequest,
     "AssistantVersionsSearchRequest": check_AssistantVersionsSearchRequest,
+    "ThreadSearchRequestStatus": _check_77,
+    "ThreadSearchRequestSortBy": _check_78,
+    "ThreadSearchRequestSortOrder": _check_79,
+    "ThreadSearchRequestSelectEnum": _check_80,
     "ThreadSearchRequest": check_ThreadSearchRequest,
+    "ThreadCountRequestStatus": _check_81,
     "ThreadCountRequest": check_ThreadCountRequest,
-    "ThreadTtl": _check_55,
+    "ThreadStatus": _check_82,
+    "ThreadTtlStrategy": _check_83,
+    "ThreadTtl": _check_84,
     "Thread": check_Thread,
-    "ThreadCreateTtl": _check_56,
-    "ThreadPatchTtl": _check_57,
+    "ThreadCreateIfExists": _check_85,
+    "ThreadCreateTtlStrategy": _check_86,
+    "ThreadCreateTtl": _check_87,
+    "ThreadPatchTtlStrategy": _check_88,
+    "ThreadPatchTtl": _check_89,
     "ThreadPatch": check_ThreadPatch,
+    "ThreadPruneRequestStrategy": _check_90,
     "ThreadPruneRequest": check_ThreadPruneRequest,
     "ThreadPruneResponse": check_ThreadPruneResponse,
-    "ThreadStorageCheckpoints": _check_58,
-    "ThreadStorageChannelValuesByChannel": _check_59,
-    "ThreadStorageChannelValues": _check_60,
-    "ThreadStoragePendingWrites": _check_61,
+    "ThreadStorageCheckpoints": _check_91,
+    "ThreadStorageChannelValuesByChannel": _check_92,
+    "ThreadStorageChannelValues": _check_93,
+    "ThreadStoragePendingWrites": _check_94,
     "ThreadStorage": check_ThreadStorage,
     "ThreadSuperstepUpdate": check_ThreadSuperstepUpdate,
     "ThreadStateUpdateResponse": check_ThreadStateUpdateResponse,
     "CheckpointConfig": check_CheckpointConfig,
+    "StorePutRequestIndex": _check_99,
     "StorePutRequest": check_StorePutRequest,
     "StoreDeleteRequest": check_StoreDeleteRequest,
     "StoreSearchRequest": check_StoreSearchRequest,
     "StoreListNamespacesRequest": check_StoreListNamespacesRequest,
     "Item": check_Item,
+    "RunsCancelStatus": _check_102,
     "RunsCancel": check_RunsCancel,
     "SearchItemsResponse": check_SearchItemsResponse,
+    "ListNamespaceResponse": check_ListNamespaceResponse,
     "ErrorResponse": check_ErrorResponse,
-    "ThreadCronCreateConfig": _check_69,
+    "ThreadCronCreateConfig": _check_103,
+    "ThreadCronCreateInterruptBefore": _check_104,
+    "ThreadCronCreateInterruptAfter": _check_105,
+    "ThreadCronCreateMultitaskStrategy": _check_106,
+    "ThreadCronCreateStreamModeEnum": _check_107,
+    "ThreadCronCreateStreamMode": _check_108,
+    "ThreadCronCreateDurability": _check_109,
     "ThreadCronCreate": check_ThreadCronCreate,
     "Interrupt": check_Interrupt,
+    "OnDisconnect": _check_117,
     "RunCreateStreamingStateful": check_RunCreateStreamingStateful,
     "RunCreateStreamingStateless": check_RunCreateStreamingStateless,
+    "ProtocolChannelProtocolChannel": _check_118,
+    "ProtocolChannel": check_ProtocolChannel,
+    "ProtocolNamespace": check_ProtocolNamespace,
     "ProtocolEventStreamRequest": check_ProtocolEventStreamRequest,
     "ProtocolCommand": check_ProtocolCommand,
     "ProtocolResponseMeta": check_ProtocolResponseMeta,
     "ProtocolSuccess": check_ProtocolSuccess,
+    "ProtocolErrorId": _check_120,
+    "ProtocolErrorError": _check_121,
     "ProtocolError": check_ProtocolError,
-    "ProtocolEventParams": _check_84,
+    "ProtocolEventParams": _check_123,
     "ProtocolEvent": check_ProtocolEvent,
     "CreateAssistantAssistantsPostArguments": check_CreateAssistantAssistantsPostArguments,
     "SearchAssistantsAssistantsSearchPostArguments": check_SearchAssistantsAssistantsSearchPostArguments,
@@ -5473,6 +5985,8 @@ CHECKS: dict[str, Check] = {
     "GetAssistantAssistantsAssistantIdGetArguments": check_GetAssistantAssistantsAssistantIdGetArguments,
     "DeleteAssistantAssistantsAssistantIdDeleteArguments": check_DeleteAssistantAssistantsAssistantIdDeleteArguments,
     "PatchAssistantAssistantsAssistantIdPatchArguments": check_PatchAssistantAssistantsAssistantIdPatchArguments,
+    "GetAssistantGraphAssistantsAssistantIdGraphGetAssistantId": check_GetAssistantGraphAssistantsAssistantIdGraphGetAssistantId,
+    "GetAssistantGraphAssistantsAssistantIdGraphGetXray": check_GetAssistantGraphAssistantsAssistantIdGraphGetXray,
     "GetAssistantGraphAssistantsAssistantIdGraphGetArguments": check_GetAssistantGraphAssistantsAssistantIdGraphGetArguments,
     "GetAssistantSubgraphsAssistantsAssistantIdSubgraphsGetArguments": check_GetAssistantSubgraphsAssistantsAssistantIdSubgraphsGetArguments,
     "GetAssistantSubgraphsAssistantsAssistantIdSubgraphsNamespaceGetArguments": check_GetAssistantSubgraphsAssistantsAssistantIdSubgraphsNamespaceGetArguments,
@@ -5490,8 +6004,13 @@ CHECKS: dict[str, Check] = {
     "GetThreadThreadsThreadIdGetArguments": check_GetThreadThreadsThreadIdGetArguments,
     "DeleteThreadThreadsThreadIdDeleteArguments": check_DeleteThreadThreadsThreadIdDeleteArguments,
     "PatchThreadThreadsThreadIdPatchArguments": check_PatchThreadThreadsThreadIdPatchArguments,
+    "JoinThreadStreamThreadsThreadIdStreamGetStreamModesJoinThreadStreamThreadsThreadIdStreamGetStreamModes": _check_128,
+    "JoinThreadStreamThreadsThreadIdStreamGetStreamModesJoinThreadStreamThreadsThreadIdStreamGetStreamMode": _check_129,
+    "JoinThreadStreamThreadsThreadIdStreamGetStreamModes": check_JoinThreadStreamThreadsThreadIdStreamGetStreamModes,
     "JoinThreadStreamThreadsThreadIdStreamGetArguments": check_JoinThreadStreamThreadsThreadIdStreamGetArguments,
     "ProtocolThreadEventsPostArguments": check_ProtocolThreadEventsPostArguments,
+    "ListRunsHttpThreadsThreadIdRunsGetStatus": check_ListRunsHttpThreadsThreadIdRunsGetStatus,
+    "ListRunsHttpThreadsThreadIdRunsGetArgumentsSelectEnum": _check_131,
     "ListRunsHttpThreadsThreadIdRunsGetArguments": check_ListRunsHttpThreadsThreadIdRunsGetArguments,
     "CreateRunThreadsThreadIdRunsPostArguments": check_CreateRunThreadsThreadIdRunsPostArguments,
     "CreateThreadCronThreadsThreadIdRunsCronsPostArguments": check_CreateThreadCronThreadsThreadIdRunsCronsPostArguments,
@@ -5501,11 +6020,13 @@ CHECKS: dict[str, Check] = {
     "DeleteRunThreadsThreadIdRunsRunIdDeleteArguments": check_DeleteRunThreadsThreadIdRunsRunIdDeleteArguments,
     "JoinRunHttpThreadsThreadIdRunsRunIdJoinGetArguments": check_JoinRunHttpThreadsThreadIdRunsRunIdJoinGetArguments,
     "StreamRunHttpThreadsThreadIdRunsRunIdJoinGetArguments": check_StreamRunHttpThreadsThreadIdRunsRunIdJoinGetArguments,
+    "CancelRunHttpThreadsThreadIdRunsRunIdCancelPostAction": check_CancelRunHttpThreadsThreadIdRunsRunIdCancelPostAction,
     "CancelRunHttpThreadsThreadIdRunsRunIdCancelPostArguments": check_CancelRunHttpThreadsThreadIdRunsRunIdCancelPostArguments,
     "CreateCronRunsCronsPostArguments": check_CreateCronRunsCronsPostArguments,
     "SearchCronsRunsCronsPostArguments": check_SearchCronsRunsCronsPostArguments,
     "CountCronsRunsCronsCountPostArguments": check_CountCronsRunsCronsCountPostArguments,
     "StreamRunStatelessRunsStreamPostArguments": check_StreamRunStatelessRunsStreamPostArguments,
+    "CancelRunsPostAction": check_CancelRunsPostAction,
     "CancelRunsPostArguments": check_CancelRunsPostArguments,
     "WaitRunStatelessRunsWaitPostArguments": check_WaitRunStatelessRunsWaitPostArguments,
     "RunStatelessRunsPostArguments": check_RunStatelessRunsPostArguments,
@@ -5517,27 +6038,38 @@ CHECKS: dict[str, Check] = {
     "GetItemArguments": check_GetItemArguments,
     "SearchItemsArguments": check_SearchItemsArguments,
     "ListNamespacesArguments": check_ListNamespacesArguments,
-    "PostA2aBodyParamsMessageParts": _check_91,
-    "PostA2aBodyParamsMessageParts1": _check_92,
-    "PostA2aBodyParamsMessage": _check_93,
-    "PostA2aBodyParams": _check_94,
-    "PostA2aBodyParams1": _check_95,
-    "PostA2aBodyParams2": _check_96,
+    "PostA2aBodyJsonrpc": _check_132,
+    "PostA2aBodyMethod": _check_133,
+    "PostA2aBodyParamsMessageRole": _check_134,
+    "PostA2aBodyParamsMessagePartsKind": _check_135,
+    "PostA2aBodyParamsMessageParts": _check_136,
+    "PostA2aBodyParamsMessageParts1Kind": _check_137,
+    "PostA2aBodyParamsMessageParts1": _check_138,
+    "PostA2aBodyParamsMessage": _check_139,
+    "PostA2aBodyParams": _check_140,
+    "PostA2aBodyParams1": _check_141,
+    "PostA2aBodyParams2": _check_142,
     "PostA2aBody": check_PostA2aBody,
-    "PostA2aResponseError": _check_97,
+    "PostA2aResponseJsonrpc": _check_143,
+    "PostA2aResponseError": _check_144,
     "PostA2aResponse": check_PostA2aResponse,
     "PostA2aArguments": check_PostA2aArguments,
+    "PostMcpAccept": check_PostMcpAccept,
     "PostMcpArguments": check_PostMcpArguments,
     "GetMcpArguments": check_GetMcpArguments,
     "DeleteMcpArguments": check_DeleteMcpArguments,
     "ServerInfoInfoGetResponse": check_ServerInfoInfoGetResponse,
     "ServerInfoInfoGetArguments": check_ServerInfoInfoGetArguments,
+    "SystemMetricsMetricsGetFormat": check_SystemMetricsMetricsGetFormat,
     "SystemMetricsMetricsGetArguments": check_SystemMetricsMetricsGetArguments,
     "DocsGetArguments": check_DocsGetArguments,
     "HealthCheckOkGetResponse": check_HealthCheckOkGetResponse,
+    "HealthCheckOkGetCheckDb": check_HealthCheckOkGetCheckDb,
     "HealthCheckOkGetArguments": check_HealthCheckOkGetArguments,
+    "ProtocolThreadCommandPostResponse": check_ProtocolThreadCommandPostResponse,
     "ProtocolThreadCommandPostArguments": check_ProtocolThreadCommandPostArguments,
-    "ThreadCreateSuperstep": _check_98,
+    "RunBatchCreate": check_RunBatchCreate,
+    "ThreadCreateSuperstep": _check_145,
     "ThreadCreate": check_ThreadCreate,
     "ThreadStateCheckpointRequest": check_ThreadStateCheckpointRequest,
     "ThreadStateSearch": check_ThreadStateSearch,
@@ -5547,6 +6079,6 @@ CHECKS: dict[str, Check] = {
     "PostThreadStateAtCheckpointThreadsThreadIdStateCheckpointIdGetArguments": check_PostThreadStateAtCheckpointThreadsThreadIdStateCheckpointIdGetArguments,
     "GetThreadHistoryPostThreadsThreadIdHistoryPostArguments": check_GetThreadHistoryPostThreadsThreadIdHistoryPostArguments,
     "RunBatchStatelessRunsPostArguments": check_RunBatchStatelessRunsPostArguments,
-    "ThreadStateTask": _check_102,
+    "ThreadStateTask": _check_149,
     "ThreadState": check_ThreadState,
 }

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from codegen.runtime import Reply
+from codegen.runtime import Reply, StrictInt, UUID
 from collections.abc import AsyncIterator
 from fastapi.sse import ServerSentEvent
 from pydantic import StrictBool, StrictStr
 from typing import Any
-from uuid import UUID
 
 from codegen.runtime import NotImplementedOperation
 
@@ -248,7 +247,7 @@ class AssistantsApi(Protocol):
         self,
         *,
         assistant_id: UUID,
-        version: int,
+        version: StrictInt,
     ) -> models.Assistant:
         """Set Latest Assistant Version
 
@@ -447,7 +446,7 @@ class ThreadsApi(Protocol):
         self,
         *,
         thread_id: UUID,
-        limit: int = 10,
+        limit: StrictInt = 10,
         before: StrictStr | None = None,
     ) -> list[models.ThreadState]:
         """Get Thread History
@@ -587,8 +586,8 @@ class ThreadRunsApi(Protocol):
         self,
         *,
         thread_id: UUID,
-        limit: int = 10,
-        offset: int = 0,
+        limit: StrictInt = 10,
+        offset: StrictInt = 0,
         status: models.ListRunsHttpThreadsThreadIdRunsGetStatus | None = None,
         select: list[models.ListRunsHttpThreadsThreadIdRunsGetArgumentsSelectEnum] | None = None,
     ) -> list[models.Run]:

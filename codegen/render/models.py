@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import split_pointer
+from .validators import required_only
 
 # Formats Pydantic types exactly as JSON Schema reads them (with our RFC 3339 date-time type).
 TYPED_FORMATS = {"uuid", "date-time", "date", "binary"}
@@ -108,7 +109,7 @@ def pydantic_view(schema: Any) -> Any:
         return schema
     view: dict[str, Any] = {}
     for key, value in schema.items():
-        if key in CHECK_ONLY:
+        if key in CHECK_ONLY or (key in ("oneOf", "anyOf") and required_only(value)):
             continue
         if key == "format" and value not in TYPED_FORMATS:
             continue

@@ -7,20 +7,21 @@ check of its own schema (`__schema_check__`), run before Pydantic builds the obj
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
 import uuid
 from datetime import datetime, timezone
-from typing import Annotated, Any, ClassVar, Generic, TypeVar
+from collections.abc import Callable
+from typing import Annotated, Any, ClassVar, Generic, TypeVar, Union
 
 from pydantic import (
     BaseModel,
     BeforeValidator,
-    ModelWrapValidatorHandler,
+    Field,
     Strict,
     TypeAdapter,
-    ValidationInfo,
     ValidatorFunctionWrapHandler,
     WrapValidator,
     model_validator,
@@ -52,16 +53,18 @@ def schema_error(failure: Failure) -> PydanticCustomError:
     )
 
 
-def run_check(check: Check, data: Any, wire: Any) -> None:
+def run_check(check: Check, data: Any, wire: Callable[[Any], Any]) -> None:
     """Raise the check's failure as a Pydantic error; `wire(data)` is the JSON a Python-side
     value (model, enum, datetime) stands for, judged when `data` itself fails."""
     failure = check(data)
-    if failure is not None:
-        converted = wire(data)
-        if converted is not data and converted != data:
-            failure = check(converted)
-    if failure is not None:
-        raise schema_error(failure)
+    if failure is None:
+        return
+    converted = wire(data)
+    if converted is not data and converted != data:
+        failure = check(converted)
+        if failure is None:
+            return
+    raise schema_error(failure)
 
 
 class SpecModel(BaseModel):
@@ -81,14 +84,14 @@ class SpecModel(BaseModel):
     # As RootModel does: Pydantic keeps calling its own validator, not this, for model_validate.
     __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
 
-    @model_validator(mode="wrap")
+    @model_validator(mode="before")
     @classmethod
-    def _check_schema(cls, data: Any, handler: ModelWrapValidatorHandler[Any], info: ValidationInfo) -> Any:
+    def _check_schema(cls, data: Any) -> Any:
         check = cls.__dict__.get("__schema_check__")
-        if check is None or isinstance(data, cls):
-            return handler(data)
-        run_check(check, data, lambda value: _wire(cls, value))
-        return handler(data)
+        # The common case (valid JSON) costs one call; failures are judged again, as wire data.
+        if check is not None and check(data) is not None and not isinstance(data, cls):
+            run_check(check, data, functools.partial(_wire, cls))
+        return data
 
 
 T = TypeVar("T")
@@ -139,7 +142,9 @@ def bind_checks(namespace: dict[str, Any], checks: dict[str, Check]) -> None:
 
 
 # JSON Schema types Pydantic reads differently. The generated check has already accepted the
-# value; these only make sure Pydantic builds every value the check accepts.
+# value; these only make sure Pydantic builds every value the check accepts. Each is a union
+# tried left to right: Pydantic's own (fast) reading first, the exact fallback only when it fails.
+_FALLBACK = Field(union_mode="left_to_right")
 
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$", re.ASCII)
 
@@ -152,7 +157,7 @@ def _rfc3339(value: Any) -> Any:
     return value
 
 
-AwareDatetime = Annotated[datetime, BeforeValidator(_rfc3339)]
+AwareDatetime = Annotated[Union[datetime, Annotated[datetime, BeforeValidator(_rfc3339)]], _FALLBACK]
 """The `date-time` format: a timezone-aware datetime from any RFC 3339 date-time text."""
 
 
@@ -165,7 +170,7 @@ def _uuid(value: Any) -> Any:
     return value
 
 
-UUID = Annotated[uuid.UUID, BeforeValidator(_uuid)]
+UUID = Annotated[Union[uuid.UUID, Annotated[uuid.UUID, BeforeValidator(_uuid)]], _FALLBACK]
 """The `uuid` format: a `uuid.UUID` from any text the reference's format check accepts (it parses
 with `uuid.UUID`, so braces, a `urn:uuid:` prefix or surrounding spaces are read as Python does)."""
 
@@ -174,7 +179,9 @@ def _integer(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-StrictInt = Annotated[int, Strict(), BeforeValidator(_integer)]
+StrictInt = Annotated[
+    Union[Annotated[int, Strict()], Annotated[int, Strict(), BeforeValidator(_integer)]], _FALLBACK
+]
 """The `integer` type: an int from any integral JSON number (1.0 and 1e300 are integers), never
 from a string or a boolean."""
 
@@ -188,7 +195,9 @@ def _number(value: Any) -> Any:
     return value
 
 
-StrictFloat = Annotated[float, Strict(), BeforeValidator(_number)]
+StrictFloat = Annotated[
+    Union[Annotated[float, Strict()], Annotated[float, Strict(), BeforeValidator(_number)]], _FALLBACK
+]
 """The `number` type: a float from any JSON number, never from a string or a boolean."""
 
 __all__ = [

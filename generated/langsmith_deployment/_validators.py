@@ -23,10 +23,11 @@ from codegen.runtime.checks import (
     required_alternatives,
 )
 
-_E1 = frozenset({"do_nothing", "raise"})
-_E2 = frozenset({"*"})
-_E3 = frozenset({"delete", "keep"})
-_E4 = frozenset(
+_P1 = re.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_E2 = frozenset({"do_nothing", "raise"})
+_E3 = frozenset({"*"})
+_E4 = frozenset({"delete", "keep"})
+_E5 = frozenset(
     {
         "checkpoints",
         "custom",
@@ -39,8 +40,8 @@ _E4 = frozenset(
         "values",
     }
 )
-_E5 = frozenset({"async", "exit", "sync"})
-_E6 = frozenset(
+_E6 = frozenset({"async", "exit", "sync"})
+_E7 = frozenset(
     {
         "assistant_id",
         "created_at",
@@ -51,8 +52,8 @@ _E6 = frozenset(
         "updated_at",
     }
 )
-_E7 = frozenset({"asc", "desc"})
-_E8 = frozenset(
+_E8 = frozenset({"asc", "desc"})
+_E9 = frozenset(
     {
         "assistant_id",
         "created_at",
@@ -70,11 +71,11 @@ _E8 = frozenset(
         "user_id",
     }
 )
-_E9 = frozenset({"error", "interrupted", "pending", "running", "success", "timeout"})
-_E10 = frozenset({"enqueue", "interrupt", "reject", "rollback"})
-_E11 = frozenset({"create", "reject"})
-_E12 = frozenset({"assistant_id", "created_at", "graph_id", "name", "updated_at"})
-_E13 = frozenset(
+_E10 = frozenset({"error", "interrupted", "pending", "running", "success", "timeout"})
+_E11 = frozenset({"enqueue", "interrupt", "reject", "rollback"})
+_E12 = frozenset({"create", "reject"})
+_E13 = frozenset({"assistant_id", "created_at", "graph_id", "name", "updated_at"})
+_E14 = frozenset(
     {
         "assistant_id",
         "config",
@@ -88,9 +89,9 @@ _E13 = frozenset(
         "version",
     }
 )
-_E14 = frozenset({"busy", "error", "idle", "interrupted"})
-_E15 = frozenset({"created_at", "state_updated_at", "status", "thread_id", "updated_at"})
-_E16 = frozenset(
+_E15 = frozenset({"busy", "error", "idle", "interrupted"})
+_E16 = frozenset({"created_at", "state_updated_at", "status", "thread_id", "updated_at"})
+_E17 = frozenset(
     {
         "config",
         "created_at",
@@ -103,16 +104,16 @@ _E16 = frozenset(
         "values",
     }
 )
-_E17 = frozenset({"delete", "keep_latest"})
-_E18 = (False,)
-_E19 = frozenset({"all", "pending", "running"})
-_G20 = (("status",), ("thread_id", "run_ids"))
-_E21 = frozenset({"cancel", "continue"})
-_E22 = frozenset(
+_E18 = frozenset({"delete", "keep_latest"})
+_E19 = (False,)
+_E20 = frozenset({"all", "pending", "running"})
+_G21 = (("status",), ("thread_id", "run_ids"))
+_E22 = frozenset({"cancel", "continue"})
+_E23 = frozenset(
     {"custom", "input", "lifecycle", "messages", "tasks", "tools", "updates", "values"}
 )
-_P23 = re.compile("^custom:.+$")
-_E24 = frozenset(
+_P24 = re.compile("^custom:.+$")
+_E25 = frozenset(
     {
         "invalid_argument",
         "no_such_checkpoint",
@@ -126,8 +127,8 @@ _E24 = frozenset(
         "unknown_error",
     }
 )
-_E25 = frozenset({"lifecycle", "run_modes", "state_update"})
-_E26 = frozenset(
+_E26 = frozenset({"lifecycle", "run_modes", "state_update"})
+_E27 = frozenset(
     {
         "assistant_id",
         "created_at",
@@ -141,16 +142,16 @@ _E26 = frozenset(
         "updated_at",
     }
 )
-_E27 = frozenset({"interrupt", "rollback"})
-_E28 = frozenset({"2.0"})
-_E29 = frozenset({"message/send", "message/stream", "tasks/cancel", "tasks/get"})
-_E30 = frozenset({"agent", "user"})
-_E31 = frozenset({"text"})
-_E32 = frozenset({"data"})
-_E33 = frozenset({"application/json, text/event-stream"})
-_E34 = frozenset({"json", "prometheus"})
-_C35 = True
-_E36 = frozenset({0, 1})
+_E28 = frozenset({"interrupt", "rollback"})
+_E29 = frozenset({"2.0"})
+_E30 = frozenset({"message/send", "message/stream", "tasks/cancel", "tasks/get"})
+_E31 = frozenset({"agent", "user"})
+_E32 = frozenset({"text"})
+_E33 = frozenset({"data"})
+_E34 = frozenset({"application/json, text/event-stream"})
+_E35 = frozenset({"json", "prometheus"})
+_C36 = True
+_E37 = frozenset({0, 1})
 
 
 def _check_1(value: Any) -> Failure | None:
@@ -195,7 +196,7 @@ def check_Assistant(value: Any) -> Failure | None:
         v1 = value["assistant_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("assistant_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("assistant_id",))
     if "graph_id" in value:
         v1 = value["graph_id"]
@@ -245,7 +246,7 @@ def _check_2(value: Any) -> Failure | None:
     """Check against #/components/schemas/AssistantCreate/properties/if_exists."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E1):
+    if value not in _E2:
         return Failure('must be one of "raise", "do_nothing"')
     return None
 
@@ -260,7 +261,7 @@ def check_AssistantCreate(value: Any) -> Failure | None:
         v1 = value["assistant_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("assistant_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("assistant_id",))
     if "graph_id" in value:
         v1 = value["graph_id"]
@@ -282,7 +283,7 @@ def check_AssistantCreate(value: Any) -> Failure | None:
         v1 = value["if_exists"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("if_exists",))
-        if not (isinstance(v1, str) and v1 in _E1):
+        if v1 not in _E2:
             return Failure('must be one of "raise", "do_nothing"', ("if_exists",))
     if "name" in value:
         v1 = value["name"]
@@ -383,20 +384,20 @@ def check_Cron(value: Any) -> Failure | None:
         v1 = value["cron_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("cron_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("cron_id",))
     if "assistant_id" in value:
         v1 = value["assistant_id"]
         if not (isinstance(v1, str) or v1 is None):
             return Failure("must be a string or null" + ", not " + json_type(v1), ("assistant_id",))
         if isinstance(v1, str):
-            if not format_ok("uuid", v1):
+            if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
                 return Failure("must be a valid uuid", ("assistant_id",))
     if "thread_id" in value:
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "end_time" in value:
         v1 = value["end_time"]
@@ -474,7 +475,7 @@ def _check_4(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronCreate/properties/interrupt_before/anyOf/0."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E2):
+    if value not in _E3:
         return Failure('must be one of "*"')
     return None
 
@@ -483,7 +484,7 @@ def _check_5(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronCreate/properties/interrupt_after/anyOf/0."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E2):
+    if value not in _E3:
         return Failure('must be one of "*"')
     return None
 
@@ -492,7 +493,7 @@ def _check_6(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronCreate/properties/on_run_completed."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E3):
+    if value not in _E4:
         return Failure('must be one of "delete", "keep"')
     return None
 
@@ -501,7 +502,7 @@ def _check_7(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronCreate/properties/stream_mode/anyOf/0/items."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E4):
+    if value not in _E5:
         return Failure(
             'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"'
         )
@@ -512,7 +513,7 @@ def _check_8(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronCreate/properties/stream_mode/anyOf/1."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E4):
+    if value not in _E5:
         return Failure(
             'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"'
         )
@@ -523,7 +524,7 @@ def _check_9(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronCreate/properties/durability."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E5):
+    if value not in _E6:
         return Failure('must be one of "sync", "async", "exit"')
     return None
 
@@ -621,7 +622,7 @@ def check_CronCreate(value: Any) -> Failure | None:
         v1 = value["on_run_completed"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("on_run_completed",))
-        if not (isinstance(v1, str) and v1 in _E3):
+        if v1 not in _E4:
             return Failure('must be one of "delete", "keep"', ("on_run_completed",))
     if "enabled" in value:
         v1 = value["enabled"]
@@ -650,7 +651,7 @@ def check_CronCreate(value: Any) -> Failure | None:
         v1 = value["durability"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("durability",))
-        if not (isinstance(v1, str) and v1 in _E5):
+        if v1 not in _E6:
             return Failure('must be one of "sync", "async", "exit"', ("durability",))
     return None
 
@@ -659,7 +660,7 @@ def _check_10(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronCreate/properties/assistant_id/anyOf/0."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not format_ok("uuid", value):
+    if not (_P1.fullmatch(value) or format_ok("uuid", value)):
         return Failure("must be a valid uuid")
     return None
 
@@ -715,7 +716,7 @@ def _check_16(value: Any) -> Failure | None:
     for i0, v1 in enumerate(value):
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), (i0,))
-        if not (isinstance(v1, str) and v1 in _E4):
+        if v1 not in _E5:
             return Failure(
                 'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"',
                 (i0,),
@@ -749,7 +750,7 @@ def _check_18(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronPatch/properties/interrupt_before/anyOf/0."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E2):
+    if value not in _E3:
         return Failure('must be one of "*"')
     return None
 
@@ -758,7 +759,7 @@ def _check_19(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronPatch/properties/interrupt_after/anyOf/0."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E2):
+    if value not in _E3:
         return Failure('must be one of "*"')
     return None
 
@@ -767,7 +768,7 @@ def _check_20(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronPatch/properties/on_run_completed."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E3):
+    if value not in _E4:
         return Failure('must be one of "delete", "keep"')
     return None
 
@@ -776,7 +777,7 @@ def _check_21(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronPatch/properties/stream_mode/anyOf/0/items."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E4):
+    if value not in _E5:
         return Failure(
             'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"'
         )
@@ -787,7 +788,7 @@ def _check_22(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronPatch/properties/stream_mode/anyOf/1."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E4):
+    if value not in _E5:
         return Failure(
             'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"'
         )
@@ -798,7 +799,7 @@ def _check_23(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronPatch/properties/durability."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E5):
+    if value not in _E6:
         return Failure('must be one of "sync", "async", "exit"')
     return None
 
@@ -882,7 +883,7 @@ def check_CronPatch(value: Any) -> Failure | None:
         v1 = value["on_run_completed"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("on_run_completed",))
-        if not (isinstance(v1, str) and v1 in _E3):
+        if v1 not in _E4:
             return Failure('must be one of "delete", "keep"', ("on_run_completed",))
     if "enabled" in value:
         v1 = value["enabled"]
@@ -911,7 +912,7 @@ def check_CronPatch(value: Any) -> Failure | None:
         v1 = value["durability"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("durability",))
-        if not (isinstance(v1, str) and v1 in _E5):
+        if v1 not in _E6:
             return Failure('must be one of "sync", "async", "exit"', ("durability",))
     return None
 
@@ -960,7 +961,7 @@ def _check_28(value: Any) -> Failure | None:
     for i0, v1 in enumerate(value):
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), (i0,))
-        if not (isinstance(v1, str) and v1 in _E4):
+        if v1 not in _E5:
             return Failure(
                 'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"',
                 (i0,),
@@ -972,7 +973,7 @@ def _check_29(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronSearch/properties/sort_by."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E6):
+    if value not in _E7:
         return Failure(
             'must be one of "cron_id", "assistant_id", "thread_id", "next_run_date", "end_time", "created_at", "updated_at"'
         )
@@ -983,7 +984,7 @@ def _check_30(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronSearch/properties/sort_order."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E7):
+    if value not in _E8:
         return Failure('must be one of "asc", "desc"')
     return None
 
@@ -992,7 +993,7 @@ def _check_31(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronSearch/properties/select/items."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E8):
+    if value not in _E9:
         return Failure(
             'must be one of "cron_id", "assistant_id", "thread_id", "on_run_completed", "end_time", "schedule", "timezone", "created_at", "updated_at", "user_id", "payload", "next_run_date", ...'
         )
@@ -1007,13 +1008,13 @@ def check_CronSearch(value: Any) -> Failure | None:
         v1 = value["assistant_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("assistant_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("assistant_id",))
     if "thread_id" in value:
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "enabled" in value:
         v1 = value["enabled"]
@@ -1041,7 +1042,7 @@ def check_CronSearch(value: Any) -> Failure | None:
         v1 = value["sort_by"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("sort_by",))
-        if not (isinstance(v1, str) and v1 in _E6):
+        if v1 not in _E7:
             return Failure(
                 'must be one of "cron_id", "assistant_id", "thread_id", "next_run_date", "end_time", "created_at", "updated_at"',
                 ("sort_by",),
@@ -1050,7 +1051,7 @@ def check_CronSearch(value: Any) -> Failure | None:
         v1 = value["sort_order"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("sort_order",))
-        if not (isinstance(v1, str) and v1 in _E7):
+        if v1 not in _E8:
             return Failure('must be one of "asc", "desc"', ("sort_order",))
     if "select" in value:
         v1 = value["select"]
@@ -1059,7 +1060,7 @@ def check_CronSearch(value: Any) -> Failure | None:
         for i1, v2 in enumerate(v1):
             if not (isinstance(v2, str)):
                 return Failure("must be a string" + ", not " + json_type(v2), ("select", i1))
-            if not (isinstance(v2, str) and v2 in _E8):
+            if v2 not in _E9:
                 return Failure(
                     'must be one of "cron_id", "assistant_id", "thread_id", "on_run_completed", "end_time", "schedule", "timezone", "created_at", "updated_at", "user_id", "payload", "next_run_date", ...',
                     ("select", i1),
@@ -1075,13 +1076,13 @@ def check_CronCountRequest(value: Any) -> Failure | None:
         v1 = value["assistant_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("assistant_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("assistant_id",))
     if "thread_id" in value:
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "metadata" in value:
         v1 = value["metadata"]
@@ -1173,7 +1174,7 @@ def _check_32(value: Any) -> Failure | None:
     """Check against #/components/schemas/Run/properties/status."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E9):
+    if value not in _E10:
         return Failure(
             'must be one of "pending", "running", "error", "success", "timeout", "interrupted"'
         )
@@ -1184,7 +1185,7 @@ def _check_33(value: Any) -> Failure | None:
     """Check against #/components/schemas/Run/properties/multitask_strategy."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E10):
+    if value not in _E11:
         return Failure('must be one of "reject", "rollback", "interrupt", "enqueue"')
     return None
 
@@ -1215,19 +1216,19 @@ def check_Run(value: Any) -> Failure | None:
         v1 = value["run_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("run_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("run_id",))
     if "thread_id" in value:
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "assistant_id" in value:
         v1 = value["assistant_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("assistant_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("assistant_id",))
     if "created_at" in value:
         v1 = value["created_at"]
@@ -1245,7 +1246,7 @@ def check_Run(value: Any) -> Failure | None:
         v1 = value["status"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("status",))
-        if not (isinstance(v1, str) and v1 in _E9):
+        if v1 not in _E10:
             return Failure(
                 'must be one of "pending", "running", "error", "success", "timeout", "interrupted"',
                 ("status",),
@@ -1262,7 +1263,7 @@ def check_Run(value: Any) -> Failure | None:
         v1 = value["multitask_strategy"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("multitask_strategy",))
-        if not (isinstance(v1, str) and v1 in _E10):
+        if v1 not in _E11:
             return Failure(
                 'must be one of "reject", "rollback", "interrupt", "enqueue"',
                 ("multitask_strategy",),
@@ -1444,7 +1445,7 @@ def _check_40(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/interrupt_before/anyOf/0."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E2):
+    if value not in _E3:
         return Failure('must be one of "*"')
     return None
 
@@ -1453,7 +1454,7 @@ def _check_41(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/interrupt_after/anyOf/0."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E2):
+    if value not in _E3:
         return Failure('must be one of "*"')
     return None
 
@@ -1462,7 +1463,7 @@ def _check_42(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/stream_mode/anyOf/0/items."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E4):
+    if value not in _E5:
         return Failure(
             'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"'
         )
@@ -1473,7 +1474,7 @@ def _check_43(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/stream_mode/anyOf/1."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E4):
+    if value not in _E5:
         return Failure(
             'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"'
         )
@@ -1484,7 +1485,7 @@ def _check_44(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/multitask_strategy."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E10):
+    if value not in _E11:
         return Failure('must be one of "reject", "rollback", "interrupt", "enqueue"')
     return None
 
@@ -1493,7 +1494,7 @@ def _check_45(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/if_not_exists."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E11):
+    if value not in _E12:
         return Failure('must be one of "create", "reject"')
     return None
 
@@ -1502,7 +1503,7 @@ def _check_46(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/durability."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E5):
+    if value not in _E6:
         return Failure('must be one of "sync", "async", "exit"')
     return None
 
@@ -1630,7 +1631,7 @@ def check_RunCreateStateful(value: Any) -> Failure | None:
         v1 = value["multitask_strategy"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("multitask_strategy",))
-        if not (isinstance(v1, str) and v1 in _E10):
+        if v1 not in _E11:
             return Failure(
                 'must be one of "reject", "rollback", "interrupt", "enqueue"',
                 ("multitask_strategy",),
@@ -1639,7 +1640,7 @@ def check_RunCreateStateful(value: Any) -> Failure | None:
         v1 = value["if_not_exists"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("if_not_exists",))
-        if not (isinstance(v1, str) and v1 in _E11):
+        if v1 not in _E12:
             return Failure('must be one of "create", "reject"', ("if_not_exists",))
     if "after_seconds" in value:
         v1 = value["after_seconds"]
@@ -1653,7 +1654,7 @@ def check_RunCreateStateful(value: Any) -> Failure | None:
         v1 = value["durability"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("durability",))
-        if not (isinstance(v1, str) and v1 in _E5):
+        if v1 not in _E6:
             return Failure('must be one of "sync", "async", "exit"', ("durability",))
     return None
 
@@ -1662,7 +1663,7 @@ def _check_47(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/assistant_id/anyOf/0."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not format_ok("uuid", value):
+    if not (_P1.fullmatch(value) or format_ok("uuid", value)):
         return Failure("must be a valid uuid")
     return None
 
@@ -1750,7 +1751,7 @@ def _check_58(value: Any) -> Failure | None:
     for i0, v1 in enumerate(value):
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), (i0,))
-        if not (isinstance(v1, str) and v1 in _E4):
+        if v1 not in _E5:
             return Failure(
                 'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"',
                 (i0,),
@@ -1784,7 +1785,7 @@ def _check_60(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateless/properties/stream_mode/anyOf/0/items."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E4):
+    if value not in _E5:
         return Failure(
             'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"'
         )
@@ -1795,7 +1796,7 @@ def _check_61(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateless/properties/stream_mode/anyOf/1."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E4):
+    if value not in _E5:
         return Failure(
             'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"'
         )
@@ -1806,7 +1807,7 @@ def _check_62(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateless/properties/on_completion."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E3):
+    if value not in _E4:
         return Failure('must be one of "delete", "keep"')
     return None
 
@@ -1815,7 +1816,7 @@ def _check_63(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateless/properties/durability."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E5):
+    if value not in _E6:
         return Failure('must be one of "sync", "async", "exit"')
     return None
 
@@ -1916,7 +1917,7 @@ def check_RunCreateStateless(value: Any) -> Failure | None:
         v1 = value["on_completion"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("on_completion",))
-        if not (isinstance(v1, str) and v1 in _E3):
+        if v1 not in _E4:
             return Failure('must be one of "delete", "keep"', ("on_completion",))
     if "after_seconds" in value:
         v1 = value["after_seconds"]
@@ -1930,7 +1931,7 @@ def check_RunCreateStateless(value: Any) -> Failure | None:
         v1 = value["durability"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("durability",))
-        if not (isinstance(v1, str) and v1 in _E5):
+        if v1 not in _E6:
             return Failure('must be one of "sync", "async", "exit"', ("durability",))
     return None
 
@@ -1939,7 +1940,7 @@ def _check_64(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateless/properties/assistant_id/anyOf/0."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not format_ok("uuid", value):
+    if not (_P1.fullmatch(value) or format_ok("uuid", value)):
         return Failure("must be a valid uuid")
     return None
 
@@ -2007,7 +2008,7 @@ def _check_73(value: Any) -> Failure | None:
     for i0, v1 in enumerate(value):
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), (i0,))
-        if not (isinstance(v1, str) and v1 in _E4):
+        if v1 not in _E5:
             return Failure(
                 'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"',
                 (i0,),
@@ -2019,7 +2020,7 @@ def _check_74(value: Any) -> Failure | None:
     """Check against #/components/schemas/AssistantSearchRequest/properties/sort_by."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E12):
+    if value not in _E13:
         return Failure(
             'must be one of "assistant_id", "created_at", "updated_at", "name", "graph_id"'
         )
@@ -2030,7 +2031,7 @@ def _check_75(value: Any) -> Failure | None:
     """Check against #/components/schemas/AssistantSearchRequest/properties/sort_order."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E7):
+    if value not in _E8:
         return Failure('must be one of "asc", "desc"')
     return None
 
@@ -2039,7 +2040,7 @@ def _check_76(value: Any) -> Failure | None:
     """Check against #/components/schemas/AssistantSearchRequest/properties/select/items."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E13):
+    if value not in _E14:
         return Failure(
             'must be one of "assistant_id", "graph_id", "name", "description", "config", "context", "created_at", "updated_at", "metadata", "version"'
         )
@@ -2080,7 +2081,7 @@ def check_AssistantSearchRequest(value: Any) -> Failure | None:
         v1 = value["sort_by"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("sort_by",))
-        if not (isinstance(v1, str) and v1 in _E12):
+        if v1 not in _E13:
             return Failure(
                 'must be one of "assistant_id", "created_at", "updated_at", "name", "graph_id"',
                 ("sort_by",),
@@ -2089,7 +2090,7 @@ def check_AssistantSearchRequest(value: Any) -> Failure | None:
         v1 = value["sort_order"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("sort_order",))
-        if not (isinstance(v1, str) and v1 in _E7):
+        if v1 not in _E8:
             return Failure('must be one of "asc", "desc"', ("sort_order",))
     if "select" in value:
         v1 = value["select"]
@@ -2098,7 +2099,7 @@ def check_AssistantSearchRequest(value: Any) -> Failure | None:
         for i1, v2 in enumerate(v1):
             if not (isinstance(v2, str)):
                 return Failure("must be a string" + ", not " + json_type(v2), ("select", i1))
-            if not (isinstance(v2, str) and v2 in _E13):
+            if v2 not in _E14:
                 return Failure(
                     'must be one of "assistant_id", "graph_id", "name", "description", "config", "context", "created_at", "updated_at", "metadata", "version"',
                     ("select", i1),
@@ -2154,7 +2155,7 @@ def _check_77(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadSearchRequest/properties/status."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E14):
+    if value not in _E15:
         return Failure('must be one of "idle", "busy", "interrupted", "error"')
     return None
 
@@ -2163,7 +2164,7 @@ def _check_78(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadSearchRequest/properties/sort_by."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E15):
+    if value not in _E16:
         return Failure(
             'must be one of "thread_id", "status", "created_at", "updated_at", "state_updated_at"'
         )
@@ -2174,7 +2175,7 @@ def _check_79(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadSearchRequest/properties/sort_order."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E7):
+    if value not in _E8:
         return Failure('must be one of "asc", "desc"')
     return None
 
@@ -2183,7 +2184,7 @@ def _check_80(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadSearchRequest/properties/select/items."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E16):
+    if value not in _E17:
         return Failure(
             'must be one of "thread_id", "created_at", "updated_at", "state_updated_at", "metadata", "config", "status", "values", "interrupts"'
         )
@@ -2201,7 +2202,7 @@ def check_ThreadSearchRequest(value: Any) -> Failure | None:
         for i1, v2 in enumerate(v1):
             if not (isinstance(v2, str)):
                 return Failure("must be a string" + ", not " + json_type(v2), ("ids", i1))
-            if not format_ok("uuid", v2):
+            if not (_P1.fullmatch(v2) or format_ok("uuid", v2)):
                 return Failure("must be a valid uuid", ("ids", i1))
     if "metadata" in value:
         v1 = value["metadata"]
@@ -2215,7 +2216,7 @@ def check_ThreadSearchRequest(value: Any) -> Failure | None:
         v1 = value["status"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("status",))
-        if not (isinstance(v1, str) and v1 in _E14):
+        if v1 not in _E15:
             return Failure('must be one of "idle", "busy", "interrupted", "error"', ("status",))
     if "limit" in value:
         v1 = value["limit"]
@@ -2235,7 +2236,7 @@ def check_ThreadSearchRequest(value: Any) -> Failure | None:
         v1 = value["sort_by"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("sort_by",))
-        if not (isinstance(v1, str) and v1 in _E15):
+        if v1 not in _E16:
             return Failure(
                 'must be one of "thread_id", "status", "created_at", "updated_at", "state_updated_at"',
                 ("sort_by",),
@@ -2244,7 +2245,7 @@ def check_ThreadSearchRequest(value: Any) -> Failure | None:
         v1 = value["sort_order"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("sort_order",))
-        if not (isinstance(v1, str) and v1 in _E7):
+        if v1 not in _E8:
             return Failure('must be one of "asc", "desc"', ("sort_order",))
     if "select" in value:
         v1 = value["select"]
@@ -2253,7 +2254,7 @@ def check_ThreadSearchRequest(value: Any) -> Failure | None:
         for i1, v2 in enumerate(v1):
             if not (isinstance(v2, str)):
                 return Failure("must be a string" + ", not " + json_type(v2), ("select", i1))
-            if not (isinstance(v2, str) and v2 in _E16):
+            if v2 not in _E17:
                 return Failure(
                     'must be one of "thread_id", "created_at", "updated_at", "state_updated_at", "metadata", "config", "status", "values", "interrupts"',
                     ("select", i1),
@@ -2274,7 +2275,7 @@ def _check_81(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCountRequest/properties/status."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E14):
+    if value not in _E15:
         return Failure('must be one of "idle", "busy", "interrupted", "error"')
     return None
 
@@ -2295,7 +2296,7 @@ def check_ThreadCountRequest(value: Any) -> Failure | None:
         v1 = value["status"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("status",))
-        if not (isinstance(v1, str) and v1 in _E14):
+        if v1 not in _E15:
             return Failure('must be one of "idle", "busy", "interrupted", "error"', ("status",))
     return None
 
@@ -2304,7 +2305,7 @@ def _check_82(value: Any) -> Failure | None:
     """Check against #/components/schemas/Thread/properties/status."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E14):
+    if value not in _E15:
         return Failure('must be one of "idle", "busy", "interrupted", "error"')
     return None
 
@@ -2313,7 +2314,7 @@ def _check_83(value: Any) -> Failure | None:
     """Check against #/components/schemas/Thread/properties/ttl/properties/strategy."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E17):
+    if value not in _E18:
         return Failure('must be one of "delete", "keep_latest"')
     return None
 
@@ -2326,7 +2327,7 @@ def _check_84(value: Any) -> Failure | None:
         v1 = value["strategy"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("strategy",))
-        if not (isinstance(v1, str) and v1 in _E17):
+        if v1 not in _E18:
             return Failure('must be one of "delete", "keep_latest"', ("strategy",))
     if "ttl_minutes" in value:
         v1 = value["ttl_minutes"]
@@ -2359,7 +2360,7 @@ def check_Thread(value: Any) -> Failure | None:
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "created_at" in value:
         v1 = value["created_at"]
@@ -2391,7 +2392,7 @@ def check_Thread(value: Any) -> Failure | None:
         v1 = value["status"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("status",))
-        if not (isinstance(v1, str) and v1 in _E14):
+        if v1 not in _E15:
             return Failure('must be one of "idle", "busy", "interrupted", "error"', ("status",))
     if "values" in value:
         v1 = value["values"]
@@ -2417,7 +2418,7 @@ def _check_85(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCreate/properties/if_exists."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E1):
+    if value not in _E2:
         return Failure('must be one of "raise", "do_nothing"')
     return None
 
@@ -2426,7 +2427,7 @@ def _check_86(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCreate/properties/ttl/properties/strategy."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E17):
+    if value not in _E18:
         return Failure('must be one of "delete", "keep_latest"')
     return None
 
@@ -2439,7 +2440,7 @@ def _check_87(value: Any) -> Failure | None:
         v1 = value["strategy"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("strategy",))
-        if not (isinstance(v1, str) and v1 in _E17):
+        if v1 not in _E18:
             return Failure('must be one of "delete", "keep_latest"', ("strategy",))
     if "ttl" in value:
         v1 = value["ttl"]
@@ -2452,7 +2453,7 @@ def _check_88(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadPatch/properties/ttl/properties/strategy."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E17):
+    if value not in _E18:
         return Failure('must be one of "delete", "keep_latest"')
     return None
 
@@ -2465,7 +2466,7 @@ def _check_89(value: Any) -> Failure | None:
         v1 = value["strategy"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("strategy",))
-        if not (isinstance(v1, str) and v1 in _E17):
+        if v1 not in _E18:
             return Failure('must be one of "delete", "keep_latest"', ("strategy",))
     if "ttl" in value:
         v1 = value["ttl"]
@@ -2494,7 +2495,7 @@ def _check_90(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadPruneRequest/properties/strategy."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E17):
+    if value not in _E18:
         return Failure('must be one of "delete", "keep_latest"')
     return None
 
@@ -2512,13 +2513,13 @@ def check_ThreadPruneRequest(value: Any) -> Failure | None:
         for i1, v2 in enumerate(v1):
             if not (isinstance(v2, str)):
                 return Failure("must be a string" + ", not " + json_type(v2), ("thread_ids", i1))
-            if not format_ok("uuid", v2):
+            if not (_P1.fullmatch(v2) or format_ok("uuid", v2)):
                 return Failure("must be a valid uuid", ("thread_ids", i1))
     if "strategy" in value:
         v1 = value["strategy"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("strategy",))
-        if not (isinstance(v1, str) and v1 in _E17):
+        if v1 not in _E18:
             return Failure('must be one of "delete", "keep_latest"', ("strategy",))
     return None
 
@@ -2640,7 +2641,7 @@ def check_ThreadStorage(value: Any) -> Failure | None:
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "total_bytes" in value:
         v1 = value["total_bytes"]
@@ -2746,7 +2747,7 @@ def _check_99(value: Any) -> Failure | None:
     """Check against #/components/schemas/StorePutRequest/properties/index/oneOf/0."""
     if not (isinstance(value, bool)):
         return Failure("must be a boolean" + ", not " + json_type(value))
-    if not in_enum(value, _E18):
+    if not in_enum(value, _E19):
         return Failure("must be one of false")
     return None
 
@@ -2952,7 +2953,7 @@ def _check_102(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunsCancel/properties/status."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E19):
+    if value not in _E20:
         return Failure('must be one of "pending", "running", "all"')
     return None
 
@@ -2965,13 +2966,13 @@ def check_RunsCancel(value: Any) -> Failure | None:
         v1 = value["status"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("status",))
-        if not (isinstance(v1, str) and v1 in _E19):
+        if v1 not in _E20:
             return Failure('must be one of "pending", "running", "all"', ("status",))
     if "thread_id" in value:
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "run_ids" in value:
         v1 = value["run_ids"]
@@ -2980,16 +2981,10 @@ def check_RunsCancel(value: Any) -> Failure | None:
         for i1, v2 in enumerate(v1):
             if not (isinstance(v2, str)):
                 return Failure("must be a string" + ", not " + json_type(v2), ("run_ids", i1))
-            if not format_ok("uuid", v2):
+            if not (_P1.fullmatch(v2) or format_ok("uuid", v2)):
                 return Failure("must be a valid uuid", ("run_ids", i1))
-    if isinstance(value, dict):
-        f = required_alternatives(value, _G20, True)
-        if f is not None:
-            return f
-    else:
-        return Failure(
-            "must match exactly one alternative (each only requires properties of an object)"
-        )
+    if ("status" in value) + ("thread_id" in value and "run_ids" in value) != 1:
+        return required_alternatives(value, _G21, True)
     return None
 
 
@@ -3062,7 +3057,7 @@ def _check_104(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/interrupt_before/anyOf/0."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E2):
+    if value not in _E3:
         return Failure('must be one of "*"')
     return None
 
@@ -3071,7 +3066,7 @@ def _check_105(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/interrupt_after/anyOf/0."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E2):
+    if value not in _E3:
         return Failure('must be one of "*"')
     return None
 
@@ -3080,7 +3075,7 @@ def _check_106(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/multitask_strategy."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E10):
+    if value not in _E11:
         return Failure('must be one of "reject", "rollback", "interrupt", "enqueue"')
     return None
 
@@ -3089,7 +3084,7 @@ def _check_107(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/stream_mode/anyOf/0/items."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E4):
+    if value not in _E5:
         return Failure(
             'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"'
         )
@@ -3100,7 +3095,7 @@ def _check_108(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/stream_mode/anyOf/1."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E4):
+    if value not in _E5:
         return Failure(
             'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"'
         )
@@ -3111,7 +3106,7 @@ def _check_109(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/durability."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E5):
+    if value not in _E6:
         return Failure('must be one of "sync", "async", "exit"')
     return None
 
@@ -3209,7 +3204,7 @@ def check_ThreadCronCreate(value: Any) -> Failure | None:
         v1 = value["multitask_strategy"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("multitask_strategy",))
-        if not (isinstance(v1, str) and v1 in _E10):
+        if v1 not in _E11:
             return Failure(
                 'must be one of "reject", "rollback", "interrupt", "enqueue"',
                 ("multitask_strategy",),
@@ -3241,7 +3236,7 @@ def check_ThreadCronCreate(value: Any) -> Failure | None:
         v1 = value["durability"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("durability",))
-        if not (isinstance(v1, str) and v1 in _E5):
+        if v1 not in _E6:
             return Failure('must be one of "sync", "async", "exit"', ("durability",))
     return None
 
@@ -3250,7 +3245,7 @@ def _check_110(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/assistant_id/anyOf/0."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not format_ok("uuid", value):
+    if not (_P1.fullmatch(value) or format_ok("uuid", value)):
         return Failure("must be a valid uuid")
     return None
 
@@ -3306,7 +3301,7 @@ def _check_116(value: Any) -> Failure | None:
     for i0, v1 in enumerate(value):
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), (i0,))
-        if not (isinstance(v1, str) and v1 in _E4):
+        if v1 not in _E5:
             return Failure(
                 'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"',
                 (i0,),
@@ -3339,7 +3334,7 @@ def _check_117(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStreamingStateful/allOf/1/properties/on_disconnect."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E21):
+    if value not in _E22:
         return Failure('must be one of "cancel", "continue"')
     return None
 
@@ -3355,7 +3350,7 @@ def check_RunCreateStreamingStateful(value: Any) -> Failure | None:
         v1 = value["on_disconnect"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("on_disconnect",))
-        if not (isinstance(v1, str) and v1 in _E21):
+        if v1 not in _E22:
             return Failure('must be one of "cancel", "continue"', ("on_disconnect",))
     return None
 
@@ -3371,7 +3366,7 @@ def check_RunCreateStreamingStateless(value: Any) -> Failure | None:
         v1 = value["on_disconnect"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("on_disconnect",))
-        if not (isinstance(v1, str) and v1 in _E21):
+        if v1 not in _E22:
             return Failure('must be one of "cancel", "continue"', ("on_disconnect",))
     return None
 
@@ -3380,7 +3375,7 @@ def _check_118(value: Any) -> Failure | None:
     """Check against #/components/schemas/ProtocolChannel/anyOf/0."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E22):
+    if value not in _E23:
         return Failure(
             'must be one of "values", "updates", "messages", "tools", "lifecycle", "input", "tasks", "custom"'
         )
@@ -3407,7 +3402,7 @@ def _check_119(value: Any) -> Failure | None:
     """Check against #/components/schemas/ProtocolChannel/anyOf/1."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not _P23.search(value):
+    if not _P24.search(value):
         return Failure("must match the pattern ^custom:.+$")
     return None
 
@@ -3515,7 +3510,7 @@ def check_ProtocolSuccess(value: Any) -> Failure | None:
         v1 = value["type"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("type",))
-        if not (isinstance(v1, str) and v1 == "success"):
+        if v1 != "success":
             return Failure('must be "success"', ("type",))
     if "id" in value:
         v1 = value["id"]
@@ -3548,7 +3543,7 @@ def _check_121(value: Any) -> Failure | None:
     """Check against #/components/schemas/ProtocolError/properties/error."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E24):
+    if value not in _E25:
         return Failure(
             'must be one of "invalid_argument", "unknown_command", "unknown_error", "no_such_run", "no_such_subscription", "no_such_namespace", "no_such_interrupt", "no_such_checkpoint", "permission_denied", "not_supported"'
         )
@@ -3571,7 +3566,7 @@ def check_ProtocolError(value: Any) -> Failure | None:
         v1 = value["type"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("type",))
-        if not (isinstance(v1, str) and v1 == "error"):
+        if v1 != "error":
             return Failure('must be "error"', ("type",))
     if "id" in value:
         v1 = value["id"]
@@ -3588,7 +3583,7 @@ def check_ProtocolError(value: Any) -> Failure | None:
         v1 = value["error"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("error",))
-        if not (isinstance(v1, str) and v1 in _E24):
+        if v1 not in _E25:
             return Failure(
                 'must be one of "invalid_argument", "unknown_command", "unknown_error", "no_such_run", "no_such_subscription", "no_such_namespace", "no_such_interrupt", "no_such_checkpoint", "permission_denied", "not_supported"',
                 ("error",),
@@ -3656,7 +3651,7 @@ def check_ProtocolEvent(value: Any) -> Failure | None:
         v1 = value["type"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("type",))
-        if not (isinstance(v1, str) and v1 == "event"):
+        if v1 != "event":
             return Failure('must be "event"', ("type",))
     if "event_id" in value:
         v1 = value["event_id"]
@@ -3732,7 +3727,7 @@ def check_GetAssistantAssistantsAssistantIdGetArguments(value: Any) -> Failure |
         v1 = value["assistant_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("assistant_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("assistant_id",))
     return None
 
@@ -3747,7 +3742,7 @@ def check_DeleteAssistantAssistantsAssistantIdDeleteArguments(value: Any) -> Fai
         v1 = value["assistant_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("assistant_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("assistant_id",))
     if "delete_threads" in value:
         v1 = value["delete_threads"]
@@ -3768,7 +3763,7 @@ def check_PatchAssistantAssistantsAssistantIdPatchArguments(value: Any) -> Failu
         v1 = value["assistant_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("assistant_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("assistant_id",))
     if "body" in value:
         v1 = value["body"]
@@ -3796,7 +3791,7 @@ def _check_124(value: Any) -> Failure | None:
     """Check against #/components/schemas/GetAssistantGraphAssistantsAssistantIdGraphGetAssistantId/anyOf/0."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not format_ok("uuid", value):
+    if not (_P1.fullmatch(value) or format_ok("uuid", value)):
         return Failure("must be a valid uuid")
     return None
 
@@ -3867,7 +3862,7 @@ def check_GetAssistantSubgraphsAssistantsAssistantIdSubgraphsGetArguments(
         v1 = value["assistant_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("assistant_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("assistant_id",))
     if "recurse" in value:
         v1 = value["recurse"]
@@ -3890,7 +3885,7 @@ def check_GetAssistantSubgraphsAssistantsAssistantIdSubgraphsNamespaceGetArgumen
         v1 = value["assistant_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("assistant_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("assistant_id",))
     if "namespace" in value:
         v1 = value["namespace"]
@@ -3913,7 +3908,7 @@ def check_GetAssistantSchemasAssistantsAssistantIdSchemasGetArguments(value: Any
         v1 = value["assistant_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("assistant_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("assistant_id",))
     return None
 
@@ -3930,7 +3925,7 @@ def check_GetAssistantVersionsAssistantsAssistantIdVersionsGetArguments(
         v1 = value["assistant_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("assistant_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("assistant_id",))
     return None
 
@@ -3949,7 +3944,7 @@ def check_SetLatestAssistantVersionAssistantsAssistantIdVersionsPostArguments(
         v1 = value["assistant_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("assistant_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("assistant_id",))
     if "version" in value:
         v1 = value["version"]
@@ -4010,7 +4005,7 @@ def check_GetThreadStorageThreadsThreadIdStorageGetArguments(value: Any) -> Fail
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     return None
 
@@ -4025,7 +4020,7 @@ def check_GetLatestThreadStateThreadsThreadIdStateGetArguments(value: Any) -> Fa
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "subgraphs" in value:
         v1 = value["subgraphs"]
@@ -4048,13 +4043,13 @@ def check_GetThreadStateAtCheckpointThreadsThreadIdStateCheckpointIdGetArguments
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "checkpoint_id" in value:
         v1 = value["checkpoint_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("checkpoint_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("checkpoint_id",))
     if "subgraphs" in value:
         v1 = value["subgraphs"]
@@ -4073,7 +4068,7 @@ def check_GetThreadHistoryThreadsThreadIdHistoryGetArguments(value: Any) -> Fail
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "limit" in value:
         v1 = value["limit"]
@@ -4096,7 +4091,7 @@ def check_CopyThreadPostThreadsThreadIdCopyPostArguments(value: Any) -> Failure 
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     return None
 
@@ -4111,7 +4106,7 @@ def check_GetThreadThreadsThreadIdGetArguments(value: Any) -> Failure | None:
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "include" in value:
         v1 = value["include"]
@@ -4130,7 +4125,7 @@ def check_DeleteThreadThreadsThreadIdDeleteArguments(value: Any) -> Failure | No
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     return None
 
@@ -4147,7 +4142,7 @@ def check_PatchThreadThreadsThreadIdPatchArguments(value: Any) -> Failure | None
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "body" in value:
         v1 = value["body"]
@@ -4161,7 +4156,7 @@ def _check_128(value: Any) -> Failure | None:
     """Check against #/components/schemas/JoinThreadStreamThreadsThreadIdStreamGetStreamModes/anyOf/0."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E25):
+    if value not in _E26:
         return Failure('must be one of "lifecycle", "run_modes", "state_update"')
     return None
 
@@ -4170,7 +4165,7 @@ def _check_129(value: Any) -> Failure | None:
     """Check against #/components/schemas/JoinThreadStreamThreadsThreadIdStreamGetStreamModes/anyOf/1/items."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E25):
+    if value not in _E26:
         return Failure('must be one of "lifecycle", "run_modes", "state_update"')
     return None
 
@@ -4196,7 +4191,7 @@ def _check_130(value: Any) -> Failure | None:
     for i0, v1 in enumerate(value):
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), (i0,))
-        if not (isinstance(v1, str) and v1 in _E25):
+        if v1 not in _E26:
             return Failure('must be one of "lifecycle", "run_modes", "state_update"', (i0,))
     return None
 
@@ -4211,7 +4206,7 @@ def check_JoinThreadStreamThreadsThreadIdStreamGetArguments(value: Any) -> Failu
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "stream_modes" in value:
         v1 = value["stream_modes"]
@@ -4237,7 +4232,7 @@ def check_ProtocolThreadEventsPostArguments(value: Any) -> Failure | None:
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "body" in value:
         v1 = value["body"]
@@ -4251,7 +4246,7 @@ def check_ListRunsHttpThreadsThreadIdRunsGetStatus(value: Any) -> Failure | None
     """Check against #/components/schemas/ListRunsHttpThreadsThreadIdRunsGetStatus."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E9):
+    if value not in _E10:
         return Failure(
             'must be one of "pending", "running", "error", "success", "timeout", "interrupted"'
         )
@@ -4262,7 +4257,7 @@ def _check_131(value: Any) -> Failure | None:
     """Check against #/components/schemas/ListRunsHttpThreadsThreadIdRunsGetArguments/properties/select/items."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E26):
+    if value not in _E27:
         return Failure(
             'must be one of "run_id", "thread_id", "assistant_id", "created_at", "updated_at", "status", "metadata", "kwargs", "multitask_strategy", "langsmith_session_name"'
         )
@@ -4279,7 +4274,7 @@ def check_ListRunsHttpThreadsThreadIdRunsGetArguments(value: Any) -> Failure | N
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "limit" in value:
         v1 = value["limit"]
@@ -4301,7 +4296,7 @@ def check_ListRunsHttpThreadsThreadIdRunsGetArguments(value: Any) -> Failure | N
         for i1, v2 in enumerate(v1):
             if not (isinstance(v2, str)):
                 return Failure("must be a string" + ", not " + json_type(v2), ("select", i1))
-            if not (isinstance(v2, str) and v2 in _E26):
+            if v2 not in _E27:
                 return Failure(
                     'must be one of "run_id", "thread_id", "assistant_id", "created_at", "updated_at", "status", "metadata", "kwargs", "multitask_strategy", "langsmith_session_name"',
                     ("select", i1),
@@ -4321,7 +4316,7 @@ def check_CreateRunThreadsThreadIdRunsPostArguments(value: Any) -> Failure | Non
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "body" in value:
         v1 = value["body"]
@@ -4343,7 +4338,7 @@ def check_CreateThreadCronThreadsThreadIdRunsCronsPostArguments(value: Any) -> F
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "body" in value:
         v1 = value["body"]
@@ -4365,7 +4360,7 @@ def check_StreamRunThreadsThreadIdRunsStreamPostArguments(value: Any) -> Failure
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "body" in value:
         v1 = value["body"]
@@ -4387,7 +4382,7 @@ def check_WaitRunThreadsThreadIdRunsWaitPostArguments(value: Any) -> Failure | N
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "body" in value:
         v1 = value["body"]
@@ -4409,13 +4404,13 @@ def check_GetRunHttpThreadsThreadIdRunsRunIdGetArguments(value: Any) -> Failure 
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "run_id" in value:
         v1 = value["run_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("run_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("run_id",))
     return None
 
@@ -4432,13 +4427,13 @@ def check_DeleteRunThreadsThreadIdRunsRunIdDeleteArguments(value: Any) -> Failur
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "run_id" in value:
         v1 = value["run_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("run_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("run_id",))
     return None
 
@@ -4455,13 +4450,13 @@ def check_JoinRunHttpThreadsThreadIdRunsRunIdJoinGetArguments(value: Any) -> Fai
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "run_id" in value:
         v1 = value["run_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("run_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("run_id",))
     if "cancel_on_disconnect" in value:
         v1 = value["cancel_on_disconnect"]
@@ -4484,13 +4479,13 @@ def check_StreamRunHttpThreadsThreadIdRunsRunIdJoinGetArguments(value: Any) -> F
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "run_id" in value:
         v1 = value["run_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("run_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("run_id",))
     if "stream_mode" in value:
         v1 = value["stream_mode"]
@@ -4513,7 +4508,7 @@ def check_CancelRunHttpThreadsThreadIdRunsRunIdCancelPostAction(value: Any) -> F
     """Check against #/components/schemas/CancelRunHttpThreadsThreadIdRunsRunIdCancelPostAction."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E27):
+    if value not in _E28:
         return Failure('must be one of "interrupt", "rollback"')
     return None
 
@@ -4530,13 +4525,13 @@ def check_CancelRunHttpThreadsThreadIdRunsRunIdCancelPostArguments(value: Any) -
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "run_id" in value:
         v1 = value["run_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("run_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("run_id",))
     if "wait" in value:
         v1 = value["wait"]
@@ -4610,7 +4605,7 @@ def check_CancelRunsPostAction(value: Any) -> Failure | None:
     """Check against #/components/schemas/CancelRunsPostAction."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E27):
+    if value not in _E28:
         return Failure('must be one of "interrupt", "rollback"')
     return None
 
@@ -4672,7 +4667,7 @@ def check_GetCronRunsCronsCronIdGetArguments(value: Any) -> Failure | None:
         v1 = value["cron_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("cron_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("cron_id",))
     return None
 
@@ -4689,7 +4684,7 @@ def check_PatchCronRunsCronsCronIdPatchArguments(value: Any) -> Failure | None:
         v1 = value["cron_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("cron_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("cron_id",))
     if "body" in value:
         v1 = value["body"]
@@ -4709,7 +4704,7 @@ def check_DeleteCronRunsCronsCronIdDeleteArguments(value: Any) -> Failure | None
         v1 = value["cron_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("cron_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("cron_id",))
     return None
 
@@ -4798,7 +4793,7 @@ def _check_132(value: Any) -> Failure | None:
     """Check against #/components/schemas/PostA2aBody/properties/jsonrpc."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E28):
+    if value not in _E29:
         return Failure('must be one of "2.0"')
     return None
 
@@ -4807,7 +4802,7 @@ def _check_133(value: Any) -> Failure | None:
     """Check against #/components/schemas/PostA2aBody/properties/method."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E29):
+    if value not in _E30:
         return Failure(
             'must be one of "message/send", "message/stream", "tasks/get", "tasks/cancel"'
         )
@@ -4818,7 +4813,7 @@ def _check_134(value: Any) -> Failure | None:
     """Check against #/components/schemas/PostA2aBody/properties/params/oneOf/0/properties/message/properties/role."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E30):
+    if value not in _E31:
         return Failure('must be one of "user", "agent"')
     return None
 
@@ -4827,7 +4822,7 @@ def _check_135(value: Any) -> Failure | None:
     """Check against #/components/schemas/PostA2aBody/properties/params/oneOf/0/properties/message/properties/parts/items/oneOf/0/properties/kind."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E31):
+    if value not in _E32:
         return Failure('must be one of "text"')
     return None
 
@@ -4844,7 +4839,7 @@ def _check_136(value: Any) -> Failure | None:
         v1 = value["kind"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("kind",))
-        if not (isinstance(v1, str) and v1 in _E31):
+        if v1 not in _E32:
             return Failure('must be one of "text"', ("kind",))
     if "text" in value:
         v1 = value["text"]
@@ -4857,7 +4852,7 @@ def _check_137(value: Any) -> Failure | None:
     """Check against #/components/schemas/PostA2aBody/properties/params/oneOf/0/properties/message/properties/parts/items/oneOf/1/properties/kind."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E32):
+    if value not in _E33:
         return Failure('must be one of "data"')
     return None
 
@@ -4874,7 +4869,7 @@ def _check_138(value: Any) -> Failure | None:
         v1 = value["kind"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("kind",))
-        if not (isinstance(v1, str) and v1 in _E32):
+        if v1 not in _E33:
             return Failure('must be one of "data"', ("kind",))
     if "data" in value:
         v1 = value["data"]
@@ -4897,7 +4892,7 @@ def _check_139(value: Any) -> Failure | None:
         v1 = value["role"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("role",))
-        if not (isinstance(v1, str) and v1 in _E30):
+        if v1 not in _E31:
             return Failure('must be one of "user", "agent"', ("role",))
     if "parts" in value:
         v1 = value["parts"]
@@ -5002,7 +4997,7 @@ def check_PostA2aBody(value: Any) -> Failure | None:
         v1 = value["jsonrpc"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("jsonrpc",))
-        if not (isinstance(v1, str) and v1 in _E28):
+        if v1 not in _E29:
             return Failure('must be one of "2.0"', ("jsonrpc",))
     if "id" in value:
         v1 = value["id"]
@@ -5012,7 +5007,7 @@ def check_PostA2aBody(value: Any) -> Failure | None:
         v1 = value["method"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("method",))
-        if not (isinstance(v1, str) and v1 in _E29):
+        if v1 not in _E30:
             return Failure(
                 'must be one of "message/send", "message/stream", "tasks/get", "tasks/cancel"',
                 ("method",),
@@ -5038,7 +5033,7 @@ def _check_143(value: Any) -> Failure | None:
     """Check against #/components/schemas/PostA2aResponse/properties/jsonrpc."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E28):
+    if value not in _E29:
         return Failure('must be one of "2.0"')
     return None
 
@@ -5070,7 +5065,7 @@ def check_PostA2aResponse(value: Any) -> Failure | None:
         v1 = value["jsonrpc"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("jsonrpc",))
-        if not (isinstance(v1, str) and v1 in _E28):
+        if v1 not in _E29:
             return Failure('must be one of "2.0"', ("jsonrpc",))
     if "id" in value:
         v1 = value["id"]
@@ -5102,7 +5097,7 @@ def check_PostA2aArguments(value: Any) -> Failure | None:
         v1 = value["assistant_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("assistant_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("assistant_id",))
     if "accept" in value:
         v1 = value["accept"]
@@ -5120,7 +5115,7 @@ def check_PostMcpAccept(value: Any) -> Failure | None:
     """Check against #/components/schemas/PostMcpAccept."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E33):
+    if value not in _E34:
         return Failure('must be one of "application/json, text/event-stream"')
     return None
 
@@ -5201,7 +5196,7 @@ def check_SystemMetricsMetricsGetFormat(value: Any) -> Failure | None:
     """Check against #/components/schemas/SystemMetricsMetricsGetFormat."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E34):
+    if value not in _E35:
         return Failure('must be one of "prometheus", "json"')
     return None
 
@@ -5235,7 +5230,7 @@ def check_HealthCheckOkGetResponse(value: Any) -> Failure | None:
         v1 = value["ok"]
         if not (isinstance(v1, bool)):
             return Failure("must be a boolean" + ", not " + json_type(v1), ("ok",))
-        if not json_equal(v1, _C35):
+        if not json_equal(v1, _C36):
             return Failure("must be true", ("ok",))
     return None
 
@@ -5244,7 +5239,7 @@ def check_HealthCheckOkGetCheckDb(value: Any) -> Failure | None:
     """Check against #/components/schemas/HealthCheckOkGetCheckDb."""
     if not (is_integer(value)):
         return Failure("must be an integer" + ", not " + json_type(value))
-    if not (is_number(value) and value in _E36):
+    if not (is_number(value) and value in _E37):
         return Failure("must be one of 0, 1")
     return None
 
@@ -5287,7 +5282,7 @@ def check_ProtocolThreadCommandPostArguments(value: Any) -> Failure | None:
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "body" in value:
         v1 = value["body"]
@@ -5335,7 +5330,7 @@ def check_ThreadCreate(value: Any) -> Failure | None:
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "metadata" in value:
         v1 = value["metadata"]
@@ -5345,7 +5340,7 @@ def check_ThreadCreate(value: Any) -> Failure | None:
         v1 = value["if_exists"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("if_exists",))
-        if not (isinstance(v1, str) and v1 in _E1):
+        if v1 not in _E2:
             return Failure('must be one of "raise", "do_nothing"', ("if_exists",))
     if "ttl" in value:
         v1 = value["ttl"]
@@ -5485,7 +5480,7 @@ def check_UpdateThreadStateThreadsThreadIdStatePostArguments(value: Any) -> Fail
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "body" in value:
         v1 = value["body"]
@@ -5509,7 +5504,7 @@ def check_PostThreadStateAtCheckpointThreadsThreadIdStateCheckpointIdGetArgument
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "body" in value:
         v1 = value["body"]
@@ -5531,7 +5526,7 @@ def check_GetThreadHistoryPostThreadsThreadIdHistoryPostArguments(value: Any) ->
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "body" in value:
         v1 = value["body"]

@@ -3,57 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping as _Mapping
 from enum import Enum, IntEnum, StrEnum
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
 from codegen.runtime import UUID, AwareDatetime, SpecModel, StrictFloat, StrictInt
-from pydantic import MISSING, BaseModel, ConfigDict, Field, StrictBool, StrictStr, model_validator
+from pydantic import MISSING, ConfigDict, Field, StrictBool, StrictStr
 from typing_extensions import TypeAliasType
-
-
-class _JsonSchemaRuntimeValidationBase(BaseModel):
-    __json_schema_one_of_required_groups__: ClassVar[tuple[Any, ...]] = ()
-    __json_schema_any_of_required_groups__: ClassVar[tuple[Any, ...]] = ()
-
-    @model_validator(mode="before")
-    @classmethod
-    def _validate_json_schema_runtime_rules(cls, data: Any) -> Any:
-        data = cls._validate_json_schema_required_groups(
-            data,
-            required_group_rules=cls.__json_schema_one_of_required_groups__,
-            require_exactly_one=True,
-        )
-        data = cls._validate_json_schema_required_groups(
-            data,
-            required_group_rules=cls.__json_schema_any_of_required_groups__,
-            require_exactly_one=False,
-        )
-        return data
-
-    @classmethod
-    def _validate_json_schema_required_groups(
-        cls,
-        data: Any,
-        *,
-        required_group_rules: tuple[Any, ...],
-        require_exactly_one: bool,
-    ) -> Any:
-        if not required_group_rules:
-            return data
-        if not (isinstance(data, dict) or isinstance(data, _Mapping)):
-            return data
-        for required_groups in required_group_rules:
-            matches = sum(
-                all(any(name in data for name in names) for names in group)
-                for group in required_groups
-            )
-            if require_exactly_one:
-                if matches != 1:
-                    raise ValueError("Expected exactly one required property group to be present")
-            elif matches == 0:
-                raise ValueError("Expected at least one required property group to be present")
-        return data
 
 
 class AssistantConfig(SpecModel):
@@ -1890,14 +1845,10 @@ class RunsCancelStatus(StrEnum):
     all = "all"
 
 
-class RunsCancel(_JsonSchemaRuntimeValidationBase, SpecModel):
+class RunsCancel(SpecModel):
     """
     Payload for cancelling runs.
     """
-
-    __json_schema_one_of_required_groups__: ClassVar[tuple[Any, ...]] = (
-        ((("status",),), (("thread_id",), ("run_ids",))),
-    )
 
     status: Annotated[RunsCancelStatus | MISSING, Field(title="Status")] = MISSING
     """

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "generated"))
 
-from langsmith_deployment import models  # noqa: E402
+from langsmith_deployment import models
 
 
 class PlainRunsCancel(BaseModel):

@@ -23,13 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import SPEC, SPECS, generate_package, import_package
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from conftest import SPEC, SPECS, generate_package, import_package
-
 POSITIVE = 4  # instances drawn from each schema
-NEGATIVE = 3  # instances drawn from its negation
+NEGATIVE = 2  # instances drawn from its negation
 MERGED = 6  # valid instances of different alternatives merged, per schema
 NEAR_MISSES = 40  # near misses kept per schema of spec/
 FIXTURE_NEAR_MISSES = 150  # and per schema of the fixture specs, which are few and small
@@ -69,7 +68,7 @@ FORMAT_TRICKS: dict[str, list[Any]] = {
     "email": ["a@b", "@", "plain", "a@@b"],
     "uri": ["https://example.com/x?y#z", "urn:isbn:0451450523", "example.com", "/relative", "http://[::1]", "ht tp://x"],
 }
-NUMBER_TRICKS: list[Any] = [1e300, 2.0, -0.0, 0.5, 2**63, -(2**63) - 1, 10**30, 1.5e-300]
+NUMBER_TRICKS: list[Any] = [1e300, 2.0, -0.0, 0.5, 2**63, -(2**63) - 1, 10**30, 10**400, -(10**400), 1.5e-300]
 OTHER_TYPE: dict[type, list[Any]] = {
     str: [7, True, ["x"]],
     bool: ["true", 1, 0],
@@ -93,6 +92,14 @@ class Subject:
     accepts: Callable[[Any], bool]
     reference: Any  # jsonschema validator
     schema: Any  # the schema as in the resolution document (2020-12)
+
+    def judge(self, instance: Any) -> bool | None:
+        """The reference's verdict; None when it cannot judge (its float multipleOf overflows
+        on huge integers)."""
+        try:
+            return bool(self.reference.is_valid(copy.deepcopy(instance)))
+        except OverflowError:
+            return None
 
 
 @dataclass
@@ -163,7 +170,7 @@ class Inliner:
         node["maxProperties"] = min(node.get("maxProperties", room), max(room, node.get("minProperties", 0)))
         node["maxItems"] = min(node.get("maxItems", 3), max(3, node.get("minItems", 0)))
 
-    def inline(self, schema: Any, seen: tuple[str, ...] = ()) -> Any:  # noqa: C901
+    def inline(self, schema: Any, seen: tuple[str, ...] = ()) -> Any:
         if not isinstance(schema, dict):
             return schema
         node = {k: v for k, v in schema.items() if k not in IGNORED_TO_DRAW}
@@ -324,8 +331,7 @@ def variants(value: Any, schema: Any, store: Any, depth: int = 0) -> Iterator[An
     """Values near `value`: retyped, nulled, numbers as text, integers as floats, format look-alikes,
     and the same at each property and item (to a small depth)."""
     yield None
-    for other in OTHER_TYPE.get(type(value), []):
-        yield other
+    yield from OTHER_TYPE.get(type(value), [])
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         yield str(value)
         yield float(value) if isinstance(value, int) and abs(value) < 2**53 else value + 1
@@ -374,7 +380,7 @@ def instances_for(subject: Subject, inliner: Inliner, store: Any, rng: random.Ra
                     merged.append({**a, **b})
                     merged.append({**b, **a})
     drawn += merged[:MERGED]
-    seeds = [x for x in drawn if subject.reference.is_valid(x)]
+    seeds = [x for x in drawn if subject.judge(x)]
     near: list[Any] = []
     for value in seeds:
         near.extend(variants(value, subject.schema, store))
@@ -401,7 +407,9 @@ def compare(api: Any, models: Any, near_misses: int = NEAR_MISSES) -> dict[str, 
         rng = random.Random(subject.name)
         tally = tallies.setdefault(subject.name, Tally())
         for instance in instances_for(subject, inliner, store, rng, near_misses):
-            expected = subject.reference.is_valid(copy.deepcopy(instance))
+            expected = subject.judge(instance)
+            if expected is None:
+                continue
             try:
                 got = subject.accepts(copy.deepcopy(instance))
             except Exception as exc:  # noqa: BLE001 - a crash is a disagreement of its own

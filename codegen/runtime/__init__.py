@@ -8,10 +8,20 @@ from .application import build_app
 from .checks import Check, Failure
 from .errors import ApiError, NotImplementedOperation
 from .handler import handle
-from .model import UUID, Adapters, AwareDatetime, SchemaAdapter, SpecModel, StrictFloat, StrictInt, bind_checks
+from .model import (
+    UUID,
+    Adapters,
+    AwareDatetime,
+    SchemaAdapter,
+    SpecModel,
+    StrictFloat,
+    StrictInt,
+    bind_checks,
+)
 from .operation import Answer, Body, Header, Operation, Param, Reply, unset_to_none
 
 __all__ = [
+    "UUID",
     "Adapters",
     "Answer",
     "ApiError",
@@ -28,7 +38,6 @@ __all__ = [
     "SpecModel",
     "StrictFloat",
     "StrictInt",
-    "UUID",
     "bind_checks",
     "build_app",
     "handle",

@@ -12,9 +12,9 @@ import json
 import math
 import re
 import uuid
-from datetime import datetime, timezone
 from collections.abc import Callable
-from typing import Annotated, Any, ClassVar, Generic, TypeVar, Union
+from datetime import datetime, timezone
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -157,7 +157,7 @@ def _rfc3339(value: Any) -> Any:
     return value
 
 
-AwareDatetime = Annotated[Union[datetime, Annotated[datetime, BeforeValidator(_rfc3339)]], _FALLBACK]
+AwareDatetime = Annotated[datetime | Annotated[datetime, BeforeValidator(_rfc3339)], _FALLBACK]
 """The `date-time` format: a timezone-aware datetime from any RFC 3339 date-time text."""
 
 
@@ -170,7 +170,7 @@ def _uuid(value: Any) -> Any:
     return value
 
 
-UUID = Annotated[Union[uuid.UUID, Annotated[uuid.UUID, BeforeValidator(_uuid)]], _FALLBACK]
+UUID = Annotated[uuid.UUID | Annotated[uuid.UUID, BeforeValidator(_uuid)], _FALLBACK]
 """The `uuid` format: a `uuid.UUID` from any text the reference's format check accepts (it parses
 with `uuid.UUID`, so braces, a `urn:uuid:` prefix or surrounding spaces are read as Python does)."""
 
@@ -180,7 +180,7 @@ def _integer(value: Any) -> Any:
 
 
 StrictInt = Annotated[
-    Union[Annotated[int, Strict()], Annotated[int, Strict(), BeforeValidator(_integer)]], _FALLBACK
+    Annotated[int, Strict()] | Annotated[int, Strict(), BeforeValidator(_integer)], _FALLBACK
 ]
 """The `integer` type: an int from any integral JSON number (1.0 and 1e300 are integers), never
 from a string or a boolean."""
@@ -191,12 +191,12 @@ def _number(value: Any) -> Any:
         try:
             return float(value)
         except OverflowError:  # beyond float range, as json.loads reads 1e400
-            return math.copysign(math.inf, value)
+            return math.inf if value > 0 else -math.inf
     return value
 
 
 StrictFloat = Annotated[
-    Union[Annotated[float, Strict()], Annotated[float, Strict(), BeforeValidator(_number)]], _FALLBACK
+    Annotated[float, Strict()] | Annotated[float, Strict(), BeforeValidator(_number)], _FALLBACK
 ]
 """The `number` type: a float from any JSON number, never from a string or a boolean."""
 

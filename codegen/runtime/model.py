@@ -118,7 +118,8 @@ class SchemaAdapter(Generic[T]):
     def adapter(self) -> TypeAdapter[T]:
         """The TypeAdapter, built on first use (so importing models stays cheap)."""
         if self._adapter is None:
-            self._adapter = TypeAdapter(Annotated[self.type, WrapValidator(self._checked)])
+            checked: Any = Annotated[self.type, WrapValidator(self._checked)]
+            self._adapter = TypeAdapter(checked)
         return self._adapter
 
     def validate_python(self, value: Any) -> T:
@@ -138,7 +139,7 @@ def bind_checks(namespace: dict[str, Any], checks: dict[str, Check]) -> None:
     for name, check in checks.items():
         cls = namespace.get(name)
         if isinstance(cls, type) and issubclass(cls, SpecModel):
-            cls.__schema_check__ = check  # type: ignore[misc]
+            cls.__schema_check__ = check
 
 
 # JSON Schema types Pydantic reads differently. The generated check has already accepted the

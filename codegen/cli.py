@@ -42,17 +42,39 @@ def spec_label(config: Config) -> str:
         return config.spec.name
 
 
-def build_files(config: Config, timings: Timings | None = None) -> tuple[str, dict[str, str]]:
-    """Load, build the IR and render: (package name, files). Raises SpecError(s)."""
-    from . import ir, load, render
+def build_files(
+    config: Config, timings: Timings | None = None, *, use_cache: bool = True
+) -> tuple[str, dict[str, str]]:
+    """Load, build the IR and render: (package name, files). Raises SpecError(s).
+
+    An unchanged spec (same files, options and generator) is served from the cache.
+    """
+    from .cache import Cache
 
     timings = timings or Timings()
+    cache = Cache(config.root / ".codegen-cache")
+    options = {
+        "package": config.package,
+        "label": spec_label(config),
+        "allow_ref_dirs": [str(d) for d in config.allow_ref_dirs],
+    }
+    key = ""
+    if use_cache:
+        with timings.stage("cache"):
+            key = cache.key(config.spec, options)
+            hit = cache.get(key)
+        if hit is not None:
+            return hit
+    from . import ir, load, render
+
     with timings.stage("parse"):
         document = load.load(config.spec, allowed_dirs=tuple(config.allow_ref_dirs))
     with timings.stage("ir"):
         api = ir.build(document, package=config.package)
     with timings.stage("render"):
         files = render.render(api, spec_label=spec_label(config))
+    if use_cache:
+        cache.put(key, api.package, files, document.sources)
     return api.package, files
 
 
@@ -69,9 +91,13 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--quiet", action="store_true", help="print nothing but errors")
         p.add_argument("--verbose", action="store_true", help="print the time of each stage")
         p.add_argument("--debug", action="store_true", help="show tracebacks")
+        p.add_argument("--no-cache", action="store_true", help="ignore and do not write .codegen-cache/")
 
     common(sub.add_parser("generate", help="generate the server package from the spec"))
     common(sub.add_parser("check", help="exit 1 with a diff when the generated package is stale"))
+    init = sub.add_parser("init", help="write a starting implementation module (never overwrites)")
+    common(init)
+    init.add_argument("--module", help="path of the module to write (default <package>_impl.py at the project root)")
     mock = sub.add_parser("mock", help="serve the spec's mock on 127.0.0.1")
     common(mock)
     mock.add_argument("--port", type=int, default=4010)
@@ -101,7 +127,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     config = _config(args)
     timings = Timings()
-    package, files = build_files(config, timings)
+    package, files = build_files(config, timings, use_cache=not args.no_cache)
     with timings.stage("write"):
         changes = write.write(config.out / package, files)
     if not args.quiet:
@@ -127,7 +153,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     config = _config(args)
     timings = Timings()
-    package, files = build_files(config, timings)
+    package, files = build_files(config, timings, use_cache=not args.no_cache)
     target = config.out / package
     with timings.stage("compare"):
         lines = write.diff(target, files, label=_shown(target, config.root))
@@ -174,7 +200,33 @@ def cmd_mock(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"generate": cmd_generate, "check": cmd_check, "mock": cmd_mock}
+def cmd_init(args: argparse.Namespace) -> int:
+    from . import ir, load
+    from .render import render_implementation
+
+    config = _config(args)
+    document = load.load(config.spec, allowed_dirs=tuple(config.allow_ref_dirs))
+    api = ir.build(document, package=config.package)
+    target = Path(args.module).resolve() if args.module else config.root / f"{api.package}_impl.py"
+    if target.exists():
+        raise UsageError(
+            f"{_shown(target, config.root)} already exists; `codegen init` never overwrites. "
+            "Move it away or pass --module another/path.py"
+        )
+    text = render_implementation(api)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target, "x", encoding="utf-8") as fh:  # "x": fail rather than overwrite, even in a race
+        fh.write(text)
+    if not args.quiet:
+        print(
+            f"codegen: wrote {_shown(target, config.root)}: one class per tag of {spec_label(config)}, "
+            f"every operation answering 501 until you implement it.\n"
+            f"  serve it: uvicorn {target.stem}:app  (with {_shown(config.out, config.root)} on the import path)"
+        )
+    return EXIT_OK
+
+
+COMMANDS = {"generate": cmd_generate, "check": cmd_check, "init": cmd_init, "mock": cmd_mock}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,7 @@ from typing import Any
 from .errors import SpecError, SpecErrors, pointer
 from .load import Document, resolve_pointer
 from .names import NameSet, package_name, pascal, snake
-from .runtime.schema import normalize_document
+from .dialect import normalize_document
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 TEMPLATE_VAR = re.compile(r"\{([^{}]*)\}")

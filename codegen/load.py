@@ -363,7 +363,7 @@ def _deepest(err: Any) -> Any:
 
 def schema_locations(document: dict[str, Any]) -> list[tuple[str, Any]]:
     """(JSON pointer, schema) of every schema object a document holds at top level."""
-    from .runtime.schema import iter_schema_slots
+    from .dialect import iter_schema_slots
 
     ids = {}
     for container, key in iter_schema_slots(document):

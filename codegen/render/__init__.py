@@ -80,6 +80,7 @@ class OperationView:
     streams_only: bool
     route_docstring: str
     protocol_docstring: str
+    summary_docstring: str = ""
 
 
 @dataclass
@@ -89,6 +90,7 @@ class TagView:
     protocol: str
     docstring: str
     operations: list[OperationView]
+    class_name: str = ""
 
 
 @dataclass
@@ -101,11 +103,23 @@ class Imports:
         self.names.setdefault(module, set()).add(name)
 
     def lines(self) -> list[str]:
-        return [
-            f"from {module} import {', '.join(sorted(names))}"
-            for module, names in sorted(self.names.items())
-            if module
-        ]
+        """Standard library, then third-party, then codegen imports, blank-line separated."""
+        import sys
+
+        groups: dict[int, list[str]] = {0: [], 1: [], 2: []}
+        for module, names in sorted(self.names.items()):
+            if not module:
+                continue
+            top = module.split(".")[0]
+            group = 0 if top in sys.stdlib_module_names else 2 if top == "codegen" else 1
+            groups[group].append(f"from {module} import {', '.join(sorted(names))}")
+        lines: list[str] = []
+        for group in (0, 1, 2):
+            if groups[group]:
+                if lines:
+                    lines.append("")
+                lines.extend(groups[group])
+        return lines
 
 
 class _Annotations:
@@ -495,6 +509,25 @@ def _protocol_doc(op: Operation) -> str:
     if op.callbacks:
         lines += ["", "Callbacks (outgoing requests, not generated): " + ", ".join(op.callbacks)]
     return "\n".join(lines)
+
+
+def render_implementation(api: Api) -> str:
+    """A starting implementation module: one class per tag, every method answering 501."""
+    from .format import format_source
+
+    renderer = Renderer(api, "")
+    models = render_models(api.model_schemas, api.title)
+    imports = Imports()
+    tags = [renderer.protocol_view(tag, models, imports) for tag in api.tags]
+    classes = NameSet({"Implementation", "ApiError", "create_app", "models", "app", "annotations"}, separator="")
+    for view, tag in zip(tags, api.tags, strict=True):
+        view.class_name = classes.add(tag.protocol[: -len("Api")] or tag.protocol)
+        for op_view, op in zip(view.operations, tag.operations, strict=True):
+            op_view.summary_docstring = docstring(
+                f"{op.summary or op.operation_id}: `{op.method.upper()} {op.path}`.", 8
+            )
+    text = environment().get_template("implementation.py.jinja").render(api=api, tags=tags, imports=imports.lines())
+    return format_source(text)
 
 
 def render(api: Api, *, spec_label: str) -> dict[str, str]:

@@ -20,7 +20,7 @@ from .handler import error_response, json_response, negotiate, sse_response
 from .mock import synthesize
 from .operation import Answer, Operation
 from .params import SchemaStore
-from .schema import normalize_document
+from ..dialect import normalize_document
 
 ALL_METHODS = ("GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE")
 DEFAULT_MAX_BODY = 16 * 1024 * 1024

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from codegen.runtime import Reply, StrictInt, UUID
 from collections.abc import AsyncIterator
+from typing import Any
+
 from fastapi.sse import ServerSentEvent
 from pydantic import StrictBool, StrictStr
-from typing import Any
+
+from codegen.runtime import Reply, StrictInt, UUID
 
 from codegen.runtime import NotImplementedOperation
 

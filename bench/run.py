@@ -1,0 +1,123 @@
+"""`make bench`: generation speed and memory against datamodel-code-generator, request cost,
+validation cost, and (when present) the reference service's load and crash tests.
+
+Every figure is the median of several runs, measured in this process tree on this machine; the
+ratios compare runs made here, one after the other. Nothing here is a test: it prints figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+
+def run_measured(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, float, int]:
+    """Run `cmd`; (wall seconds, peak RSS in MB of the process tree, exit code)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode not in (0, 1):
+        err = proc.stderr.read().decode() if proc.stderr else ""
+        raise SystemExit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{err[-2000:]}")
+    return wall, usage.ru_maxrss / 1024, proc.returncode
+
+
+def median_of(runs: int, cmd: list[str], cwd: Path, prepare: object = None) -> tuple[float, float]:
+    walls, peaks = [], []
+    for _ in range(runs):
+        if callable(prepare):
+            prepare()
+        wall, peak, _ = run_measured(cmd, cwd)
+        walls.append(wall)
+        peaks.append(peak)
+    return statistics.median(walls), statistics.median(peaks)
+
+
+def project(tmp: Path, spec: Path, name: str) -> Path:
+    """A throwaway project folder holding `spec` (and nothing generated yet)."""
+    folder = tmp / name
+    (folder / "spec").mkdir(parents=True)
+    shutil.copy(spec, folder / "spec" / spec.name)
+    (folder / "pyproject.toml").write_text(f'[tool.codegen]\nspec = "spec/{spec.name}"\nout = "generated"\n')
+    return folder
+
+
+def bench_generation(label: str, spec: Path, runs: int, tmp: Path) -> dict[str, float]:
+    folder = project(tmp, spec, label)
+    codegen = [str(BIN / "codegen")]
+    cache = folder / ".codegen-cache"
+    out = folder / "generated"
+
+    def cold() -> None:
+        shutil.rmtree(cache, ignore_errors=True)
+        shutil.rmtree(out, ignore_errors=True)
+
+    full_wall, full_peak = median_of(runs, [*codegen, "generate", "--quiet"], folder, prepare=cold)
+    warm_wall, warm_peak = median_of(runs, [*codegen, "generate", "--quiet"], folder)
+    check_wall, _ = median_of(runs, [*codegen, "check", "--quiet"], folder)
+    models_out = tmp / f"{label}-dmcg-models.py"
+    dmcg = [str(BIN / "datamodel-codegen"), "--input", str(spec), "--input-file-type", "openapi", "--output", str(models_out)]
+    dm_wall, dm_peak = median_of(runs, dmcg, folder)
+    result = {
+        "full_s": full_wall,
+        "full_peak_mb": full_peak,
+        "unchanged_s": warm_wall,
+        "unchanged_peak_mb": warm_peak,
+        "check_s": check_wall,
+        "dmcg_models_s": dm_wall,
+        "dmcg_models_peak_mb": dm_peak,
+    }
+    print(f"\n== generation: {label} ({spec.name}), median of {runs} runs")
+    print(f"  full generation        {full_wall:8.2f} s  peak {full_peak:7.0f} MB")
+    print(f"  unchanged spec         {warm_wall:8.2f} s  peak {warm_peak:7.0f} MB  ({warm_wall / full_wall:.1%} of full)")
+    print(f"  codegen check (warm)   {check_wall:8.2f} s")
+    print(f"  datamodel-codegen CLI  {dm_wall:8.2f} s  peak {dm_peak:7.0f} MB  (models only, its default formatters)")
+    print(f"  ratio full / dmcg      {full_wall / dm_wall:8.2f}    memory ratio {full_peak / dm_peak:.2f}")
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--large-runs", type=int, default=1)
+    parser.add_argument("--skip-large", action="store_true")
+    parser.add_argument("--skip-service", action="store_true")
+    args = parser.parse_args()
+    results: dict[str, object] = {}
+    with tempfile.TemporaryDirectory(prefix="codegen-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        results["spec"] = bench_generation("spec", ROOT / "spec" / "openapi.yaml", args.runs, tmp)
+        if not args.skip_large:
+            import make_large_spec
+
+            large = tmp / "large" / "openapi.json"
+            large.parent.mkdir()
+            large.write_text(json.dumps(make_large_spec.build(18)))
+            results["large"] = bench_generation("large", large, args.large_runs, tmp)
+    for extra in ("requests", "validation", "service_load"):
+        if extra == "service_load" and args.skip_service:
+            continue
+        script = ROOT / "bench" / f"{extra}.py"
+        if script.exists():
+            print(f"\n== {extra}")
+            subprocess.run([sys.executable, str(script)], cwd=ROOT, check=False)
+    (ROOT / "bench-results").mkdir(exist_ok=True)
+    (ROOT / "bench-results" / "generation.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+"""One dialect downstream: OpenAPI 3.0 schema objects rewritten as JSON Schema 2020-12.
+
+Shared by the generator (validators, models) and the runtime (mock synthesis, parameter
+coercion), so both read schemas the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+SCHEMA_CHILD_KEYS = (
+    "items",
+    "additionalProperties",
+    "not",
+    "contains",
+    "propertyNames",
+    "if",
+    "then",
+    "else",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+)
+SCHEMA_LIST_KEYS = ("allOf", "anyOf", "oneOf", "prefixItems")
+SCHEMA_MAP_KEYS = ("properties", "patternProperties", "$defs", "dependentSchemas")
+
+
+def normalize_schema(schema: Any, version: str) -> Any:
+    """A copy of `schema` with 3.0 keywords (`nullable`, boolean exclusive bounds, `$ref`
+    siblings) expressed in 2020-12; 3.1 schemas come back as equal copies."""
+    if isinstance(schema, bool) or not isinstance(schema, dict):
+        return schema
+    node = dict(schema)
+    if version == "3.0":
+        if "$ref" in node:
+            return {"$ref": node["$ref"]}
+        for bound, exclusive in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
+            flag = node.get(exclusive)
+            if isinstance(flag, bool):
+                del node[exclusive]
+                if flag and bound in node:
+                    node[exclusive] = node.pop(bound)
+        nullable = node.pop("nullable", False) is True
+    else:
+        nullable = False
+    for key in SCHEMA_CHILD_KEYS:
+        if key in node:
+            node[key] = normalize_schema(node[key], version)
+    if version == "3.0" and isinstance(node.get("items"), list):
+        node["prefixItems"] = node.pop("items")
+    for key in SCHEMA_LIST_KEYS:
+        if isinstance(node.get(key), list):
+            node[key] = [normalize_schema(s, version) for s in node[key]]
+    for key in SCHEMA_MAP_KEYS:
+        if isinstance(node.get(key), dict):
+            node[key] = {k: normalize_schema(v, version) for k, v in node[key].items()}
+    if nullable:
+        if "type" in node:
+            types = node["type"] if isinstance(node["type"], list) else [node["type"]]
+            if "null" not in types:
+                node["type"] = [*types, "null"]
+            if isinstance(node.get("enum"), list) and None not in node["enum"]:
+                node["enum"] = [*node["enum"], None]
+        else:
+            node = {"anyOf": [{"type": "null"}, node]}
+    return node
+
+
+def iter_schema_slots(document: dict[str, Any]) -> list[tuple[Any, Any]]:
+    """Every place in an OpenAPI document that holds a schema, as (container, key) pairs.
+
+    Covers components (schemas, parameters, headers, request bodies, responses), path items,
+    operations, callbacks and webhooks.
+    """
+    slots: list[tuple[Any, Any]] = []
+
+    def media(content: Any) -> None:
+        if isinstance(content, dict):
+            for media_type in content.values():
+                if isinstance(media_type, dict) and "schema" in media_type:
+                    slots.append((media_type, "schema"))
+
+    def parameter(p: Any) -> None:
+        if isinstance(p, dict):
+            if "schema" in p:
+                slots.append((p, "schema"))
+            media(p.get("content"))
+
+    def headers(h: Any) -> None:
+        if isinstance(h, dict):
+            for header in h.values():
+                parameter(header)
+
+    def response(r: Any) -> None:
+        if isinstance(r, dict):
+            media(r.get("content"))
+            headers(r.get("headers"))
+
+    def operation(op: Any) -> None:
+        if not isinstance(op, dict):
+            return
+        for p in op.get("parameters") or []:
+            parameter(p)
+        body = op.get("requestBody")
+        if isinstance(body, dict):
+            media(body.get("content"))
+        for r in (op.get("responses") or {}).values():
+            response(r)
+        for cb in (op.get("callbacks") or {}).values():
+            if isinstance(cb, dict):
+                for item in cb.values():
+                    path_item(item)
+
+    def path_item(item: Any) -> None:
+        if not isinstance(item, dict):
+            return
+        for p in item.get("parameters") or []:
+            parameter(p)
+        for key, op in item.items():
+            if key in ("get", "put", "post", "delete", "options", "head", "patch", "trace"):
+                operation(op)
+
+    for item in (document.get("paths") or {}).values():
+        path_item(item)
+    for item in (document.get("webhooks") or {}).values():
+        path_item(item)
+    components = document.get("components") or {}
+    for name in list((components.get("schemas") or {}).keys()):
+        slots.append((components["schemas"], name))
+    for p in (components.get("parameters") or {}).values():
+        parameter(p)
+    headers(components.get("headers"))
+    for body in (components.get("requestBodies") or {}).values():
+        if isinstance(body, dict):
+            media(body.get("content"))
+    for r in (components.get("responses") or {}).values():
+        response(r)
+    for item in (components.get("pathItems") or {}).values():
+        path_item(item)
+    return slots
+
+
+def normalize_document(document: dict[str, Any], version: str) -> dict[str, Any]:
+    """A copy of an OpenAPI document whose every schema is in the 2020-12 dialect."""
+    import copy
+
+    doc = copy.deepcopy(document)
+    for container, key in iter_schema_slots(doc):
+        container[key] = normalize_schema(container[key], version)
+    return doc

@@ -20,6 +20,12 @@ from .text import comment, docstring, json_literal, py
 from .validators import ValidatorCompiler
 
 TEMPLATES_PACKAGE = "codegen.templates"
+PLAIN_TYPES = {
+    "StrictInt": ("", "int"),
+    "StrictFloat": ("", "float"),
+    "UUID": ("uuid", "UUID"),
+    "AwareDatetime": ("datetime", "datetime"),
+}
 _TYPE_NAMES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool", "null": "None"}
 
 
@@ -138,6 +144,12 @@ class _Annotations:
                 if node.id in models.kinds:
                     return ast.copy_location(ast.Attribute(ast.Name("models", ast.Load()), node.id, ast.Load()), node)
                 module = models.imports.get(node.id)
+                if module == "codegen.runtime" and node.id in PLAIN_TYPES:
+                    # The runtime's JSON Schema types are these Python types to an implementation.
+                    plain_module, plain = PLAIN_TYPES[node.id]
+                    if plain_module:
+                        imports.add(plain_module, plain)
+                    return ast.copy_location(ast.Name(plain, ast.Load()), node)
                 if module and module != "__future__":
                     imports.add(module, node.id)
                 return node

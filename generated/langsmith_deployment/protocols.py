@@ -12,11 +12,12 @@ from typing import Protocol
 
 from collections.abc import AsyncIterator
 from typing import Any
+from uuid import UUID
 
 from fastapi.sse import ServerSentEvent
 from pydantic import StrictBool, StrictStr
 
-from codegen.runtime import Reply, StrictInt, UUID
+from codegen.runtime import Reply
 
 from codegen.runtime import NotImplementedOperation
 
@@ -249,7 +250,7 @@ class AssistantsApi(Protocol):
         self,
         *,
         assistant_id: UUID,
-        version: StrictInt,
+        version: int,
     ) -> models.Assistant:
         """Set Latest Assistant Version
 
@@ -448,7 +449,7 @@ class ThreadsApi(Protocol):
         self,
         *,
         thread_id: UUID,
-        limit: StrictInt = 10,
+        limit: int = 10,
         before: StrictStr | None = None,
     ) -> list[models.ThreadState]:
         """Get Thread History
@@ -588,8 +589,8 @@ class ThreadRunsApi(Protocol):
         self,
         *,
         thread_id: UUID,
-        limit: StrictInt = 10,
-        offset: StrictInt = 0,
+        limit: int = 10,
+        offset: int = 0,
         status: models.ListRunsHttpThreadsThreadIdRunsGetStatus | None = None,
         select: list[models.ListRunsHttpThreadsThreadIdRunsGetArgumentsSelectEnum] | None = None,
     ) -> list[models.Run]:

@@ -20,6 +20,12 @@ from .text import comment, docstring, json_literal, py
 from .validators import ValidatorCompiler
 
 TEMPLATES_PACKAGE = "codegen.templates"
+PLAIN_TYPES = {
+    "StrictInt": ("", "int"),
+    "StrictFloat": ("", "float"),
+    "UUID": ("uuid", "UUID"),
+    "AwareDatetime": ("datetime", "datetime"),
+}
 _TYPE_NAMES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool", "null": "None"}
 
 
@@ -138,6 +144,12 @@ class _Annotations:
                 if node.id in models.kinds:
                     return ast.copy_location(ast.Attribute(ast.Name("models", ast.Load()), node.id, ast.Load()), node)
                 module = models.imports.get(node.id)
+                if module == "codegen.runtime" and node.id in PLAIN_TYPES:
+                    # The runtime's JSON Schema types are these Python types to an implementation.
+                    plain_module, plain = PLAIN_TYPES[node.id]
+                    if plain_module:
+                        imports.add(plain_module, plain)
+                    return ast.copy_location(ast.Name(plain, ast.Load()), node)
                 if module and module != "__future__":
                     imports.add(module, node.id)
                 return node
@@ -191,17 +203,18 @@ class Renderer:
         named = {ptr for name, ptr in models.pointers.items() if models.kinds.get(name) == "model"}
         compiler = ValidatorCompiler(self.resolution_document(), named)
         checks: dict[str, str] = {}
-        for name, kind in models.kinds.items():
+        for name in models.kinds:
             ptr = models.pointers.get(name)
-            if kind == "model" and ptr is not None:
+            if ptr is not None:
                 checks[name] = compiler.function_for(ptr)
+        adapters = [name for name in checks if models.kinds[name] != "model"]
         tags = [self.tag_view(tag, models, compiler) for tag in api.tags]
         env = environment()
         files: dict[str, str] = {}
         context = {"header": self.header, "api": api, "tags": tags}
         files["__init__.py"] = env.get_template("package_init.py.jinja").render(**context)
         files["py.typed"] = self.header + "\n"
-        files["models.py"] = self.models_module(models)
+        files["models.py"] = self.models_module(models, adapters)
         files["_validators.py"] = env.get_template("validators.py.jinja").render(
             **context,
             helpers=sorted(compiler.helpers),
@@ -224,11 +237,11 @@ class Renderer:
             files[f"routers/{tag.module}.py"] = env.get_template("router.py.jinja").render(**context, tag=view)
         return files
 
-    def models_module(self, models: Models) -> str:
+    def models_module(self, models: Models, adapters: list[str]) -> str:
         lines = models.source.splitlines()
         while lines and (lines[0].startswith("#") or not lines[0].strip()):
             lines.pop(0)
-        tail = environment().get_template("models_tail.py.jinja").render(header=self.header)
+        tail = environment().get_template("models_tail.py.jinja").render(header=self.header, adapters=adapters)
         return self.header + '\n"""Models of the spec\'s schemas (Pydantic v2, with exact JSON Schema checks)."""\n\n' + "\n".join(lines) + "\n" + tail
 
     # -- operations ---------------------------------------------------------------------------

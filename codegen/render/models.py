@@ -18,12 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import split_pointer
+from .validators import required_only
 
 # Formats Pydantic types exactly as JSON Schema reads them (with our RFC 3339 date-time type).
 TYPED_FORMATS = {"uuid", "date-time", "date", "binary"}
 # Keywords left to the generated checks alone.
 CHECK_ONLY = {
     "pattern",
+    # Pydantic cannot measure a string holding a lone surrogate, which JSON can carry.
+    "minLength",
+    "maxLength",
     "multipleOf",
     "uniqueItems",
     "propertyNames",
@@ -55,17 +59,18 @@ OPTIONS: dict[str, Any] = {
     "generate_schema_validators": True,
     "use_missing_sentinel": True,
     "strict_nullable": True,
-    "strict_types": ["str", "bool"],
+    # int and float become the runtime's JSON integer and number (see import_overrides).
+    "strict_types": ["str", "bool", "int", "float"],
     "disable_timestamp": True,
     "formatters": ["builtin"],
     "naming_strategy": "parent-prefixed",
     "use_schema_description": True,
     "use_field_description": True,
     "use_double_quotes": True,
-    "allow_population_by_field_name": True,
     "base_class": "codegen.runtime.SpecModel",
     "use_type_alias": True,
-    "import_overrides": {"AwareDatetime": "codegen.runtime"},
+    # Types Pydantic would read differently from JSON Schema, replaced by the runtime's.
+    "import_overrides": {name: "codegen.runtime" for name in ("AwareDatetime", "StrictFloat", "StrictInt", "UUID")},
     "schema_version": "3.1",
     "deserialize_default_values": ["enum"],
 }
@@ -105,7 +110,7 @@ def pydantic_view(schema: Any) -> Any:
         return schema
     view: dict[str, Any] = {}
     for key, value in schema.items():
-        if key in CHECK_ONLY:
+        if key in CHECK_ONLY or (key in ("oneOf", "anyOf") and required_only(value)):
             continue
         if key == "format" and value not in TYPED_FORMATS:
             continue

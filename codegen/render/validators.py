@@ -46,6 +46,8 @@ ANNOTATIONS = {
     "contentMediaType",
     "contentEncoding",
 }
+# Regexes matching only text the reference's format checker accepts (a subset of it).
+FORMAT_FAST_PATHS = {"uuid": "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"}
 STRING_KEYS = ("minLength", "maxLength", "pattern", "format")
 NUMBER_KEYS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
 ARRAY_KEYS = ("minItems", "maxItems", "uniqueItems", "prefixItems", "items", "contains")
@@ -61,6 +63,13 @@ OBJECT_KEYS = (
     "dependentSchemas",
     "unevaluatedProperties",
 )
+
+
+def required_only(options: Any) -> bool:
+    """Alternatives that only require properties (`oneOf: [{required: [a]}, {required: [b]}]`)."""
+    return isinstance(options, list) and bool(options) and all(
+        isinstance(o, dict) and "required" in o and set(o) <= REQUIRED_ONLY_KEYS for o in options
+    )
 
 
 def _article(t: str) -> str:
@@ -203,9 +212,9 @@ class ValidatorCompiler:
         type_set = set(types) if isinstance(types, list) else None
 
         if "const" in schema:
-            self._const(schema["const"], v, path, ind, out)
+            self._const(schema["const"], v, path, ind, out, type_set == {"string"})
         if isinstance(schema.get("enum"), list):
-            self._enum(schema["enum"], v, path, ind, out)
+            self._enum(schema["enum"], v, path, ind, out, type_set == {"string"})
 
         groups = (
             ("string", STRING_KEYS, f"isinstance({v}, str)", {"string"}),
@@ -237,14 +246,22 @@ class ValidatorCompiler:
             if not isinstance(options, list) or not options:
                 continue
             exactly = key == "oneOf"
-            if all(isinstance(o, dict) and "required" in o and set(o) <= REQUIRED_ONLY_KEYS for o in options):
+            if required_only(options):
                 groups_src = repr(tuple(tuple(o["required"]) for o in options))
                 name = self.constant("G", groups_src)
                 self.helpers.add("required_alternatives")
-                out.append(pad + f"if isinstance({v}, dict):")
-                self._within(f"required_alternatives({v}, {name}, {exactly})", path, ind + 1, out)
-                if exactly and len(options) > 1:
-                    out.append(pad + "else:")
+                present = [" and ".join(f"{n!r} in {v}" for n in o["required"]) or "True" for o in options]
+                if exactly:
+                    miss = " + ".join(f"({p})" for p in present) + " != 1"
+                else:
+                    miss = "not (" + " or ".join(f"({p})" for p in present) + ")"
+                is_object = type_set == {"object"}
+                out.append(pad + (f"if {miss}:" if is_object else f"if isinstance({v}, dict) and {miss}:"))
+                # The helper only words the failure; the test above is inline for speed.
+                failure = f"required_alternatives({v}, {name}, {exactly})"
+                out.append(pad + f"    return {failure}" + (f".within({', '.join(path)})" if path else ""))
+                if exactly and len(options) > 1 and not is_object:
+                    out.append(pad + f"if not isinstance({v}, dict):")
                     self._fail(path, repr("must match exactly one alternative (each only requires properties of an object)"), ind + 1, out)
                 continue
             fns = [self.function_for(f"{ptr}/{key}/{i}") for i in range(len(options))]
@@ -270,22 +287,22 @@ class ValidatorCompiler:
                     out.append(pad + "else:")
                     out.extend(else_block)
 
-    def _const(self, value: Any, v: str, path: list[str], ind: int, out: list[str]) -> None:
+    def _const(self, value: Any, v: str, path: list[str], ind: int, out: list[str], is_str: bool) -> None:
         pad = "    " * ind
         if isinstance(value, str):
-            out.append(pad + f"if not (isinstance({v}, str) and {v} == {value!r}):")
+            out.append(pad + (f"if {v} != {value!r}:" if is_str else f"if not (isinstance({v}, str) and {v} == {value!r}):"))
         else:
             name = self.constant("C", repr(value))
             self.helpers.add("json_equal")
             out.append(pad + f"if not json_equal({v}, {name}):")
         self._fail(path, repr(f"must be {_short(value)}"), ind + 1, out)
 
-    def _enum(self, values: list[Any], v: str, path: list[str], ind: int, out: list[str]) -> None:
+    def _enum(self, values: list[Any], v: str, path: list[str], ind: int, out: list[str], is_str: bool) -> None:
         pad = "    " * ind
         shown = ", ".join(_short(x, 40) for x in values[:12]) + (", ..." if len(values) > 12 else "")
         if values and all(isinstance(x, str) for x in values):
             name = self.constant("E", "frozenset({" + ", ".join(repr(x) for x in sorted(set(values))) + "})")
-            out.append(pad + f"if not (isinstance({v}, str) and {v} in {name}):")
+            out.append(pad + (f"if {v} not in {name}:" if is_str else f"if not (isinstance({v}, str) and {v} in {name}):"))
         elif values and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in values):
             name = self.constant("E", "frozenset({" + ", ".join(repr(x) for x in values) + "})")
             self.helpers.add("is_number")
@@ -313,7 +330,12 @@ class ValidatorCompiler:
         fmt = schema.get("format")
         if isinstance(fmt, str) and fmt not in ("binary", "byte", "int32", "int64", "float", "double", "password"):
             self.helpers.add("format_ok")
-            out.append(pad + f"if not format_ok({fmt!r}, {v}):")
+            if fmt in FORMAT_FAST_PATHS:
+                # The usual spelling passes at regex speed; any other goes to the reference checker.
+                name = self.constant("P", f"re.compile({FORMAT_FAST_PATHS[fmt]!r})")
+                out.append(pad + f"if not ({name}.fullmatch({v}) or format_ok({fmt!r}, {v})):")
+            else:
+                out.append(pad + f"if not format_ok({fmt!r}, {v}):")
             self._fail(path, repr(f"must be a valid {fmt}"), ind + 1, out)
 
     def _number(self, schema: dict[str, Any], ptr: str, v: str, path: list[str], ind: int, depth: int, out: list[str]) -> None:

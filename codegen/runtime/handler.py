@@ -248,7 +248,7 @@ async def encode(request: Request, operation: Operation[Any], result: Any, rt: R
         status, headers, media_type, result = result.status, dict(result.headers), result.media_type, result.body
     answer = operation.answer_for(status) if status is not None else operation.success
     if status is None:
-        status = _status_of(answer)
+        status = answer.status_code if answer is not None else 200
     if answer is None or not answer.media_types:
         return Response(status_code=status, headers=headers or None)
     if _is_stream(result):
@@ -274,16 +274,6 @@ async def encode(request: Request, operation: Operation[Any], result: Any, rt: R
     if isinstance(result, (bytes, bytearray, memoryview)):
         return Response(content=bytes(result), status_code=status, media_type=media_type, headers=headers or None)
     return Response(content=json.dumps(jsonable(result)).encode(), status_code=status, media_type=media_type, headers=headers or None)
-
-
-def _status_of(answer: Answer | None) -> int:
-    if answer is None:
-        return 200
-    if answer.status.isdigit():
-        return int(answer.status)
-    if answer.status.endswith("XX"):
-        return int(answer.status[0]) * 100
-    return 200
 
 
 def _is_stream(value: Any) -> bool:

@@ -79,7 +79,7 @@ class Synthesizer:
         if depth > 4 * MAX_DEPTH:
             return self._minimal(self.resolve(schema) if isinstance(schema, dict) else schema, path, depth)
         if schema is True or schema is None:
-            return "example"
+            return {}
         if schema is False:
             return None
         if not isinstance(schema, dict):
@@ -229,7 +229,7 @@ def _guess_type(schema: dict[str, Any]) -> str:
         return "string"
     if {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"} & set(schema):
         return "number"
-    return "string"
+    return "object"  # any value will do; JSON APIs mostly exchange objects
 
 
 def _number(schema: dict[str, Any], integer: bool, variant: int) -> int | float:

@@ -9,7 +9,6 @@ replaces a generated `Accept` header with `*/*`, which POST /mcp/ rightly reject
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -17,8 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-
-from conftest import spec_document, spec_operations
+from conftest import free_port, spec_document, spec_operations, spec_validator
 
 SEED = 1
 EXAMPLES = 10  # per operation and phase
@@ -90,12 +88,6 @@ class Run:
     stop_reason: str = ""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def mock_server(ls: Any) -> Iterator[str]:
     """The mock of spec/ served by uvicorn on 127.0.0.1; yields its base URL."""
@@ -150,11 +142,8 @@ def format_violation(path: str, method: str, media_type: str, body: Any) -> str 
     calls the result valid: it sends PATCH /runs/crons/{id} with `{"end_time": ""}` for a
     nullable date-time, and would count the 422 as a valid request rejected.
     """
-    from jsonschema import Draft202012Validator
-
     schema = spec_document()["paths"][path][method.lower()]["requestBody"]["content"][media_type]["schema"]
-    validator = Draft202012Validator(spec_document(), format_checker=Draft202012Validator.FORMAT_CHECKER)
-    errors = list(validator.evolve(schema=schema).iter_errors(body))
+    errors = list(spec_validator().evolve(schema=schema).iter_errors(body))
     if not errors or any(error.validator != "format" for error in errors):
         return None
     return "; ".join(f"{error.json_path}: {error.message}" for error in errors)

@@ -135,9 +135,13 @@ class Runtime:
         return Response(text.encode(), status_code=status, media_type=media_type, headers=headers)
 
     async def mock_events(self, answer: Answer, media_type: str, seed: str) -> AsyncIterator[ServerSentEvent]:
-        """A few events whose data the declared schema accepts, then the end of the stream."""
+        """A few events whose data the declared schema accepts, then the end of the stream.
+
+        The spec's examples of an event stream are stream text, not event data: not used.
+        """
+        schema = self.media_object(answer, media_type).get("schema", {})
         for index in range(MOCK_EVENTS):
-            data = self.mock_body(answer, media_type, f"{seed}#{index}", {})
+            data = self.valid_example(schema, None, f"{seed}#{index}")
             yield ServerSentEvent(data=data, event="message", id=str(index + 1))
 
 
@@ -220,14 +224,27 @@ def _head_for_get(get: Any) -> Any:
         full = await get(request)
         head = Response(status_code=full.status_code, headers=dict(full.headers))
         if isinstance(full, StreamingResponse):
-            close = getattr(full.body_iterator, "aclose", None)
-            if close is not None:
-                await close()
-            if "content-length" in head.headers and "content-length" not in full.headers:
+            await _close_unread(full.body_iterator)
+            if "content-length" not in full.headers:
                 del head.headers["content-length"]
         return head
 
     return endpoint
+
+
+async def _close_unread(body: Any) -> None:
+    """Close a response body that will not be sent, so the implementation's stream closes too.
+
+    Event stream bodies close the implementation's iterator in a `finally`, which only runs once
+    the body has started: take its first chunk (already computed) before closing it.
+    """
+    try:
+        await body.__anext__()
+    except StopAsyncIteration:
+        return
+    close = getattr(body, "aclose", None)
+    if close is not None:
+        await close()
 
 
 def _path_routes(api_routes: Sequence[BaseRoute]) -> tuple[list[BaseRoute], dict[str, tuple[str, ...]]]:

@@ -222,11 +222,10 @@ def _head_for_get(get: Any) -> Any:
 
     async def endpoint(request: Request) -> Response:
         full = await get(request)
-        head = Response(status_code=full.status_code, headers=dict(full.headers))
         if isinstance(full, StreamingResponse):
             await _close_unread(full.body_iterator)
-            if "content-length" not in full.headers:
-                del head.headers["content-length"]
+        head = Response(status_code=full.status_code)
+        head.raw_headers = list(full.raw_headers)  # all of them, Content-Length included
         return head
 
     return endpoint
@@ -312,7 +311,8 @@ def build_app(
     builtin = list(app.router.routes)
     api_routes = [route for router in routers for route in router.routes]
     routes, app.state.codegen.allowed = _path_routes(api_routes)
-    app.router.routes[:] = [*routes, *builtin]
+    # /openapi.json and the docs are concrete paths: they go before the spec's templated ones.
+    app.router.routes[:] = [*builtin, *routes]
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:

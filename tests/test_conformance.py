@@ -37,10 +37,12 @@ CHECKS = (
 
 @dataclass(frozen=True)
 class Excuse:
-    """A finding the spec makes unavoidable: which operations, which kind of finding, and why."""
+    """A finding the spec makes unavoidable: which operations, which kind of finding with which
+    response status, and why."""
 
     operations: frozenset[str]
     title: str  # schemathesis's title of the finding
+    statuses: range
     reason: str
 
 
@@ -48,6 +50,7 @@ EXCUSES = (
     Excuse(
         frozenset({"GET /info", "GET /metrics", "GET /docs", "GET /ok"}),
         "Undocumented status code",
+        range(400, 500),
         "the operation declares no 4xx response, so a request with invalid parameters (such as "
         "`/ok?check_db=2` or `/metrics?format=xml`) has no documented answer; it gets 422 with the "
         "spec's error body",
@@ -63,6 +66,7 @@ EXCUSES = (
             }
         ),
         "SSE event violates schema",
+        range(200, 201),
         "the `text/event-stream` response declares `schema: {type: string}`; schemathesis reads an "
         "OpenAPI 3.1 event-stream schema as the schema of each event, which is an object "
         "(`{data, event, id}`), so no stream with an event can pass; the events' data do match the "
@@ -71,6 +75,7 @@ EXCUSES = (
     Excuse(
         frozenset({"GET /mcp/"}),
         "Schema-valid request rejected",
+        range(405, 406),
         "the operation declares a single response, 405, so the mock answers 405 (with `Allow`); "
         "positive_data_acceptance takes 405 for a rejection and every other status is undocumented",
     ),
@@ -131,8 +136,8 @@ def schemathesis_config() -> Any:
     )
 
 
-def excuse_for(label: str, title: str) -> Excuse | None:
-    return next((e for e in EXCUSES if label in e.operations and e.title == title), None)
+def excuse_for(label: str, title: str, status: int | None) -> Excuse | None:
+    return next((e for e in EXCUSES if label in e.operations and e.title == title and status in e.statuses), None)
 
 
 def format_violation(path: str, method: str, media_type: str, body: Any) -> str | None:
@@ -170,7 +175,9 @@ def record(run: Run, event: Any) -> None:
                 if node.failure_info is None:
                     continue
                 failure = node.failure_info.failure
-                if excuse_for(recorder.label, failure.title) is not None:
+                response = recorder.find_response(case_id=case_id)
+                status = response.status_code if response is not None else None
+                if excuse_for(recorder.label, failure.title, status) is not None:
                     key = f"{recorder.label}: {failure.title}"
                     run.excused[key] = run.excused.get(key, 0) + 1
                     continue
@@ -222,3 +229,12 @@ def test_only_format_violations_count_as_mislabelled_valid_requests() -> None:
     assert format_violation(cron, "PATCH", json, {"end_time": ""}) == "$.end_time: '' is not a 'date-time'"
     assert format_violation(cron, "PATCH", json, {"end_time": "", "enabled": 1}) is None
     assert format_violation(cron, "PATCH", json, {"end_time": None, "enabled": True}) is None
+
+
+def test_excuses_cover_only_the_named_operations_findings_and_statuses() -> None:
+    assert excuse_for("GET /ok", "Undocumented status code", 422) is not None
+    assert excuse_for("GET /ok", "Undocumented status code", 299) is None
+    assert excuse_for("GET /ok", "Response violates schema", 422) is None
+    assert excuse_for("GET /threads/{thread_id}", "Undocumented status code", 422) is None
+    assert excuse_for("GET /mcp/", "Schema-valid request rejected", 405) is not None
+    assert excuse_for("POST /mcp/", "Schema-valid request rejected", 405) is None

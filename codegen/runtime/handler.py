@@ -20,8 +20,15 @@ from pydantic_core import to_jsonable_python
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from .errors import ApiError, NotImplementedOperation, RequestInvalid, describe_validation_error, error_body, reason
-from .operation import Answer, Operation, Reply
+from .errors import (
+    ApiError,
+    NotImplementedOperation,
+    RequestInvalid,
+    describe_validation_error,
+    error_body,
+    reason,
+)
+from .operation import Answer, Operation, Reply, is_json
 from .params import MISSING, RawRequest, coerce, decode_param
 
 if TYPE_CHECKING:
@@ -254,7 +261,11 @@ def jsonable(value: Any) -> Any:
 
 
 async def encode(request: Request, operation: Operation[Any], result: Any, rt: Runtime) -> Response:
-    """The implementation's return value as the declared response."""
+    """The implementation's return value as the declared response.
+
+    With response validation on, a status, media type, required header or JSON body the spec
+    does not declare for it is logged (operation and field) and answers 500 instead.
+    """
     status: int | None = None
     headers: dict[str, str] = {}
     media_type: str | None = None
@@ -262,25 +273,22 @@ async def encode(request: Request, operation: Operation[Any], result: Any, rt: R
         status, headers, media_type, result = result.status, dict(result.headers), result.media_type, result.body
     answer = operation.answer_for(status) if status is not None else operation.success
     if status is None:
-        status = _status_of(answer)
+        status = answer.status_code if answer is not None else 200
+    if rt.validate_responses:
+        mismatch = _undeclared(answer, status, headers, media_type)
+        if mismatch is not None:
+            return _invalid_response(rt, operation, status, mismatch)
     if answer is None or not answer.media_types:
         return Response(status_code=status, headers=headers or None)
     if _is_stream(result):
         return await sse_response(result, status, headers, operation.operation_id)
     media_type = media_type or negotiate(request, tuple(m for m in answer.media_types if not m.startswith("text/event-stream"))) or answer.json_type or answer.media_types[0]
-    base = media_type.split(";")[0].strip().lower()
-    if base == "application/json" or base.endswith("+json"):
+    if is_json(media_type):
         body = jsonable(result)
         if rt.validate_responses and answer.check is not None:
             failure = answer.check(body)
             if failure is not None:
-                logger.error(
-                    "response of %s does not match the spec: %s: %s",
-                    operation.operation_id,
-                    failure.where("body") or "body",
-                    failure.message,
-                )
-                return error_response(rt, operation, 500, "Internal Server Error")
+                return _invalid_response(rt, operation, status, f"{failure.where('body') or 'body'}: {failure.message}")
         content = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
         return Response(content=content, status_code=status, media_type=media_type, headers=headers or None)
     if isinstance(result, str):
@@ -290,14 +298,29 @@ async def encode(request: Request, operation: Operation[Any], result: Any, rt: R
     return Response(content=json.dumps(jsonable(result)).encode(), status_code=status, media_type=media_type, headers=headers or None)
 
 
-def _status_of(answer: Answer | None) -> int:
+def _undeclared(answer: Answer | None, status: int, headers: dict[str, str], media_type: str | None) -> str | None:
+    """What of a response's status, headers and media type the spec does not declare, or None."""
     if answer is None:
-        return 200
-    if answer.status.isdigit():
-        return int(answer.status)
-    if answer.status.endswith("XX"):
-        return int(answer.status[0]) * 100
-    return 200
+        return f"status {status} is not declared"
+    given = {name.lower() for name in headers}
+    missing = [h.name for h in answer.headers if h.required and h.name.lower() not in given]
+    if missing:
+        return f"header {missing[0]}: is required"
+    if media_type is not None and not any(_media_matches(media_type, declared) for declared in answer.media_types):
+        return f"content type {media_type!r} is not declared"
+    return None
+
+
+def _invalid_response(rt: Runtime, operation: Operation[Any], status: int, mismatch: str) -> Response:
+    logger.error(
+        "%s %s (%s): the %s response does not match the spec: %s",
+        operation.method,
+        operation.path,
+        operation.operation_id,
+        status,
+        mismatch,
+    )
+    return error_response(rt, operation, 500, "Internal Server Error")
 
 
 def _is_stream(value: Any) -> bool:

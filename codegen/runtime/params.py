@@ -157,8 +157,9 @@ def coerce(text: str, schema: Any, store: SchemaStore) -> Any:
         number = float(text)
         if math.isfinite(number):
             return int(text) if _INT.match(text) else number
-    if "boolean" in types and text in ("true", "false"):
-        return text == "true"
+    # langgraph-sdk and other clients send booleans as 1/0 (`?wait=1`)
+    if "boolean" in types and text in ("true", "false", "1", "0"):
+        return text in ("true", "1")
     if "null" in types and text in ("null", ""):
         return None
     if "integer" in types and _NUM.match(text):

@@ -28,7 +28,8 @@ lint: $(STAMP)
 	$(BIN)/mypy --strict generated
 
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	@if [ -f bench/run.py ]; then $(BIN)/python bench/run.py; fi
+	$(BIN)/python bench/service_load.py
 
 serve: $(STAMP)
 	$(BIN)/uvicorn service.app:app --host 127.0.0.1 --port $(PORT)

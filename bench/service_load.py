@@ -4,7 +4,8 @@ load:  >= 1,000 runs over 100 threads while 50 concurrent cancellers mix status 
        single-run cancels with both actions; afterwards every run is in exactly one terminal
        state or deleted (rollback), none stuck, none double-counted.
 crash: kill -9 the server while runs are running, restart it on the same file; no run stays
-       `running`, and the killed runs run again.
+       `running`, and the killed runs run again. Then kill -9 one of two worker processes: its
+       sibling takes its runs back.
 
     python bench/service_load.py [load|crash|all] [--runs N] [--threads N] [--cancellers N] [--workers N]
 
@@ -15,7 +16,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
+import signal
 import sqlite3
 import sys
 import tempfile
@@ -23,7 +26,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -36,7 +39,9 @@ from langgraph_sdk.client import LangGraphClient
 from service.testing import ServerProcess
 
 TERMINAL = ("success", "error", "timeout", "interrupted")
-STRATEGIES = ["enqueue"] * 7 + ["interrupt", "rollback", "reject"]
+Strategy = Literal["reject", "interrupt", "rollback", "enqueue"]
+ENQUEUE: list[Strategy] = ["enqueue"] * 7
+STRATEGIES: list[Strategy] = [*ENQUEUE, "interrupt", "rollback", "reject"]
 
 
 @dataclass
@@ -80,7 +85,7 @@ async def _produce(
             strategy = rng.choice(STRATEGIES)
             try:
                 run = await client.runs.create(
-                    thread_id, "sleep", input={"seconds": round(rng.uniform(0.05, 1.0), 3)}, multitask_strategy=strategy  # type: ignore[arg-type]
+                    thread_id, "sleep", input={"seconds": round(rng.uniform(0.05, 1.0), 3)}, multitask_strategy=strategy
                 )
             except httpx.HTTPStatusError as exc:
                 calls[f"create {strategy} -> {exc.response.status_code}"] += 1
@@ -161,8 +166,9 @@ async def _load(client: LangGraphClient, report: Report, runs: int, threads: int
             listed[run["run_id"]] += 1
             final[run["run_id"]] = run["status"]
         for state in await client.threads.get_history(thread_id, limit=1000):
-            if state["metadata"].get("source") == "loop":
-                success_outputs[state["metadata"]["run_id"]] += 1
+            checkpoint_metadata = state["metadata"] or {}
+            if checkpoint_metadata.get("source") == "loop":
+                success_outputs[checkpoint_metadata["run_id"]] += 1
     for run_id in created:
         statuses[final.get(run_id, "deleted")] += 1
 
@@ -270,6 +276,61 @@ async def crash_test(runs: int = 20, jobs: int = 10, seconds: float = 3.0) -> Re
     return report
 
 
+async def worker_crash_test(runs: int = 8, jobs: int = 2, seconds: float = 3.0) -> Report:
+    """kill -9 one of two worker processes while it runs runs; its sibling takes them back."""
+    report = Report(f"worker crash: {runs} runs of {seconds}s, 2 worker processes x {jobs} jobs, kill -9 one of them")
+    with tempfile.TemporaryDirectory(prefix="service-worker-crash-") as folder:
+        database = Path(folder) / "crash.db"
+        server = ServerProcess(database=database, log=Path(folder) / "server.log", jobs_per_worker=jobs, workers=2)
+        server.start()
+        try:
+            async with get_client(url=server.url) as client:
+                created = []
+                for _ in range(runs):
+                    thread = await client.threads.create()
+                    created.append(await client.runs.create(thread["thread_id"], "sleep", input={"seconds": seconds}))
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline and _statuses(_db_runs(database)).get("running", 0) < 2 * jobs:
+                    await asyncio.sleep(0.05)
+                at_kill = _db_runs(database)
+                victim = next(worker for _, status, _, worker in at_kill if status == "running")
+                killed = {run_id for run_id, status, _, worker in at_kill if status == "running" and worker == victim}
+                with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as conn:
+                    (pid,) = conn.execute("SELECT pid FROM workers WHERE worker_id = ?", (victim,)).fetchone()
+                os.kill(pid, signal.SIGKILL)
+                killed_at = time.monotonic()
+                while time.monotonic() < killed_at + 60 and any(
+                    status == "running" and worker == victim for _, status, _, worker in _db_runs(database)
+                ):
+                    await asyncio.sleep(0.05)
+                taken_back_seconds = time.monotonic() - killed_at
+                quiet = await _quiet(client, time.monotonic() + 60)
+                final = Counter([(await client.runs.get(r["thread_id"], r["run_id"]))["status"] for r in created])
+            at_end = _db_runs(database)
+        finally:
+            server.stop()
+        left = [run_id for run_id, status, _, worker in at_end if status == "running" and worker == victim]
+        rerun = [run_id for run_id, _, attempts, _ in at_end if run_id in killed and attempts >= 2]
+        report.figures.update(
+            {
+                "statuses at kill -9 (in the file)": _statuses(at_kill),
+                "runs of the killed process": len(killed),
+                "seconds until none is running under the killed process": round(taken_back_seconds, 2),
+                "killed runs executed again": f"{len(rerun)} of {len(killed)}",
+                "final statuses": dict(final),
+            }
+        )
+        if not killed:
+            report.problems.append("the killed process was running no run")
+        if left or not quiet:
+            report.problems.append(f"runs left running by the killed process: {len(left)}; quiet: {quiet}")
+        if len(rerun) != len(killed):
+            report.problems.append(f"{len(killed)} runs were running in the killed process, {len(rerun)} ran again")
+        if set(final) != {"success"}:
+            report.problems.append(f"not every run ended success: {dict(final)}")
+    return report
+
+
 async def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("which", nargs="?", choices=["load", "crash", "all"], default="all")
@@ -284,6 +345,8 @@ async def main(argv: list[str] | None = None) -> int:
         reports[-1].print()
     if args.which in ("crash", "all"):
         reports.append(await crash_test())
+        reports[-1].print()
+        reports.append(await worker_crash_test())
         reports[-1].print()
     return 1 if any(r.problems for r in reports) else 0
 

@@ -69,12 +69,13 @@ async def until(condition: Callable[[], Awaitable[Any]], timeout: float = 30.0) 
 
 
 async def status(client: LangGraphClient, run: dict[str, Any]) -> str:
-    return str((await client.runs.get(run["thread_id"], run["run_id"]))["status"])
+    run_now = await client.runs.get(run["thread_id"], run["run_id"])
+    return str(run_now["status"])
 
 
 async def reaches(client: LangGraphClient, run: dict[str, Any], wanted: str | set[str]) -> str:
     wanted = {wanted} if isinstance(wanted, str) else wanted
-    return await until(lambda: _status_in(client, run, wanted))
+    return str(await until(lambda: _status_in(client, run, wanted)))
 
 
 async def _status_in(client: LangGraphClient, run: dict[str, Any], wanted: set[str]) -> str | None:
@@ -192,7 +193,7 @@ async def test_status_filter_with_nothing_pending_or_running_is_404(client: Lang
     await client.runs.join(run["thread_id"], run["run_id"])
     for filter_ in ("pending", "running", "all"):
         with pytest.raises(NotFoundError):
-            await client.runs.cancel_many(status=filter_)  # type: ignore[arg-type]
+            await client.runs.cancel_many(status=filter_)
 
 
 # --- rollback ---------------------------------------------------------------------------------
@@ -204,7 +205,7 @@ async def test_rollback_deletes_the_runs_and_their_checkpoints(client: LangGraph
     await client.runs.join(thread["thread_id"], done["run_id"])
     before = (await client.threads.get_state(thread["thread_id"]))["values"]
     assert before == {"seconds": 0.01, "slept": 0.01}
-    first = dict(await client.runs.create(thread["thread_id"], "sleep", input={"seconds": 60}))
+    first: dict[str, Any] = dict(await client.runs.create(thread["thread_id"], "sleep", input={"seconds": 60}))
     await reaches(client, first, "running")
     second = await start(client)
     await client.runs.cancel_many(status="pending", action="rollback")
@@ -229,7 +230,8 @@ async def test_interrupt_keeps_the_run_and_its_checkpoints(client: LangGraphClie
 async def test_runs_cancel_without_wait_interrupts(client: LangGraphClient) -> None:
     run = await start(client)
     await reaches(client, run, "running")
-    assert await client.runs.cancel(run["thread_id"], run["run_id"]) is None
+    answer = await client.runs.cancel(run["thread_id"], run["run_id"])  # type: ignore[func-returns-value]
+    assert answer is None
     assert await reaches(client, run, FINISHED) == "interrupted"
 
 

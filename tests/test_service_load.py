@@ -33,3 +33,9 @@ def test_crash_leaves_no_run_running() -> None:
     report = asyncio.run(_bench().crash_test())
     report.print()
     assert report.problems == []
+
+
+def test_worker_crash_runs_are_taken_back_by_the_sibling() -> None:
+    report = asyncio.run(_bench().worker_crash_test())
+    report.print()
+    assert report.problems == []

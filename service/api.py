@@ -178,7 +178,7 @@ class Assistants(AssistantsApi):
 
 
 def _thread_status() -> sa.ColumnElement[str]:
-    """busy while a run is pending or running; error after a failed run; idle otherwise."""
+    """busy while a run is pending or running; error after a failed (or timed out) run; else idle."""
     active = sa.exists().where(runs.c.thread_id == threads.c.thread_id, runs.c.status.in_(queue.ACTIVE))
     last = (
         sa.select(runs.c.status)
@@ -187,7 +187,7 @@ def _thread_status() -> sa.ColumnElement[str]:
         .limit(1)
         .scalar_subquery()
     )
-    return sa.case((active, "busy"), (last == "error", "error"), else_="idle")
+    return sa.case((active, "busy"), (last.in_(("error", "timeout")), "error"), else_="idle")
 
 
 def _thread_values() -> sa.ScalarSelect[Any]:
@@ -497,12 +497,12 @@ class ThreadRuns(ThreadRunsApi):
         return row
 
     async def _join(self, thread_id: str, run_id: str) -> Any:
-        """The thread's values once the run is done (LangGraph's `__error__` if it failed)."""
+        """The thread's values once the run is done (LangGraph's `__error__` if it failed or timed out)."""
         row = await queue.wait_until_done(self.db, run_id, JOIN_POLL_SECONDS)
         if row is None:
             raise _not_found("Run", run_id)
-        if row.status == "error":
-            return {"__error__": row.error or {"error": "Error", "message": "run failed"}}
+        if row.status in ("error", "timeout"):
+            return {"__error__": row.error or {"error": "Error", "message": f"run ended {row.status}"}}
         async with self.db.read() as conn:
             checkpoint = await queue.latest_checkpoint(conn, thread_id)
         return checkpoint.values if checkpoint is not None else {}

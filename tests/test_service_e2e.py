@@ -335,3 +335,18 @@ async def test_cancel_reaches_runs_executing_in_another_process(tmp_path: Path) 
                 assert await reaches(client, run, FINISHED) == "success"
     finally:
         process.stop()
+
+
+async def test_a_run_past_bg_job_timeout_secs_ends_in_timeout(tmp_path: Path) -> None:
+    process = ServerProcess(
+        database=tmp_path / "timeout.db", log=tmp_path / "server.log", env={"BG_JOB_TIMEOUT_SECS": "0.5"}
+    ).start()
+    try:
+        async with get_client(url=process.url) as client:
+            run = await start(client)
+            result = await client.runs.join(run["thread_id"], run["run_id"])
+            assert result["__error__"]["error"] == "TimeoutError"
+            assert await status(client, run) == "timeout"
+            assert (await client.threads.get(run["thread_id"]))["status"] == "error"
+    finally:
+        process.stop()

@@ -223,6 +223,39 @@ def _statuses(rows: list[tuple[str, str, int, str | None]]) -> dict[str, int]:
     return dict(sorted(Counter(status for _, status, _, _ in rows).items()))
 
 
+async def _sleepers(client: LangGraphClient, database: Path, runs: int, seconds: float, running: int) -> list[Any]:
+    """`runs` sleep runs, each on its own thread; returns once `running` of them run."""
+    created = []
+    for _ in range(runs):
+        thread = await client.threads.create()
+        created.append(await client.runs.create(thread["thread_id"], "sleep", input={"seconds": seconds}))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and _statuses(_db_runs(database)).get("running", 0) < running:
+        await asyncio.sleep(0.05)
+    return created
+
+
+async def _final_statuses(client: LangGraphClient, created: list[Any]) -> Counter[str]:
+    return Counter([(await client.runs.get(r["thread_id"], r["run_id"]))["status"] for r in created])
+
+
+def _judge_crash(
+    report: Report, killed: set[str], left: list[str], quiet: bool, final: Counter[str], at_end: list[tuple[str, str, int, str | None]]
+) -> None:
+    """The crash invariants: none left running by the dead process, each of its runs ran again, all succeeded."""
+    rerun = [run_id for run_id, _, attempts, _ in at_end if run_id in killed and attempts >= 2]
+    report.figures["killed runs executed again"] = f"{len(rerun)} of {len(killed)}"
+    report.figures["final statuses"] = dict(final)
+    if not killed:
+        report.problems.append("the killed process was running no run")
+    if left or not quiet:
+        report.problems.append(f"runs left running by the killed process: {len(left)}; quiet: {quiet}")
+    if len(rerun) != len(killed):
+        report.problems.append(f"{len(killed)} runs were running in the killed process, {len(rerun)} ran again")
+    if set(final) != {"success"}:
+        report.problems.append(f"not every run ended success: {dict(final)}")
+
+
 async def crash_test(runs: int = 20, jobs: int = 10, seconds: float = 3.0) -> Report:
     """kill -9 while runs are running, restart; nothing may stay `running`."""
     report = Report(f"crash: {runs} runs of {seconds}s, {jobs} jobs, kill -9 while running, restart")
@@ -232,13 +265,7 @@ async def crash_test(runs: int = 20, jobs: int = 10, seconds: float = 3.0) -> Re
         server.start()
         try:
             async with get_client(url=server.url) as client:
-                created = []
-                for _ in range(runs):
-                    thread = await client.threads.create()
-                    created.append(await client.runs.create(thread["thread_id"], "sleep", input={"seconds": seconds}))
-                deadline = time.monotonic() + 30
-                while time.monotonic() < deadline and _statuses(_db_runs(database)).get("running", 0) < min(jobs, runs):
-                    await asyncio.sleep(0.05)
+                created = await _sleepers(client, database, runs, seconds, min(jobs, runs))
             server.kill()
             at_kill = _db_runs(database)
             killed = {run_id for run_id, status, _, _ in at_kill if status == "running"}
@@ -249,30 +276,20 @@ async def crash_test(runs: int = 20, jobs: int = 10, seconds: float = 3.0) -> Re
             after_restart = _db_runs(database)
             async with get_client(url=server.url) as client:
                 quiet = await _quiet(client, time.monotonic() + 60)
-                final = Counter([(await client.runs.get(r["thread_id"], r["run_id"]))["status"] for r in created])
+                final = await _final_statuses(client, created)
             at_end = _db_runs(database)
         finally:
             server.stop()
-        still_dead = [run_id for run_id, status, _, worker in after_restart if status == "running" and worker in dead_workers]
-        rerun = [run_id for run_id, _, attempts, _ in at_end if run_id in killed and attempts >= 2]
+        left = [run_id for run_id, status, _, worker in after_restart if status == "running" and worker in dead_workers]
         report.figures.update(
             {
                 "statuses at kill -9 (in the file)": _statuses(at_kill),
                 "statuses once restarted and answering /ok (in the file)": _statuses(after_restart),
-                "runs still running under the killed process after restart": len(still_dead),
+                "runs still running under the killed process after restart": len(left),
                 "seconds to restart and answer /ok": round(restart_seconds, 2),
-                "killed runs executed again": f"{len(rerun)} of {len(killed)}",
-                "final statuses": dict(final),
             }
         )
-        if not killed:
-            report.problems.append("no run was running when the server was killed")
-        if still_dead or not quiet:
-            report.problems.append(f"runs left running by the killed process: {len(still_dead)}; quiet: {quiet}")
-        if len(rerun) != len(killed):
-            report.problems.append(f"{len(killed)} runs were running at the kill, {len(rerun)} ran again")
-        if set(final) != {"success"}:
-            report.problems.append(f"not every run ended success: {dict(final)}")
+        _judge_crash(report, killed, left, quiet, final, at_end)
     return report
 
 
@@ -285,13 +302,7 @@ async def worker_crash_test(runs: int = 8, jobs: int = 2, seconds: float = 3.0) 
         server.start()
         try:
             async with get_client(url=server.url) as client:
-                created = []
-                for _ in range(runs):
-                    thread = await client.threads.create()
-                    created.append(await client.runs.create(thread["thread_id"], "sleep", input={"seconds": seconds}))
-                deadline = time.monotonic() + 30
-                while time.monotonic() < deadline and _statuses(_db_runs(database)).get("running", 0) < 2 * jobs:
-                    await asyncio.sleep(0.05)
+                created = await _sleepers(client, database, runs, seconds, 2 * jobs)
                 at_kill = _db_runs(database)
                 victim = next(worker for _, status, _, worker in at_kill if status == "running")
                 killed = {run_id for run_id, status, _, worker in at_kill if status == "running" and worker == victim}
@@ -305,29 +316,19 @@ async def worker_crash_test(runs: int = 8, jobs: int = 2, seconds: float = 3.0) 
                     await asyncio.sleep(0.05)
                 taken_back_seconds = time.monotonic() - killed_at
                 quiet = await _quiet(client, time.monotonic() + 60)
-                final = Counter([(await client.runs.get(r["thread_id"], r["run_id"]))["status"] for r in created])
+                final = await _final_statuses(client, created)
             at_end = _db_runs(database)
         finally:
             server.stop()
         left = [run_id for run_id, status, _, worker in at_end if status == "running" and worker == victim]
-        rerun = [run_id for run_id, _, attempts, _ in at_end if run_id in killed and attempts >= 2]
         report.figures.update(
             {
                 "statuses at kill -9 (in the file)": _statuses(at_kill),
                 "runs of the killed process": len(killed),
                 "seconds until none is running under the killed process": round(taken_back_seconds, 2),
-                "killed runs executed again": f"{len(rerun)} of {len(killed)}",
-                "final statuses": dict(final),
             }
         )
-        if not killed:
-            report.problems.append("the killed process was running no run")
-        if left or not quiet:
-            report.problems.append(f"runs left running by the killed process: {len(left)}; quiet: {quiet}")
-        if len(rerun) != len(killed):
-            report.problems.append(f"{len(killed)} runs were running in the killed process, {len(rerun)} ran again")
-        if set(final) != {"success"}:
-            report.problems.append(f"not every run ended success: {dict(final)}")
+        _judge_crash(report, killed, left, quiet, final, at_end)
     return report
 
 

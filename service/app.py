@@ -18,7 +18,7 @@ from .api import Assistants, System, ThreadRuns, Threads, register_assistants
 from .db import Database
 from .executor import Executor
 from .graphs import GRAPHS
-from .settings import Settings, async_database_url
+from .settings import Settings, SettingsError, async_database_url
 
 
 def build(settings: Settings) -> FastAPI:
@@ -44,4 +44,12 @@ def build(settings: Settings) -> FastAPI:
     return application
 
 
-app = build(Settings.from_env())
+def _from_env() -> FastAPI:
+    try:
+        return build(Settings.from_env())
+    except SettingsError as exc:
+        # A plain message and exit status 1 rather than a traceback from uvicorn's import.
+        raise SystemExit(f"service: {exc}") from None
+
+
+app = _from_env()

@@ -99,11 +99,11 @@ async def _produce(
 
 
 async def _cancel(client: LangGraphClient, created: dict[str, str], producing: asyncio.Task[None], calls: Counter[str], rng: random.Random) -> None:
-    """Cancel, every 0.5 to 3 s while runs are being created, by a random kind and action."""
+    """Cancel, every 1 to 4 s while runs are being created, by a random kind and action."""
     while not producing.done():
-        await asyncio.sleep(rng.uniform(0.5, 3.0))
+        await asyncio.sleep(rng.uniform(1.0, 4.0))
         action = rng.choice(["interrupt", "rollback"])
-        kind = rng.choices(["status", "ids", "single"], weights=[1, 4, 3])[0]
+        kind = rng.choices(["status", "ids", "single"], weights=[1, 6, 5])[0]
         # The latest runs are the ones likely still pending or running.
         known = list(created.items())[-40:]
         try:

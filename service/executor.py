@@ -168,6 +168,9 @@ class Executor:
             async with asyncio.timeout(self.settings.run_timeout):
                 output = await graph(claimed.kwargs.get("input"), config)
         except asyncio.CancelledError:
+            # Stopped on purpose (cancel or shutdown); recording that must not be cancelled too.
+            if (task := asyncio.current_task()) is not None:
+                task.uncancel()
             return queue.Outcome("requeue" if self._shutting_down else "stopped")
         except TimeoutError:
             return queue.Outcome(

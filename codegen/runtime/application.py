@@ -45,6 +45,7 @@ class Runtime:
         mock: bool,
         validate_responses: bool,
         max_body_size: int,
+        lenient_booleans: bool = False,
     ) -> None:
         if implementation is None:
             self.implementations: tuple[object, ...] = ()
@@ -53,7 +54,7 @@ class Runtime:
         else:
             self.implementations = (implementation,)
         self.document = document
-        self.store = SchemaStore(normalize_document(document, openapi_version))
+        self.store = SchemaStore(normalize_document(document, openapi_version), digit_booleans=lenient_booleans)
         self.mock = mock
         self.validate_responses = validate_responses
         self.max_body_size = max_body_size
@@ -289,6 +290,7 @@ def build_app(
     mock: bool,
     validate_responses: bool | None,
     max_body_size: int | None,
+    lenient_booleans: bool = False,
 ) -> FastAPI:
     """The FastAPI app of a generated package (see the package's `create_app`)."""
     paths = set((document.get("paths") or {}).keys())
@@ -310,6 +312,7 @@ def build_app(
         mock=mock,
         validate_responses=validate_responses,
         max_body_size=max_body_size or DEFAULT_MAX_BODY,
+        lenient_booleans=lenient_booleans,
     )
     app.openapi = lambda: document  # type: ignore[method-assign]
     builtin = list(app.router.routes)

@@ -43,6 +43,7 @@ def create_app(
     mock: bool = False,
     validate_responses: bool | None = None,
     max_body_size: int | None = None,
+    lenient_booleans: bool = False,
 ) -> FastAPI:
     """The FastAPI app of the spec, serving `implementation`.
 
@@ -55,6 +56,8 @@ def create_app(
         CODEGEN_VALIDATE_RESPONSES=0.
     max_body_size: the largest request body accepted, in bytes (default 16 MiB); larger
         bodies answer 413.
+    lenient_booleans: also read `1` and `0` as true and false in boolean parameters, for clients
+        that send them (langgraph-sdk sends `?wait=1`); the spec's serialization is true/false.
     """
     return build_app(
         title=_spec.TITLE,
@@ -67,4 +70,5 @@ def create_app(
         mock=mock,
         validate_responses=validate_responses,
         max_body_size=max_body_size,
+        lenient_booleans=lenient_booleans,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,18 +22,46 @@ EXIT_OK, EXIT_DIFF, EXIT_BAD = 0, 1, 2
 
 
 class Timings:
-    """Per-stage wall times, printed with --verbose."""
+    """Per-stage wall times (printed with --verbose) and, on a terminal, a progress line for
+    runs that take more than a second."""
 
-    def __init__(self) -> None:
+    DELAY = 1.0
+
+    def __init__(self, progress: bool = False) -> None:
         self.stages: list[tuple[str, float]] = []
+        self.progress = progress
+        self.started = time.perf_counter()
+        self.current = ""
+        self.shown = False
+        self._timer: threading.Timer | None = None
+        if progress:
+            self._timer = threading.Timer(self.DELAY, self._show)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _show(self) -> None:
+        self.shown = True
+        if self.current:
+            sys.stderr.write(f"\r\033[Kcodegen: {self.current}...")
+            sys.stderr.flush()
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
         start = time.perf_counter()
+        self.current = name
+        if self.shown:
+            self._show()
         try:
             yield
         finally:
             self.stages.append((name, time.perf_counter() - start))
+
+    def done(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
 
 
 def spec_label(config: Config) -> str:
@@ -55,7 +84,7 @@ def build_files(
     timings = timings or Timings()
     cache = Cache(config.root / ".codegen-cache")
     options = {
-        "package": config.package,
+        **config.render_options(),
         "label": spec_label(config),
         "allow_ref_dirs": [str(d) for d in config.allow_ref_dirs],
     }
@@ -71,12 +100,35 @@ def build_files(
     with timings.stage("parse"):
         document = load.load(config.spec, allowed_dirs=tuple(config.allow_ref_dirs))
     with timings.stage("ir"):
-        api = ir.build(document, package=config.package)
+        api = ir.build(
+            document,
+            package=config.package,
+            include_tags=config.include_tags,
+            include_operations=config.include_operations,
+        )
     with timings.stage("render"):
-        files = render.render(api, spec_label=spec_label(config), jobs=jobs)
+        # Each module is compiled (`verify`) as soon as it is final, beside the rest of the work.
+        files = render.render(
+            api, spec_label=spec_label(config), options=config.render_options(), stage=timings.stage, jobs=jobs, verify=verify
+        )
     if use_cache:
         cache.put(key, api.package, files, document.sources)
     return api.package, files
+
+
+class GeneratedCodeError(Exception):
+    """The generator produced a file Python cannot compile (a bug of codegen, never written)."""
+
+
+def verify(files: dict[str, str]) -> None:
+    """Compile every generated module, so a package that cannot import is never written."""
+    for name, text in sorted(files.items()):
+        if name.endswith(".py"):
+            try:
+                compile(text, name, "exec", dont_inherit=True)
+            except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+                line = getattr(exc, "lineno", None)
+                raise GeneratedCodeError(f"{name}{f':{line}' if line else ''} does not compile: {exc}") from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -128,10 +180,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from . import write
 
     config = _config(args)
-    timings = Timings()
-    package, files = build_files(config, timings, use_cache=not args.no_cache, jobs=args.jobs)
-    with timings.stage("write"):
-        changes = write.write(config.out / package, files)
+    timings = Timings(progress=sys.stderr.isatty() and not args.quiet)
+    try:
+        package, files = build_files(config, timings, use_cache=not args.no_cache, jobs=args.jobs)
+        with timings.stage("write"):
+            changes = write.write(config.out / package, files)
+    finally:
+        timings.done()
     if not args.quiet:
         where = _shown(config.out / package, config.root)
         print(
@@ -154,8 +209,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     from . import write
 
     config = _config(args)
-    timings = Timings()
-    package, files = build_files(config, timings, use_cache=not args.no_cache, jobs=args.jobs)
+    timings = Timings(progress=sys.stderr.isatty() and not args.quiet)
+    try:
+        package, files = build_files(config, timings, use_cache=not args.no_cache, jobs=args.jobs)
+    finally:
+        timings.done()
     target = config.out / package
     with timings.stage("compare"):
         lines = write.diff(target, files, label=_shown(target, config.root))
@@ -208,7 +266,12 @@ def cmd_init(args: argparse.Namespace) -> int:
 
     config = _config(args)
     document = load.load(config.spec, allowed_dirs=tuple(config.allow_ref_dirs))
-    api = ir.build(document, package=config.package)
+    api = ir.build(
+        document,
+        package=config.package,
+        include_tags=config.include_tags,
+        include_operations=config.include_operations,
+    )
     target = Path(args.module).resolve() if args.module else config.root / f"{api.package}_impl.py"
     if target.exists():
         raise UsageError(
@@ -249,6 +312,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"codegen: error: {exc}", file=sys.stderr)
         if debug:
             raise
+        return EXIT_BAD
+    except GeneratedCodeError as exc:
+        if debug:
+            raise
+        print(
+            f"codegen: error: the generated package would not import: {exc}\n"
+            "  hint: nothing was written; this is a bug of codegen, please report it with the spec",
+            file=sys.stderr,
+        )
         return EXIT_BAD
     except KeyboardInterrupt:
         return 130

@@ -12,13 +12,15 @@ from typing import Any
 
 from .errors import SpecError, SpecErrors, pointer
 from .load import Document, resolve_pointer
-from .names import NameSet, package_name, pascal, snake
 from .dialect import normalize_document
+from .names import NameSet, ascii_letters, package_name, pascal, snake
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 TEMPLATE_VAR = re.compile(r"\{([^{}]*)\}")
 DEFAULT_STYLE = {"path": "simple", "header": "simple", "query": "form", "cookie": "form"}
 JSON_MEDIA = re.compile(r"^application/(.+\+)?json(;.*)?$|^\*/\*$")
+# Module-level names of a router module that a route function must not rebind.
+ROUTER_GLOBALS = {"annotations", "checks", "models", "router", "runtime"}
 
 
 @dataclass(frozen=True)
@@ -204,21 +206,24 @@ class _Builder:
         self.synthesized: dict[str, Any] = {}
 
     def error(self, message: str, ptr: str, hint: str = "") -> None:
-        self.errors.append(SpecError(message, file=self.doc.path, pointer=ptr, hint=hint))
+        self.errors.append(self.doc.located(SpecError(message, file=self.doc.path, pointer=ptr, hint=hint)))
 
     def deref(self, node: Any, ptr: str) -> tuple[Any, str]:
         """Follow local `$ref`s of non-schema objects; returns the target and its pointer."""
-        seen = set()
+        seen: list[str] = []
         while isinstance(node, dict) and isinstance(node.get("$ref"), str):
             ref = node["$ref"]
             if ref in seen:
-                raise SpecError(
-                    f"reference cycle through {ref!r}",
-                    file=self.doc.path,
-                    pointer=ptr,
-                    hint="break the cycle",
+                cycle = " -> ".join([*seen[seen.index(ref) :], ref])
+                raise self.doc.located(
+                    SpecError(
+                        f"reference cycle cannot be represented: {cycle}",
+                        file=self.doc.path,
+                        pointer=ptr,
+                        hint="each of these $refs points to the next; point one of them at a definition",
+                    )
                 )
-            seen.add(ref)
+            seen.append(ref)
             ptr = ref[1:]
             node = resolve_pointer(self.data, ptr)
         return node, ptr
@@ -334,7 +339,7 @@ class _Builder:
                 Tag(
                     name=name,
                     description=described.get(name, ""),
-                    module=modules.add(snake(name, prefix="tag")),
+                    module=modules.add(snake(ascii_letters(name), prefix="tag")),
                     protocol=protocols.add(pascal(name, prefix="Tag") + "Api"),
                     operations=ops,
                 )
@@ -351,7 +356,8 @@ class _Builder:
         op_ptr: str,
         method_names: NameSet,
     ) -> Operation | None:
-        name = method_names.add(snake(op_id, prefix="op"))
+        name = snake(op_id, prefix="op")
+        name = method_names.add(name + "_" if name in ROUTER_GLOBALS else name)
         stem = pascal(op_id, prefix="Op")
         # Path template variables become identifiers for Starlette's router.
         variables = TEMPLATE_VAR.findall(path)
@@ -389,7 +395,8 @@ class _Builder:
         route_names = NameSet(separator="_")
 
         def rename(match: re.Match[str]) -> str:
-            route_name = route_names.add(snake(match.group(1), prefix="p"))
+            # Starlette only recognizes ASCII identifiers as path variables.
+            route_name = route_names.add(snake(ascii_letters(match.group(1)), prefix="p"))
             route_vars[route_name] = match.group(1)
             return "{" + route_name + "}"
 
@@ -607,6 +614,52 @@ def _needs_model(schema: dict[str, Any]) -> bool:
     return bool(set(schema) & {"enum", "properties", "oneOf", "anyOf", "allOf", "patternProperties"})
 
 
-def build(doc: Document, *, package: str | None = None) -> Api:
-    """Build the IR of a loaded document; raise SpecErrors for semantic problems."""
-    return _Builder(doc, package).build()
+def build(
+    doc: Document,
+    *,
+    package: str | None = None,
+    include_tags: list[str] | None = None,
+    include_operations: list[str] | None = None,
+) -> Api:
+    """Build the IR of a loaded document; raise SpecErrors for semantic problems.
+
+    With `include_tags` or `include_operations` (operationIds), only those operations are
+    generated, and the served document lists only them.
+    """
+    api = _Builder(doc, package).build()
+    if not include_tags and not include_operations:
+        return api
+    return _select(api, set(include_tags or ()), set(include_operations or ()))
+
+
+def _select(api: Api, tags: set[str], operation_ids: set[str]) -> Api:
+    import copy
+    import dataclasses
+
+    def wanted(op: Operation) -> bool:
+        return op.tag in tags or op.operation_id in operation_ids
+
+    kept = tuple(op for op in api.operations if wanted(op))
+    kept_tags = tuple(
+        dataclasses.replace(t, operations=tuple(op for op in t.operations if wanted(op)))
+        for t in api.tags
+        if any(wanted(op) for op in t.operations)
+    )
+    synthesized = {op.arguments_model for op in api.operations if not wanted(op)}
+    document = copy.deepcopy(api.document)
+    keep_methods = {(op.path, op.method) for op in kept}
+    for path, item in list((document.get("paths") or {}).items()):
+        if not isinstance(item, dict):
+            continue
+        for method in [m for m in item if m in HTTP_METHODS]:
+            if (path, method) not in keep_methods:
+                del item[method]
+        if not any(m in item for m in HTTP_METHODS):
+            del document["paths"][path]
+    return dataclasses.replace(
+        api,
+        operations=kept,
+        tags=kept_tags,
+        model_schemas={k: v for k, v in api.model_schemas.items() if k not in synthesized},
+        document=document,
+    )

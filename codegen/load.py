@@ -12,13 +12,14 @@ import copy
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .errors import SpecError, SpecErrors, pointer, split_pointer
+from .errors import SpecError, SpecErrors, escape_token, pointer, split_pointer
 
 # Keys under which a child is itself a JSON Schema, when its parent is one.
 SCHEMA_CHILD_KEYS = {
@@ -72,6 +73,83 @@ def _construct_mapping(loader: _SpecLoader, node: yaml.MappingNode) -> dict[str,
 _SpecLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+def _refuse_tag(loader: _SpecLoader, node: yaml.Node) -> None:
+    raise yaml.constructor.ConstructorError(
+        None, None, f"the tag {node.tag.replace('tag:yaml.org,2002:', '!!')} is not allowed: a spec is plain data", node.start_mark
+    )
+
+
+# Any tag SafeLoader does not know (python/object, !include...) is refused, never constructed.
+_SpecLoader.add_constructor(None, _refuse_tag)
+
+
+# Deeper documents are refused: every later stage walks schemas recursively.
+MAX_DEPTH = 100
+# YAML aliases may repeat at most this many nodes in total (a "billion laughs" expands forever).
+MAX_ALIAS_NODES = 100_000
+
+
+def _check_yaml_shape(text: str, path: Path) -> None:
+    """Refuse, before anything is built, YAML nested too deeply or whose aliases explode.
+
+    Streams parser events (no recursion, no objects built): counts each anchored node's size,
+    the nodes aliases add, and the nesting depth.
+    """
+    sizes: dict[str, int] = {}
+    stack: list[list[Any]] = [[0, None]]  # [nodes so far, anchor] of each open collection
+    repeated = 0
+    for event in yaml.parse(text, Loader=_SpecLoader):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            if len(stack) > MAX_DEPTH:
+                raise _shape_error(f"the document is nested more than {MAX_DEPTH} levels deep", path, event, _FLATTEN)
+            stack.append([1, event.anchor])
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            count, anchor = stack.pop()
+            if anchor is not None:
+                sizes[anchor] = count
+            stack[-1][0] += count
+        elif isinstance(event, yaml.ScalarEvent):
+            if event.anchor is not None:
+                sizes[event.anchor] = 1
+            stack[-1][0] += 1
+        elif isinstance(event, yaml.AliasEvent):
+            if any(anchor == event.anchor for _, anchor in stack):
+                raise _shape_error(f"alias *{event.anchor} refers to a node that contains it", path, event, _NO_ALIASES)
+            repeated += sizes.get(event.anchor, 0)
+            if repeated > MAX_ALIAS_NODES:
+                raise _shape_error(f"YAML aliases repeat more than {MAX_ALIAS_NODES} nodes", path, event, _NO_ALIASES)
+            stack[-1][0] += sizes.get(event.anchor, 0)
+
+
+_FLATTEN = "flatten the document: move nested schemas under components and use $ref"
+_NO_ALIASES = "write the repeated part once under components and use $ref instead of YAML anchors"
+
+
+def _shape_error(message: str, path: Path, event: Any, hint: str) -> SpecError:
+    return SpecError(message, file=path, line=event.start_mark.line + 1, column=event.start_mark.column + 1, hint=hint)
+
+
+def _check_json_depth(text: str, path: Path) -> None:
+    """Refuse JSON nested more than MAX_DEPTH levels, with the place where it gets too deep."""
+    depth = 0
+    for token in re.finditer(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', text):
+        bracket = token.group()
+        if bracket in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = text.count("\n", 0, token.start()) + 1
+                column = token.start() - text.rfind("\n", 0, token.start())
+                raise SpecError(
+                    f"the document is nested more than {MAX_DEPTH} levels deep",
+                    file=path,
+                    line=line,
+                    column=column,
+                    hint=_FLATTEN,
+                )
+        elif bracket in "]}":
+            depth -= 1
+
+
 @dataclass(frozen=True)
 class Document:
     """A loaded, bundled and checked OpenAPI document."""
@@ -81,6 +159,11 @@ class Document:
     version: str  # "3.0" or "3.1"
     fingerprint: str  # sha256 over every file that was read
     sources: tuple[Path, ...]
+    origins: dict[str, tuple[Path, str]] = field(default_factory=dict)  # see _Bundler.origins
+
+    def located(self, error: SpecError) -> SpecError:
+        """`error` (pointing into the bundled document) in the file and at the line it came from."""
+        return _located(error, self.origins)
 
 
 def read_file(path: Path) -> Any:
@@ -94,10 +177,16 @@ def read_file(path: Path) -> Any:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
         raise SpecError(
-            f"the file is not UTF-8 (byte {exc.start})", file=path, hint="save the spec as UTF-8"
+            f"the file is not UTF-8 (byte {raw[exc.start]:#x})",
+            file=path,
+            line=raw.count(b"\n", 0, exc.start) + 1,
+            column=len(raw[line_start : exc.start].decode("utf-8", "replace")) + 1,
+            hint="save the spec as UTF-8",
         ) from None
     if path.suffix.lower() == ".json":
+        _check_json_depth(text, path)
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
@@ -109,16 +198,20 @@ def read_file(path: Path) -> Any:
                 hint="fix the JSON syntax at that position",
             ) from None
     try:
+        _check_yaml_shape(text, path)
         return yaml.load(text, Loader=_SpecLoader)  # noqa: S506 - _SpecLoader is a SafeLoader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "syntax error"
+        refused = "is not allowed" in problem
         raise SpecError(
-            f"invalid YAML: {problem}",
+            problem if refused else f"invalid YAML: {problem}",
             file=path,
             line=mark.line + 1 if mark else None,
             column=mark.column + 1 if mark else None,
-            hint="fix the YAML syntax at that position",
+            hint="remove the tag: only mappings, lists, strings, numbers, booleans and null are read"
+            if refused
+            else "fix the YAML syntax at that position",
         ) from None
     except yaml.YAMLError as exc:
         raise SpecError(f"invalid YAML: {exc}", file=path) from None
@@ -167,7 +260,13 @@ def resolve_pointer(data: Any, ptr: str) -> Any:
     return node
 
 
-def _located(error: SpecError) -> SpecError:
+def _located(error: SpecError, origins: dict[str, tuple[Path, str]] | None = None) -> SpecError:
+    """`error` with line and column, moved to the file its pointer's content came from."""
+    if origins and error.pointer:
+        prefix = max((k for k in origins if error.pointer == k or error.pointer.startswith(k + "/")), key=len, default=None)
+        if prefix is not None:
+            error.file, frag = origins[prefix]
+            error.pointer = frag + error.pointer[len(prefix) :]
     if error.file is not None and error.line is None and error.pointer:
         place = locate(error.file, error.pointer)
         if place:
@@ -190,23 +289,24 @@ class _Bundler:
         self.files: dict[Path, Any] = {self.root_file: data}
         self.hoisted: dict[tuple[Path, str], str] = {}
         self.inlining: set[tuple[Path, str]] = set()
+        # Where content pulled in from another file came from: bundle pointer -> (file, pointer).
+        self.origins: dict[str, tuple[Path, str]] = {}
 
     def bundle(self) -> None:
-        self._walk(self.data, self.root_file, "", in_schema=False)
+        self._walk(self.data, self.root_file, "", "", in_schema=False)
 
-    def _file(self, path: Path, used_at: tuple[Path, str]) -> Any:
-        resolved = path.resolve()
+    def _file(self, resolved: Path, written: str, used_at: tuple[Path, str]) -> Any:
         if resolved not in self.files:
             if not any(resolved.is_relative_to(r) for r in self.roots):
                 raise SpecError(
-                    f"$ref leaves the spec's folder: {path}",
+                    f"$ref leaves the spec's folder: {written} is {resolved}",
                     file=used_at[0],
                     pointer=used_at[1],
                     hint="move the file next to the spec, or allow its directory with --allow-ref-dir",
                 )
             if not resolved.is_file():
                 raise SpecError(
-                    f"$ref names a file that does not exist: {path}",
+                    f"$ref names a file that does not exist: {written}",
                     file=used_at[0],
                     pointer=used_at[1],
                     hint="fix the file name in the $ref",
@@ -224,7 +324,7 @@ class _Bundler:
                 hint="download the document next to the spec and refer to it by a relative path",
             )
         target_file = (here.parent / file_part).resolve() if file_part else here
-        doc = self._file(target_file, (here, used_at)) if file_part else self.files[here]
+        doc = self._file(target_file, file_part, (here, used_at)) if file_part else self.files[here]
         try:
             value = resolve_pointer(doc, frag)
         except (KeyError, ValueError):
@@ -246,31 +346,33 @@ class _Bundler:
             n += 1
         return name
 
-    def _walk(self, node: Any, file: Path, ptr: str, *, in_schema: bool) -> None:
+    def _walk(self, node: Any, file: Path, ptr: str, at: str, *, in_schema: bool) -> None:
+        """Bundle the refs under `node`, found at `ptr` in `file` and at `at` in the bundle."""
         if isinstance(node, list):
             for i, item in enumerate(node):
-                self._walk(item, file, f"{ptr}/{i}", in_schema=in_schema)
+                self._walk(item, file, f"{ptr}/{i}", f"{at}/{i}", in_schema=in_schema)
             return
         if not isinstance(node, dict):
             return
         ref = node.get("$ref")
         is_root_file = file == self.root_file
         if isinstance(ref, str) and (not ref.startswith("#") or not is_root_file):
-            self._replace_ref(node, ref, file, ptr, in_schema=in_schema)
+            self._replace_ref(node, ref, file, ptr, at, in_schema=in_schema)
         for key, value in list(node.items()):
             if key == "$ref":
                 continue
-            child = f"{ptr}/{key.replace('~', '~0').replace('/', '~1')}"
+            token = "/" + escape_token(key)
             if in_schema:
                 if key in SCHEMA_CHILD_KEYS or key in SCHEMA_LIST_KEYS:
-                    self._walk(value, file, child, in_schema=True)
+                    self._walk(value, file, ptr + token, at + token, in_schema=True)
                 elif key in SCHEMA_MAP_KEYS and isinstance(value, dict):
                     for name, sub in value.items():
-                        self._walk(sub, file, f"{child}/{name}", in_schema=True)
+                        sub_token = token + "/" + escape_token(name)
+                        self._walk(sub, file, ptr + sub_token, at + sub_token, in_schema=True)
                 continue
-            self._walk(value, file, child, in_schema=key == "schema" or ptr == "/components/schemas")
+            self._walk(value, file, ptr + token, at + token, in_schema=key == "schema" or at == "/components/schemas")
 
-    def _replace_ref(self, node: dict[str, Any], ref: str, file: Path, ptr: str, *, in_schema: bool) -> None:
+    def _replace_ref(self, node: dict[str, Any], ref: str, file: Path, ptr: str, at: str, *, in_schema: bool) -> None:
         target_file, frag, value = self._target(ref, file, ptr + "/$ref")
         key = (target_file, frag)
         if in_schema:
@@ -279,7 +381,9 @@ class _Bundler:
                 self.hoisted[key] = name
                 copied = copy.deepcopy(value)
                 self.data["components"]["schemas"][name] = copied
-                self._walk(copied, target_file, frag, in_schema=True)
+                component = pointer("components", "schemas", name)
+                self.origins[component] = (target_file, frag)
+                self._walk(copied, target_file, frag, component, in_schema=True)
             node["$ref"] = "#" + pointer("components", "schemas", self.hoisted[key])
             return
         if key in self.inlining:
@@ -291,7 +395,8 @@ class _Bundler:
             )
         self.inlining.add(key)
         copied = copy.deepcopy(value)
-        self._walk(copied, target_file, frag, in_schema=False)
+        self.origins[at] = (target_file, frag)
+        self._walk(copied, target_file, frag, at, in_schema=False)
         self.inlining.discard(key)
         del node["$ref"]
         if isinstance(copied, dict):
@@ -449,11 +554,12 @@ def _valid_fast(data: dict[str, Any], version: str) -> bool:
 
 
 def _validate_openapi(data: dict[str, Any], version: str, path: Path) -> list[SpecError]:
-    """Nothing when jsonschema-rs finds the document valid; else the structural errors
-    (openapi-spec-validator's OpenAPI schema) and, for 3.1, each schema object's errors against
-    the JSON Schema 2020-12 meta-schema, by python jsonschema, every one located in the document."""
+    """The structural errors (openapi-spec-validator's OpenAPI schema) and, for 3.1, each schema
+    object's errors against the JSON Schema 2020-12 meta-schema, every one located in the
+    document; then patterns that are not regular expressions. jsonschema-rs says quickly
+    whether there are any; python jsonschema finds and explains them."""
     if _valid_fast(data, version):
-        return []
+        return _invalid_patterns(data, path)
     from jsonschema import Draft202012Validator
     from jsonschema_path import SchemaPath
     from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
@@ -489,7 +595,51 @@ def _validate_openapi(data: dict[str, Any], version: str, path: Path) -> list[Sp
         )
         if len(errors) >= 20:
             break
-    return errors
+    return errors or _invalid_patterns(data, path)
+
+
+def _subschemas(schema: Any, ptr: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every schema object in `schema` (itself included), with its pointer."""
+    stack = [(ptr, schema)]
+    while stack:
+        ptr, node = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        yield ptr, node
+        for key, value in node.items():
+            child = ptr + "/" + escape_token(key)
+            if key in SCHEMA_CHILD_KEYS:
+                stack.append((child, value))
+            elif key in SCHEMA_LIST_KEYS and isinstance(value, list):
+                stack.extend((f"{child}/{i}", v) for i, v in enumerate(value))
+            elif key in SCHEMA_MAP_KEYS and isinstance(value, dict):
+                stack.extend((child + "/" + escape_token(k), v) for k, v in value.items())
+
+
+def _invalid_patterns(data: dict[str, Any], path: Path) -> list[SpecError]:
+    """`pattern`s and `patternProperties` keys that are not regular expressions (Python `re`,
+    what the generated checks run), which would otherwise be silently unchecked."""
+    found = []
+    for top, schema in schema_locations(data):
+        for ptr, node in _subschemas(schema, top):
+            patterns = [(ptr + "/pattern", node.get("pattern"))]
+            if isinstance(node.get("patternProperties"), dict):
+                patterns += [(ptr + pointer("patternProperties", k), k) for k in node["patternProperties"]]
+            for where, pattern in patterns:
+                if not isinstance(pattern, str):
+                    continue
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    found.append(
+                        SpecError(
+                            f"{pattern!r} is not a valid regular expression: {exc}",
+                            file=path,
+                            pointer=where,
+                            hint="fix the pattern; the generated checks run it with Python's re",
+                        )
+                    )
+    return sorted(found, key=lambda e: e.pointer)
 
 
 def fingerprint(paths: list[Path]) -> str:
@@ -519,12 +669,10 @@ def load(path: Path, *, allowed_dirs: tuple[Path, ...] = (), validate: bool = Tr
     except SpecError as exc:
         raise _located(exc) from None
     errors = _check_local_refs(data, path)
-    if errors:
-        raise SpecErrors([_located(e) for e in errors])
-    if validate:
+    if not errors and validate:
         errors = _validate_openapi(data, version, path)
-        if errors:
-            raise SpecErrors([_located(e) for e in errors])
+    if errors:
+        raise SpecErrors([_located(e, bundler.origins) for e in errors])
     sources = tuple(sorted(bundler.files))
     return Document(
         path=path,
@@ -532,4 +680,5 @@ def load(path: Path, *, allowed_dirs: tuple[Path, ...] = (), validate: bool = Tr
         version=version,
         fingerprint=fingerprint(list(sources)),
         sources=sources,
+        origins=bundler.origins,
     )

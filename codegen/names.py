@@ -23,6 +23,11 @@ def words(text: str) -> list[str]:
     return [w for w in _WORD_SPLIT.split(text) if w and w.replace("_", "")]
 
 
+def ascii_letters(text: str) -> str:
+    """`text` with accents stripped and other non-ASCII characters dropped: "Café" -> "Cafe"."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if c.isascii())
+
+
 def _ident_ok(name: str) -> bool:
     return name.isidentifier() and unicodedata.normalize("NFKC", name) == name
 

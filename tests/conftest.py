@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
+import socket
 import sys
 import uuid
 from pathlib import Path
@@ -24,6 +26,26 @@ def spec_document() -> dict[str, Any]:
     from codegen.load import read_file
 
     return read_file(SPEC)  # type: ignore[no-any-return]
+
+
+@functools.cache
+def spec_validator() -> Any:
+    """A jsonschema validator over spec/ (its `$ref`s resolve); `evolve(schema=...)` to use it."""
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(spec_document(), format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def assert_valid(instance: Any, schema: Any) -> None:
+    """`instance` matches `schema`, a schema of spec/, by jsonschema with format checking."""
+    errors = list(spec_validator().evolve(schema=schema).iter_errors(instance))
+    assert not errors, f"{errors[0].json_path}: {errors[0].message}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def spec_operations() -> list[tuple[str, str, dict[str, Any]]]:

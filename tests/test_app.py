@@ -7,25 +7,16 @@ import uuid
 from typing import Any
 
 import pytest
+from conftest import assert_valid, json_of, spec_document, spec_operations
 from fastapi.sse import ServerSentEvent
 from fastapi.testclient import TestClient
 from starlette.routing import Match
-
-from conftest import json_of, spec_document, spec_operations
 
 OPERATIONS = spec_operations()
 
 
 def concrete(path: str) -> str:
     return re.sub(r"\{[^}]+\}", lambda m: str(uuid.UUID(int=7)), path)
-
-
-def assert_valid(instance: Any, schema: dict[str, Any]) -> None:
-    from jsonschema import Draft202012Validator
-
-    validator = Draft202012Validator(spec_document(), format_checker=Draft202012Validator.FORMAT_CHECKER)
-    errors = list(validator.evolve(schema=schema).iter_errors(instance))
-    assert not errors, errors[0].message
 
 
 def test_spec_has_the_operations_we_expect() -> None:

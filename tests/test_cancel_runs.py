@@ -129,3 +129,27 @@ def test_wrong_content_type_is_rejected_with_declared_status(client: TestClient)
     response = client.post("/runs/cancel", content=b"status=all", headers={"content-type": "application/x-www-form-urlencoded"})
     assert response.status_code == 422
     assert "content type" in response.json()["detail"]
+
+
+class SingleRunRecorder:
+    def __init__(self) -> None:
+        self.calls: list[tuple[bool, Any]] = []
+
+    async def cancel_run_http_threads_thread_id_runs_run_id_cancel_post(self, *, thread_id: Any, run_id: Any, wait: bool, action: Any) -> None:
+        self.calls.append((wait, action))
+
+
+@pytest.mark.parametrize(("text", "wait"), [("1", True), ("0", False), ("true", True), ("false", False)])
+def test_single_run_cancel_reads_wait_as_langgraph_sdk_sends_it(ls: Any, text: str, wait: bool) -> None:
+    recorder = SingleRunRecorder()
+    client = TestClient(ls.create_app(recorder, lenient_booleans=True))
+    response = client.post(f"/threads/{T}/runs/{R}/cancel?wait={text}&action=rollback")
+    assert response.status_code == 200, response.text
+    assert recorder.calls == [(wait, ls.models.CancelRunHttpThreadsThreadIdRunsRunIdCancelPostAction.rollback)]
+
+
+@pytest.mark.parametrize(("text", "lenient"), [("yes", True), ("2", True), ("True", True), ("", True), ("1", False), ("0", False)])
+def test_single_run_cancel_rejects_other_wait_texts(ls: Any, text: str, lenient: bool) -> None:
+    client = TestClient(ls.create_app(SingleRunRecorder(), lenient_booleans=lenient))
+    response = client.post(f"/threads/{T}/runs/{R}/cancel?wait={text}")
+    assert response.status_code == 422, response.text

@@ -133,7 +133,12 @@ def test_annotated_fields_laid_out_as_black(name: str, annotation: str, default:
 def fixture_packages(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     """The package of every fixture spec."""
     out = tmp_path_factory.mktemp("formatted")
-    specs = sorted(folder / "openapi.yaml" for folder in SPECS.iterdir() if (folder / "openapi.yaml").is_file())
+    specs = sorted(
+        spec
+        for folder in SPECS.iterdir()
+        if folder.is_dir() and folder.name != "errors"
+        for spec in (*folder.glob("*.yaml"), *folder.glob("*.json"))
+    )
     return [out / generate_package(spec, out) for spec in specs]
 
 
@@ -167,3 +172,22 @@ def test_pieces_and_whole_modules_format_alike() -> None:
     assert format_layout(ours) == format_source(ours)
     assert format_layout(ours, relayout=True) == format_source(ours)
     assert format_layout(theirs, relayout=True) == format_source(theirs)
+
+
+@pytest.mark.parametrize("form", ["parens", "one", "apart"])
+@pytest.mark.parametrize("width", range(92, 108))
+def test_annotated_fields_at_the_line_length(form: str, width: int) -> None:
+    # Around the line length, where black moves from one layout to another.
+    annotation = 'Annotated[StrictStr | None | MISSING, Field(title="Title")]'
+    name = "n" * (width - len(f"    : {annotation} = (") + 1)
+    default = "MISSING"
+    head, inner = annotation.split("[", 1)
+    if form == "parens":
+        span = [f"    {name}: {annotation} = (\n", f"        {default}\n", "    )\n"]
+    elif form == "one":
+        span = [f"    {name}: {head}[\n", f"        {inner[:-1]}\n", f"    ] = {default}\n"]
+    else:
+        span = [f"    {name}: {head}[\n", "        StrictStr | None | MISSING,\n", '        Field(title="Title"),\n', f"    ] = {default}\n"]
+    laid = annotated_layout(span)
+    if laid is not None:
+        assert black_of("class C:\n" + "".join(span)) == "class C:\n" + "".join(laid)

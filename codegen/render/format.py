@@ -216,6 +216,8 @@ class _Selector:
             return not self.stable_docstring(span, depth)
         if is_string and "\\" not in "".join(span) and span[0].lstrip().startswith('"'):
             return False  # black never splits a string, nor touches one but a docstring
+        if self.relayout and any("'" in line or "\\" in line for line in span):
+            return True  # black may requote or unescape another formatter's strings
         long = [line for line in span if not _fits(line)]
         if long and (len(span) == 1 or self.relayout or not all(_BARE_ITEM.fullmatch(line) for line in long)):
             return not (self.relayout and self.relaid(node, span))
@@ -332,13 +334,13 @@ _PARENS_HEAD = re.compile(r"( *)([A-Za-z_]\w*: [A-Za-z_][\w.]*\[.*\] = )\(\n")
 def annotated_layout(span: list[str]) -> list[str] | None:
     """Black's layout of `span`, an annotated assignment another formatter split, or None
     when it is not one of these: black splits `name: Sub[...] = default` (a default without
-    brackets) after `= (`, the default alone between parentheses, when that first line fits
-    in one column less than the line length; else inside `Sub[...]`, its items on one line,
-    or one a line when written so with a trailing comma. Nothing that fits is split."""
+    brackets) after `= (`, the default alone between parentheses, when that first line fits;
+    else inside `Sub[...]`, its items on one line, or one a line when written so with a
+    trailing comma. Nothing that fits is split."""
     from .layout import width
 
-    def short(line: str, limit: int = LINE_LENGTH) -> bool:
-        return width(line.rstrip("\n")) <= limit
+    def short(line: str) -> bool:
+        return width(line.rstrip("\n")) <= LINE_LENGTH
 
     if len(span) == 3 and (parens := _PARENS_HEAD.fullmatch(span[0])):
         indent, start = parens.groups()
@@ -353,7 +355,7 @@ def annotated_layout(span: list[str]) -> list[str] | None:
             or short(indent + start + default)
         ):
             return None
-        return span if short(span[0], LINE_LENGTH - 1) else None
+        return span if short(span[0]) else None
     head, tail = _SUBSCRIPT_HEAD.fullmatch(span[0]), _SUBSCRIPT_TAIL.fullmatch(span[-1])
     if head is None or tail is None or head.group(1) != tail.group(1) or len(span) < 3 or not short(span[-1]):
         return None
@@ -367,12 +369,12 @@ def annotated_layout(span: list[str]) -> list[str] | None:
     if body.endswith(",") or short(indent + head.group(2) + body + tail.group(2)):
         return None
     first = indent + head.group(2) + body + "] = (\n"
-    if not short(first, LINE_LENGTH - 1):
+    if not short(first):
         return span
     return [first, inner + default + "\n", indent + ")\n"]
 
 
-def _format_batch(sources: list[str]) -> list[str]:
+def format_batch(sources: list[str]) -> list[str]:
     """Black over pieces joined into one module, split back apart (each piece alone if the
     boundaries moved)."""
     parts = format_source(_MARK.join(sources)).split(_MARK)
@@ -394,8 +396,8 @@ def _batches(sources: list[str], count: int) -> list[list[str]]:
 
 def _format_pieces(sources: list[str], workers: Workers | None) -> list[str]:
     if workers is None or workers.jobs == 1 or sum(map(len, sources)) < PARALLEL_THRESHOLD:
-        return _format_batch(sources)
-    return [part for parts in workers.map(_format_batch, _batches(sources, workers.jobs)) for part in parts]
+        return format_batch(sources)
+    return [part for parts in workers.map(format_batch, _batches(sources, workers.jobs)) for part in parts]
 
 
 def _strip_piece(text: str, piece: _Piece) -> str:

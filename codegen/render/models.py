@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,12 +24,16 @@ if TYPE_CHECKING:
     from concurrent.futures import Future
 
     from .parallel import Workers
+from .validators import required_only
 
 # Formats Pydantic types exactly as JSON Schema reads them (with our RFC 3339 date-time type).
 TYPED_FORMATS = {"uuid", "date-time", "date", "binary"}
 # Keywords left to the generated checks alone.
 CHECK_ONLY = {
     "pattern",
+    # Pydantic cannot measure a string holding a lone surrogate, which JSON can carry.
+    "minLength",
+    "maxLength",
     "multipleOf",
     "uniqueItems",
     "propertyNames",
@@ -61,7 +66,8 @@ OPTIONS: dict[str, Any] = {
     "generate_schema_validators": True,
     "use_missing_sentinel": True,
     "strict_nullable": True,
-    "strict_types": ["str", "bool"],
+    # int and float become the runtime's JSON integer and number (see import_overrides).
+    "strict_types": ["str", "bool", "int", "float"],
     "disable_timestamp": True,
     # Formatted afterwards (`format_models`), once the generator's state is gone.
     "formatters": [],
@@ -69,10 +75,10 @@ OPTIONS: dict[str, Any] = {
     "use_schema_description": True,
     "use_field_description": True,
     "use_double_quotes": True,
-    "allow_population_by_field_name": True,
     "base_class": "codegen.runtime.SpecModel",
     "use_type_alias": True,
-    "import_overrides": {"AwareDatetime": "codegen.runtime"},
+    # Types Pydantic would read differently from JSON Schema, replaced by the runtime's.
+    "import_overrides": {name: "codegen.runtime" for name in ("AwareDatetime", "StrictFloat", "StrictInt", "UUID")},
     "schema_version": "3.1",
     "deserialize_default_values": ["enum"],
 }
@@ -113,7 +119,7 @@ def pydantic_view(schema: Any) -> Any:
         return schema
     view: dict[str, Any] = {}
     for key, value in schema.items():
-        if key in CHECK_ONLY:
+        if key in CHECK_ONLY or (key in ("oneOf", "anyOf") and required_only(value)):
             continue
         if key == "format" and value not in TYPED_FORMATS:
             continue
@@ -178,19 +184,26 @@ def format_models(source: str) -> str:
         return formatter.format_code(source)
 
 
-def _finish(source: str, head: str, tail: str) -> str:
-    """A run of the generated module formatted, between `head` and `tail`, as black lays it out."""
-    from .format import format_layout
+def finish_run(source: str, head: str, tail: str, formatted: bool) -> str:
+    """A run of the generated module after `head` and before `tail` (our own code), as black
+    lays it out when `formatted`, else as datamodel-code-generator's formatter does."""
+    from .format import format_layout, format_source
 
     lines = format_models(source).splitlines()
     while head and lines and (lines[0].startswith("#") or not lines[0].strip()):
         lines.pop(0)  # the generator's own header comments
-    return format_layout(head + "\n".join(lines) + "\n" + tail, relayout=True)
+    text = head + "\n".join(lines) + "\n"
+    if not formatted:
+        return text + tail
+    if tail and "class " not in text:  # nothing but imports: black decides the lines between
+        return format_source(text + tail)
+    return format_layout(text, relayout=True) + (format_layout(tail) if tail else "")
 
 
-def models_module(models: Models, head: str, tail: str, workers: Workers) -> list[Future[str]]:
+def models_module(models: Models, head: str, tail: str, workers: Workers, *, formatted: bool = True) -> list[Future[str]]:
     """The models file in runs (see `join_runs`): `head`, the generated module (formatted)
-    without its own header comments, then `tail`, exactly as black lays it out.
+    without its own header comments, then `tail`, exactly as black lays it out (unless not
+    `formatted`).
 
     The module is finished in runs of whole classes of about `CHUNK` characters across
     `workers`, the same runs whatever the number of workers.
@@ -201,27 +214,32 @@ def models_module(models: Models, head: str, tail: str, workers: Workers) -> lis
         if sum(map(len, lines[cuts[-1] : line - 1])) >= CHUNK:
             cuts.append(line - 1)
     runs = ["".join(lines[a:b]) for a, b in zip(cuts, [*cuts[1:], len(lines)], strict=True)]
+    last = len(runs) - 1
     return [
-        workers.submit(_finish, run, head if i == 0 else "", tail if i == len(runs) - 1 else "")
+        workers.submit(finish_run, run, head if i == 0 else "", tail if i == last else "", formatted)
         for i, run in enumerate(runs)
     ]
 
 
 def join_runs(runs: list[Future[str]]) -> str:
     """The models file from its finished runs."""
-    return "\n\n\n".join(run.result().strip("\n") for run in runs) + "\n"  # two blank lines before a class
+    # Two blank lines before each class (black's, and the formatter's, between top-level classes).
+    return "\n\n\n".join(run.result().strip("\n") for run in runs) + "\n"
 
 
 def render_models(model_schemas: dict[str, Any], title: str, workers: Workers | None = None) -> Models:
     """Generate the models module (unformatted: see `models_module`) for the given component
     and synthesized schemas; in a worker process when `workers` run in parallel, so the
     generator's memory never adds to this process's."""
+    if not model_schemas:
+        # datamodel-code-generator refuses an empty input; a spec without schemas has no models.
+        return Models(source="from __future__ import annotations\n")
     document = models_document(model_schemas, title)
     if workers is None:
         source, metadata = generate_models(document)
     else:
         source, metadata = workers.submit(generate_models, document).result()
-    models = Models(source=source)
+    models = Models(source=_escape_line_breaks(source))
     for entry in metadata.get("models", []):
         name = entry["class_name"]
         pointer = "/" + "/".join(str(t).replace("~", "~0").replace("/", "~1") for t in entry.get("source_path", []))
@@ -229,6 +247,16 @@ def render_models(model_schemas: dict[str, Any], title: str, workers: Workers | 
         models.by_pointer.setdefault(pointer, name)
     _read_source(models)
     return models
+
+
+# Characters str.splitlines() breaks at besides \n and \r: black's tokenizer would split a string
+# literal there. datamodel-code-generator writes them raw into strings and docstrings.
+_LINE_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def _escape_line_breaks(source: str) -> str:
+    """The same module with those characters written as escapes (they only occur in strings)."""
+    return _LINE_BREAKS.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) <= 0xFF else f"\\u{ord(m.group()):04x}", source)
 
 
 def _unparse(node: ast.AST | None) -> str | None:

@@ -1,15 +1,16 @@
 """Worker processes for the stages of rendering that can run beside each other.
 
-A worker is a fresh `python -m codegen.render.parallel` reading pickled calls from stdin and
-writing their results to stdout: it starts small (its memory never adds to this process's) and
+A worker is a fresh `python -m codegen.render.parallel` reading calls from stdin and writing
+their results to stdout, as JSON: it starts small (its memory never adds to this process's) and
 needs nothing from the program that started it (no `if __name__ == "__main__"` guard, unlike
-multiprocessing's spawn). Each of at most `jobs` threads drives one worker for all its calls.
+multiprocessing's spawn). Only the functions of `_callable` run there; nothing is unpickled.
+Each of at most `jobs` threads drives one worker for all its calls.
 """
 
 from __future__ import annotations
 
+import json
 import os
-import pickle
 import subprocess
 import sys
 import tempfile
@@ -19,7 +20,19 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, Any, TypeVar
 
 T = TypeVar("T")
-_SIZE = 8  # bytes of the length before each pickled message
+_SIZE = 8  # bytes of the length before each message
+
+
+class WorkerError(Exception):
+    """A call failed in a worker process (its exception, as text)."""
+
+
+def _callable() -> dict[str, Callable[..., Any]]:
+    """What workers may run, by name."""
+    from .format import format_batch
+    from .models import finish_run, generate_models
+
+    return {f.__name__: f for f in (format_batch, finish_run, generate_models)}
 
 
 def available_cores() -> int:
@@ -31,7 +44,7 @@ def available_cores() -> int:
 
 
 def _send(stream: IO[bytes], value: object) -> None:
-    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    data = json.dumps(value, ensure_ascii=False).encode("utf-8")
     stream.write(len(data).to_bytes(_SIZE, "big") + data)
     stream.flush()
 
@@ -40,7 +53,7 @@ def _receive(stream: IO[bytes]) -> Any:
     size = stream.read(_SIZE)
     if len(size) < _SIZE:
         raise EOFError
-    return pickle.loads(stream.read(int.from_bytes(size, "big")))  # noqa: S301 - our own worker's
+    return json.loads(stream.read(int.from_bytes(size, "big")).decode("utf-8"))
 
 
 class _Worker:
@@ -60,16 +73,16 @@ class _Worker:
     def call(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         assert self.process.stdin is not None and self.process.stdout is not None
         try:
-            _send(self.process.stdin, (fn, args))
-            ok, value = _receive(self.process.stdout)
+            _send(self.process.stdin, [fn.__name__, list(args)])
+            answer = _receive(self.process.stdout)
         except (EOFError, OSError):
             self.process.wait()
             self.errors.seek(0)
             detail = self.errors.read().decode(errors="replace")[-2000:]
-            raise RuntimeError(f"worker process failed ({self.process.returncode}): {detail}") from None
-        if not ok:
-            raise value
-        return value  # type: ignore[no-any-return]
+            raise WorkerError(f"worker process failed ({self.process.returncode}): {detail}") from None
+        if "error" in answer:
+            raise WorkerError(answer["error"])
+        return answer["result"]  # type: ignore[no-any-return]
 
     def close(self) -> None:
         if self.process.stdin is not None:
@@ -129,22 +142,20 @@ class Workers:
 
 
 def _serve() -> None:
-    """Answer pickled calls on stdin with (ok, result or exception) on stdout until stdin closes."""
+    """Answer calls on stdin with {"result": ...} or {"error": "..."} on stdout until stdin closes."""
     requests, answers = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # whatever the calls print must not garble the answers
+    functions = _callable()
     while True:
         try:
-            fn, args = _receive(requests)
+            name, args = _receive(requests)
         except EOFError:
             return
         try:
-            result: tuple[bool, Any] = (True, fn(*args))
-        except Exception as exc:  # noqa: BLE001 - re-raised by the caller
-            result = (False, exc)
-        try:
-            _send(answers, result)
-        except Exception as exc:  # noqa: BLE001 - an exception that does not pickle
-            _send(answers, (False, RuntimeError(f"{type(result[1]).__name__}: {result[1]} ({exc})")))
+            answer = {"result": functions[name](*args)}
+        except Exception as exc:  # noqa: BLE001 - raised again by the caller
+            answer = {"error": f"{type(exc).__name__}: {exc}"}
+        _send(answers, answer)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,8 @@ ANNOTATIONS = {
     "contentMediaType",
     "contentEncoding",
 }
+# Regexes matching only text the reference's format checker accepts (a subset of it).
+FORMAT_FAST_PATHS = {"uuid": "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"}
 STRING_KEYS = ("minLength", "maxLength", "pattern", "format")
 NUMBER_KEYS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
 ARRAY_KEYS = ("minItems", "maxItems", "uniqueItems", "prefixItems", "items", "contains")
@@ -63,6 +65,13 @@ OBJECT_KEYS = (
     "dependentSchemas",
     "unevaluatedProperties",
 )
+
+
+def required_only(options: Any) -> bool:
+    """Alternatives that only require properties (`oneOf: [{required: [a]}, {required: [b]}]`)."""
+    return isinstance(options, list) and bool(options) and all(
+        isinstance(o, dict) and "required" in o and set(o) <= REQUIRED_ONLY_KEYS for o in options
+    )
 
 
 def _article(t: str) -> str:
@@ -92,6 +101,9 @@ class _Function:
     name: str
     pointer: str
     lines: list[str] = field(default_factory=list)
+
+
+MAX_INDENT = 12
 
 
 class ValidatorCompiler:
@@ -169,7 +181,8 @@ class ValidatorCompiler:
         pad = "    " * ind
         if schema is True or _trivial(schema):
             return
-        if depth > 0 and ptr in self.named:
+        # Deep schemas continue in a function of their own: Python allows 20 nested blocks.
+        if depth > 0 and (ptr in self.named or ind > MAX_INDENT):
             self._within(f"{self.function_for(ptr)}({v})", path, ind, out)
             return
         if schema is False:
@@ -200,9 +213,9 @@ class ValidatorCompiler:
         type_set = set(types) if isinstance(types, list) else None
 
         if "const" in schema:
-            self._const(schema["const"], v, path, ind, out)
+            self._const(schema["const"], v, path, ind, out, type_set == {"string"})
         if isinstance(schema.get("enum"), list):
-            self._enum(schema["enum"], v, path, ind, out)
+            self._enum(schema["enum"], v, path, ind, out, type_set == {"string"})
 
         groups = (
             ("string", STRING_KEYS, f"isinstance({v}, str)", {"string"}),
@@ -234,14 +247,22 @@ class ValidatorCompiler:
             if not isinstance(options, list) or not options:
                 continue
             exactly = key == "oneOf"
-            if all(isinstance(o, dict) and "required" in o and set(o) <= REQUIRED_ONLY_KEYS for o in options):
+            if required_only(options):
                 groups = literal("(", [literal("(", [py(n) for n in o["required"]]) for o in options])
                 name = self.constant("G", groups)
                 self.helpers.add("required_alternatives")
-                out.append(pad + f"if isinstance({v}, dict):")
-                self._within(f"required_alternatives({v}, {name}, {exactly})", path, ind + 1, out)
-                if exactly and len(options) > 1:
-                    out.append(pad + "else:")
+                present = [" and ".join(f"{py(n)} in {v}" for n in o["required"]) or "True" for o in options]
+                if exactly:
+                    miss = " + ".join(f"({p})" for p in present) + " != 1"
+                else:
+                    miss = "not (" + " or ".join(f"({p})" for p in present) + ")"
+                is_object = type_set == {"object"}
+                out.append(pad + (f"if {miss}:" if is_object else f"if isinstance({v}, dict) and {miss}:"))
+                # The helper only words the failure; the test above is inline for speed.
+                failure = f"required_alternatives({v}, {name}, {exactly})"
+                out.append(pad + f"    return {failure}" + (f".within({', '.join(path)})" if path else ""))
+                if exactly and len(options) > 1 and not is_object:
+                    out.append(pad + f"if not isinstance({v}, dict):")
                     self._fail(path, py("must match exactly one alternative (each only requires properties of an object)"), ind + 1, out)
                 continue
             fns = [self.function_for(f"{ptr}/{key}/{i}") for i in range(len(options))]
@@ -267,22 +288,22 @@ class ValidatorCompiler:
                     out.append(pad + "else:")
                     out.extend(else_block)
 
-    def _const(self, value: Any, v: str, path: list[str], ind: int, out: list[str]) -> None:
+    def _const(self, value: Any, v: str, path: list[str], ind: int, out: list[str], is_str: bool) -> None:
         pad = "    " * ind
         if isinstance(value, str):
-            out.append(pad + f"if not (isinstance({v}, str) and {v} == {py(value)}):")
+            out.append(pad + (f"if {v} != {py(value)}:" if is_str else f"if not (isinstance({v}, str) and {v} == {py(value)}):"))
         else:
             name = self.constant("C", _value(value))
             self.helpers.add("json_equal")
             out.append(pad + f"if not json_equal({v}, {name}):")
         self._fail(path, py(f"must be {_short(value)}"), ind + 1, out)
 
-    def _enum(self, values: list[Any], v: str, path: list[str], ind: int, out: list[str]) -> None:
+    def _enum(self, values: list[Any], v: str, path: list[str], ind: int, out: list[str], is_str: bool) -> None:
         pad = "    " * ind
         shown = ", ".join(_short(x, 40) for x in values[:12]) + (", ..." if len(values) > 12 else "")
         if values and all(isinstance(x, str) for x in values):
             name = self.constant("E", _frozenset(sorted(set(values))))
-            out.append(pad + f"if not (isinstance({v}, str) and {v} in {name}):")
+            out.append(pad + (f"if {v} not in {name}:" if is_str else f"if not (isinstance({v}, str) and {v} in {name}):"))
         elif values and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in values):
             name = self.constant("E", _frozenset(values))
             self.helpers.add("is_number")
@@ -310,7 +331,12 @@ class ValidatorCompiler:
         fmt = schema.get("format")
         if isinstance(fmt, str) and fmt not in ("binary", "byte", "int32", "int64", "float", "double", "password"):
             self.helpers.add("format_ok")
-            out.append(pad + f"if not format_ok({py(fmt)}, {v}):")
+            if fmt in FORMAT_FAST_PATHS:
+                # The usual spelling passes at regex speed; any other goes to the reference checker.
+                name = self.constant("P", call("re.compile", py(FORMAT_FAST_PATHS[fmt])))
+                out.append(pad + f"if not ({name}.fullmatch({v}) or format_ok({py(fmt)}, {v})):")
+            else:
+                out.append(pad + f"if not format_ok({py(fmt)}, {v}):")
             self._fail(path, py(f"must be a valid {fmt}"), ind + 1, out)
 
     def _number(self, schema: dict[str, Any], ptr: str, v: str, path: list[str], ind: int, depth: int, out: list[str]) -> None:

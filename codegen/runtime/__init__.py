@@ -8,10 +8,21 @@ from .application import build_app
 from .checks import Check, Failure
 from .errors import ApiError, NotImplementedOperation
 from .handler import handle
-from .model import AwareDatetime, SpecModel, bind_checks
+from .model import (
+    UUID,
+    Adapters,
+    AwareDatetime,
+    SchemaAdapter,
+    SpecModel,
+    StrictFloat,
+    StrictInt,
+    bind_checks,
+)
 from .operation import Answer, Body, Header, Operation, Param, Reply, unset_to_none
 
 __all__ = [
+    "UUID",
+    "Adapters",
     "Answer",
     "ApiError",
     "AwareDatetime",
@@ -23,7 +34,10 @@ __all__ = [
     "Operation",
     "Param",
     "Reply",
+    "SchemaAdapter",
     "SpecModel",
+    "StrictFloat",
+    "StrictInt",
     "bind_checks",
     "build_app",
     "handle",

@@ -4,31 +4,37 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRouter
+from fastapi.sse import ServerSentEvent
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from .errors import reason
 from .handler import error_response, json_response, negotiate, sse_response
 from .mock import synthesize
-from .operation import Answer, Operation
+from .operation import Answer, Header, Operation, is_json
 from .params import SchemaStore
 from ..dialect import normalize_document
 
 ALL_METHODS = ("GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE")
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
 VALIDATE_RESPONSES_ENV = "CODEGEN_VALIDATE_RESPONSES"
+MOCK_EVENTS = 3  # events a mock event stream sends before it ends
 
 
 class Runtime:
     """Per-app state: the implementation, the spec, and the switches of `create_app`."""
+
+    # Longer query strings answer 414 and longer header lines 431 (nginx's default limits).
+    max_query_length = 8 * 1024
+    max_header_size = 8 * 1024
 
     def __init__(
         self,
@@ -39,6 +45,7 @@ class Runtime:
         mock: bool,
         validate_responses: bool,
         max_body_size: int,
+        lenient_booleans: bool = False,
     ) -> None:
         if implementation is None:
             self.implementations: tuple[object, ...] = ()
@@ -47,10 +54,11 @@ class Runtime:
         else:
             self.implementations = (implementation,)
         self.document = document
-        self.store = SchemaStore(normalize_document(document, openapi_version))
+        self.store = SchemaStore(normalize_document(document, openapi_version), digit_booleans=lenient_booleans)
         self.mock = mock
         self.validate_responses = validate_responses
         self.max_body_size = max_body_size
+        self.allowed: dict[str, tuple[str, ...]] = {}  # route path -> its `Allow` methods
         self._found: dict[str, object | None] = {}
         self._validator: Any = None
 
@@ -76,47 +84,96 @@ class Runtime:
         except Exception:  # noqa: BLE001 - an unresolvable schema cannot vouch for a value
             return False
 
-    def example_for(self, answer: Answer, seed: str, echo: dict[str, Any]) -> Any:
-        """The spec's example when valid, else a synthesized value; deterministic."""
-        schema = self.store.at(answer.schema) if answer.schema else {}
-        if answer.example is not None:
-            example = self.store.at(answer.example)
+    def valid_example(self, schema: Any, container: Any, seed: str) -> Any:
+        """The first of the spec's examples in `container` (a media type or header object) that
+        `schema` accepts, else a value synthesized from `schema`; deterministic."""
+        for example in _examples(container, self.store.resolve):
             if self.is_valid(schema, example):
                 return example
-        value = synthesize(schema, resolve=self.store.resolve, is_valid=self.is_valid, seed=seed)
+        return synthesize(schema, resolve=self.store.resolve, is_valid=self.is_valid, seed=seed)
+
+    def media_object(self, answer: Answer, media_type: str) -> dict[str, Any]:
+        """The spec's media type object of `answer` for `media_type` ({} when unknown)."""
+        if not answer.schema or "/content/" not in answer.schema:
+            return {}
+        content = self.store.at(answer.schema.rsplit("/content/", 1)[0] + "/content")
+        media = content.get(media_type) if isinstance(content, dict) else None
+        return media if isinstance(media, dict) else {}
+
+    def mock_body(self, answer: Answer, media_type: str, seed: str, echo: dict[str, Any]) -> Any:
+        """A body for `media_type` of `answer` that its schema accepts; path values echoed."""
+        media = self.media_object(answer, media_type)
+        schema = media.get("schema", {} if is_json(media_type) else {"type": "string"})
+        value = self.valid_example(schema, media, seed)
         if isinstance(value, dict) and echo:
-            echoed = dict(value)
-            for key, given in echo.items():
-                if key in echoed:
-                    echoed[key] = given
-            if self.is_valid(schema, echoed):
+            echoed = {key: echo.get(key, given) for key, given in value.items()}
+            if echoed != value and self.is_valid(schema, echoed):
                 value = echoed
         return value
 
+    def header_value(self, header: Header) -> str:
+        """A declared response header's value: its example when valid, else synthesized."""
+        schema = self.store.at(header.schema) if header.schema else {"type": "string"}
+        container = self.store.at(header.schema.rsplit("/", 1)[0]) if header.schema else {}
+        return header_text(self.valid_example(schema, container, header.name))
+
     async def mock_response(self, request: Request, operation: Operation[Any], arguments: Any) -> Response:
+        """The mock's answer: the first declared success status, its headers and a valid body."""
         answer = operation.success or (operation.answers[0] if operation.answers else None)
         if answer is None:
             return Response(status_code=200)
-        status = int(answer.status) if answer.status.isdigit() else (int(answer.status[0]) * 100 if answer.status.endswith("XX") else 200)
-        headers = {}
-        for header in answer.headers:
-            if header.required:
-                value = synthesize(self.store.at(header.schema), resolve=self.store.resolve, is_valid=self.is_valid, seed=header.name)
-                headers[header.name] = value if isinstance(value, str) else json.dumps(value)
-        if not answer.media_types:
-            return Response(status_code=status, headers=headers or None)
-        echo = _echo_values(operation, arguments)
+        status = answer.status_code
+        headers = {header.name: self.header_value(header) for header in answer.headers}
+        if status == 405:
+            path = getattr(request.scope.get("route"), "path", operation.path)
+            headers.setdefault("Allow", ", ".join(self.allowed.get(path, ())))
+        if not answer.media_types or status in (204, 304):
+            return Response(status_code=status, headers=headers)
         seed = operation.operation_id
-        if answer.streams and (len(answer.media_types) == 1 or negotiate(request, answer.media_types) == "text/event-stream"):
-            return await _mock_stream(self, answer, seed, status, headers)
         media_type = negotiate(request, answer.media_types) or answer.media_types[0]
-        body = self.example_for(answer, seed, echo)
-        base = media_type.split(";")[0].strip().lower()
-        if base == "application/json" or base.endswith("+json"):
-            return json_response(body, status, media_type=media_type, headers=headers or None)
-        if isinstance(body, str):
-            return Response(body.encode(), status_code=status, media_type=media_type, headers=headers or None)
-        return Response(json.dumps(body).encode(), status_code=status, media_type=media_type, headers=headers or None)
+        if media_type.split(";")[0].strip() == "text/event-stream":
+            return await sse_response(self.mock_events(answer, media_type, seed), status, headers)
+        body = self.mock_body(answer, media_type, seed, _echo_values(operation, arguments))
+        if is_json(media_type):
+            return json_response(body, status, media_type=media_type, headers=headers)
+        text = body if isinstance(body, str) else json.dumps(body)
+        return Response(text.encode(), status_code=status, media_type=media_type, headers=headers)
+
+    async def mock_events(self, answer: Answer, media_type: str, seed: str) -> AsyncIterator[ServerSentEvent]:
+        """A few events whose data the declared schema accepts, then the end of the stream.
+
+        The spec's examples of an event stream are stream text, not event data: not used.
+        """
+        schema = self.media_object(answer, media_type).get("schema", {})
+        for index in range(MOCK_EVENTS):
+            data = self.valid_example(schema, None, f"{seed}#{index}")
+            yield ServerSentEvent(data=data, event="message", id=str(index + 1))
+
+
+def _examples(container: Any, resolve: Callable[[Any], Any]) -> list[Any]:
+    """The example values of a media type or header object (`example`, then `examples`)."""
+    if not isinstance(container, dict):
+        return []
+    found = [container["example"]] if "example" in container else []
+    examples = container.get("examples")
+    if isinstance(examples, dict):
+        for example in map(resolve, examples.values()):
+            if isinstance(example, dict) and "value" in example:
+                found.append(example["value"])
+    return found
+
+
+def header_text(value: Any) -> str:
+    """A JSON value as a header's text (OpenAPI `simple` style)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(header_text(item) for item in value)
+    if isinstance(value, dict):
+        return ",".join(f"{key},{header_text(item)}" for key, item in value.items())
+    return json.dumps(value)
 
 
 def _echo_values(operation: Operation[Any], arguments: Any) -> dict[str, Any]:
@@ -130,60 +187,95 @@ def _echo_values(operation: Operation[Any], arguments: Any) -> dict[str, Any]:
     return echo
 
 
-async def _mock_stream(rt: Runtime, answer: Answer, seed: str, status: int, headers: dict[str, str]) -> Response:
-    from fastapi.sse import ServerSentEvent
-
-    schema = rt.store.at(answer.schema) if answer.schema else {"type": "string"}
-    data = synthesize(schema, resolve=rt.store.resolve, is_valid=rt.is_valid, seed=seed)
-
-    async def events() -> Any:
-        for i in range(3):
-            yield ServerSentEvent(data=data, event="message", id=str(i + 1))
-
-    return await sse_response(events(), status, headers)
-
-
-def _specificity(route: BaseRoute) -> tuple[int, ...]:
-    path = getattr(route, "path", "")
+def _specificity(path: str) -> tuple[int, ...]:
     return tuple(1 if "{" in segment else 0 for segment in path.strip("/").split("/"))
 
 
-def _allowed(routes: Iterable[BaseRoute], path: str) -> list[str]:
-    methods: list[str] = []
-    for route in routes:
-        if getattr(route, "path", None) == path:
-            for method in sorted(getattr(route, "methods", None) or ()):
-                if method not in methods:
-                    methods.append(method)
-    if "GET" in methods and "HEAD" not in methods:
-        methods.append("HEAD")
-    order = {m: i for i, m in enumerate(ALL_METHODS)}
-    return sorted(methods, key=lambda m: order.get(m, 99))
+def allow_list(methods: Iterable[str]) -> tuple[str, ...]:
+    """The `Allow` header of a path: its operations' methods, HEAD with GET, and OPTIONS."""
+    allowed = {m.upper() for m in methods} | {"OPTIONS"}
+    if "GET" in allowed:
+        allowed.add("HEAD")
+    return tuple(m for m in ALL_METHODS if m in allowed)
 
 
-def _method_not_allowed(allow: list[str]) -> Any:
+class _MethodNotAllowed:
+    """405 with the path's `Allow` for every method the path does not serve (an ASGI app, so
+    that Starlette routes any method to it, including ones it does not know)."""
+
+    def __init__(self, allow: tuple[str, ...]) -> None:
+        self.allow = allow
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        headers = {"Allow": ", ".join(self.allow)}
+        if scope["method"] == "HEAD":
+            response = Response(status_code=405, headers=headers)
+        else:
+            response = json_response({"detail": "Method Not Allowed"}, 405, headers=headers)
+        await response(scope, receive, send)
+
+
+def _options(allow: tuple[str, ...]) -> Any:
     async def endpoint(request: Request) -> Response:
-        return json_response(
-            {"detail": "Method Not Allowed"}, 405, headers={"Allow": ", ".join(allow)}
-        )
+        return Response(status_code=204, headers={"Allow": ", ".join(allow)})
 
     return endpoint
 
 
-def _head_for_get(route: Any) -> Any:
+def _head_for_get(get: Any) -> Any:
+    """HEAD answers what GET would, without the body (a stream is closed unread)."""
+
     async def endpoint(request: Request) -> Response:
-        scope = dict(request.scope)
-        scope["method"] = "GET"
-        sent: list[Any] = []
-
-        async def capture(message: Any) -> None:
-            sent.append(message)
-
-        await route.handle(scope, request.receive, capture)
-        start = next(m for m in sent if m["type"] == "http.response.start")
-        return Response(status_code=start["status"], headers={k.decode(): v.decode() for k, v in start["headers"] if k.lower() != b"content-length"} | {"content-length": str(sum(len(m.get("body", b"")) for m in sent if m["type"] == "http.response.body"))})
+        full = await get(request)
+        if isinstance(full, StreamingResponse):
+            await _close_unread(full.body_iterator)
+        head = Response(status_code=full.status_code)
+        head.raw_headers = list(full.raw_headers)  # all of them, Content-Length included
+        return head
 
     return endpoint
+
+
+async def _close_unread(body: Any) -> None:
+    """Close a response body that will not be sent, so the implementation's stream closes too.
+
+    Event stream bodies close the implementation's iterator in a `finally`, which only runs once
+    the body has started: take its first chunk (already computed) before closing it.
+    """
+    try:
+        await body.__anext__()
+    except StopAsyncIteration:
+        return
+    close = getattr(body, "aclose", None)
+    if close is not None:
+        await close()
+
+
+def _path_routes(api_routes: Sequence[BaseRoute]) -> tuple[list[BaseRoute], dict[str, tuple[str, ...]]]:
+    """The routes of each path, then its HEAD, OPTIONS and 405 routes, concrete paths first;
+    and the `Allow` list of each path.
+
+    A path's 405 route sits right after its own routes, so `PATCH /things/count` answers 405
+    rather than reaching `PATCH /things/{id}`.
+    """
+    by_path: dict[str, list[BaseRoute]] = {}
+    for route in api_routes:
+        by_path.setdefault(getattr(route, "path", ""), []).append(route)
+    ordered: list[BaseRoute] = []
+    allowed: dict[str, tuple[str, ...]] = {}
+    for path in sorted(by_path, key=_specificity):
+        routes = by_path[path]
+        declared = {m for route in routes for m in (getattr(route, "methods", None) or ())}
+        allow = allowed[path] = allow_list(declared)
+        ordered.extend(routes)
+        get = next((r for r in routes if "GET" in (getattr(r, "methods", None) or ())), None)
+        if get is not None and "HEAD" not in declared:
+            ordered.append(Route(path, _head_for_get(get.endpoint), methods=["HEAD"], include_in_schema=False))
+        if "OPTIONS" not in declared:
+            ordered.append(Route(path, _options(allow), methods=["OPTIONS"], include_in_schema=False))
+        # Any other method, including ones Starlette does not list, answers 405.
+        ordered.append(Route(path, _MethodNotAllowed(allow), include_in_schema=False))
+    return ordered, allowed
 
 
 def build_app(
@@ -198,6 +290,7 @@ def build_app(
     mock: bool,
     validate_responses: bool | None,
     max_body_size: int | None,
+    lenient_booleans: bool = False,
 ) -> FastAPI:
     """The FastAPI app of a generated package (see the package's `create_app`)."""
     paths = set((document.get("paths") or {}).keys())
@@ -219,29 +312,14 @@ def build_app(
         mock=mock,
         validate_responses=validate_responses,
         max_body_size=max_body_size or DEFAULT_MAX_BODY,
+        lenient_booleans=lenient_booleans,
     )
     app.openapi = lambda: document  # type: ignore[method-assign]
     builtin = list(app.router.routes)
-    api_routes: list[BaseRoute] = []
-    for router in routers:
-        api_routes.extend(router.routes)
-    # OpenAPI: concrete paths match before templated ones.
-    api_routes.sort(key=_specificity)
-    extra: list[BaseRoute] = []
-    seen_paths: list[str] = []
-    for route in api_routes:
-        path = getattr(route, "path", "")
-        if path not in seen_paths:
-            seen_paths.append(path)
-    for path in seen_paths:
-        allow = _allowed(api_routes, path)
-        gets = [r for r in api_routes if getattr(r, "path", None) == path and "GET" in (getattr(r, "methods", None) or ())]
-        if gets and "HEAD" not in {m for r in api_routes if getattr(r, "path", None) == path for m in (getattr(r, "methods", None) or ())}:
-            extra.append(Route(path, _head_for_get(gets[0]), methods=["HEAD"], include_in_schema=False))
-        others = [m for m in ALL_METHODS if m not in allow]
-        if others:
-            extra.append(Route(path, _method_not_allowed(allow), methods=others, include_in_schema=False))
-    app.router.routes[:] = [*api_routes, *extra, *builtin]
+    api_routes = [route for router in routers for route in router.routes]
+    routes, app.state.codegen.allowed = _path_routes(api_routes)
+    # /openapi.json and the docs are concrete paths: they go before the spec's templated ones.
+    app.router.routes[:] = [*builtin, *routes]
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:

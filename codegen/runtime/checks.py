@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from fractions import Fraction
 from typing import Any
 
 Check = Callable[[Any], "Failure | None"]
@@ -109,15 +110,18 @@ def has_duplicates(items: list[Any]) -> bool:
 
 
 def multiple_of(value: int | float, divisor: int | float) -> bool:
-    """JSON Schema's multipleOf, computed as the reference validator does."""
+    """JSON Schema's multipleOf, computed as the reference validator does (exactly when floats
+    overflow)."""
     if isinstance(divisor, float):
-        quotient = value / divisor
         try:
+            quotient = value / divisor
             return int(quotient) == quotient
         except OverflowError:
-            return False
-    remainder = value % divisor
-    return not remainder
+            try:
+                return (Fraction(value) / Fraction(divisor)).denominator == 1
+            except (OverflowError, ValueError):  # an infinite value is no multiple
+                return False
+    return not value % divisor
 
 
 def _format_checkers() -> dict[str, Callable[[Any], bool]]:
@@ -141,14 +145,11 @@ def _format_checkers() -> dict[str, Callable[[Any], bool]]:
 
 
 _FORMATS: dict[str, Callable[[Any], bool]] | None = None
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 def format_ok(name: str, value: Any) -> bool:
     """Whether `value` satisfies format `name` (unknown formats always do)."""
     global _FORMATS  # noqa: PLW0603 - built once, on first use
-    if name == "uuid" and isinstance(value, str) and _UUID.match(value) and len(value) == 36:
-        return True
     if _FORMATS is None:
         _FORMATS = _format_checkers()
     check = _FORMATS.get(name)
@@ -204,24 +205,17 @@ def _names(group: tuple[str, ...]) -> str:
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " with " + quoted[-1]
 
 
-def required_alternatives(value: dict[str, Any], groups: tuple[tuple[str, ...], ...], exactly_one: bool) -> Failure | None:
-    """`oneOf`/`anyOf` whose alternatives only require properties (say `status`, or
-    `thread_id` with `run_ids`): a message naming the properties, not the alternatives."""
-    present = [all(name in value for name in group) for group in groups]
-    count = sum(present)
-    if count == 1 or (count > 1 and not exactly_one):
-        return None
+def required_alternatives(value: dict[str, Any], groups: tuple[tuple[str, ...], ...], exactly_one: bool) -> Failure:
+    """Why `value` fails a `oneOf`/`anyOf` whose alternatives only require properties (say
+    `status`, or `thread_id` with `run_ids`): a message naming the properties, not the
+    alternatives. The generated check has already found that it fails."""
     options = ", or ".join(_names(g) for g in groups)
-    if count == 0:
-        partial = [g for g in groups if any(n in value for n in g)]
-        hint = ""
-        if partial:
-            g = partial[0]
-            given = [n for n in g if n in value]
-            missing = [n for n in g if n not in value]
-            hint = (
-                f"; {', '.join(f'`{n}`' for n in given)} and {', '.join(f'`{n}`' for n in missing)} go together"
-                f" ({', '.join(f'`{n}`' for n in missing)} is missing)"
-            )
-        return Failure(f"needs {'exactly ' if exactly_one else ''}one of: {options}{hint}")
-    return Failure(f"give exactly one of: {options}; not several")
+    if any(all(name in value for name in group) for group in groups):
+        return Failure(f"give exactly one of: {options}; not several")
+    hint = ""
+    partial = [g for g in groups if any(n in value for n in g)]
+    if partial:
+        given = [f"`{n}`" for n in partial[0] if n in value]
+        missing = [f"`{n}`" for n in partial[0] if n not in value]
+        hint = f"; {', '.join(given)} and {', '.join(missing)} go together ({', '.join(missing)} is missing)"
+    return Failure(f"needs {'exactly ' if exactly_one else ''}one of: {options}{hint}")

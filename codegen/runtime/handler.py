@@ -17,11 +17,18 @@ from urllib.parse import parse_qsl
 from fastapi.sse import EventSourceResponse, ServerSentEvent, format_sse_event
 from pydantic import BaseModel, ValidationError
 from pydantic_core import to_jsonable_python
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from .errors import ApiError, NotImplementedOperation, RequestInvalid, describe_validation_error, error_body, reason
-from .operation import Answer, Operation, Reply
+from .errors import (
+    ApiError,
+    NotImplementedOperation,
+    RequestInvalid,
+    describe_validation_error,
+    error_body,
+    reason,
+)
+from .operation import Answer, Operation, Reply, is_json
 from .params import MISSING, RawRequest, coerce, decode_param
 
 if TYPE_CHECKING:
@@ -107,12 +114,25 @@ async def read_body(request: Request, limit: int) -> bytes:
         raise RequestInvalid(413, f"request body is larger than {limit} bytes")
     chunks = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise RequestInvalid(413, f"request body is larger than {limit} bytes")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise RequestInvalid(413, f"request body is larger than {limit} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        # Nobody is left to answer; not a failure of the server.
+        raise RequestInvalid(400, "the client disconnected before sending the whole body") from None
     return b"".join(chunks)
+
+
+def check_sizes(request: Request, rt: Runtime) -> None:
+    """Refuse an oversized query string (414) or header line (431) before reading either."""
+    if len(request.scope.get("query_string", b"")) > rt.max_query_length:
+        raise RequestInvalid(414, f"the query string is longer than {rt.max_query_length} bytes")
+    for name, value in request.scope.get("headers", ()):
+        if len(name) + len(value) > rt.max_header_size:
+            raise RequestInvalid(431, f"a request header is longer than {rt.max_header_size} bytes")
 
 
 def _media_matches(content_type: str, declared: str) -> bool:
@@ -127,6 +147,7 @@ def _media_matches(content_type: str, declared: str) -> bool:
 
 async def decode(request: Request, operation: Operation[A], rt: Runtime) -> A:
     """The operation's arguments from the request, checked against the spec."""
+    check_sizes(request, rt)
     store = rt.store
     raw = RawRequest(
         path_params=dict(request.path_params),
@@ -240,7 +261,11 @@ def jsonable(value: Any) -> Any:
 
 
 async def encode(request: Request, operation: Operation[Any], result: Any, rt: Runtime) -> Response:
-    """The implementation's return value as the declared response."""
+    """The implementation's return value as the declared response.
+
+    With response validation on, a status, media type, required header or JSON body the spec
+    does not declare for it is logged (operation and field) and answers 500 instead.
+    """
     status: int | None = None
     headers: dict[str, str] = {}
     media_type: str | None = None
@@ -248,25 +273,22 @@ async def encode(request: Request, operation: Operation[Any], result: Any, rt: R
         status, headers, media_type, result = result.status, dict(result.headers), result.media_type, result.body
     answer = operation.answer_for(status) if status is not None else operation.success
     if status is None:
-        status = _status_of(answer)
+        status = answer.status_code if answer is not None else 200
+    if rt.validate_responses:
+        mismatch = _undeclared(answer, status, headers, media_type)
+        if mismatch is not None:
+            return _invalid_response(rt, operation, status, mismatch)
     if answer is None or not answer.media_types:
         return Response(status_code=status, headers=headers or None)
     if _is_stream(result):
-        return await sse_response(result, status, headers)
+        return await sse_response(result, status, headers, operation.operation_id)
     media_type = media_type or negotiate(request, tuple(m for m in answer.media_types if not m.startswith("text/event-stream"))) or answer.json_type or answer.media_types[0]
-    base = media_type.split(";")[0].strip().lower()
-    if base == "application/json" or base.endswith("+json"):
+    if is_json(media_type):
         body = jsonable(result)
         if rt.validate_responses and answer.check is not None:
             failure = answer.check(body)
             if failure is not None:
-                logger.error(
-                    "response of %s does not match the spec: %s: %s",
-                    operation.operation_id,
-                    failure.where("body") or "body",
-                    failure.message,
-                )
-                return error_response(rt, operation, 500, "Internal Server Error")
+                return _invalid_response(rt, operation, status, f"{failure.where('body') or 'body'}: {failure.message}")
         content = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
         return Response(content=content, status_code=status, media_type=media_type, headers=headers or None)
     if isinstance(result, str):
@@ -276,14 +298,29 @@ async def encode(request: Request, operation: Operation[Any], result: Any, rt: R
     return Response(content=json.dumps(jsonable(result)).encode(), status_code=status, media_type=media_type, headers=headers or None)
 
 
-def _status_of(answer: Answer | None) -> int:
+def _undeclared(answer: Answer | None, status: int, headers: dict[str, str], media_type: str | None) -> str | None:
+    """What of a response's status, headers and media type the spec does not declare, or None."""
     if answer is None:
-        return 200
-    if answer.status.isdigit():
-        return int(answer.status)
-    if answer.status.endswith("XX"):
-        return int(answer.status[0]) * 100
-    return 200
+        return f"status {status} is not declared"
+    given = {name.lower() for name in headers}
+    missing = [h.name for h in answer.headers if h.required and h.name.lower() not in given]
+    if missing:
+        return f"header {missing[0]}: is required"
+    if media_type is not None and not any(_media_matches(media_type, declared) for declared in answer.media_types):
+        return f"content type {media_type!r} is not declared"
+    return None
+
+
+def _invalid_response(rt: Runtime, operation: Operation[Any], status: int, mismatch: str) -> Response:
+    logger.error(
+        "%s %s (%s): the %s response does not match the spec: %s",
+        operation.method,
+        operation.path,
+        operation.operation_id,
+        status,
+        mismatch,
+    )
+    return error_response(rt, operation, 500, "Internal Server Error")
 
 
 def _is_stream(value: Any) -> bool:
@@ -306,10 +343,11 @@ def sse_bytes(item: Any) -> bytes:
 _END = object()
 
 
-async def sse_response(events: Any, status: int, headers: dict[str, str]) -> Response:
+async def sse_response(events: Any, status: int, headers: dict[str, str], name: str = "") -> Response:
     """Stream events; the first is awaited before answering so errors still get their status.
 
-    A stream may yield a `Reply` (body None) first to set the status or response headers.
+    A stream may yield a `Reply` (body None) first to set the status or response headers. An
+    error after the first event is logged and ends the stream (its status is already sent).
     """
     iterator = events.__aiter__()
     try:
@@ -327,6 +365,8 @@ async def sse_response(events: Any, status: int, headers: dict[str, str]) -> Res
                 yield sse_bytes(first)
                 async for item in iterator:
                     yield sse_bytes(item)
+        except Exception:
+            logger.exception("event stream of %s failed", name or "an operation")
         finally:
             close = getattr(iterator, "aclose", None)
             if close is not None:

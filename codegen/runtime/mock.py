@@ -8,9 +8,11 @@ next variant is tried until one is valid.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import uuid
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 try:  # Python 3.11+ keeps the regex parser here
@@ -75,11 +77,11 @@ class Synthesizer:
     def _uuid(self, path: str) -> str:
         return str(uuid.UUID(bytes=hashlib.sha256(f"{self.seed}|{path}".encode()).digest()[:16], version=4))
 
-    def _value(self, schema: Any, path: str, depth: int, variant: int) -> Any:  # noqa: C901, PLR0911, PLR0912
+    def _value(self, schema: Any, path: str, depth: int, variant: int) -> Any:
         if depth > 4 * MAX_DEPTH:
             return self._minimal(self.resolve(schema) if isinstance(schema, dict) else schema, path, depth)
         if schema is True or schema is None:
-            return "example"
+            return {}
         if schema is False:
             return None
         if not isinstance(schema, dict):
@@ -147,7 +149,7 @@ class Synthesizer:
             return {name: None for name in schema.get("required") or []}
         return None
 
-    def _typed(self, kind: str, schema: dict[str, Any], path: str, depth: int, variant: int) -> Any:  # noqa: PLR0911
+    def _typed(self, kind: str, schema: dict[str, Any], path: str, depth: int, variant: int) -> Any:
         if kind == "null":
             return None
         if kind == "boolean":
@@ -166,15 +168,17 @@ class Synthesizer:
         fmt = schema.get("format")
         if fmt == "uuid":
             return self._uuid(f"{path}#{variant}")
-        pattern = schema.get("pattern")
-        if isinstance(pattern, str):
-            generated = _from_regex(pattern, variant)
-            if generated is not None:
-                return generated
-        base = _FORMAT_VALUES.get(fmt, "string" if variant == 0 else f"string{variant}") if isinstance(fmt, str) else ("string" if variant == 0 else f"string{variant}")
         low = int(schema.get("minLength", 0) or 0)
         high = schema.get("maxLength")
-        text = base
+        pattern = schema.get("pattern")
+        if isinstance(pattern, str):
+            # Repeat the pattern's open-ended parts more until the string is long enough.
+            candidates = [_from_regex(pattern, variant, extra) for extra in range(low + 1)]
+            fitting = [c for c in candidates if c is not None and low <= len(c) <= (high if isinstance(high, int) else len(c))]
+            if fitting or candidates[0] is not None:
+                return (fitting or candidates)[0]  # type: ignore[return-value]
+        plain = "string" if variant == 0 else f"string{variant}"
+        text = _FORMAT_VALUES.get(fmt, plain) if isinstance(fmt, str) else plain
         if len(text) < low:
             text = text + "x" * (low - len(text))
         if isinstance(high, int) and len(text) > high:
@@ -229,48 +233,60 @@ def _guess_type(schema: dict[str, Any]) -> str:
         return "string"
     if {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"} & set(schema):
         return "number"
-    return "string"
+    return "object"  # any value will do; JSON APIs mostly exchange objects
+
+
+def _bound(schema: dict[str, Any], inclusive: str, exclusive: str, pick: Callable[..., float]) -> tuple[float | None, bool]:
+    """The tighter of an inclusive and an exclusive bound, and whether it is exclusive."""
+    given = [
+        (schema[key], key == exclusive)
+        for key in (inclusive, exclusive)
+        if isinstance(schema.get(key), (int, float)) and not isinstance(schema.get(key), bool)
+    ]
+    if not given:
+        return None, False
+    value = pick(v for v, _ in given)
+    return value, any(v == value and is_open for v, is_open in given)
 
 
 def _number(schema: dict[str, Any], integer: bool, variant: int) -> int | float:
-    low: float | None = None
-    high: float | None = None
-    if isinstance(schema.get("minimum"), (int, float)):
-        low = schema["minimum"]
-    if isinstance(schema.get("exclusiveMinimum"), (int, float)):
-        ex = schema["exclusiveMinimum"]
-        candidate = (int(ex) + 1 if float(ex).is_integer() else int(ex) + 1) if integer else ex + 0.5
-        low = candidate if low is None else max(low, candidate)
-    if isinstance(schema.get("maximum"), (int, float)):
-        high = schema["maximum"]
-    if isinstance(schema.get("exclusiveMaximum"), (int, float)):
-        ex = schema["exclusiveMaximum"]
-        candidate = (int(ex) - 1 if float(ex).is_integer() else int(ex)) if integer else ex - 0.5
-        high = candidate if high is None else min(high, candidate)
-    value: float = low if low is not None else (min(high, 0) if high is not None else variant)
-    if low is not None and variant and (high is None or low + variant <= high):
-        value = low + variant
+    low, low_open = _bound(schema, "minimum", "exclusiveMinimum", max)
+    high, high_open = _bound(schema, "maximum", "exclusiveMaximum", min)
+    if integer:
+        low = None if low is None else (math.floor(low) + 1 if low_open else math.ceil(low))
+        high = None if high is None else (math.ceil(high) - 1 if high_open else math.floor(high))
+        low_open = high_open = False
+    if low is None and high is None:
+        value: float = variant
+    elif low is None:
+        value = min(0, high - 1 if high_open else high)  # type: ignore[operator]
+    elif high is None:
+        value = low + 1 if low_open else low
+    else:
+        value = (low + high) / 2 if low_open or high_open else low
+    if variant and (high is None or value + variant < high or (value + variant == high and not high_open)):
+        value += variant
     step = schema.get("multipleOf")
     if isinstance(step, (int, float)) and step > 0:
-        import math
-
-        value = math.ceil(value / step) * step
+        digits = max(0, -int(Decimal(str(step)).as_tuple().exponent))
+        value = round(math.ceil(value / step) * step, digits)
         if high is not None and value > high:
-            value = math.floor(high / step) * step
-    if integer:
-        return int(value) if float(value).is_integer() else int(value) + 1
-    return value if not isinstance(value, float) or not value.is_integer() else value
+            value = round(math.floor(high / step) * step, digits)
+    if integer or float(value).is_integer():
+        return int(value)
+    return value
 
 
-def _from_regex(pattern: str, variant: int) -> str | None:
-    """A short string that `re.search(pattern, s)` matches, or None if none is found."""
+def _from_regex(pattern: str, variant: int, extra: int = 0) -> str | None:
+    """A short string that `re.search(pattern, s)` matches, or None if none is found; `extra`
+    more repetitions of each repeated part make it longer."""
     try:
         compiled = re.compile(pattern)
         parsed = sre_parse.parse(pattern)
     except (re.error, Exception):  # noqa: BLE001
         return None
     try:
-        text = _emit(parsed, variant)
+        text = _emit(parsed, variant, extra)
     except Exception:  # noqa: BLE001 - unusual constructs fall back to probing
         text = None
     if text is not None and compiled.search(text):
@@ -291,7 +307,7 @@ _CATEGORY_CHARS = {
 }
 
 
-def _emit(parsed: Any, variant: int) -> str:  # noqa: C901, PLR0912
+def _emit(parsed: Any, variant: int, extra: int = 0) -> str:
     out = []
     for op, arg in parsed:
         name = str(op)
@@ -305,13 +321,13 @@ def _emit(parsed: Any, variant: int) -> str:  # noqa: C901, PLR0912
             out.append(_from_set(arg))
         elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
             low, high, sub = arg
-            count = low if low > 0 else (1 if variant and high else 0)
-            out.append(_emit(sub, variant) * count)
+            count = min(low + extra, high) if extra else low if low > 0 else (1 if variant and high else 0)
+            out.append(_emit(sub, variant, extra) * count)
         elif name == "SUBPATTERN":
-            out.append(_emit(arg[-1], variant))
+            out.append(_emit(arg[-1], variant, extra))
         elif name == "BRANCH":
             branches = arg[1]
-            out.append(_emit(branches[variant % len(branches)], 0))
+            out.append(_emit(branches[variant % len(branches)], 0, extra))
         elif name in ("AT", "ASSERT", "ASSERT_NOT", "GROUPREF"):
             continue
         elif name == "CATEGORY":

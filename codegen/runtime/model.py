@@ -7,11 +7,26 @@ check of its own schema (`__schema_check__`), run before Pydantic builds the obj
 
 from __future__ import annotations
 
+import functools
+import json
+import math
 import re
-from datetime import datetime, timedelta, timezone
-from typing import Annotated, Any, ClassVar
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ModelWrapValidatorHandler, ValidationInfo, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    TypeAdapter,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError, to_jsonable_python
 
 from .checks import Check, Failure
@@ -39,26 +54,87 @@ def schema_error(failure: Failure) -> PydanticCustomError:
     )
 
 
+def run_check(check: Check, data: Any, wire: Callable[[Any], Any]) -> None:
+    """Raise the check's failure as a Pydantic error; `wire(data)` is the JSON a Python-side
+    value (model, enum, datetime) stands for, judged when `data` itself fails."""
+    failure = check(data)
+    if failure is None:
+        return
+    converted = wire(data)
+    if converted is not data and converted != data:
+        failure = check(converted)
+        if failure is None:
+            return
+    raise schema_error(failure)
+
+
 class SpecModel(BaseModel):
     """Base of generated models; `__schema_check__` is bound by the generated package."""
 
+    # Spec properties may be named model_*; the generator already renames those that clash.
+    model_config = ConfigDict(protected_namespaces=())
     __schema_check__: ClassVar[Check | None] = None
 
-    @model_validator(mode="wrap")
+    def __init__(self, /, **data: Any) -> None:
+        """Build from Python values, by field name or by the spec's property name.
+
+        `model_validate` reads JSON objects by property name only: a key that happens to be a
+        field's Python name (`class_` for `class`) is just another property there.
+        """
+        __tracebackhide__ = True
+        self.__pydantic_validator__.validate_python(data, self_instance=self, by_alias=True, by_name=True)
+
+    # As RootModel does: Pydantic keeps calling its own validator, not this, for model_validate.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+    @model_validator(mode="before")
     @classmethod
-    def _check_schema(cls, data: Any, handler: ModelWrapValidatorHandler[Any], info: ValidationInfo) -> Any:
+    def _check_schema(cls, data: Any) -> Any:
         check = cls.__dict__.get("__schema_check__")
-        if check is None or isinstance(data, cls):
-            return handler(data)
-        failure = check(data)
-        if failure is not None:
-            # Python callers may pass models, enums and datetimes: judge the JSON they stand for.
-            wire = _wire(cls, data)
-            if wire is not data and wire != data:
-                failure = check(wire)
-        if failure is not None:
-            raise schema_error(failure)
-        return handler(data)
+        # The common case (valid JSON) costs one call; failures are judged again, as wire data.
+        if check is not None and check(data) is not None and not isinstance(data, cls):
+            run_check(check, data, functools.partial(_wire, cls))
+        return data
+
+
+T = TypeVar("T")
+
+
+def _jsonable(value: Any) -> Any:
+    return to_jsonable_python(value, by_alias=True, fallback=lambda v: v)
+
+
+class SchemaAdapter(Generic[T]):
+    """Validation for a schema whose model is a type alias or an enum (no class to carry the
+    check): the generated check first, then a Pydantic `TypeAdapter` of the type."""
+
+    def __init__(self, type_: Any, check: Check) -> None:
+        self.type = type_
+        self.check = check
+        self._adapter: TypeAdapter[T] | None = None
+
+    def _checked(self, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        run_check(self.check, value, _jsonable)
+        return handler(value)
+
+    @property
+    def adapter(self) -> TypeAdapter[T]:
+        """The TypeAdapter, built on first use (so importing models stays cheap)."""
+        if self._adapter is None:
+            checked: Any = Annotated[self.type, WrapValidator(self._checked)]
+            self._adapter = TypeAdapter(checked)
+        return self._adapter
+
+    def validate_python(self, value: Any) -> T:
+        """The value as the alias's type; `pydantic.ValidationError` when the schema rejects it."""
+        return self.adapter.validate_python(value)
+
+    def validate_json(self, data: str | bytes) -> T:
+        return self.validate_python(json.loads(data))
+
+
+Adapters = dict[str, SchemaAdapter[Any]]
+"""The `ADAPTERS` of a generated models module: schema name -> adapter."""
 
 
 def bind_checks(namespace: dict[str, Any], checks: dict[str, Check]) -> None:
@@ -66,27 +142,77 @@ def bind_checks(namespace: dict[str, Any], checks: dict[str, Check]) -> None:
     for name, check in checks.items():
         cls = namespace.get(name)
         if isinstance(cls, type) and issubclass(cls, SpecModel):
-            cls.__schema_check__ = check  # type: ignore[misc]
+            cls.__schema_check__ = check
 
 
-_RFC3339 = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
-)
+# JSON Schema types Pydantic reads differently. The generated check has already accepted the
+# value; these only make sure Pydantic builds every value the check accepts. Each is a union
+# tried left to right: Pydantic's own (fast) reading first, the exact fallback only when it fails.
+_FALLBACK = Field(union_mode="left_to_right")
+
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$", re.ASCII)
 
 
 def _rfc3339(value: Any) -> Any:
-    """RFC 3339 date-times as JSON Schema reads them (lower-case t/z, leap second 60)."""
-    if not isinstance(value, str):
-        return value
-    match = _RFC3339.match(value)
-    if not match or match.group(6) != "60":
-        return value.upper() if match else value
-    # A leap second: the instant one second after :59.
-    base = datetime.fromisoformat(value[: match.start(6)] + "59" + value[match.end(6) :].upper())
-    return base + timedelta(seconds=1)
+    """Date-times as the reference reads them: `t` and `z` in any case, and the final newline
+    that its `$` lets through."""
+    if isinstance(value, str) and _RFC3339.match(value):
+        return value.upper().removesuffix("\n")
+    return value
 
 
-AwareDatetime = Annotated[datetime, BeforeValidator(_rfc3339)]
-"""A timezone-aware datetime that accepts every RFC 3339 date-time (the spec's `date-time`)."""
+AwareDatetime = Annotated[datetime | Annotated[datetime, BeforeValidator(_rfc3339)], _FALLBACK]
+"""The `date-time` format: a timezone-aware datetime from any RFC 3339 date-time text."""
 
-__all__ = ["AwareDatetime", "SpecModel", "bind_checks", "schema_error", "timezone"]
+
+def _uuid(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            return value
+    return value
+
+
+UUID = Annotated[uuid.UUID | Annotated[uuid.UUID, BeforeValidator(_uuid)], _FALLBACK]
+"""The `uuid` format: a `uuid.UUID` from any text the reference's format check accepts (it parses
+with `uuid.UUID`, so braces, a `urn:uuid:` prefix or surrounding spaces are read as Python does)."""
+
+
+def _integer(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+StrictInt = Annotated[
+    Annotated[int, Strict()] | Annotated[int, Strict(), BeforeValidator(_integer)], _FALLBACK
+]
+"""The `integer` type: an int from any integral JSON number (1.0 and 1e300 are integers), never
+from a string or a boolean."""
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            return float(value)
+        except OverflowError:  # beyond float range, as json.loads reads 1e400
+            return math.inf if value > 0 else -math.inf
+    return value
+
+
+StrictFloat = Annotated[
+    Annotated[float, Strict()] | Annotated[float, Strict(), BeforeValidator(_number)], _FALLBACK
+]
+"""The `number` type: a float from any JSON number, never from a string or a boolean."""
+
+__all__ = [
+    "UUID",
+    "Adapters",
+    "AwareDatetime",
+    "SchemaAdapter",
+    "SpecModel",
+    "StrictFloat",
+    "StrictInt",
+    "bind_checks",
+    "schema_error",
+    "timezone",
+]

@@ -61,14 +61,24 @@ class Answer:
 
     @property
     def json_type(self) -> str | None:
-        return next((m for m in self.media_types if _is_json(m)), None)
+        return next((m for m in self.media_types if is_json(m)), None)
+
+    @property
+    def status_code(self) -> int:
+        """The status this answer stands for ("2XX" -> 200, "default" -> 200)."""
+        if self.status.isdigit():
+            return int(self.status)
+        if self.status.endswith("XX"):
+            return int(self.status[0]) * 100
+        return 200
 
     @property
     def streams(self) -> bool:
         return any(m.split(";")[0].strip() == "text/event-stream" for m in self.media_types)
 
 
-def _is_json(media_type: str) -> bool:
+def is_json(media_type: str) -> bool:
+    """Whether a media type is JSON (`application/json`, `application/*+json`)."""
     base = media_type.split(";")[0].strip().lower()
     return base == "application/json" or (base.startswith("application/") and base.endswith("+json"))
 

@@ -23,8 +23,10 @@ MISSING = object()
 class SchemaStore:
     """The spec document, with `$ref` following and the JSON types a schema allows."""
 
-    def __init__(self, document: dict[str, Any]) -> None:
+    def __init__(self, document: dict[str, Any], *, digit_booleans: bool = False) -> None:
         self.document = document
+        # Also read "1"/"0" as true/false in boolean parameters (some clients send them).
+        self.booleans = ("true", "false", "1", "0") if digit_booleans else ("true", "false")
         self._types: dict[int, frozenset[str]] = {}
 
     def at(self, pointer: str) -> Any:
@@ -157,8 +159,9 @@ def coerce(text: str, schema: Any, store: SchemaStore) -> Any:
         number = float(text)
         if math.isfinite(number):
             return int(text) if _INT.match(text) else number
-    if "boolean" in types and text in ("true", "false"):
-        return text == "true"
+    # langgraph-sdk and other clients send booleans as 1/0 (`?wait=1`)
+    if "boolean" in types and text in store.booleans:
+        return text in ("true", "1")
     if "null" in types and text in ("null", ""):
         return None
     if "integer" in types and _NUM.match(text):
@@ -168,7 +171,7 @@ def coerce(text: str, schema: Any, store: SchemaStore) -> Any:
     if types & {"object", "array"} and not ("string" in types) and text[:1] in ("{", "["):
         try:
             return json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deeply: fails the schema
             return text
     return text
 
@@ -225,7 +228,7 @@ def decode_param(p: Param, raw: RawRequest, store: SchemaStore, claimed: set[str
         assert text is not None
         try:
             return json.loads(text) if "json" in p.content_type else text
-        except ValueError:
+        except (ValueError, RecursionError):
             return text
 
     types = store.types(schema)

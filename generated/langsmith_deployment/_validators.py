@@ -23,10 +23,11 @@ from codegen.runtime.checks import (
     required_alternatives,
 )
 
-_E1 = frozenset({"do_nothing", "raise"})
-_E2 = frozenset({"*"})
-_E3 = frozenset({"delete", "keep"})
-_E4 = frozenset(
+_P1 = re.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_E2 = frozenset({"do_nothing", "raise"})
+_E3 = frozenset({"*"})
+_E4 = frozenset({"delete", "keep"})
+_E5 = frozenset(
     {
         "checkpoints",
         "custom",
@@ -39,8 +40,8 @@ _E4 = frozenset(
         "values",
     }
 )
-_E5 = frozenset({"async", "exit", "sync"})
-_E6 = frozenset(
+_E6 = frozenset({"async", "exit", "sync"})
+_E7 = frozenset(
     {
         "assistant_id",
         "created_at",
@@ -51,8 +52,8 @@ _E6 = frozenset(
         "updated_at",
     }
 )
-_E7 = frozenset({"asc", "desc"})
-_E8 = frozenset(
+_E8 = frozenset({"asc", "desc"})
+_E9 = frozenset(
     {
         "assistant_id",
         "created_at",
@@ -70,11 +71,11 @@ _E8 = frozenset(
         "user_id",
     }
 )
-_E9 = frozenset({"error", "interrupted", "pending", "running", "success", "timeout"})
-_E10 = frozenset({"enqueue", "interrupt", "reject", "rollback"})
-_E11 = frozenset({"create", "reject"})
-_E12 = frozenset({"assistant_id", "created_at", "graph_id", "name", "updated_at"})
-_E13 = frozenset(
+_E10 = frozenset({"error", "interrupted", "pending", "running", "success", "timeout"})
+_E11 = frozenset({"enqueue", "interrupt", "reject", "rollback"})
+_E12 = frozenset({"create", "reject"})
+_E13 = frozenset({"assistant_id", "created_at", "graph_id", "name", "updated_at"})
+_E14 = frozenset(
     {
         "assistant_id",
         "config",
@@ -88,9 +89,9 @@ _E13 = frozenset(
         "version",
     }
 )
-_E14 = frozenset({"busy", "error", "idle", "interrupted"})
-_E15 = frozenset({"created_at", "state_updated_at", "status", "thread_id", "updated_at"})
-_E16 = frozenset(
+_E15 = frozenset({"busy", "error", "idle", "interrupted"})
+_E16 = frozenset({"created_at", "state_updated_at", "status", "thread_id", "updated_at"})
+_E17 = frozenset(
     {
         "config",
         "created_at",
@@ -103,16 +104,16 @@ _E16 = frozenset(
         "values",
     }
 )
-_E17 = frozenset({"delete", "keep_latest"})
-_E18 = (False,)
-_E19 = frozenset({"all", "pending", "running"})
-_G20 = (("status",), ("thread_id", "run_ids"))
-_E21 = frozenset({"cancel", "continue"})
-_E22 = frozenset(
+_E18 = frozenset({"delete", "keep_latest"})
+_E19 = (False,)
+_E20 = frozenset({"all", "pending", "running"})
+_G21 = (("status",), ("thread_id", "run_ids"))
+_E22 = frozenset({"cancel", "continue"})
+_E23 = frozenset(
     {"custom", "input", "lifecycle", "messages", "tasks", "tools", "updates", "values"}
 )
-_P23 = re.compile("^custom:.+$")
-_E24 = frozenset(
+_P24 = re.compile("^custom:.+$")
+_E25 = frozenset(
     {
         "invalid_argument",
         "no_such_checkpoint",
@@ -126,8 +127,8 @@ _E24 = frozenset(
         "unknown_error",
     }
 )
-_E25 = frozenset({"lifecycle", "run_modes", "state_update"})
-_E26 = frozenset(
+_E26 = frozenset({"lifecycle", "run_modes", "state_update"})
+_E27 = frozenset(
     {
         "assistant_id",
         "created_at",
@@ -141,16 +142,16 @@ _E26 = frozenset(
         "updated_at",
     }
 )
-_E27 = frozenset({"interrupt", "rollback"})
-_E28 = frozenset({"text"})
-_E29 = frozenset({"data"})
-_E30 = frozenset({"agent", "user"})
-_E31 = frozenset({"2.0"})
-_E32 = frozenset({"message/send", "message/stream", "tasks/cancel", "tasks/get"})
-_E33 = frozenset({"application/json, text/event-stream"})
-_E34 = frozenset({"json", "prometheus"})
-_C35 = True
-_E36 = frozenset({0, 1})
+_E28 = frozenset({"interrupt", "rollback"})
+_E29 = frozenset({"2.0"})
+_E30 = frozenset({"message/send", "message/stream", "tasks/cancel", "tasks/get"})
+_E31 = frozenset({"agent", "user"})
+_E32 = frozenset({"text"})
+_E33 = frozenset({"data"})
+_E34 = frozenset({"application/json, text/event-stream"})
+_E35 = frozenset({"json", "prometheus"})
+_C36 = True
+_E37 = frozenset({0, 1})
 
 
 def _check_1(value: Any) -> Failure | None:
@@ -195,7 +196,7 @@ def check_Assistant(value: Any) -> Failure | None:
         v1 = value["assistant_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("assistant_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("assistant_id",))
     if "graph_id" in value:
         v1 = value["graph_id"]
@@ -241,6 +242,15 @@ def check_Assistant(value: Any) -> Failure | None:
     return None
 
 
+def _check_2(value: Any) -> Failure | None:
+    """Check against #/components/schemas/AssistantCreate/properties/if_exists."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E2:
+        return Failure('must be one of "raise", "do_nothing"')
+    return None
+
+
 def check_AssistantCreate(value: Any) -> Failure | None:
     """Check against #/components/schemas/AssistantCreate."""
     if not (isinstance(value, dict)):
@@ -251,7 +261,7 @@ def check_AssistantCreate(value: Any) -> Failure | None:
         v1 = value["assistant_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("assistant_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("assistant_id",))
     if "graph_id" in value:
         v1 = value["graph_id"]
@@ -273,7 +283,7 @@ def check_AssistantCreate(value: Any) -> Failure | None:
         v1 = value["if_exists"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("if_exists",))
-        if not (isinstance(v1, str) and v1 in _E1):
+        if v1 not in _E2:
             return Failure('must be one of "raise", "do_nothing"', ("if_exists",))
     if "name" in value:
         v1 = value["name"]
@@ -374,20 +384,20 @@ def check_Cron(value: Any) -> Failure | None:
         v1 = value["cron_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("cron_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("cron_id",))
     if "assistant_id" in value:
         v1 = value["assistant_id"]
         if not (isinstance(v1, str) or v1 is None):
             return Failure("must be a string or null" + ", not " + json_type(v1), ("assistant_id",))
         if isinstance(v1, str):
-            if not format_ok("uuid", v1):
+            if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
                 return Failure("must be a valid uuid", ("assistant_id",))
     if "thread_id" in value:
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "end_time" in value:
         v1 = value["end_time"]
@@ -439,7 +449,7 @@ def check_Cron(value: Any) -> Failure | None:
     return None
 
 
-def _check_2(value: Any) -> Failure | None:
+def _check_3(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronCreate/properties/config."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -458,6 +468,64 @@ def _check_2(value: Any) -> Failure | None:
         v1 = value["configurable"]
         if not (isinstance(v1, dict)):
             return Failure("must be an object" + ", not " + json_type(v1), ("configurable",))
+    return None
+
+
+def _check_4(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CronCreate/properties/interrupt_before/anyOf/0."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E3:
+        return Failure('must be one of "*"')
+    return None
+
+
+def _check_5(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CronCreate/properties/interrupt_after/anyOf/0."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E3:
+        return Failure('must be one of "*"')
+    return None
+
+
+def _check_6(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CronCreate/properties/on_run_completed."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E4:
+        return Failure('must be one of "delete", "keep"')
+    return None
+
+
+def _check_7(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CronCreate/properties/stream_mode/anyOf/0/items."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E5:
+        return Failure(
+            'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"'
+        )
+    return None
+
+
+def _check_8(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CronCreate/properties/stream_mode/anyOf/1."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E5:
+        return Failure(
+            'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"'
+        )
+    return None
+
+
+def _check_9(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CronCreate/properties/durability."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E6:
+        return Failure('must be one of "sync", "async", "exit"')
     return None
 
 
@@ -488,8 +556,8 @@ def check_CronCreate(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_3,
-                _check_4,
+                _check_10,
+                _check_11,
             ),
         )
         if f is not None:
@@ -499,8 +567,8 @@ def check_CronCreate(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_5,
-                _check_6,
+                _check_12,
+                _check_13,
             ),
         )
         if f is not None:
@@ -511,7 +579,7 @@ def check_CronCreate(value: Any) -> Failure | None:
             return Failure("must be an object" + ", not " + json_type(v1), ("metadata",))
     if "config" in value:
         v1 = value["config"]
-        f = _check_2(v1)
+        f = _check_3(v1)
         if f is not None:
             return f.within("config")
     if "context" in value:
@@ -533,8 +601,8 @@ def check_CronCreate(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_7,
-                _check_8,
+                _check_4,
+                _check_14,
             ),
         )
         if f is not None:
@@ -544,8 +612,8 @@ def check_CronCreate(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_9,
-                _check_10,
+                _check_5,
+                _check_15,
             ),
         )
         if f is not None:
@@ -554,7 +622,7 @@ def check_CronCreate(value: Any) -> Failure | None:
         v1 = value["on_run_completed"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("on_run_completed",))
-        if not (isinstance(v1, str) and v1 in _E3):
+        if v1 not in _E4:
             return Failure('must be one of "delete", "keep"', ("on_run_completed",))
     if "enabled" in value:
         v1 = value["enabled"]
@@ -565,8 +633,8 @@ def check_CronCreate(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_11,
-                _check_12,
+                _check_16,
+                _check_8,
             ),
         )
         if f is not None:
@@ -583,28 +651,28 @@ def check_CronCreate(value: Any) -> Failure | None:
         v1 = value["durability"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("durability",))
-        if not (isinstance(v1, str) and v1 in _E5):
+        if v1 not in _E6:
             return Failure('must be one of "sync", "async", "exit"', ("durability",))
     return None
 
 
-def _check_3(value: Any) -> Failure | None:
+def _check_10(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronCreate/properties/assistant_id/anyOf/0."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not format_ok("uuid", value):
+    if not (_P1.fullmatch(value) or format_ok("uuid", value)):
         return Failure("must be a valid uuid")
     return None
 
 
-def _check_4(value: Any) -> Failure | None:
+def _check_11(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronCreate/properties/assistant_id/anyOf/1."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
     return None
 
 
-def _check_5(value: Any) -> Failure | None:
+def _check_12(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronCreate/properties/input/anyOf/0."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -614,23 +682,14 @@ def _check_5(value: Any) -> Failure | None:
     return None
 
 
-def _check_6(value: Any) -> Failure | None:
+def _check_13(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronCreate/properties/input/anyOf/1."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
     return None
 
 
-def _check_7(value: Any) -> Failure | None:
-    """Check against #/components/schemas/CronCreate/properties/interrupt_before/anyOf/0."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E2):
-        return Failure('must be one of "*"')
-    return None
-
-
-def _check_8(value: Any) -> Failure | None:
+def _check_14(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronCreate/properties/interrupt_before/anyOf/1."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -640,16 +699,7 @@ def _check_8(value: Any) -> Failure | None:
     return None
 
 
-def _check_9(value: Any) -> Failure | None:
-    """Check against #/components/schemas/CronCreate/properties/interrupt_after/anyOf/0."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E2):
-        return Failure('must be one of "*"')
-    return None
-
-
-def _check_10(value: Any) -> Failure | None:
+def _check_15(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronCreate/properties/interrupt_after/anyOf/1."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -659,14 +709,14 @@ def _check_10(value: Any) -> Failure | None:
     return None
 
 
-def _check_11(value: Any) -> Failure | None:
+def _check_16(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronCreate/properties/stream_mode/anyOf/0."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
     for i0, v1 in enumerate(value):
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), (i0,))
-        if not (isinstance(v1, str) and v1 in _E4):
+        if v1 not in _E5:
             return Failure(
                 'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"',
                 (i0,),
@@ -674,18 +724,7 @@ def _check_11(value: Any) -> Failure | None:
     return None
 
 
-def _check_12(value: Any) -> Failure | None:
-    """Check against #/components/schemas/CronCreate/properties/stream_mode/anyOf/1."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E4):
-        return Failure(
-            'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"'
-        )
-    return None
-
-
-def _check_13(value: Any) -> Failure | None:
+def _check_17(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronPatch/properties/config."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -704,6 +743,64 @@ def _check_13(value: Any) -> Failure | None:
         v1 = value["configurable"]
         if not (isinstance(v1, dict)):
             return Failure("must be an object" + ", not " + json_type(v1), ("configurable",))
+    return None
+
+
+def _check_18(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CronPatch/properties/interrupt_before/anyOf/0."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E3:
+        return Failure('must be one of "*"')
+    return None
+
+
+def _check_19(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CronPatch/properties/interrupt_after/anyOf/0."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E3:
+        return Failure('must be one of "*"')
+    return None
+
+
+def _check_20(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CronPatch/properties/on_run_completed."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E4:
+        return Failure('must be one of "delete", "keep"')
+    return None
+
+
+def _check_21(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CronPatch/properties/stream_mode/anyOf/0/items."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E5:
+        return Failure(
+            'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"'
+        )
+    return None
+
+
+def _check_22(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CronPatch/properties/stream_mode/anyOf/1."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E5:
+        return Failure(
+            'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"'
+        )
+    return None
+
+
+def _check_23(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CronPatch/properties/durability."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E6:
+        return Failure('must be one of "sync", "async", "exit"')
     return None
 
 
@@ -731,8 +828,8 @@ def check_CronPatch(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_14,
-                _check_15,
+                _check_24,
+                _check_25,
             ),
         )
         if f is not None:
@@ -743,7 +840,7 @@ def check_CronPatch(value: Any) -> Failure | None:
             return Failure("must be an object" + ", not " + json_type(v1), ("metadata",))
     if "config" in value:
         v1 = value["config"]
-        f = _check_13(v1)
+        f = _check_17(v1)
         if f is not None:
             return f.within("config")
     if "context" in value:
@@ -765,8 +862,8 @@ def check_CronPatch(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_16,
-                _check_17,
+                _check_18,
+                _check_26,
             ),
         )
         if f is not None:
@@ -776,8 +873,8 @@ def check_CronPatch(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_18,
                 _check_19,
+                _check_27,
             ),
         )
         if f is not None:
@@ -786,7 +883,7 @@ def check_CronPatch(value: Any) -> Failure | None:
         v1 = value["on_run_completed"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("on_run_completed",))
-        if not (isinstance(v1, str) and v1 in _E3):
+        if v1 not in _E4:
             return Failure('must be one of "delete", "keep"', ("on_run_completed",))
     if "enabled" in value:
         v1 = value["enabled"]
@@ -797,8 +894,8 @@ def check_CronPatch(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_20,
-                _check_21,
+                _check_28,
+                _check_22,
             ),
         )
         if f is not None:
@@ -815,12 +912,12 @@ def check_CronPatch(value: Any) -> Failure | None:
         v1 = value["durability"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("durability",))
-        if not (isinstance(v1, str) and v1 in _E5):
+        if v1 not in _E6:
             return Failure('must be one of "sync", "async", "exit"', ("durability",))
     return None
 
 
-def _check_14(value: Any) -> Failure | None:
+def _check_24(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronPatch/properties/input/anyOf/0."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -830,23 +927,14 @@ def _check_14(value: Any) -> Failure | None:
     return None
 
 
-def _check_15(value: Any) -> Failure | None:
+def _check_25(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronPatch/properties/input/anyOf/1."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
     return None
 
 
-def _check_16(value: Any) -> Failure | None:
-    """Check against #/components/schemas/CronPatch/properties/interrupt_before/anyOf/0."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E2):
-        return Failure('must be one of "*"')
-    return None
-
-
-def _check_17(value: Any) -> Failure | None:
+def _check_26(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronPatch/properties/interrupt_before/anyOf/1."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -856,16 +944,7 @@ def _check_17(value: Any) -> Failure | None:
     return None
 
 
-def _check_18(value: Any) -> Failure | None:
-    """Check against #/components/schemas/CronPatch/properties/interrupt_after/anyOf/0."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E2):
-        return Failure('must be one of "*"')
-    return None
-
-
-def _check_19(value: Any) -> Failure | None:
+def _check_27(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronPatch/properties/interrupt_after/anyOf/1."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -875,14 +954,14 @@ def _check_19(value: Any) -> Failure | None:
     return None
 
 
-def _check_20(value: Any) -> Failure | None:
+def _check_28(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronPatch/properties/stream_mode/anyOf/0."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
     for i0, v1 in enumerate(value):
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), (i0,))
-        if not (isinstance(v1, str) and v1 in _E4):
+        if v1 not in _E5:
             return Failure(
                 'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"',
                 (i0,),
@@ -890,13 +969,33 @@ def _check_20(value: Any) -> Failure | None:
     return None
 
 
-def _check_21(value: Any) -> Failure | None:
-    """Check against #/components/schemas/CronPatch/properties/stream_mode/anyOf/1."""
+def _check_29(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CronSearch/properties/sort_by."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E4):
+    if value not in _E7:
         return Failure(
-            'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"'
+            'must be one of "cron_id", "assistant_id", "thread_id", "next_run_date", "end_time", "created_at", "updated_at"'
+        )
+    return None
+
+
+def _check_30(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CronSearch/properties/sort_order."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E8:
+        return Failure('must be one of "asc", "desc"')
+    return None
+
+
+def _check_31(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CronSearch/properties/select/items."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E9:
+        return Failure(
+            'must be one of "cron_id", "assistant_id", "thread_id", "on_run_completed", "end_time", "schedule", "timezone", "created_at", "updated_at", "user_id", "payload", "next_run_date", ...'
         )
     return None
 
@@ -909,13 +1008,13 @@ def check_CronSearch(value: Any) -> Failure | None:
         v1 = value["assistant_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("assistant_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("assistant_id",))
     if "thread_id" in value:
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "enabled" in value:
         v1 = value["enabled"]
@@ -943,7 +1042,7 @@ def check_CronSearch(value: Any) -> Failure | None:
         v1 = value["sort_by"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("sort_by",))
-        if not (isinstance(v1, str) and v1 in _E6):
+        if v1 not in _E7:
             return Failure(
                 'must be one of "cron_id", "assistant_id", "thread_id", "next_run_date", "end_time", "created_at", "updated_at"',
                 ("sort_by",),
@@ -952,7 +1051,7 @@ def check_CronSearch(value: Any) -> Failure | None:
         v1 = value["sort_order"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("sort_order",))
-        if not (isinstance(v1, str) and v1 in _E7):
+        if v1 not in _E8:
             return Failure('must be one of "asc", "desc"', ("sort_order",))
     if "select" in value:
         v1 = value["select"]
@@ -961,7 +1060,7 @@ def check_CronSearch(value: Any) -> Failure | None:
         for i1, v2 in enumerate(v1):
             if not (isinstance(v2, str)):
                 return Failure("must be a string" + ", not " + json_type(v2), ("select", i1))
-            if not (isinstance(v2, str) and v2 in _E8):
+            if v2 not in _E9:
                 return Failure(
                     'must be one of "cron_id", "assistant_id", "thread_id", "on_run_completed", "end_time", "schedule", "timezone", "created_at", "updated_at", "user_id", "payload", "next_run_date", ...',
                     ("select", i1),
@@ -977,13 +1076,13 @@ def check_CronCountRequest(value: Any) -> Failure | None:
         v1 = value["assistant_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("assistant_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("assistant_id",))
     if "thread_id" in value:
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "metadata" in value:
         v1 = value["metadata"]
@@ -1060,6 +1159,37 @@ def check_GraphSchemaNoId(value: Any) -> Failure | None:
     return None
 
 
+def check_Subgraphs(value: Any) -> Failure | None:
+    """Check against #/components/schemas/Subgraphs."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    for k0, v1 in value.items():
+        f = check_GraphSchemaNoId(v1)
+        if f is not None:
+            return f.within(k0)
+    return None
+
+
+def _check_32(value: Any) -> Failure | None:
+    """Check against #/components/schemas/Run/properties/status."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E10:
+        return Failure(
+            'must be one of "pending", "running", "error", "success", "timeout", "interrupted"'
+        )
+    return None
+
+
+def _check_33(value: Any) -> Failure | None:
+    """Check against #/components/schemas/Run/properties/multitask_strategy."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E11:
+        return Failure('must be one of "reject", "rollback", "interrupt", "enqueue"')
+    return None
+
+
 def check_Run(value: Any) -> Failure | None:
     """Check against #/components/schemas/Run."""
     if not (isinstance(value, dict)):
@@ -1086,19 +1216,19 @@ def check_Run(value: Any) -> Failure | None:
         v1 = value["run_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("run_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("run_id",))
     if "thread_id" in value:
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "assistant_id" in value:
         v1 = value["assistant_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("assistant_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("assistant_id",))
     if "created_at" in value:
         v1 = value["created_at"]
@@ -1116,7 +1246,7 @@ def check_Run(value: Any) -> Failure | None:
         v1 = value["status"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("status",))
-        if not (isinstance(v1, str) and v1 in _E9):
+        if v1 not in _E10:
             return Failure(
                 'must be one of "pending", "running", "error", "success", "timeout", "interrupted"',
                 ("status",),
@@ -1133,7 +1263,7 @@ def check_Run(value: Any) -> Failure | None:
         v1 = value["multitask_strategy"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("multitask_strategy",))
-        if not (isinstance(v1, str) and v1 in _E10):
+        if v1 not in _E11:
             return Failure(
                 'must be one of "reject", "rollback", "interrupt", "enqueue"',
                 ("multitask_strategy",),
@@ -1210,10 +1340,10 @@ def check_Command(value: Any) -> Failure | None:
             v1,
             (
                 check_Send,
-                _check_22,
-                _check_23,
-                _check_24,
-                _check_25,
+                _check_34,
+                _check_35,
+                _check_36,
+                _check_37,
             ),
         )
         if f is not None:
@@ -1221,7 +1351,7 @@ def check_Command(value: Any) -> Failure | None:
     return None
 
 
-def _check_22(value: Any) -> Failure | None:
+def _check_34(value: Any) -> Failure | None:
     """Check against #/components/schemas/Command/properties/goto/anyOf/1."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -1232,14 +1362,14 @@ def _check_22(value: Any) -> Failure | None:
     return None
 
 
-def _check_23(value: Any) -> Failure | None:
+def _check_35(value: Any) -> Failure | None:
     """Check against #/components/schemas/Command/properties/goto/anyOf/2."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
     return None
 
 
-def _check_24(value: Any) -> Failure | None:
+def _check_36(value: Any) -> Failure | None:
     """Check against #/components/schemas/Command/properties/goto/anyOf/3."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -1249,14 +1379,14 @@ def _check_24(value: Any) -> Failure | None:
     return None
 
 
-def _check_25(value: Any) -> Failure | None:
+def _check_37(value: Any) -> Failure | None:
     """Check against #/components/schemas/Command/properties/goto/anyOf/4."""
     if not (value is None):
         return Failure("must be null" + ", not " + json_type(value))
     return None
 
 
-def _check_26(value: Any) -> Failure | None:
+def _check_38(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/checkpoint."""
     f = check_CheckpointConfig(value)
     if f is not None:
@@ -1289,7 +1419,7 @@ def check_CheckpointConfig(value: Any) -> Failure | None:
     return None
 
 
-def _check_27(value: Any) -> Failure | None:
+def _check_39(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/config."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -1311,6 +1441,73 @@ def _check_27(value: Any) -> Failure | None:
     return None
 
 
+def _check_40(value: Any) -> Failure | None:
+    """Check against #/components/schemas/RunCreateStateful/properties/interrupt_before/anyOf/0."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E3:
+        return Failure('must be one of "*"')
+    return None
+
+
+def _check_41(value: Any) -> Failure | None:
+    """Check against #/components/schemas/RunCreateStateful/properties/interrupt_after/anyOf/0."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E3:
+        return Failure('must be one of "*"')
+    return None
+
+
+def _check_42(value: Any) -> Failure | None:
+    """Check against #/components/schemas/RunCreateStateful/properties/stream_mode/anyOf/0/items."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E5:
+        return Failure(
+            'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"'
+        )
+    return None
+
+
+def _check_43(value: Any) -> Failure | None:
+    """Check against #/components/schemas/RunCreateStateful/properties/stream_mode/anyOf/1."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E5:
+        return Failure(
+            'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"'
+        )
+    return None
+
+
+def _check_44(value: Any) -> Failure | None:
+    """Check against #/components/schemas/RunCreateStateful/properties/multitask_strategy."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E11:
+        return Failure('must be one of "reject", "rollback", "interrupt", "enqueue"')
+    return None
+
+
+def _check_45(value: Any) -> Failure | None:
+    """Check against #/components/schemas/RunCreateStateful/properties/if_not_exists."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E12:
+        return Failure('must be one of "create", "reject"')
+    return None
+
+
+def _check_46(value: Any) -> Failure | None:
+    """Check against #/components/schemas/RunCreateStateful/properties/durability."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E6:
+        return Failure('must be one of "sync", "async", "exit"')
+    return None
+
+
 def check_RunCreateStateful(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful."""
     if not (isinstance(value, dict)):
@@ -1322,15 +1519,15 @@ def check_RunCreateStateful(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_28,
-                _check_29,
+                _check_47,
+                _check_48,
             ),
         )
         if f is not None:
             return f.within("assistant_id")
     if "checkpoint" in value:
         v1 = value["checkpoint"]
-        f = _check_26(v1)
+        f = _check_38(v1)
         if f is not None:
             return f.within("checkpoint")
     if "input" in value:
@@ -1338,12 +1535,12 @@ def check_RunCreateStateful(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_30,
-                _check_31,
-                _check_32,
-                _check_33,
-                _check_34,
-                _check_35,
+                _check_49,
+                _check_50,
+                _check_51,
+                _check_52,
+                _check_53,
+                _check_54,
             ),
         )
         if f is not None:
@@ -1354,7 +1551,7 @@ def check_RunCreateStateful(value: Any) -> Failure | None:
             v1,
             (
                 check_Command,
-                _check_36,
+                _check_55,
             ),
         )
         if f is not None:
@@ -1365,7 +1562,7 @@ def check_RunCreateStateful(value: Any) -> Failure | None:
             return Failure("must be an object" + ", not " + json_type(v1), ("metadata",))
     if "config" in value:
         v1 = value["config"]
-        f = _check_27(v1)
+        f = _check_39(v1)
         if f is not None:
             return f.within("config")
     if "context" in value:
@@ -1387,8 +1584,8 @@ def check_RunCreateStateful(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_37,
-                _check_38,
+                _check_40,
+                _check_56,
             ),
         )
         if f is not None:
@@ -1398,8 +1595,8 @@ def check_RunCreateStateful(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_39,
-                _check_40,
+                _check_41,
+                _check_57,
             ),
         )
         if f is not None:
@@ -1409,8 +1606,8 @@ def check_RunCreateStateful(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_41,
-                _check_42,
+                _check_58,
+                _check_43,
             ),
         )
         if f is not None:
@@ -1434,7 +1631,7 @@ def check_RunCreateStateful(value: Any) -> Failure | None:
         v1 = value["multitask_strategy"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("multitask_strategy",))
-        if not (isinstance(v1, str) and v1 in _E10):
+        if v1 not in _E11:
             return Failure(
                 'must be one of "reject", "rollback", "interrupt", "enqueue"',
                 ("multitask_strategy",),
@@ -1443,7 +1640,7 @@ def check_RunCreateStateful(value: Any) -> Failure | None:
         v1 = value["if_not_exists"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("if_not_exists",))
-        if not (isinstance(v1, str) and v1 in _E11):
+        if v1 not in _E12:
             return Failure('must be one of "create", "reject"', ("if_not_exists",))
     if "after_seconds" in value:
         v1 = value["after_seconds"]
@@ -1457,86 +1654,77 @@ def check_RunCreateStateful(value: Any) -> Failure | None:
         v1 = value["durability"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("durability",))
-        if not (isinstance(v1, str) and v1 in _E5):
+        if v1 not in _E6:
             return Failure('must be one of "sync", "async", "exit"', ("durability",))
     return None
 
 
-def _check_28(value: Any) -> Failure | None:
+def _check_47(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/assistant_id/anyOf/0."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not format_ok("uuid", value):
+    if not (_P1.fullmatch(value) or format_ok("uuid", value)):
         return Failure("must be a valid uuid")
     return None
 
 
-def _check_29(value: Any) -> Failure | None:
+def _check_48(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/assistant_id/anyOf/1."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
     return None
 
 
-def _check_30(value: Any) -> Failure | None:
+def _check_49(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/input/anyOf/0."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
     return None
 
 
-def _check_31(value: Any) -> Failure | None:
+def _check_50(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/input/anyOf/1."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
     return None
 
 
-def _check_32(value: Any) -> Failure | None:
+def _check_51(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/input/anyOf/2."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
     return None
 
 
-def _check_33(value: Any) -> Failure | None:
+def _check_52(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/input/anyOf/3."""
     if not (is_number(value)):
         return Failure("must be a number" + ", not " + json_type(value))
     return None
 
 
-def _check_34(value: Any) -> Failure | None:
+def _check_53(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/input/anyOf/4."""
     if not (isinstance(value, bool)):
         return Failure("must be a boolean" + ", not " + json_type(value))
     return None
 
 
-def _check_35(value: Any) -> Failure | None:
+def _check_54(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/input/anyOf/5."""
     if not (value is None):
         return Failure("must be null" + ", not " + json_type(value))
     return None
 
 
-def _check_36(value: Any) -> Failure | None:
+def _check_55(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/command/anyOf/1."""
     if not (value is None):
         return Failure("must be null" + ", not " + json_type(value))
     return None
 
 
-def _check_37(value: Any) -> Failure | None:
-    """Check against #/components/schemas/RunCreateStateful/properties/interrupt_before/anyOf/0."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E2):
-        return Failure('must be one of "*"')
-    return None
-
-
-def _check_38(value: Any) -> Failure | None:
+def _check_56(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/interrupt_before/anyOf/1."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -1546,16 +1734,7 @@ def _check_38(value: Any) -> Failure | None:
     return None
 
 
-def _check_39(value: Any) -> Failure | None:
-    """Check against #/components/schemas/RunCreateStateful/properties/interrupt_after/anyOf/0."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E2):
-        return Failure('must be one of "*"')
-    return None
-
-
-def _check_40(value: Any) -> Failure | None:
+def _check_57(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/interrupt_after/anyOf/1."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -1565,14 +1744,14 @@ def _check_40(value: Any) -> Failure | None:
     return None
 
 
-def _check_41(value: Any) -> Failure | None:
+def _check_58(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateful/properties/stream_mode/anyOf/0."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
     for i0, v1 in enumerate(value):
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), (i0,))
-        if not (isinstance(v1, str) and v1 in _E4):
+        if v1 not in _E5:
             return Failure(
                 'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"',
                 (i0,),
@@ -1580,18 +1759,7 @@ def _check_41(value: Any) -> Failure | None:
     return None
 
 
-def _check_42(value: Any) -> Failure | None:
-    """Check against #/components/schemas/RunCreateStateful/properties/stream_mode/anyOf/1."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E4):
-        return Failure(
-            'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"'
-        )
-    return None
-
-
-def _check_43(value: Any) -> Failure | None:
+def _check_59(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateless/properties/config."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -1613,6 +1781,46 @@ def _check_43(value: Any) -> Failure | None:
     return None
 
 
+def _check_60(value: Any) -> Failure | None:
+    """Check against #/components/schemas/RunCreateStateless/properties/stream_mode/anyOf/0/items."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E5:
+        return Failure(
+            'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"'
+        )
+    return None
+
+
+def _check_61(value: Any) -> Failure | None:
+    """Check against #/components/schemas/RunCreateStateless/properties/stream_mode/anyOf/1."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E5:
+        return Failure(
+            'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"'
+        )
+    return None
+
+
+def _check_62(value: Any) -> Failure | None:
+    """Check against #/components/schemas/RunCreateStateless/properties/on_completion."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E4:
+        return Failure('must be one of "delete", "keep"')
+    return None
+
+
+def _check_63(value: Any) -> Failure | None:
+    """Check against #/components/schemas/RunCreateStateless/properties/durability."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E6:
+        return Failure('must be one of "sync", "async", "exit"')
+    return None
+
+
 def check_RunCreateStateless(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateless."""
     if not (isinstance(value, dict)):
@@ -1624,8 +1832,8 @@ def check_RunCreateStateless(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_44,
-                _check_45,
+                _check_64,
+                _check_65,
             ),
         )
         if f is not None:
@@ -1635,12 +1843,12 @@ def check_RunCreateStateless(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_46,
-                _check_47,
-                _check_48,
-                _check_49,
-                _check_50,
-                _check_51,
+                _check_66,
+                _check_67,
+                _check_68,
+                _check_69,
+                _check_70,
+                _check_71,
             ),
         )
         if f is not None:
@@ -1651,7 +1859,7 @@ def check_RunCreateStateless(value: Any) -> Failure | None:
             v1,
             (
                 check_Command,
-                _check_52,
+                _check_72,
             ),
         )
         if f is not None:
@@ -1662,7 +1870,7 @@ def check_RunCreateStateless(value: Any) -> Failure | None:
             return Failure("must be an object" + ", not " + json_type(v1), ("metadata",))
     if "config" in value:
         v1 = value["config"]
-        f = _check_43(v1)
+        f = _check_59(v1)
         if f is not None:
             return f.within("config")
     if "context" in value:
@@ -1684,8 +1892,8 @@ def check_RunCreateStateless(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_53,
-                _check_54,
+                _check_73,
+                _check_61,
             ),
         )
         if f is not None:
@@ -1709,7 +1917,7 @@ def check_RunCreateStateless(value: Any) -> Failure | None:
         v1 = value["on_completion"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("on_completion",))
-        if not (isinstance(v1, str) and v1 in _E3):
+        if v1 not in _E4:
             return Failure('must be one of "delete", "keep"', ("on_completion",))
     if "after_seconds" in value:
         v1 = value["after_seconds"]
@@ -1723,84 +1931,84 @@ def check_RunCreateStateless(value: Any) -> Failure | None:
         v1 = value["durability"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("durability",))
-        if not (isinstance(v1, str) and v1 in _E5):
+        if v1 not in _E6:
             return Failure('must be one of "sync", "async", "exit"', ("durability",))
     return None
 
 
-def _check_44(value: Any) -> Failure | None:
+def _check_64(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateless/properties/assistant_id/anyOf/0."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not format_ok("uuid", value):
+    if not (_P1.fullmatch(value) or format_ok("uuid", value)):
         return Failure("must be a valid uuid")
     return None
 
 
-def _check_45(value: Any) -> Failure | None:
+def _check_65(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateless/properties/assistant_id/anyOf/1."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
     return None
 
 
-def _check_46(value: Any) -> Failure | None:
+def _check_66(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateless/properties/input/anyOf/0."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
     return None
 
 
-def _check_47(value: Any) -> Failure | None:
+def _check_67(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateless/properties/input/anyOf/1."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
     return None
 
 
-def _check_48(value: Any) -> Failure | None:
+def _check_68(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateless/properties/input/anyOf/2."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
     return None
 
 
-def _check_49(value: Any) -> Failure | None:
+def _check_69(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateless/properties/input/anyOf/3."""
     if not (is_number(value)):
         return Failure("must be a number" + ", not " + json_type(value))
     return None
 
 
-def _check_50(value: Any) -> Failure | None:
+def _check_70(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateless/properties/input/anyOf/4."""
     if not (isinstance(value, bool)):
         return Failure("must be a boolean" + ", not " + json_type(value))
     return None
 
 
-def _check_51(value: Any) -> Failure | None:
+def _check_71(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateless/properties/input/anyOf/5."""
     if not (value is None):
         return Failure("must be null" + ", not " + json_type(value))
     return None
 
 
-def _check_52(value: Any) -> Failure | None:
+def _check_72(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateless/properties/command/anyOf/1."""
     if not (value is None):
         return Failure("must be null" + ", not " + json_type(value))
     return None
 
 
-def _check_53(value: Any) -> Failure | None:
+def _check_73(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStateless/properties/stream_mode/anyOf/0."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
     for i0, v1 in enumerate(value):
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), (i0,))
-        if not (isinstance(v1, str) and v1 in _E4):
+        if v1 not in _E5:
             return Failure(
                 'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"',
                 (i0,),
@@ -1808,13 +2016,33 @@ def _check_53(value: Any) -> Failure | None:
     return None
 
 
-def _check_54(value: Any) -> Failure | None:
-    """Check against #/components/schemas/RunCreateStateless/properties/stream_mode/anyOf/1."""
+def _check_74(value: Any) -> Failure | None:
+    """Check against #/components/schemas/AssistantSearchRequest/properties/sort_by."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E4):
+    if value not in _E13:
         return Failure(
-            'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"'
+            'must be one of "assistant_id", "created_at", "updated_at", "name", "graph_id"'
+        )
+    return None
+
+
+def _check_75(value: Any) -> Failure | None:
+    """Check against #/components/schemas/AssistantSearchRequest/properties/sort_order."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E8:
+        return Failure('must be one of "asc", "desc"')
+    return None
+
+
+def _check_76(value: Any) -> Failure | None:
+    """Check against #/components/schemas/AssistantSearchRequest/properties/select/items."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E14:
+        return Failure(
+            'must be one of "assistant_id", "graph_id", "name", "description", "config", "context", "created_at", "updated_at", "metadata", "version"'
         )
     return None
 
@@ -1853,7 +2081,7 @@ def check_AssistantSearchRequest(value: Any) -> Failure | None:
         v1 = value["sort_by"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("sort_by",))
-        if not (isinstance(v1, str) and v1 in _E12):
+        if v1 not in _E13:
             return Failure(
                 'must be one of "assistant_id", "created_at", "updated_at", "name", "graph_id"',
                 ("sort_by",),
@@ -1862,7 +2090,7 @@ def check_AssistantSearchRequest(value: Any) -> Failure | None:
         v1 = value["sort_order"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("sort_order",))
-        if not (isinstance(v1, str) and v1 in _E7):
+        if v1 not in _E8:
             return Failure('must be one of "asc", "desc"', ("sort_order",))
     if "select" in value:
         v1 = value["select"]
@@ -1871,7 +2099,7 @@ def check_AssistantSearchRequest(value: Any) -> Failure | None:
         for i1, v2 in enumerate(v1):
             if not (isinstance(v2, str)):
                 return Failure("must be a string" + ", not " + json_type(v2), ("select", i1))
-            if not (isinstance(v2, str) and v2 in _E13):
+            if v2 not in _E14:
                 return Failure(
                     'must be one of "assistant_id", "graph_id", "name", "description", "config", "context", "created_at", "updated_at", "metadata", "version"',
                     ("select", i1),
@@ -1923,6 +2151,46 @@ def check_AssistantVersionsSearchRequest(value: Any) -> Failure | None:
     return None
 
 
+def _check_77(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadSearchRequest/properties/status."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E15:
+        return Failure('must be one of "idle", "busy", "interrupted", "error"')
+    return None
+
+
+def _check_78(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadSearchRequest/properties/sort_by."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E16:
+        return Failure(
+            'must be one of "thread_id", "status", "created_at", "updated_at", "state_updated_at"'
+        )
+    return None
+
+
+def _check_79(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadSearchRequest/properties/sort_order."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E8:
+        return Failure('must be one of "asc", "desc"')
+    return None
+
+
+def _check_80(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadSearchRequest/properties/select/items."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E17:
+        return Failure(
+            'must be one of "thread_id", "created_at", "updated_at", "state_updated_at", "metadata", "config", "status", "values", "interrupts"'
+        )
+    return None
+
+
 def check_ThreadSearchRequest(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadSearchRequest."""
     if not (isinstance(value, dict)):
@@ -1934,7 +2202,7 @@ def check_ThreadSearchRequest(value: Any) -> Failure | None:
         for i1, v2 in enumerate(v1):
             if not (isinstance(v2, str)):
                 return Failure("must be a string" + ", not " + json_type(v2), ("ids", i1))
-            if not format_ok("uuid", v2):
+            if not (_P1.fullmatch(v2) or format_ok("uuid", v2)):
                 return Failure("must be a valid uuid", ("ids", i1))
     if "metadata" in value:
         v1 = value["metadata"]
@@ -1948,7 +2216,7 @@ def check_ThreadSearchRequest(value: Any) -> Failure | None:
         v1 = value["status"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("status",))
-        if not (isinstance(v1, str) and v1 in _E14):
+        if v1 not in _E15:
             return Failure('must be one of "idle", "busy", "interrupted", "error"', ("status",))
     if "limit" in value:
         v1 = value["limit"]
@@ -1968,7 +2236,7 @@ def check_ThreadSearchRequest(value: Any) -> Failure | None:
         v1 = value["sort_by"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("sort_by",))
-        if not (isinstance(v1, str) and v1 in _E15):
+        if v1 not in _E16:
             return Failure(
                 'must be one of "thread_id", "status", "created_at", "updated_at", "state_updated_at"',
                 ("sort_by",),
@@ -1977,7 +2245,7 @@ def check_ThreadSearchRequest(value: Any) -> Failure | None:
         v1 = value["sort_order"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("sort_order",))
-        if not (isinstance(v1, str) and v1 in _E7):
+        if v1 not in _E8:
             return Failure('must be one of "asc", "desc"', ("sort_order",))
     if "select" in value:
         v1 = value["select"]
@@ -1986,7 +2254,7 @@ def check_ThreadSearchRequest(value: Any) -> Failure | None:
         for i1, v2 in enumerate(v1):
             if not (isinstance(v2, str)):
                 return Failure("must be a string" + ", not " + json_type(v2), ("select", i1))
-            if not (isinstance(v2, str) and v2 in _E16):
+            if v2 not in _E17:
                 return Failure(
                     'must be one of "thread_id", "created_at", "updated_at", "state_updated_at", "metadata", "config", "status", "values", "interrupts"',
                     ("select", i1),
@@ -2000,6 +2268,15 @@ def check_ThreadSearchRequest(value: Any) -> Failure | None:
         for k1, v2 in v1.items():
             if not (isinstance(v2, str)):
                 return Failure("must be a string" + ", not " + json_type(v2), ("extract", k1))
+    return None
+
+
+def _check_81(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadCountRequest/properties/status."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E15:
+        return Failure('must be one of "idle", "busy", "interrupted", "error"')
     return None
 
 
@@ -2019,12 +2296,30 @@ def check_ThreadCountRequest(value: Any) -> Failure | None:
         v1 = value["status"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("status",))
-        if not (isinstance(v1, str) and v1 in _E14):
+        if v1 not in _E15:
             return Failure('must be one of "idle", "busy", "interrupted", "error"', ("status",))
     return None
 
 
-def _check_55(value: Any) -> Failure | None:
+def _check_82(value: Any) -> Failure | None:
+    """Check against #/components/schemas/Thread/properties/status."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E15:
+        return Failure('must be one of "idle", "busy", "interrupted", "error"')
+    return None
+
+
+def _check_83(value: Any) -> Failure | None:
+    """Check against #/components/schemas/Thread/properties/ttl/properties/strategy."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E18:
+        return Failure('must be one of "delete", "keep_latest"')
+    return None
+
+
+def _check_84(value: Any) -> Failure | None:
     """Check against #/components/schemas/Thread/properties/ttl."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -2032,7 +2327,7 @@ def _check_55(value: Any) -> Failure | None:
         v1 = value["strategy"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("strategy",))
-        if not (isinstance(v1, str) and v1 in _E17):
+        if v1 not in _E18:
             return Failure('must be one of "delete", "keep_latest"', ("strategy",))
     if "ttl_minutes" in value:
         v1 = value["ttl_minutes"]
@@ -2065,7 +2360,7 @@ def check_Thread(value: Any) -> Failure | None:
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "created_at" in value:
         v1 = value["created_at"]
@@ -2097,7 +2392,7 @@ def check_Thread(value: Any) -> Failure | None:
         v1 = value["status"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("status",))
-        if not (isinstance(v1, str) and v1 in _E14):
+        if v1 not in _E15:
             return Failure('must be one of "idle", "busy", "interrupted", "error"', ("status",))
     if "values" in value:
         v1 = value["values"]
@@ -2109,7 +2404,7 @@ def check_Thread(value: Any) -> Failure | None:
             return Failure("must be an object" + ", not " + json_type(v1), ("interrupts",))
     if "ttl" in value:
         v1 = value["ttl"]
-        f = _check_55(v1)
+        f = _check_84(v1)
         if f is not None:
             return f.within("ttl")
     if "extracted" in value:
@@ -2119,7 +2414,25 @@ def check_Thread(value: Any) -> Failure | None:
     return None
 
 
-def _check_56(value: Any) -> Failure | None:
+def _check_85(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadCreate/properties/if_exists."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E2:
+        return Failure('must be one of "raise", "do_nothing"')
+    return None
+
+
+def _check_86(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadCreate/properties/ttl/properties/strategy."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E18:
+        return Failure('must be one of "delete", "keep_latest"')
+    return None
+
+
+def _check_87(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCreate/properties/ttl."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -2127,7 +2440,7 @@ def _check_56(value: Any) -> Failure | None:
         v1 = value["strategy"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("strategy",))
-        if not (isinstance(v1, str) and v1 in _E17):
+        if v1 not in _E18:
             return Failure('must be one of "delete", "keep_latest"', ("strategy",))
     if "ttl" in value:
         v1 = value["ttl"]
@@ -2136,7 +2449,16 @@ def _check_56(value: Any) -> Failure | None:
     return None
 
 
-def _check_57(value: Any) -> Failure | None:
+def _check_88(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadPatch/properties/ttl/properties/strategy."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E18:
+        return Failure('must be one of "delete", "keep_latest"')
+    return None
+
+
+def _check_89(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadPatch/properties/ttl."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -2144,7 +2466,7 @@ def _check_57(value: Any) -> Failure | None:
         v1 = value["strategy"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("strategy",))
-        if not (isinstance(v1, str) and v1 in _E17):
+        if v1 not in _E18:
             return Failure('must be one of "delete", "keep_latest"', ("strategy",))
     if "ttl" in value:
         v1 = value["ttl"]
@@ -2163,9 +2485,18 @@ def check_ThreadPatch(value: Any) -> Failure | None:
             return Failure("must be an object" + ", not " + json_type(v1), ("metadata",))
     if "ttl" in value:
         v1 = value["ttl"]
-        f = _check_57(v1)
+        f = _check_89(v1)
         if f is not None:
             return f.within("ttl")
+    return None
+
+
+def _check_90(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadPruneRequest/properties/strategy."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E18:
+        return Failure('must be one of "delete", "keep_latest"')
     return None
 
 
@@ -2182,13 +2513,13 @@ def check_ThreadPruneRequest(value: Any) -> Failure | None:
         for i1, v2 in enumerate(v1):
             if not (isinstance(v2, str)):
                 return Failure("must be a string" + ", not " + json_type(v2), ("thread_ids", i1))
-            if not format_ok("uuid", v2):
+            if not (_P1.fullmatch(v2) or format_ok("uuid", v2)):
                 return Failure("must be a valid uuid", ("thread_ids", i1))
     if "strategy" in value:
         v1 = value["strategy"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("strategy",))
-        if not (isinstance(v1, str) and v1 in _E17):
+        if v1 not in _E18:
             return Failure('must be one of "delete", "keep_latest"', ("strategy",))
     return None
 
@@ -2206,7 +2537,7 @@ def check_ThreadPruneResponse(value: Any) -> Failure | None:
     return None
 
 
-def _check_58(value: Any) -> Failure | None:
+def _check_91(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadStorage/properties/checkpoints."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -2225,7 +2556,7 @@ def _check_58(value: Any) -> Failure | None:
     return None
 
 
-def _check_59(value: Any) -> Failure | None:
+def _check_92(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadStorage/properties/channel_values/properties/by_channel/additionalProperties."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -2244,7 +2575,7 @@ def _check_59(value: Any) -> Failure | None:
     return None
 
 
-def _check_60(value: Any) -> Failure | None:
+def _check_93(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadStorage/properties/channel_values."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -2267,13 +2598,13 @@ def _check_60(value: Any) -> Failure | None:
         if not (isinstance(v1, dict)):
             return Failure("must be an object" + ", not " + json_type(v1), ("by_channel",))
         for k1, v2 in v1.items():
-            f = _check_59(v2)
+            f = _check_92(v2)
             if f is not None:
                 return f.within("by_channel", k1)
     return None
 
 
-def _check_61(value: Any) -> Failure | None:
+def _check_94(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadStorage/properties/pending_writes."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -2310,7 +2641,7 @@ def check_ThreadStorage(value: Any) -> Failure | None:
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "total_bytes" in value:
         v1 = value["total_bytes"]
@@ -2318,17 +2649,17 @@ def check_ThreadStorage(value: Any) -> Failure | None:
             return Failure("must be an integer" + ", not " + json_type(v1), ("total_bytes",))
     if "checkpoints" in value:
         v1 = value["checkpoints"]
-        f = _check_58(v1)
+        f = _check_91(v1)
         if f is not None:
             return f.within("checkpoints")
     if "channel_values" in value:
         v1 = value["channel_values"]
-        f = _check_60(v1)
+        f = _check_93(v1)
         if f is not None:
             return f.within("channel_values")
     if "pending_writes" in value:
         v1 = value["pending_writes"]
-        f = _check_61(v1)
+        f = _check_94(v1)
         if f is not None:
             return f.within("pending_writes")
     return None
@@ -2345,9 +2676,9 @@ def check_ThreadSuperstepUpdate(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_62,
-                _check_63,
-                _check_64,
+                _check_95,
+                _check_96,
+                _check_97,
             ),
         )
         if f is not None:
@@ -2358,7 +2689,7 @@ def check_ThreadSuperstepUpdate(value: Any) -> Failure | None:
             v1,
             (
                 check_Command,
-                _check_65,
+                _check_98,
             ),
         )
         if f is not None:
@@ -2370,7 +2701,7 @@ def check_ThreadSuperstepUpdate(value: Any) -> Failure | None:
     return None
 
 
-def _check_62(value: Any) -> Failure | None:
+def _check_95(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadSuperstepUpdate/properties/values/anyOf/0."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -2380,21 +2711,21 @@ def _check_62(value: Any) -> Failure | None:
     return None
 
 
-def _check_63(value: Any) -> Failure | None:
+def _check_96(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadSuperstepUpdate/properties/values/anyOf/1."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
     return None
 
 
-def _check_64(value: Any) -> Failure | None:
+def _check_97(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadSuperstepUpdate/properties/values/anyOf/2."""
     if not (value is None):
         return Failure("must be null" + ", not " + json_type(value))
     return None
 
 
-def _check_65(value: Any) -> Failure | None:
+def _check_98(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadSuperstepUpdate/properties/command/anyOf/1."""
     if not (value is None):
         return Failure("must be null" + ", not " + json_type(value))
@@ -2409,6 +2740,15 @@ def check_ThreadStateUpdateResponse(value: Any) -> Failure | None:
         v1 = value["checkpoint"]
         if not (isinstance(v1, dict)):
             return Failure("must be an object" + ", not " + json_type(v1), ("checkpoint",))
+    return None
+
+
+def _check_99(value: Any) -> Failure | None:
+    """Check against #/components/schemas/StorePutRequest/properties/index/oneOf/0."""
+    if not (isinstance(value, bool)):
+        return Failure("must be a boolean" + ", not " + json_type(value))
+    if not in_enum(value, _E19):
+        return Failure("must be one of false")
     return None
 
 
@@ -2442,9 +2782,9 @@ def check_StorePutRequest(value: Any) -> Failure | None:
         f = one_of(
             v1,
             (
-                _check_66,
-                _check_67,
-                _check_68,
+                _check_99,
+                _check_100,
+                _check_101,
             ),
         )
         if f is not None:
@@ -2456,16 +2796,7 @@ def check_StorePutRequest(value: Any) -> Failure | None:
     return None
 
 
-def _check_66(value: Any) -> Failure | None:
-    """Check against #/components/schemas/StorePutRequest/properties/index/oneOf/0."""
-    if not (isinstance(value, bool)):
-        return Failure("must be a boolean" + ", not " + json_type(value))
-    if not in_enum(value, _E18):
-        return Failure("must be one of false")
-    return None
-
-
-def _check_67(value: Any) -> Failure | None:
+def _check_100(value: Any) -> Failure | None:
     """Check against #/components/schemas/StorePutRequest/properties/index/oneOf/1."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -2475,7 +2806,7 @@ def _check_67(value: Any) -> Failure | None:
     return None
 
 
-def _check_68(value: Any) -> Failure | None:
+def _check_101(value: Any) -> Failure | None:
     """Check against #/components/schemas/StorePutRequest/properties/index/oneOf/2."""
     if not (value is None):
         return Failure("must be null" + ", not " + json_type(value))
@@ -2618,6 +2949,15 @@ def check_Item(value: Any) -> Failure | None:
     return None
 
 
+def _check_102(value: Any) -> Failure | None:
+    """Check against #/components/schemas/RunsCancel/properties/status."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E20:
+        return Failure('must be one of "pending", "running", "all"')
+    return None
+
+
 def check_RunsCancel(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunsCancel."""
     if not (isinstance(value, dict)):
@@ -2626,13 +2966,13 @@ def check_RunsCancel(value: Any) -> Failure | None:
         v1 = value["status"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("status",))
-        if not (isinstance(v1, str) and v1 in _E19):
+        if v1 not in _E20:
             return Failure('must be one of "pending", "running", "all"', ("status",))
     if "thread_id" in value:
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "run_ids" in value:
         v1 = value["run_ids"]
@@ -2641,16 +2981,10 @@ def check_RunsCancel(value: Any) -> Failure | None:
         for i1, v2 in enumerate(v1):
             if not (isinstance(v2, str)):
                 return Failure("must be a string" + ", not " + json_type(v2), ("run_ids", i1))
-            if not format_ok("uuid", v2):
+            if not (_P1.fullmatch(v2) or format_ok("uuid", v2)):
                 return Failure("must be a valid uuid", ("run_ids", i1))
-    if isinstance(value, dict):
-        f = required_alternatives(value, _G20, True)
-        if f is not None:
-            return f
-    else:
-        return Failure(
-            "must match exactly one alternative (each only requires properties of an object)"
-        )
+    if ("status" in value) + ("thread_id" in value and "run_ids" in value) != 1:
+        return required_alternatives(value, _G21, True)
     return None
 
 
@@ -2671,6 +3005,19 @@ def check_SearchItemsResponse(value: Any) -> Failure | None:
     return None
 
 
+def check_ListNamespaceResponse(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ListNamespaceResponse."""
+    if not (isinstance(value, list)):
+        return Failure("must be an array" + ", not " + json_type(value))
+    for i0, v1 in enumerate(value):
+        if not (isinstance(v1, list)):
+            return Failure("must be an array" + ", not " + json_type(v1), (i0,))
+        for i1, v2 in enumerate(v1):
+            if not (isinstance(v2, str)):
+                return Failure("must be a string" + ", not " + json_type(v2), (i0, i1))
+    return None
+
+
 def check_ErrorResponse(value: Any) -> Failure | None:
     """Check against #/components/schemas/ErrorResponse."""
     if not (isinstance(value, dict)):
@@ -2684,7 +3031,7 @@ def check_ErrorResponse(value: Any) -> Failure | None:
     return None
 
 
-def _check_69(value: Any) -> Failure | None:
+def _check_103(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/config."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -2703,6 +3050,64 @@ def _check_69(value: Any) -> Failure | None:
         v1 = value["configurable"]
         if not (isinstance(v1, dict)):
             return Failure("must be an object" + ", not " + json_type(v1), ("configurable",))
+    return None
+
+
+def _check_104(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadCronCreate/properties/interrupt_before/anyOf/0."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E3:
+        return Failure('must be one of "*"')
+    return None
+
+
+def _check_105(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadCronCreate/properties/interrupt_after/anyOf/0."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E3:
+        return Failure('must be one of "*"')
+    return None
+
+
+def _check_106(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadCronCreate/properties/multitask_strategy."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E11:
+        return Failure('must be one of "reject", "rollback", "interrupt", "enqueue"')
+    return None
+
+
+def _check_107(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadCronCreate/properties/stream_mode/anyOf/0/items."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E5:
+        return Failure(
+            'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"'
+        )
+    return None
+
+
+def _check_108(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadCronCreate/properties/stream_mode/anyOf/1."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E5:
+        return Failure(
+            'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"'
+        )
+    return None
+
+
+def _check_109(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadCronCreate/properties/durability."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E6:
+        return Failure('must be one of "sync", "async", "exit"')
     return None
 
 
@@ -2733,8 +3138,8 @@ def check_ThreadCronCreate(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_70,
-                _check_71,
+                _check_110,
+                _check_111,
             ),
         )
         if f is not None:
@@ -2744,8 +3149,8 @@ def check_ThreadCronCreate(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_72,
-                _check_73,
+                _check_112,
+                _check_113,
             ),
         )
         if f is not None:
@@ -2756,7 +3161,7 @@ def check_ThreadCronCreate(value: Any) -> Failure | None:
             return Failure("must be an object" + ", not " + json_type(v1), ("metadata",))
     if "config" in value:
         v1 = value["config"]
-        f = _check_69(v1)
+        f = _check_103(v1)
         if f is not None:
             return f.within("config")
     if "context" in value:
@@ -2778,8 +3183,8 @@ def check_ThreadCronCreate(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_74,
-                _check_75,
+                _check_104,
+                _check_114,
             ),
         )
         if f is not None:
@@ -2789,8 +3194,8 @@ def check_ThreadCronCreate(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_76,
-                _check_77,
+                _check_105,
+                _check_115,
             ),
         )
         if f is not None:
@@ -2799,7 +3204,7 @@ def check_ThreadCronCreate(value: Any) -> Failure | None:
         v1 = value["multitask_strategy"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("multitask_strategy",))
-        if not (isinstance(v1, str) and v1 in _E10):
+        if v1 not in _E11:
             return Failure(
                 'must be one of "reject", "rollback", "interrupt", "enqueue"',
                 ("multitask_strategy",),
@@ -2813,8 +3218,8 @@ def check_ThreadCronCreate(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_78,
-                _check_79,
+                _check_116,
+                _check_108,
             ),
         )
         if f is not None:
@@ -2831,28 +3236,28 @@ def check_ThreadCronCreate(value: Any) -> Failure | None:
         v1 = value["durability"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("durability",))
-        if not (isinstance(v1, str) and v1 in _E5):
+        if v1 not in _E6:
             return Failure('must be one of "sync", "async", "exit"', ("durability",))
     return None
 
 
-def _check_70(value: Any) -> Failure | None:
+def _check_110(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/assistant_id/anyOf/0."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if not format_ok("uuid", value):
+    if not (_P1.fullmatch(value) or format_ok("uuid", value)):
         return Failure("must be a valid uuid")
     return None
 
 
-def _check_71(value: Any) -> Failure | None:
+def _check_111(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/assistant_id/anyOf/1."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
     return None
 
 
-def _check_72(value: Any) -> Failure | None:
+def _check_112(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/input/anyOf/0."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -2862,23 +3267,14 @@ def _check_72(value: Any) -> Failure | None:
     return None
 
 
-def _check_73(value: Any) -> Failure | None:
+def _check_113(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/input/anyOf/1."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
     return None
 
 
-def _check_74(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ThreadCronCreate/properties/interrupt_before/anyOf/0."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E2):
-        return Failure('must be one of "*"')
-    return None
-
-
-def _check_75(value: Any) -> Failure | None:
+def _check_114(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/interrupt_before/anyOf/1."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -2888,16 +3284,7 @@ def _check_75(value: Any) -> Failure | None:
     return None
 
 
-def _check_76(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ThreadCronCreate/properties/interrupt_after/anyOf/0."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E2):
-        return Failure('must be one of "*"')
-    return None
-
-
-def _check_77(value: Any) -> Failure | None:
+def _check_115(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/interrupt_after/anyOf/1."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -2907,29 +3294,18 @@ def _check_77(value: Any) -> Failure | None:
     return None
 
 
-def _check_78(value: Any) -> Failure | None:
+def _check_116(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/stream_mode/anyOf/0."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
     for i0, v1 in enumerate(value):
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), (i0,))
-        if not (isinstance(v1, str) and v1 in _E4):
+        if v1 not in _E5:
             return Failure(
                 'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"',
                 (i0,),
             )
-    return None
-
-
-def _check_79(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ThreadCronCreate/properties/stream_mode/anyOf/1."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E4):
-        return Failure(
-            'must be one of "values", "messages", "messages-tuple", "tasks", "checkpoints", "updates", "events", "debug", "custom"'
-        )
     return None
 
 
@@ -2954,6 +3330,15 @@ def check_Interrupt(value: Any) -> Failure | None:
     return None
 
 
+def _check_117(value: Any) -> Failure | None:
+    """Check against #/components/schemas/RunCreateStreamingStateful/allOf/1/properties/on_disconnect."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E22:
+        return Failure('must be one of "cancel", "continue"')
+    return None
+
+
 def check_RunCreateStreamingStateful(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunCreateStreamingStateful."""
     f = check_RunCreateStateful(value)
@@ -2965,7 +3350,7 @@ def check_RunCreateStreamingStateful(value: Any) -> Failure | None:
         v1 = value["on_disconnect"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("on_disconnect",))
-        if not (isinstance(v1, str) and v1 in _E21):
+        if v1 not in _E22:
             return Failure('must be one of "cancel", "continue"', ("on_disconnect",))
     return None
 
@@ -2981,8 +3366,54 @@ def check_RunCreateStreamingStateless(value: Any) -> Failure | None:
         v1 = value["on_disconnect"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("on_disconnect",))
-        if not (isinstance(v1, str) and v1 in _E21):
+        if v1 not in _E22:
             return Failure('must be one of "cancel", "continue"', ("on_disconnect",))
+    return None
+
+
+def _check_118(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ProtocolChannel/anyOf/0."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E23:
+        return Failure(
+            'must be one of "values", "updates", "messages", "tools", "lifecycle", "input", "tasks", "custom"'
+        )
+    return None
+
+
+def check_ProtocolChannel(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ProtocolChannel."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    f = any_of(
+        value,
+        (
+            _check_118,
+            _check_119,
+        ),
+    )
+    if f is not None:
+        return f
+    return None
+
+
+def _check_119(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ProtocolChannel/anyOf/1."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not _P24.search(value):
+        return Failure("must match the pattern ^custom:.+$")
+    return None
+
+
+def check_ProtocolNamespace(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ProtocolNamespace."""
+    if not (isinstance(value, list)):
+        return Failure("must be an array" + ", not " + json_type(value))
+    for i0, v1 in enumerate(value):
+        if not (isinstance(v1, str)):
+            return Failure("must be a string" + ", not " + json_type(v1), (i0,))
     return None
 
 
@@ -3022,52 +3453,6 @@ def check_ProtocolEventStreamRequest(value: Any) -> Failure | None:
             return Failure("must be an integer" + ", not " + json_type(v1), ("since",))
         if v1 < 0:
             return Failure("must be at least 0", ("since",))
-    return None
-
-
-def check_ProtocolChannel(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ProtocolChannel."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    f = any_of(
-        value,
-        (
-            _check_80,
-            _check_81,
-        ),
-    )
-    if f is not None:
-        return f
-    return None
-
-
-def _check_80(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ProtocolChannel/anyOf/0."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E22):
-        return Failure(
-            'must be one of "values", "updates", "messages", "tools", "lifecycle", "input", "tasks", "custom"'
-        )
-    return None
-
-
-def _check_81(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ProtocolChannel/anyOf/1."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if not _P23.search(value):
-        return Failure("must match the pattern ^custom:.+$")
-    return None
-
-
-def check_ProtocolNamespace(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ProtocolNamespace."""
-    if not (isinstance(value, list)):
-        return Failure("must be an array" + ", not " + json_type(value))
-    for i0, v1 in enumerate(value):
-        if not (isinstance(v1, str)):
-            return Failure("must be a string" + ", not " + json_type(v1), (i0,))
     return None
 
 
@@ -3125,7 +3510,7 @@ def check_ProtocolSuccess(value: Any) -> Failure | None:
         v1 = value["type"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("type",))
-        if not (isinstance(v1, str) and v1 == "success"):
+        if v1 != "success":
             return Failure('must be "success"', ("type",))
     if "id" in value:
         v1 = value["id"]
@@ -3145,6 +3530,26 @@ def check_ProtocolSuccess(value: Any) -> Failure | None:
     return None
 
 
+def _check_120(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ProtocolError/properties/id/oneOf/0."""
+    if not (is_integer(value)):
+        return Failure("must be an integer" + ", not " + json_type(value))
+    if value < 0:
+        return Failure("must be at least 0")
+    return None
+
+
+def _check_121(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ProtocolError/properties/error."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E25:
+        return Failure(
+            'must be one of "invalid_argument", "unknown_command", "unknown_error", "no_such_run", "no_such_subscription", "no_such_namespace", "no_such_interrupt", "no_such_checkpoint", "permission_denied", "not_supported"'
+        )
+    return None
+
+
 def check_ProtocolError(value: Any) -> Failure | None:
     """Check against #/components/schemas/ProtocolError."""
     if not (isinstance(value, dict)):
@@ -3161,15 +3566,15 @@ def check_ProtocolError(value: Any) -> Failure | None:
         v1 = value["type"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("type",))
-        if not (isinstance(v1, str) and v1 == "error"):
+        if v1 != "error":
             return Failure('must be "error"', ("type",))
     if "id" in value:
         v1 = value["id"]
         f = one_of(
             v1,
             (
-                _check_82,
-                _check_83,
+                _check_120,
+                _check_122,
             ),
         )
         if f is not None:
@@ -3178,7 +3583,7 @@ def check_ProtocolError(value: Any) -> Failure | None:
         v1 = value["error"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("error",))
-        if not (isinstance(v1, str) and v1 in _E24):
+        if v1 not in _E25:
             return Failure(
                 'must be one of "invalid_argument", "unknown_command", "unknown_error", "no_such_run", "no_such_subscription", "no_such_namespace", "no_such_interrupt", "no_such_checkpoint", "permission_denied", "not_supported"',
                 ("error",),
@@ -3199,23 +3604,14 @@ def check_ProtocolError(value: Any) -> Failure | None:
     return None
 
 
-def _check_82(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ProtocolError/properties/id/oneOf/0."""
-    if not (is_integer(value)):
-        return Failure("must be an integer" + ", not " + json_type(value))
-    if value < 0:
-        return Failure("must be at least 0")
-    return None
-
-
-def _check_83(value: Any) -> Failure | None:
+def _check_122(value: Any) -> Failure | None:
     """Check against #/components/schemas/ProtocolError/properties/id/oneOf/1."""
     if not (value is None):
         return Failure("must be null" + ", not " + json_type(value))
     return None
 
 
-def _check_84(value: Any) -> Failure | None:
+def _check_123(value: Any) -> Failure | None:
     """Check against #/components/schemas/ProtocolEvent/properties/params."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -3255,7 +3651,7 @@ def check_ProtocolEvent(value: Any) -> Failure | None:
         v1 = value["type"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("type",))
-        if not (isinstance(v1, str) and v1 == "event"):
+        if v1 != "event":
             return Failure('must be "event"', ("type",))
     if "event_id" in value:
         v1 = value["event_id"]
@@ -3273,7 +3669,7 @@ def check_ProtocolEvent(value: Any) -> Failure | None:
             return Failure("must be a string" + ", not " + json_type(v1), ("method",))
     if "params" in value:
         v1 = value["params"]
-        f = _check_84(v1)
+        f = _check_123(v1)
         if f is not None:
             return f.within("params")
     return None
@@ -3331,7 +3727,7 @@ def check_GetAssistantAssistantsAssistantIdGetArguments(value: Any) -> Failure |
         v1 = value["assistant_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("assistant_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("assistant_id",))
     return None
 
@@ -3346,7 +3742,7 @@ def check_DeleteAssistantAssistantsAssistantIdDeleteArguments(value: Any) -> Fai
         v1 = value["assistant_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("assistant_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("assistant_id",))
     if "delete_threads" in value:
         v1 = value["delete_threads"]
@@ -3367,13 +3763,71 @@ def check_PatchAssistantAssistantsAssistantIdPatchArguments(value: Any) -> Failu
         v1 = value["assistant_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("assistant_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("assistant_id",))
     if "body" in value:
         v1 = value["body"]
         f = check_AssistantPatch(v1)
         if f is not None:
             return f.within("body")
+    return None
+
+
+def check_GetAssistantGraphAssistantsAssistantIdGraphGetAssistantId(value: Any) -> Failure | None:
+    """Check against #/components/schemas/GetAssistantGraphAssistantsAssistantIdGraphGetAssistantId."""
+    f = any_of(
+        value,
+        (
+            _check_124,
+            _check_125,
+        ),
+    )
+    if f is not None:
+        return f
+    return None
+
+
+def _check_124(value: Any) -> Failure | None:
+    """Check against #/components/schemas/GetAssistantGraphAssistantsAssistantIdGraphGetAssistantId/anyOf/0."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if not (_P1.fullmatch(value) or format_ok("uuid", value)):
+        return Failure("must be a valid uuid")
+    return None
+
+
+def _check_125(value: Any) -> Failure | None:
+    """Check against #/components/schemas/GetAssistantGraphAssistantsAssistantIdGraphGetAssistantId/anyOf/1."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    return None
+
+
+def check_GetAssistantGraphAssistantsAssistantIdGraphGetXray(value: Any) -> Failure | None:
+    """Check against #/components/schemas/GetAssistantGraphAssistantsAssistantIdGraphGetXray."""
+    f = one_of(
+        value,
+        (
+            _check_126,
+            _check_127,
+        ),
+    )
+    if f is not None:
+        return f
+    return None
+
+
+def _check_126(value: Any) -> Failure | None:
+    """Check against #/components/schemas/GetAssistantGraphAssistantsAssistantIdGraphGetXray/oneOf/0."""
+    if not (isinstance(value, bool)):
+        return Failure("must be a boolean" + ", not " + json_type(value))
+    return None
+
+
+def _check_127(value: Any) -> Failure | None:
+    """Check against #/components/schemas/GetAssistantGraphAssistantsAssistantIdGraphGetXray/oneOf/1."""
+    if not (is_integer(value)):
+        return Failure("must be an integer" + ", not " + json_type(value))
     return None
 
 
@@ -3396,64 +3850,6 @@ def check_GetAssistantGraphAssistantsAssistantIdGraphGetArguments(value: Any) ->
     return None
 
 
-def check_GetAssistantGraphAssistantsAssistantIdGraphGetAssistantId(value: Any) -> Failure | None:
-    """Check against #/components/schemas/GetAssistantGraphAssistantsAssistantIdGraphGetAssistantId."""
-    f = any_of(
-        value,
-        (
-            _check_85,
-            _check_86,
-        ),
-    )
-    if f is not None:
-        return f
-    return None
-
-
-def _check_85(value: Any) -> Failure | None:
-    """Check against #/components/schemas/GetAssistantGraphAssistantsAssistantIdGraphGetAssistantId/anyOf/0."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if not format_ok("uuid", value):
-        return Failure("must be a valid uuid")
-    return None
-
-
-def _check_86(value: Any) -> Failure | None:
-    """Check against #/components/schemas/GetAssistantGraphAssistantsAssistantIdGraphGetAssistantId/anyOf/1."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    return None
-
-
-def check_GetAssistantGraphAssistantsAssistantIdGraphGetXray(value: Any) -> Failure | None:
-    """Check against #/components/schemas/GetAssistantGraphAssistantsAssistantIdGraphGetXray."""
-    f = one_of(
-        value,
-        (
-            _check_87,
-            _check_88,
-        ),
-    )
-    if f is not None:
-        return f
-    return None
-
-
-def _check_87(value: Any) -> Failure | None:
-    """Check against #/components/schemas/GetAssistantGraphAssistantsAssistantIdGraphGetXray/oneOf/0."""
-    if not (isinstance(value, bool)):
-        return Failure("must be a boolean" + ", not " + json_type(value))
-    return None
-
-
-def _check_88(value: Any) -> Failure | None:
-    """Check against #/components/schemas/GetAssistantGraphAssistantsAssistantIdGraphGetXray/oneOf/1."""
-    if not (is_integer(value)):
-        return Failure("must be an integer" + ", not " + json_type(value))
-    return None
-
-
 def check_GetAssistantSubgraphsAssistantsAssistantIdSubgraphsGetArguments(
     value: Any,
 ) -> Failure | None:
@@ -3466,7 +3862,7 @@ def check_GetAssistantSubgraphsAssistantsAssistantIdSubgraphsGetArguments(
         v1 = value["assistant_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("assistant_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("assistant_id",))
     if "recurse" in value:
         v1 = value["recurse"]
@@ -3489,7 +3885,7 @@ def check_GetAssistantSubgraphsAssistantsAssistantIdSubgraphsNamespaceGetArgumen
         v1 = value["assistant_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("assistant_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("assistant_id",))
     if "namespace" in value:
         v1 = value["namespace"]
@@ -3512,7 +3908,7 @@ def check_GetAssistantSchemasAssistantsAssistantIdSchemasGetArguments(value: Any
         v1 = value["assistant_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("assistant_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("assistant_id",))
     return None
 
@@ -3529,7 +3925,7 @@ def check_GetAssistantVersionsAssistantsAssistantIdVersionsGetArguments(
         v1 = value["assistant_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("assistant_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("assistant_id",))
     return None
 
@@ -3548,7 +3944,7 @@ def check_SetLatestAssistantVersionAssistantsAssistantIdVersionsPostArguments(
         v1 = value["assistant_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("assistant_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("assistant_id",))
     if "version" in value:
         v1 = value["version"]
@@ -3609,7 +4005,7 @@ def check_GetThreadStorageThreadsThreadIdStorageGetArguments(value: Any) -> Fail
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     return None
 
@@ -3624,7 +4020,7 @@ def check_GetLatestThreadStateThreadsThreadIdStateGetArguments(value: Any) -> Fa
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "subgraphs" in value:
         v1 = value["subgraphs"]
@@ -3647,13 +4043,13 @@ def check_GetThreadStateAtCheckpointThreadsThreadIdStateCheckpointIdGetArguments
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "checkpoint_id" in value:
         v1 = value["checkpoint_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("checkpoint_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("checkpoint_id",))
     if "subgraphs" in value:
         v1 = value["subgraphs"]
@@ -3672,7 +4068,7 @@ def check_GetThreadHistoryThreadsThreadIdHistoryGetArguments(value: Any) -> Fail
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "limit" in value:
         v1 = value["limit"]
@@ -3695,7 +4091,7 @@ def check_CopyThreadPostThreadsThreadIdCopyPostArguments(value: Any) -> Failure 
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     return None
 
@@ -3710,7 +4106,7 @@ def check_GetThreadThreadsThreadIdGetArguments(value: Any) -> Failure | None:
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "include" in value:
         v1 = value["include"]
@@ -3729,7 +4125,7 @@ def check_DeleteThreadThreadsThreadIdDeleteArguments(value: Any) -> Failure | No
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     return None
 
@@ -3746,13 +4142,57 @@ def check_PatchThreadThreadsThreadIdPatchArguments(value: Any) -> Failure | None
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "body" in value:
         v1 = value["body"]
         f = check_ThreadPatch(v1)
         if f is not None:
             return f.within("body")
+    return None
+
+
+def _check_128(value: Any) -> Failure | None:
+    """Check against #/components/schemas/JoinThreadStreamThreadsThreadIdStreamGetStreamModes/anyOf/0."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E26:
+        return Failure('must be one of "lifecycle", "run_modes", "state_update"')
+    return None
+
+
+def _check_129(value: Any) -> Failure | None:
+    """Check against #/components/schemas/JoinThreadStreamThreadsThreadIdStreamGetStreamModes/anyOf/1/items."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E26:
+        return Failure('must be one of "lifecycle", "run_modes", "state_update"')
+    return None
+
+
+def check_JoinThreadStreamThreadsThreadIdStreamGetStreamModes(value: Any) -> Failure | None:
+    """Check against #/components/schemas/JoinThreadStreamThreadsThreadIdStreamGetStreamModes."""
+    f = any_of(
+        value,
+        (
+            _check_128,
+            _check_130,
+        ),
+    )
+    if f is not None:
+        return f
+    return None
+
+
+def _check_130(value: Any) -> Failure | None:
+    """Check against #/components/schemas/JoinThreadStreamThreadsThreadIdStreamGetStreamModes/anyOf/1."""
+    if not (isinstance(value, list)):
+        return Failure("must be an array" + ", not " + json_type(value))
+    for i0, v1 in enumerate(value):
+        if not (isinstance(v1, str)):
+            return Failure("must be a string" + ", not " + json_type(v1), (i0,))
+        if v1 not in _E26:
+            return Failure('must be one of "lifecycle", "run_modes", "state_update"', (i0,))
     return None
 
 
@@ -3766,7 +4206,7 @@ def check_JoinThreadStreamThreadsThreadIdStreamGetArguments(value: Any) -> Failu
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "stream_modes" in value:
         v1 = value["stream_modes"]
@@ -3777,41 +4217,6 @@ def check_JoinThreadStreamThreadsThreadIdStreamGetArguments(value: Any) -> Failu
         v1 = value["last_event_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("last_event_id",))
-    return None
-
-
-def check_JoinThreadStreamThreadsThreadIdStreamGetStreamModes(value: Any) -> Failure | None:
-    """Check against #/components/schemas/JoinThreadStreamThreadsThreadIdStreamGetStreamModes."""
-    f = any_of(
-        value,
-        (
-            _check_89,
-            _check_90,
-        ),
-    )
-    if f is not None:
-        return f
-    return None
-
-
-def _check_89(value: Any) -> Failure | None:
-    """Check against #/components/schemas/JoinThreadStreamThreadsThreadIdStreamGetStreamModes/anyOf/0."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E25):
-        return Failure('must be one of "lifecycle", "run_modes", "state_update"')
-    return None
-
-
-def _check_90(value: Any) -> Failure | None:
-    """Check against #/components/schemas/JoinThreadStreamThreadsThreadIdStreamGetStreamModes/anyOf/1."""
-    if not (isinstance(value, list)):
-        return Failure("must be an array" + ", not " + json_type(value))
-    for i0, v1 in enumerate(value):
-        if not (isinstance(v1, str)):
-            return Failure("must be a string" + ", not " + json_type(v1), (i0,))
-        if not (isinstance(v1, str) and v1 in _E25):
-            return Failure('must be one of "lifecycle", "run_modes", "state_update"', (i0,))
     return None
 
 
@@ -3827,13 +4232,35 @@ def check_ProtocolThreadEventsPostArguments(value: Any) -> Failure | None:
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "body" in value:
         v1 = value["body"]
         f = check_ProtocolEventStreamRequest(v1)
         if f is not None:
             return f.within("body")
+    return None
+
+
+def check_ListRunsHttpThreadsThreadIdRunsGetStatus(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ListRunsHttpThreadsThreadIdRunsGetStatus."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E10:
+        return Failure(
+            'must be one of "pending", "running", "error", "success", "timeout", "interrupted"'
+        )
+    return None
+
+
+def _check_131(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ListRunsHttpThreadsThreadIdRunsGetArguments/properties/select/items."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E27:
+        return Failure(
+            'must be one of "run_id", "thread_id", "assistant_id", "created_at", "updated_at", "status", "metadata", "kwargs", "multitask_strategy", "langsmith_session_name"'
+        )
     return None
 
 
@@ -3847,7 +4274,7 @@ def check_ListRunsHttpThreadsThreadIdRunsGetArguments(value: Any) -> Failure | N
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "limit" in value:
         v1 = value["limit"]
@@ -3869,22 +4296,11 @@ def check_ListRunsHttpThreadsThreadIdRunsGetArguments(value: Any) -> Failure | N
         for i1, v2 in enumerate(v1):
             if not (isinstance(v2, str)):
                 return Failure("must be a string" + ", not " + json_type(v2), ("select", i1))
-            if not (isinstance(v2, str) and v2 in _E26):
+            if v2 not in _E27:
                 return Failure(
                     'must be one of "run_id", "thread_id", "assistant_id", "created_at", "updated_at", "status", "metadata", "kwargs", "multitask_strategy", "langsmith_session_name"',
                     ("select", i1),
                 )
-    return None
-
-
-def check_ListRunsHttpThreadsThreadIdRunsGetStatus(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ListRunsHttpThreadsThreadIdRunsGetStatus."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E9):
-        return Failure(
-            'must be one of "pending", "running", "error", "success", "timeout", "interrupted"'
-        )
     return None
 
 
@@ -3900,7 +4316,7 @@ def check_CreateRunThreadsThreadIdRunsPostArguments(value: Any) -> Failure | Non
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "body" in value:
         v1 = value["body"]
@@ -3922,7 +4338,7 @@ def check_CreateThreadCronThreadsThreadIdRunsCronsPostArguments(value: Any) -> F
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "body" in value:
         v1 = value["body"]
@@ -3944,7 +4360,7 @@ def check_StreamRunThreadsThreadIdRunsStreamPostArguments(value: Any) -> Failure
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "body" in value:
         v1 = value["body"]
@@ -3966,7 +4382,7 @@ def check_WaitRunThreadsThreadIdRunsWaitPostArguments(value: Any) -> Failure | N
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "body" in value:
         v1 = value["body"]
@@ -3988,13 +4404,13 @@ def check_GetRunHttpThreadsThreadIdRunsRunIdGetArguments(value: Any) -> Failure 
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "run_id" in value:
         v1 = value["run_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("run_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("run_id",))
     return None
 
@@ -4011,13 +4427,13 @@ def check_DeleteRunThreadsThreadIdRunsRunIdDeleteArguments(value: Any) -> Failur
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "run_id" in value:
         v1 = value["run_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("run_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("run_id",))
     return None
 
@@ -4034,13 +4450,13 @@ def check_JoinRunHttpThreadsThreadIdRunsRunIdJoinGetArguments(value: Any) -> Fai
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "run_id" in value:
         v1 = value["run_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("run_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("run_id",))
     if "cancel_on_disconnect" in value:
         v1 = value["cancel_on_disconnect"]
@@ -4063,13 +4479,13 @@ def check_StreamRunHttpThreadsThreadIdRunsRunIdJoinGetArguments(value: Any) -> F
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "run_id" in value:
         v1 = value["run_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("run_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("run_id",))
     if "stream_mode" in value:
         v1 = value["stream_mode"]
@@ -4088,6 +4504,15 @@ def check_StreamRunHttpThreadsThreadIdRunsRunIdJoinGetArguments(value: Any) -> F
     return None
 
 
+def check_CancelRunHttpThreadsThreadIdRunsRunIdCancelPostAction(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CancelRunHttpThreadsThreadIdRunsRunIdCancelPostAction."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E28:
+        return Failure('must be one of "interrupt", "rollback"')
+    return None
+
+
 def check_CancelRunHttpThreadsThreadIdRunsRunIdCancelPostArguments(value: Any) -> Failure | None:
     """Check against #/components/schemas/CancelRunHttpThreadsThreadIdRunsRunIdCancelPostArguments."""
     if not (isinstance(value, dict)):
@@ -4100,13 +4525,13 @@ def check_CancelRunHttpThreadsThreadIdRunsRunIdCancelPostArguments(value: Any) -
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "run_id" in value:
         v1 = value["run_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("run_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("run_id",))
     if "wait" in value:
         v1 = value["wait"]
@@ -4117,15 +4542,6 @@ def check_CancelRunHttpThreadsThreadIdRunsRunIdCancelPostArguments(value: Any) -
         f = check_CancelRunHttpThreadsThreadIdRunsRunIdCancelPostAction(v1)
         if f is not None:
             return f.within("action")
-    return None
-
-
-def check_CancelRunHttpThreadsThreadIdRunsRunIdCancelPostAction(value: Any) -> Failure | None:
-    """Check against #/components/schemas/CancelRunHttpThreadsThreadIdRunsRunIdCancelPostAction."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E27):
-        return Failure('must be one of "interrupt", "rollback"')
     return None
 
 
@@ -4185,6 +4601,15 @@ def check_StreamRunStatelessRunsStreamPostArguments(value: Any) -> Failure | Non
     return None
 
 
+def check_CancelRunsPostAction(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CancelRunsPostAction."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E28:
+        return Failure('must be one of "interrupt", "rollback"')
+    return None
+
+
 def check_CancelRunsPostArguments(value: Any) -> Failure | None:
     """Check against #/components/schemas/CancelRunsPostArguments."""
     if not (isinstance(value, dict)):
@@ -4201,15 +4626,6 @@ def check_CancelRunsPostArguments(value: Any) -> Failure | None:
         f = check_RunsCancel(v1)
         if f is not None:
             return f.within("body")
-    return None
-
-
-def check_CancelRunsPostAction(value: Any) -> Failure | None:
-    """Check against #/components/schemas/CancelRunsPostAction."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E27):
-        return Failure('must be one of "interrupt", "rollback"')
     return None
 
 
@@ -4251,7 +4667,7 @@ def check_GetCronRunsCronsCronIdGetArguments(value: Any) -> Failure | None:
         v1 = value["cron_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("cron_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("cron_id",))
     return None
 
@@ -4268,7 +4684,7 @@ def check_PatchCronRunsCronsCronIdPatchArguments(value: Any) -> Failure | None:
         v1 = value["cron_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("cron_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("cron_id",))
     if "body" in value:
         v1 = value["body"]
@@ -4288,7 +4704,7 @@ def check_DeleteCronRunsCronsCronIdDeleteArguments(value: Any) -> Failure | None
         v1 = value["cron_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("cron_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("cron_id",))
     return None
 
@@ -4373,7 +4789,45 @@ def check_ListNamespacesArguments(value: Any) -> Failure | None:
     return None
 
 
-def _check_91(value: Any) -> Failure | None:
+def _check_132(value: Any) -> Failure | None:
+    """Check against #/components/schemas/PostA2aBody/properties/jsonrpc."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E29:
+        return Failure('must be one of "2.0"')
+    return None
+
+
+def _check_133(value: Any) -> Failure | None:
+    """Check against #/components/schemas/PostA2aBody/properties/method."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E30:
+        return Failure(
+            'must be one of "message/send", "message/stream", "tasks/get", "tasks/cancel"'
+        )
+    return None
+
+
+def _check_134(value: Any) -> Failure | None:
+    """Check against #/components/schemas/PostA2aBody/properties/params/oneOf/0/properties/message/properties/role."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E31:
+        return Failure('must be one of "user", "agent"')
+    return None
+
+
+def _check_135(value: Any) -> Failure | None:
+    """Check against #/components/schemas/PostA2aBody/properties/params/oneOf/0/properties/message/properties/parts/items/oneOf/0/properties/kind."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E32:
+        return Failure('must be one of "text"')
+    return None
+
+
+def _check_136(value: Any) -> Failure | None:
     """Check against #/components/schemas/PostA2aBody/properties/params/oneOf/0/properties/message/properties/parts/items/oneOf/0."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -4385,7 +4839,7 @@ def _check_91(value: Any) -> Failure | None:
         v1 = value["kind"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("kind",))
-        if not (isinstance(v1, str) and v1 in _E28):
+        if v1 not in _E32:
             return Failure('must be one of "text"', ("kind",))
     if "text" in value:
         v1 = value["text"]
@@ -4394,7 +4848,16 @@ def _check_91(value: Any) -> Failure | None:
     return None
 
 
-def _check_92(value: Any) -> Failure | None:
+def _check_137(value: Any) -> Failure | None:
+    """Check against #/components/schemas/PostA2aBody/properties/params/oneOf/0/properties/message/properties/parts/items/oneOf/1/properties/kind."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E33:
+        return Failure('must be one of "data"')
+    return None
+
+
+def _check_138(value: Any) -> Failure | None:
     """Check against #/components/schemas/PostA2aBody/properties/params/oneOf/0/properties/message/properties/parts/items/oneOf/1."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -4406,7 +4869,7 @@ def _check_92(value: Any) -> Failure | None:
         v1 = value["kind"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("kind",))
-        if not (isinstance(v1, str) and v1 in _E29):
+        if v1 not in _E33:
             return Failure('must be one of "data"', ("kind",))
     if "data" in value:
         v1 = value["data"]
@@ -4415,7 +4878,7 @@ def _check_92(value: Any) -> Failure | None:
     return None
 
 
-def _check_93(value: Any) -> Failure | None:
+def _check_139(value: Any) -> Failure | None:
     """Check against #/components/schemas/PostA2aBody/properties/params/oneOf/0/properties/message."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -4429,7 +4892,7 @@ def _check_93(value: Any) -> Failure | None:
         v1 = value["role"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("role",))
-        if not (isinstance(v1, str) and v1 in _E30):
+        if v1 not in _E31:
             return Failure('must be one of "user", "agent"', ("role",))
     if "parts" in value:
         v1 = value["parts"]
@@ -4439,8 +4902,8 @@ def _check_93(value: Any) -> Failure | None:
             f = one_of(
                 v2,
                 (
-                    _check_91,
-                    _check_92,
+                    _check_136,
+                    _check_138,
                 ),
             )
             if f is not None:
@@ -4460,7 +4923,7 @@ def _check_93(value: Any) -> Failure | None:
     return None
 
 
-def _check_94(value: Any) -> Failure | None:
+def _check_140(value: Any) -> Failure | None:
     """Check against #/components/schemas/PostA2aBody/properties/params/oneOf/0."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -4468,13 +4931,13 @@ def _check_94(value: Any) -> Failure | None:
         return Failure("is required", ("message",))
     if "message" in value:
         v1 = value["message"]
-        f = _check_93(v1)
+        f = _check_139(v1)
         if f is not None:
             return f.within("message")
     return None
 
 
-def _check_95(value: Any) -> Failure | None:
+def _check_141(value: Any) -> Failure | None:
     """Check against #/components/schemas/PostA2aBody/properties/params/oneOf/1."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -4501,7 +4964,7 @@ def _check_95(value: Any) -> Failure | None:
     return None
 
 
-def _check_96(value: Any) -> Failure | None:
+def _check_142(value: Any) -> Failure | None:
     """Check against #/components/schemas/PostA2aBody/properties/params/oneOf/2."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -4534,7 +4997,7 @@ def check_PostA2aBody(value: Any) -> Failure | None:
         v1 = value["jsonrpc"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("jsonrpc",))
-        if not (isinstance(v1, str) and v1 in _E31):
+        if v1 not in _E29:
             return Failure('must be one of "2.0"', ("jsonrpc",))
     if "id" in value:
         v1 = value["id"]
@@ -4544,7 +5007,7 @@ def check_PostA2aBody(value: Any) -> Failure | None:
         v1 = value["method"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("method",))
-        if not (isinstance(v1, str) and v1 in _E32):
+        if v1 not in _E30:
             return Failure(
                 'must be one of "message/send", "message/stream", "tasks/get", "tasks/cancel"',
                 ("method",),
@@ -4556,9 +5019,9 @@ def check_PostA2aBody(value: Any) -> Failure | None:
         f = one_of(
             v1,
             (
-                _check_94,
-                _check_95,
-                _check_96,
+                _check_140,
+                _check_141,
+                _check_142,
             ),
         )
         if f is not None:
@@ -4566,7 +5029,16 @@ def check_PostA2aBody(value: Any) -> Failure | None:
     return None
 
 
-def _check_97(value: Any) -> Failure | None:
+def _check_143(value: Any) -> Failure | None:
+    """Check against #/components/schemas/PostA2aResponse/properties/jsonrpc."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E29:
+        return Failure('must be one of "2.0"')
+    return None
+
+
+def _check_144(value: Any) -> Failure | None:
     """Check against #/components/schemas/PostA2aResponse/properties/error."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -4593,7 +5065,7 @@ def check_PostA2aResponse(value: Any) -> Failure | None:
         v1 = value["jsonrpc"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("jsonrpc",))
-        if not (isinstance(v1, str) and v1 in _E31):
+        if v1 not in _E29:
             return Failure('must be one of "2.0"', ("jsonrpc",))
     if "id" in value:
         v1 = value["id"]
@@ -4605,7 +5077,7 @@ def check_PostA2aResponse(value: Any) -> Failure | None:
             return Failure("must be an object" + ", not " + json_type(v1), ("result",))
     if "error" in value:
         v1 = value["error"]
-        f = _check_97(v1)
+        f = _check_144(v1)
         if f is not None:
             return f.within("error")
     return None
@@ -4625,7 +5097,7 @@ def check_PostA2aArguments(value: Any) -> Failure | None:
         v1 = value["assistant_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("assistant_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("assistant_id",))
     if "accept" in value:
         v1 = value["accept"]
@@ -4636,6 +5108,15 @@ def check_PostA2aArguments(value: Any) -> Failure | None:
         f = check_PostA2aBody(v1)
         if f is not None:
             return f.within("body")
+    return None
+
+
+def check_PostMcpAccept(value: Any) -> Failure | None:
+    """Check against #/components/schemas/PostMcpAccept."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E34:
+        return Failure('must be one of "application/json, text/event-stream"')
     return None
 
 
@@ -4656,15 +5137,6 @@ def check_PostMcpArguments(value: Any) -> Failure | None:
         v1 = value["body"]
         if not (isinstance(v1, dict)):
             return Failure("must be an object" + ", not " + json_type(v1), ("body",))
-    return None
-
-
-def check_PostMcpAccept(value: Any) -> Failure | None:
-    """Check against #/components/schemas/PostMcpAccept."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E33):
-        return Failure('must be one of "application/json, text/event-stream"')
     return None
 
 
@@ -4720,6 +5192,15 @@ def check_ServerInfoInfoGetArguments(value: Any) -> Failure | None:
     return None
 
 
+def check_SystemMetricsMetricsGetFormat(value: Any) -> Failure | None:
+    """Check against #/components/schemas/SystemMetricsMetricsGetFormat."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E35:
+        return Failure('must be one of "prometheus", "json"')
+    return None
+
+
 def check_SystemMetricsMetricsGetArguments(value: Any) -> Failure | None:
     """Check against #/components/schemas/SystemMetricsMetricsGetArguments."""
     if not (isinstance(value, dict)):
@@ -4729,15 +5210,6 @@ def check_SystemMetricsMetricsGetArguments(value: Any) -> Failure | None:
         f = check_SystemMetricsMetricsGetFormat(v1)
         if f is not None:
             return f.within("format")
-    return None
-
-
-def check_SystemMetricsMetricsGetFormat(value: Any) -> Failure | None:
-    """Check against #/components/schemas/SystemMetricsMetricsGetFormat."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if not (isinstance(value, str) and value in _E34):
-        return Failure('must be one of "prometheus", "json"')
     return None
 
 
@@ -4758,8 +5230,17 @@ def check_HealthCheckOkGetResponse(value: Any) -> Failure | None:
         v1 = value["ok"]
         if not (isinstance(v1, bool)):
             return Failure("must be a boolean" + ", not " + json_type(v1), ("ok",))
-        if not json_equal(v1, _C35):
+        if not json_equal(v1, _C36):
             return Failure("must be true", ("ok",))
+    return None
+
+
+def check_HealthCheckOkGetCheckDb(value: Any) -> Failure | None:
+    """Check against #/components/schemas/HealthCheckOkGetCheckDb."""
+    if not (is_integer(value)):
+        return Failure("must be an integer" + ", not " + json_type(value))
+    if not (is_number(value) and value in _E37):
+        return Failure("must be one of 0, 1")
     return None
 
 
@@ -4775,12 +5256,17 @@ def check_HealthCheckOkGetArguments(value: Any) -> Failure | None:
     return None
 
 
-def check_HealthCheckOkGetCheckDb(value: Any) -> Failure | None:
-    """Check against #/components/schemas/HealthCheckOkGetCheckDb."""
-    if not (is_integer(value)):
-        return Failure("must be an integer" + ", not " + json_type(value))
-    if not (is_number(value) and value in _E36):
-        return Failure("must be one of 0, 1")
+def check_ProtocolThreadCommandPostResponse(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ProtocolThreadCommandPostResponse."""
+    f = one_of(
+        value,
+        (
+            check_ProtocolSuccess,
+            check_ProtocolError,
+        ),
+    )
+    if f is not None:
+        return f
     return None
 
 
@@ -4796,7 +5282,7 @@ def check_ProtocolThreadCommandPostArguments(value: Any) -> Failure | None:
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "body" in value:
         v1 = value["body"]
@@ -4806,7 +5292,20 @@ def check_ProtocolThreadCommandPostArguments(value: Any) -> Failure | None:
     return None
 
 
-def _check_98(value: Any) -> Failure | None:
+def check_RunBatchCreate(value: Any) -> Failure | None:
+    """Check against #/components/schemas/RunBatchCreate."""
+    if not (isinstance(value, list)):
+        return Failure("must be an array" + ", not " + json_type(value))
+    if len(value) < 1:
+        return Failure("must have at least 1 item")
+    for i0, v1 in enumerate(value):
+        f = check_RunCreateStateless(v1)
+        if f is not None:
+            return f.within(i0)
+    return None
+
+
+def _check_145(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCreate/properties/supersteps/items."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -4831,7 +5330,7 @@ def check_ThreadCreate(value: Any) -> Failure | None:
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "metadata" in value:
         v1 = value["metadata"]
@@ -4841,11 +5340,11 @@ def check_ThreadCreate(value: Any) -> Failure | None:
         v1 = value["if_exists"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("if_exists",))
-        if not (isinstance(v1, str) and v1 in _E1):
+        if v1 not in _E2:
             return Failure('must be one of "raise", "do_nothing"', ("if_exists",))
     if "ttl" in value:
         v1 = value["ttl"]
-        f = _check_56(v1)
+        f = _check_87(v1)
         if f is not None:
             return f.within("ttl")
     if "supersteps" in value:
@@ -4853,7 +5352,7 @@ def check_ThreadCreate(value: Any) -> Failure | None:
         if not (isinstance(v1, list)):
             return Failure("must be an array" + ", not " + json_type(v1), ("supersteps",))
         for i1, v2 in enumerate(v1):
-            f = _check_98(v2)
+            f = _check_145(v2)
             if f is not None:
                 return f.within("supersteps", i1)
     return None
@@ -4915,9 +5414,9 @@ def check_ThreadStateUpdate(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_99,
-                _check_100,
-                _check_101,
+                _check_146,
+                _check_147,
+                _check_148,
             ),
         )
         if f is not None:
@@ -4934,21 +5433,21 @@ def check_ThreadStateUpdate(value: Any) -> Failure | None:
     return None
 
 
-def _check_99(value: Any) -> Failure | None:
+def _check_146(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadStateUpdate/properties/values/anyOf/0."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
     return None
 
 
-def _check_100(value: Any) -> Failure | None:
+def _check_147(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadStateUpdate/properties/values/anyOf/1."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
     return None
 
 
-def _check_101(value: Any) -> Failure | None:
+def _check_148(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadStateUpdate/properties/values/anyOf/2."""
     if not (value is None):
         return Failure("must be null" + ", not " + json_type(value))
@@ -4981,7 +5480,7 @@ def check_UpdateThreadStateThreadsThreadIdStatePostArguments(value: Any) -> Fail
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "body" in value:
         v1 = value["body"]
@@ -5005,7 +5504,7 @@ def check_PostThreadStateAtCheckpointThreadsThreadIdStateCheckpointIdGetArgument
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "body" in value:
         v1 = value["body"]
@@ -5027,7 +5526,7 @@ def check_GetThreadHistoryPostThreadsThreadIdHistoryPostArguments(value: Any) ->
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not format_ok("uuid", v1):
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("thread_id",))
     if "body" in value:
         v1 = value["body"]
@@ -5051,20 +5550,7 @@ def check_RunBatchStatelessRunsPostArguments(value: Any) -> Failure | None:
     return None
 
 
-def check_RunBatchCreate(value: Any) -> Failure | None:
-    """Check against #/components/schemas/RunBatchCreate."""
-    if not (isinstance(value, list)):
-        return Failure("must be an array" + ", not " + json_type(value))
-    if len(value) < 1:
-        return Failure("must have at least 1 item")
-    for i0, v1 in enumerate(value):
-        f = check_RunCreateStateless(v1)
-        if f is not None:
-            return f.within(i0)
-    return None
-
-
-def _check_102(value: Any) -> Failure | None:
+def _check_149(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadState/properties/tasks/items."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -5124,8 +5610,8 @@ def check_ThreadState(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_103,
-                _check_104,
+                _check_150,
+                _check_151,
             ),
         )
         if f is not None:
@@ -5142,7 +5628,7 @@ def check_ThreadState(value: Any) -> Failure | None:
         if not (isinstance(v1, list)):
             return Failure("must be an array" + ", not " + json_type(v1), ("tasks",))
         for i1, v2 in enumerate(v1):
-            f = _check_102(v2)
+            f = _check_149(v2)
             if f is not None:
                 return f.within("tasks", i1)
     if "checkpoint" in value:
@@ -5173,7 +5659,7 @@ def check_ThreadState(value: Any) -> Failure | None:
     return None
 
 
-def _check_103(value: Any) -> Failure | None:
+def _check_150(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadState/properties/values/anyOf/0."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -5183,14 +5669,14 @@ def _check_103(value: Any) -> Failure | None:
     return None
 
 
-def _check_104(value: Any) -> Failure | None:
+def _check_151(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadState/properties/values/anyOf/1."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
     return None
 
 
-def _check_105(value: Any) -> Failure | None:
+def _check_152(value: Any) -> Failure | None:
     """Check against #/paths/~1assistants~1search/post/responses/200/content/application~1json/schema."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -5201,19 +5687,19 @@ def _check_105(value: Any) -> Failure | None:
     return None
 
 
-def _check_106(value: Any) -> Failure | None:
+def _check_153(value: Any) -> Failure | None:
     """Check against #/paths/~1assistants~1count/post/responses/200/content/application~1json/schema."""
     if not (is_integer(value)):
         return Failure("must be an integer" + ", not " + json_type(value))
     return None
 
 
-def _check_107(value: Any) -> Failure | None:
+def _check_154(value: Any) -> Failure | None:
     """Check against #/paths/~1assistants~1{assistant_id}/delete/responses/200/content/application~1json/schema."""
     return None
 
 
-def _check_108(value: Any) -> Failure | None:
+def _check_155(value: Any) -> Failure | None:
     """Check against #/paths/~1assistants~1{assistant_id}~1graph/get/responses/200/content/application~1json/schema."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -5226,18 +5712,7 @@ def _check_108(value: Any) -> Failure | None:
     return None
 
 
-def check_Subgraphs(value: Any) -> Failure | None:
-    """Check against #/components/schemas/Subgraphs."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    for k0, v1 in value.items():
-        f = check_GraphSchemaNoId(v1)
-        if f is not None:
-            return f.within(k0)
-    return None
-
-
-def _check_109(value: Any) -> Failure | None:
+def _check_156(value: Any) -> Failure | None:
     """Check against #/paths/~1assistants~1{assistant_id}~1versions/post/responses/200/content/application~1json/schema."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -5248,7 +5723,7 @@ def _check_109(value: Any) -> Failure | None:
     return None
 
 
-def _check_110(value: Any) -> Failure | None:
+def _check_157(value: Any) -> Failure | None:
     """Check against #/paths/~1threads~1search/post/responses/200/content/application~1json/schema."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -5259,14 +5734,14 @@ def _check_110(value: Any) -> Failure | None:
     return None
 
 
-def _check_111(value: Any) -> Failure | None:
+def _check_158(value: Any) -> Failure | None:
     """Check against #/paths/~1threads~1count/post/responses/200/content/application~1json/schema."""
     if not (is_integer(value)):
         return Failure("must be an integer" + ", not " + json_type(value))
     return None
 
 
-def _check_112(value: Any) -> Failure | None:
+def _check_159(value: Any) -> Failure | None:
     """Check against #/paths/~1threads~1{thread_id}~1history/get/responses/200/content/application~1json/schema."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -5277,7 +5752,7 @@ def _check_112(value: Any) -> Failure | None:
     return None
 
 
-def _check_113(value: Any) -> Failure | None:
+def _check_160(value: Any) -> Failure | None:
     """Check against #/paths/~1threads~1{thread_id}~1history/post/responses/200/content/application~1json/schema."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -5288,12 +5763,12 @@ def _check_113(value: Any) -> Failure | None:
     return None
 
 
-def _check_114(value: Any) -> Failure | None:
+def _check_161(value: Any) -> Failure | None:
     """Check against #/paths/~1threads~1{thread_id}/delete/responses/200/content/application~1json/schema."""
     return None
 
 
-def _check_115(value: Any) -> Failure | None:
+def _check_162(value: Any) -> Failure | None:
     """Check against #/paths/~1threads~1{thread_id}~1runs/get/responses/200/content/application~1json/schema."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -5304,42 +5779,42 @@ def _check_115(value: Any) -> Failure | None:
     return None
 
 
-def _check_116(value: Any) -> Failure | None:
+def _check_163(value: Any) -> Failure | None:
     """Check against #/paths/~1threads~1{thread_id}~1runs~1wait/post/responses/200/content/application~1json/schema."""
     return None
 
 
-def _check_117(value: Any) -> Failure | None:
+def _check_164(value: Any) -> Failure | None:
     """Check against #/paths/~1threads~1{thread_id}~1runs~1{run_id}/delete/responses/200/content/application~1json/schema."""
     return None
 
 
-def _check_118(value: Any) -> Failure | None:
+def _check_165(value: Any) -> Failure | None:
     """Check against #/paths/~1threads~1{thread_id}~1runs~1{run_id}~1join/get/responses/200/content/application~1json/schema."""
     return None
 
 
-def _check_119(value: Any) -> Failure | None:
+def _check_166(value: Any) -> Failure | None:
     """Check against #/paths/~1threads~1{thread_id}~1runs~1{run_id}~1cancel/post/responses/200/content/application~1json/schema."""
     return None
 
 
-def _check_120(value: Any) -> Failure | None:
+def _check_167(value: Any) -> Failure | None:
     """Check against #/paths/~1runs~1wait/post/responses/200/content/application~1json/schema."""
     return None
 
 
-def _check_121(value: Any) -> Failure | None:
+def _check_168(value: Any) -> Failure | None:
     """Check against #/paths/~1runs/post/responses/200/content/application~1json/schema."""
     return None
 
 
-def _check_122(value: Any) -> Failure | None:
+def _check_169(value: Any) -> Failure | None:
     """Check against #/paths/~1runs~1batch/post/responses/200/content/application~1json/schema."""
     return None
 
 
-def _check_123(value: Any) -> Failure | None:
+def _check_170(value: Any) -> Failure | None:
     """Check against #/paths/~1runs~1crons~1search/post/responses/200/content/application~1json/schema."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -5350,122 +5825,154 @@ def _check_123(value: Any) -> Failure | None:
     return None
 
 
-def _check_124(value: Any) -> Failure | None:
+def _check_171(value: Any) -> Failure | None:
     """Check against #/paths/~1runs~1crons~1count/post/responses/200/content/application~1json/schema."""
     if not (is_integer(value)):
         return Failure("must be an integer" + ", not " + json_type(value))
     return None
 
 
-def _check_125(value: Any) -> Failure | None:
+def _check_172(value: Any) -> Failure | None:
     """Check against #/paths/~1runs~1crons~1{cron_id}/delete/responses/200/content/application~1json/schema."""
     return None
 
 
-def check_ListNamespaceResponse(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ListNamespaceResponse."""
-    if not (isinstance(value, list)):
-        return Failure("must be an array" + ", not " + json_type(value))
-    for i0, v1 in enumerate(value):
-        if not (isinstance(v1, list)):
-            return Failure("must be an array" + ", not " + json_type(v1), (i0,))
-        for i1, v2 in enumerate(v1):
-            if not (isinstance(v2, str)):
-                return Failure("must be a string" + ", not " + json_type(v2), (i0, i1))
-    return None
-
-
-def _check_126(value: Any) -> Failure | None:
+def _check_173(value: Any) -> Failure | None:
     """Check against #/paths/~1mcp~1/post/responses/200/content/application~1json/schema."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
     return None
 
 
-def _check_127(value: Any) -> Failure | None:
+def _check_174(value: Any) -> Failure | None:
     """Check against #/paths/~1metrics/get/responses/200/content/application~1json/schema."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
     return None
 
 
-def check_ProtocolThreadCommandPostResponse(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ProtocolThreadCommandPostResponse."""
-    f = one_of(
-        value,
-        (
-            check_ProtocolSuccess,
-            check_ProtocolError,
-        ),
-    )
-    if f is not None:
-        return f
-    return None
-
-
 CHECKS: dict[str, Check] = {
     "AssistantConfig": _check_1,
     "Assistant": check_Assistant,
+    "AssistantCreateIfExists": _check_2,
     "AssistantCreate": check_AssistantCreate,
     "AssistantPatch": check_AssistantPatch,
     "AssistantVersionChange": check_AssistantVersionChange,
     "Config": check_Config,
     "Cron": check_Cron,
-    "CronCreateConfig": _check_2,
+    "CronCreateConfig": _check_3,
+    "CronCreateInterruptBefore": _check_4,
+    "CronCreateInterruptAfter": _check_5,
+    "CronCreateOnRunCompleted": _check_6,
+    "CronCreateStreamModeEnum": _check_7,
+    "CronCreateStreamMode": _check_8,
+    "CronCreateDurability": _check_9,
     "CronCreate": check_CronCreate,
-    "CronPatchConfig": _check_13,
+    "CronPatchConfig": _check_17,
+    "CronPatchInterruptBefore": _check_18,
+    "CronPatchInterruptAfter": _check_19,
+    "CronPatchOnRunCompleted": _check_20,
+    "CronPatchStreamModeEnum": _check_21,
+    "CronPatchStreamMode": _check_22,
+    "CronPatchDurability": _check_23,
     "CronPatch": check_CronPatch,
+    "CronSearchSortBy": _check_29,
+    "CronSearchSortOrder": _check_30,
+    "CronSearchSelectEnum": _check_31,
     "CronSearch": check_CronSearch,
     "CronCountRequest": check_CronCountRequest,
     "GraphSchema": check_GraphSchema,
     "GraphSchemaNoId": check_GraphSchemaNoId,
+    "Subgraphs": check_Subgraphs,
+    "RunStatus": _check_32,
+    "RunMultitaskStrategy": _check_33,
     "Run": check_Run,
     "Send": check_Send,
     "Command": check_Command,
-    "RunCreateStatefulCheckpoint": _check_26,
-    "RunCreateStatefulConfig": _check_27,
+    "RunCreateStatefulCheckpoint": _check_38,
+    "RunCreateStatefulConfig": _check_39,
+    "RunCreateStatefulInterruptBefore": _check_40,
+    "RunCreateStatefulInterruptAfter": _check_41,
+    "RunCreateStatefulStreamModeEnum": _check_42,
+    "RunCreateStatefulStreamMode": _check_43,
+    "RunCreateStatefulMultitaskStrategy": _check_44,
+    "RunCreateStatefulIfNotExists": _check_45,
+    "RunCreateStatefulDurability": _check_46,
     "RunCreateStateful": check_RunCreateStateful,
-    "RunCreateStatelessConfig": _check_43,
+    "RunCreateStatelessConfig": _check_59,
+    "RunCreateStatelessStreamModeEnum": _check_60,
+    "RunCreateStatelessStreamMode": _check_61,
+    "RunCreateStatelessOnCompletion": _check_62,
+    "RunCreateStatelessDurability": _check_63,
     "RunCreateStateless": check_RunCreateStateless,
+    "AssistantSearchRequestSortBy": _check_74,
+    "AssistantSearchRequestSortOrder": _check_75,
+    "AssistantSearchRequestSelectEnum": _check_76,
     "AssistantSearchRequest": check_AssistantSearchRequest,
     "AssistantCountRequest": check_AssistantCountRequest,
     "AssistantVersionsSearchRequest": check_AssistantVersionsSearchRequest,
+    "ThreadSearchRequestStatus": _check_77,
+    "ThreadSearchRequestSortBy": _check_78,
+    "ThreadSearchRequestSortOrder": _check_79,
+    "ThreadSearchRequestSelectEnum": _check_80,
     "ThreadSearchRequest": check_ThreadSearchRequest,
+    "ThreadCountRequestStatus": _check_81,
     "ThreadCountRequest": check_ThreadCountRequest,
-    "ThreadTtl": _check_55,
+    "ThreadStatus": _check_82,
+    "ThreadTtlStrategy": _check_83,
+    "ThreadTtl": _check_84,
     "Thread": check_Thread,
-    "ThreadCreateTtl": _check_56,
-    "ThreadPatchTtl": _check_57,
+    "ThreadCreateIfExists": _check_85,
+    "ThreadCreateTtlStrategy": _check_86,
+    "ThreadCreateTtl": _check_87,
+    "ThreadPatchTtlStrategy": _check_88,
+    "ThreadPatchTtl": _check_89,
     "ThreadPatch": check_ThreadPatch,
+    "ThreadPruneRequestStrategy": _check_90,
     "ThreadPruneRequest": check_ThreadPruneRequest,
     "ThreadPruneResponse": check_ThreadPruneResponse,
-    "ThreadStorageCheckpoints": _check_58,
-    "ThreadStorageChannelValuesByChannel": _check_59,
-    "ThreadStorageChannelValues": _check_60,
-    "ThreadStoragePendingWrites": _check_61,
+    "ThreadStorageCheckpoints": _check_91,
+    "ThreadStorageChannelValuesByChannel": _check_92,
+    "ThreadStorageChannelValues": _check_93,
+    "ThreadStoragePendingWrites": _check_94,
     "ThreadStorage": check_ThreadStorage,
     "ThreadSuperstepUpdate": check_ThreadSuperstepUpdate,
     "ThreadStateUpdateResponse": check_ThreadStateUpdateResponse,
     "CheckpointConfig": check_CheckpointConfig,
+    "StorePutRequestIndex": _check_99,
     "StorePutRequest": check_StorePutRequest,
     "StoreDeleteRequest": check_StoreDeleteRequest,
     "StoreSearchRequest": check_StoreSearchRequest,
     "StoreListNamespacesRequest": check_StoreListNamespacesRequest,
     "Item": check_Item,
+    "RunsCancelStatus": _check_102,
     "RunsCancel": check_RunsCancel,
     "SearchItemsResponse": check_SearchItemsResponse,
+    "ListNamespaceResponse": check_ListNamespaceResponse,
     "ErrorResponse": check_ErrorResponse,
-    "ThreadCronCreateConfig": _check_69,
+    "ThreadCronCreateConfig": _check_103,
+    "ThreadCronCreateInterruptBefore": _check_104,
+    "ThreadCronCreateInterruptAfter": _check_105,
+    "ThreadCronCreateMultitaskStrategy": _check_106,
+    "ThreadCronCreateStreamModeEnum": _check_107,
+    "ThreadCronCreateStreamMode": _check_108,
+    "ThreadCronCreateDurability": _check_109,
     "ThreadCronCreate": check_ThreadCronCreate,
     "Interrupt": check_Interrupt,
+    "OnDisconnect": _check_117,
     "RunCreateStreamingStateful": check_RunCreateStreamingStateful,
     "RunCreateStreamingStateless": check_RunCreateStreamingStateless,
+    "ProtocolChannelProtocolChannel": _check_118,
+    "ProtocolChannel": check_ProtocolChannel,
+    "ProtocolNamespace": check_ProtocolNamespace,
     "ProtocolEventStreamRequest": check_ProtocolEventStreamRequest,
     "ProtocolCommand": check_ProtocolCommand,
     "ProtocolResponseMeta": check_ProtocolResponseMeta,
     "ProtocolSuccess": check_ProtocolSuccess,
+    "ProtocolErrorId": _check_120,
+    "ProtocolErrorError": _check_121,
     "ProtocolError": check_ProtocolError,
-    "ProtocolEventParams": _check_84,
+    "ProtocolEventParams": _check_123,
     "ProtocolEvent": check_ProtocolEvent,
     "CreateAssistantAssistantsPostArguments": check_CreateAssistantAssistantsPostArguments,
     "SearchAssistantsAssistantsSearchPostArguments": check_SearchAssistantsAssistantsSearchPostArguments,
@@ -5473,6 +5980,8 @@ CHECKS: dict[str, Check] = {
     "GetAssistantAssistantsAssistantIdGetArguments": check_GetAssistantAssistantsAssistantIdGetArguments,
     "DeleteAssistantAssistantsAssistantIdDeleteArguments": check_DeleteAssistantAssistantsAssistantIdDeleteArguments,
     "PatchAssistantAssistantsAssistantIdPatchArguments": check_PatchAssistantAssistantsAssistantIdPatchArguments,
+    "GetAssistantGraphAssistantsAssistantIdGraphGetAssistantId": check_GetAssistantGraphAssistantsAssistantIdGraphGetAssistantId,
+    "GetAssistantGraphAssistantsAssistantIdGraphGetXray": check_GetAssistantGraphAssistantsAssistantIdGraphGetXray,
     "GetAssistantGraphAssistantsAssistantIdGraphGetArguments": check_GetAssistantGraphAssistantsAssistantIdGraphGetArguments,
     "GetAssistantSubgraphsAssistantsAssistantIdSubgraphsGetArguments": check_GetAssistantSubgraphsAssistantsAssistantIdSubgraphsGetArguments,
     "GetAssistantSubgraphsAssistantsAssistantIdSubgraphsNamespaceGetArguments": check_GetAssistantSubgraphsAssistantsAssistantIdSubgraphsNamespaceGetArguments,
@@ -5490,8 +5999,13 @@ CHECKS: dict[str, Check] = {
     "GetThreadThreadsThreadIdGetArguments": check_GetThreadThreadsThreadIdGetArguments,
     "DeleteThreadThreadsThreadIdDeleteArguments": check_DeleteThreadThreadsThreadIdDeleteArguments,
     "PatchThreadThreadsThreadIdPatchArguments": check_PatchThreadThreadsThreadIdPatchArguments,
+    "JoinThreadStreamThreadsThreadIdStreamGetStreamModesJoinThreadStreamThreadsThreadIdStreamGetStreamModes": _check_128,
+    "JoinThreadStreamThreadsThreadIdStreamGetStreamModesJoinThreadStreamThreadsThreadIdStreamGetStreamMode": _check_129,
+    "JoinThreadStreamThreadsThreadIdStreamGetStreamModes": check_JoinThreadStreamThreadsThreadIdStreamGetStreamModes,
     "JoinThreadStreamThreadsThreadIdStreamGetArguments": check_JoinThreadStreamThreadsThreadIdStreamGetArguments,
     "ProtocolThreadEventsPostArguments": check_ProtocolThreadEventsPostArguments,
+    "ListRunsHttpThreadsThreadIdRunsGetStatus": check_ListRunsHttpThreadsThreadIdRunsGetStatus,
+    "ListRunsHttpThreadsThreadIdRunsGetArgumentsSelectEnum": _check_131,
     "ListRunsHttpThreadsThreadIdRunsGetArguments": check_ListRunsHttpThreadsThreadIdRunsGetArguments,
     "CreateRunThreadsThreadIdRunsPostArguments": check_CreateRunThreadsThreadIdRunsPostArguments,
     "CreateThreadCronThreadsThreadIdRunsCronsPostArguments": check_CreateThreadCronThreadsThreadIdRunsCronsPostArguments,
@@ -5501,11 +6015,13 @@ CHECKS: dict[str, Check] = {
     "DeleteRunThreadsThreadIdRunsRunIdDeleteArguments": check_DeleteRunThreadsThreadIdRunsRunIdDeleteArguments,
     "JoinRunHttpThreadsThreadIdRunsRunIdJoinGetArguments": check_JoinRunHttpThreadsThreadIdRunsRunIdJoinGetArguments,
     "StreamRunHttpThreadsThreadIdRunsRunIdJoinGetArguments": check_StreamRunHttpThreadsThreadIdRunsRunIdJoinGetArguments,
+    "CancelRunHttpThreadsThreadIdRunsRunIdCancelPostAction": check_CancelRunHttpThreadsThreadIdRunsRunIdCancelPostAction,
     "CancelRunHttpThreadsThreadIdRunsRunIdCancelPostArguments": check_CancelRunHttpThreadsThreadIdRunsRunIdCancelPostArguments,
     "CreateCronRunsCronsPostArguments": check_CreateCronRunsCronsPostArguments,
     "SearchCronsRunsCronsPostArguments": check_SearchCronsRunsCronsPostArguments,
     "CountCronsRunsCronsCountPostArguments": check_CountCronsRunsCronsCountPostArguments,
     "StreamRunStatelessRunsStreamPostArguments": check_StreamRunStatelessRunsStreamPostArguments,
+    "CancelRunsPostAction": check_CancelRunsPostAction,
     "CancelRunsPostArguments": check_CancelRunsPostArguments,
     "WaitRunStatelessRunsWaitPostArguments": check_WaitRunStatelessRunsWaitPostArguments,
     "RunStatelessRunsPostArguments": check_RunStatelessRunsPostArguments,
@@ -5517,27 +6033,38 @@ CHECKS: dict[str, Check] = {
     "GetItemArguments": check_GetItemArguments,
     "SearchItemsArguments": check_SearchItemsArguments,
     "ListNamespacesArguments": check_ListNamespacesArguments,
-    "PostA2aBodyParamsMessageParts": _check_91,
-    "PostA2aBodyParamsMessageParts1": _check_92,
-    "PostA2aBodyParamsMessage": _check_93,
-    "PostA2aBodyParams": _check_94,
-    "PostA2aBodyParams1": _check_95,
-    "PostA2aBodyParams2": _check_96,
+    "PostA2aBodyJsonrpc": _check_132,
+    "PostA2aBodyMethod": _check_133,
+    "PostA2aBodyParamsMessageRole": _check_134,
+    "PostA2aBodyParamsMessagePartsKind": _check_135,
+    "PostA2aBodyParamsMessageParts": _check_136,
+    "PostA2aBodyParamsMessageParts1Kind": _check_137,
+    "PostA2aBodyParamsMessageParts1": _check_138,
+    "PostA2aBodyParamsMessage": _check_139,
+    "PostA2aBodyParams": _check_140,
+    "PostA2aBodyParams1": _check_141,
+    "PostA2aBodyParams2": _check_142,
     "PostA2aBody": check_PostA2aBody,
-    "PostA2aResponseError": _check_97,
+    "PostA2aResponseJsonrpc": _check_143,
+    "PostA2aResponseError": _check_144,
     "PostA2aResponse": check_PostA2aResponse,
     "PostA2aArguments": check_PostA2aArguments,
+    "PostMcpAccept": check_PostMcpAccept,
     "PostMcpArguments": check_PostMcpArguments,
     "GetMcpArguments": check_GetMcpArguments,
     "DeleteMcpArguments": check_DeleteMcpArguments,
     "ServerInfoInfoGetResponse": check_ServerInfoInfoGetResponse,
     "ServerInfoInfoGetArguments": check_ServerInfoInfoGetArguments,
+    "SystemMetricsMetricsGetFormat": check_SystemMetricsMetricsGetFormat,
     "SystemMetricsMetricsGetArguments": check_SystemMetricsMetricsGetArguments,
     "DocsGetArguments": check_DocsGetArguments,
     "HealthCheckOkGetResponse": check_HealthCheckOkGetResponse,
+    "HealthCheckOkGetCheckDb": check_HealthCheckOkGetCheckDb,
     "HealthCheckOkGetArguments": check_HealthCheckOkGetArguments,
+    "ProtocolThreadCommandPostResponse": check_ProtocolThreadCommandPostResponse,
     "ProtocolThreadCommandPostArguments": check_ProtocolThreadCommandPostArguments,
-    "ThreadCreateSuperstep": _check_98,
+    "RunBatchCreate": check_RunBatchCreate,
+    "ThreadCreateSuperstep": _check_145,
     "ThreadCreate": check_ThreadCreate,
     "ThreadStateCheckpointRequest": check_ThreadStateCheckpointRequest,
     "ThreadStateSearch": check_ThreadStateSearch,
@@ -5547,6 +6074,6 @@ CHECKS: dict[str, Check] = {
     "PostThreadStateAtCheckpointThreadsThreadIdStateCheckpointIdGetArguments": check_PostThreadStateAtCheckpointThreadsThreadIdStateCheckpointIdGetArguments,
     "GetThreadHistoryPostThreadsThreadIdHistoryPostArguments": check_GetThreadHistoryPostThreadsThreadIdHistoryPostArguments,
     "RunBatchStatelessRunsPostArguments": check_RunBatchStatelessRunsPostArguments,
-    "ThreadStateTask": _check_102,
+    "ThreadStateTask": _check_149,
     "ThreadState": check_ThreadState,
 }

@@ -43,6 +43,7 @@ def create_app(
     mock: bool = False,
     validate_responses: bool | None = None,
     max_body_size: int | None = None,
+    lenient_booleans: bool = False,
 ) -> FastAPI:
     """The FastAPI app of the spec, serving `implementation`.
 
@@ -51,10 +52,12 @@ def create_app(
     mock: answer operations the implementation lacks with examples from the spec, or values
         synthesized from its schemas (deterministic). Requests are still validated.
     validate_responses: check what the implementation returns against the spec (a mismatch is
-        logged and answers 500). Default: on, unless the environment sets
-        CODEGEN_VALIDATE_RESPONSES=0.
+        logged and answers 500).
+        Default: on, unless the environment sets CODEGEN_VALIDATE_RESPONSES=0.
     max_body_size: the largest request body accepted, in bytes (default 16 MiB); larger
         bodies answer 413.
+    lenient_booleans: also read `1` and `0` as true and false in boolean parameters, for clients
+        that send them (langgraph-sdk sends `?wait=1`); the spec's serialization is true/false.
     """
     return build_app(
         title=_spec.TITLE,
@@ -67,4 +70,5 @@ def create_app(
         mock=mock,
         validate_responses=validate_responses,
         max_body_size=max_body_size,
+        lenient_booleans=lenient_booleans,
     )

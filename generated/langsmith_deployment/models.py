@@ -3,58 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping as _Mapping
 from enum import Enum, IntEnum, StrEnum
-from typing import Annotated, Any, ClassVar, Literal
-from uuid import UUID
+from typing import Annotated, Any, Literal
 
-from codegen.runtime import AwareDatetime, SpecModel
-from pydantic import MISSING, BaseModel, ConfigDict, Field, StrictBool, StrictStr, model_validator
+from codegen.runtime import UUID, AwareDatetime, SpecModel, StrictFloat, StrictInt
+from pydantic import MISSING, ConfigDict, Field, StrictBool, StrictStr
 from typing_extensions import TypeAliasType
-
-
-class _JsonSchemaRuntimeValidationBase(BaseModel):
-    __json_schema_one_of_required_groups__: ClassVar[tuple[Any, ...]] = ()
-    __json_schema_any_of_required_groups__: ClassVar[tuple[Any, ...]] = ()
-
-    @model_validator(mode="before")
-    @classmethod
-    def _validate_json_schema_runtime_rules(cls, data: Any) -> Any:
-        data = cls._validate_json_schema_required_groups(
-            data,
-            required_group_rules=cls.__json_schema_one_of_required_groups__,
-            require_exactly_one=True,
-        )
-        data = cls._validate_json_schema_required_groups(
-            data,
-            required_group_rules=cls.__json_schema_any_of_required_groups__,
-            require_exactly_one=False,
-        )
-        return data
-
-    @classmethod
-    def _validate_json_schema_required_groups(
-        cls,
-        data: Any,
-        *,
-        required_group_rules: tuple[Any, ...],
-        require_exactly_one: bool,
-    ) -> Any:
-        if not required_group_rules:
-            return data
-        if not (isinstance(data, dict) or isinstance(data, _Mapping)):
-            return data
-        for required_groups in required_group_rules:
-            matches = sum(
-                all(any(name in data for name in names) for names in group)
-                for group in required_groups
-            )
-            if require_exactly_one:
-                if matches != 1:
-                    raise ValueError("Expected exactly one required property group to be present")
-            elif matches == 0:
-                raise ValueError("Expected at least one required property group to be present")
-        return data
 
 
 class AssistantConfig(SpecModel):
@@ -62,18 +16,12 @@ class AssistantConfig(SpecModel):
     The assistant config.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     tags: Annotated[list[StrictStr] | MISSING, Field(title="Tags")] = MISSING
-    recursion_limit: Annotated[int | MISSING, Field(title="Recursion Limit")] = MISSING
+    recursion_limit: Annotated[StrictInt | MISSING, Field(title="Recursion Limit")] = MISSING
     configurable: Annotated[dict[str, Any] | MISSING, Field(title="Configurable")] = MISSING
 
 
 class Assistant(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     assistant_id: Annotated[UUID, Field(title="Assistant Id")]
     """
     The ID of the assistant.
@@ -102,7 +50,7 @@ class Assistant(SpecModel):
     """
     The assistant metadata.
     """
-    version: Annotated[int | MISSING, Field(title="Version")] = MISSING
+    version: Annotated[StrictInt | MISSING, Field(title="Version")] = MISSING
     """
     The version of the assistant
     """
@@ -132,9 +80,6 @@ class AssistantCreate(SpecModel):
     Payload for creating an assistant.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     assistant_id: Annotated[UUID | MISSING, Field(title="Assistant Id")] = MISSING
     """
     The ID of the assistant. If not provided, a random UUID will be generated.
@@ -176,9 +121,6 @@ class AssistantPatch(SpecModel):
     Payload for updating an assistant.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     graph_id: Annotated[StrictStr | MISSING, Field(title="Graph Id")] = MISSING
     """
     The ID of the graph the assistant should use. The graph ID is normally set in your langgraph.json configuration. If not provided, assistant will keep pointing to same graph.
@@ -210,21 +152,15 @@ class AssistantVersionChange(SpecModel):
     Payload for changing the version of an assistant.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    version: Annotated[int | MISSING, Field(title="Version")] = MISSING
+    version: Annotated[StrictInt | MISSING, Field(title="Version")] = MISSING
     """
     The assistant version.
     """
 
 
 class Config(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     tags: Annotated[list[StrictStr] | MISSING, Field(title="Tags")] = MISSING
-    recursion_limit: Annotated[int | MISSING, Field(title="Recursion Limit")] = MISSING
+    recursion_limit: Annotated[StrictInt | MISSING, Field(title="Recursion Limit")] = MISSING
     configurable: Annotated[dict[str, Any] | MISSING, Field(title="Configurable")] = MISSING
 
 
@@ -233,9 +169,6 @@ class Cron(SpecModel):
     Represents a scheduled task.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     cron_id: Annotated[UUID, Field(title="Cron Id")]
     """
     The ID of the cron.
@@ -291,11 +224,8 @@ class CronCreateConfig(SpecModel):
     The configuration for the assistant.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     tags: Annotated[list[StrictStr] | MISSING, Field(title="Tags")] = MISSING
-    recursion_limit: Annotated[int | MISSING, Field(title="Recursion Limit")] = MISSING
+    recursion_limit: Annotated[StrictInt | MISSING, Field(title="Recursion Limit")] = MISSING
     configurable: Annotated[dict[str, Any] | MISSING, Field(title="Configurable")] = MISSING
 
 
@@ -369,7 +299,6 @@ class CronCreate(SpecModel):
 
     model_config = ConfigDict(
         extra="allow",
-        validate_by_name=True,
     )
     schedule: Annotated[StrictStr, Field(title="Schedule")]
     """
@@ -405,9 +334,7 @@ class CronCreate(SpecModel):
     """
     Static context added to the assistant.
     """
-    webhook: Annotated[
-        StrictStr | MISSING, Field(max_length=65536, min_length=1, title="Webhook")
-    ] = MISSING
+    webhook: Annotated[StrictStr | MISSING, Field(title="Webhook")] = MISSING
     """
     Webhook to call after LangGraph API call is done.
     """
@@ -460,11 +387,8 @@ class CronPatchConfig(SpecModel):
     The configuration for the assistant.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     tags: Annotated[list[StrictStr] | MISSING, Field(title="Tags")] = MISSING
-    recursion_limit: Annotated[int | MISSING, Field(title="Recursion Limit")] = MISSING
+    recursion_limit: Annotated[StrictInt | MISSING, Field(title="Recursion Limit")] = MISSING
     configurable: Annotated[dict[str, Any] | MISSING, Field(title="Configurable")] = MISSING
 
 
@@ -536,9 +460,6 @@ class CronPatch(SpecModel):
     Payload for updating a cron job. All fields are optional.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     schedule: Annotated[StrictStr | MISSING, Field(title="Schedule")] = MISSING
     """
     The cron schedule to execute this job on.
@@ -569,9 +490,7 @@ class CronPatch(SpecModel):
     """
     Static context added to the assistant.
     """
-    webhook: Annotated[
-        StrictStr | MISSING, Field(max_length=65536, min_length=1, title="Webhook")
-    ] = MISSING
+    webhook: Annotated[StrictStr | MISSING, Field(title="Webhook")] = MISSING
     """
     Webhook to call after LangGraph API call is done.
     """
@@ -664,9 +583,6 @@ class CronSearch(SpecModel):
     Payload for listing crons
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     assistant_id: Annotated[UUID | MISSING, Field(title="Assistant Id")] = MISSING
     """
     The assistant ID or graph name to filter by using exact match.
@@ -683,11 +599,11 @@ class CronSearch(SpecModel):
     """
     Metadata to filter by. Exact match filter for each KV pair.
     """
-    limit: Annotated[int, Field(ge=1, le=1000, title="Limit")] = 10
+    limit: Annotated[StrictInt, Field(ge=1, le=1000, title="Limit")] = 10
     """
     The maximum number of results to return.
     """
-    offset: Annotated[int, Field(ge=0, title="Offset")] = 0
+    offset: Annotated[StrictInt, Field(ge=0, title="Offset")] = 0
     """
     The number of results to skip.
     """
@@ -710,9 +626,6 @@ class CronCountRequest(SpecModel):
     Payload for counting crons
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     assistant_id: Annotated[UUID | MISSING, Field(title="Assistant Id")] = MISSING
     """
     The assistant ID or graph name to search for.
@@ -732,9 +645,6 @@ class GraphSchema(SpecModel):
     Defines the structure and properties of a graph.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     graph_id: Annotated[StrictStr, Field(title="Graph Id")]
     """
     The ID of the graph.
@@ -766,9 +676,6 @@ class GraphSchemaNoId(SpecModel):
     Defines the structure and properties of a graph without an ID.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     input_schema: Annotated[dict[str, Any], Field(title="Input Schema")]
     """
     The schema for the graph input. Missing if unable to generate JSON schema from graph.
@@ -822,9 +729,6 @@ class RunMultitaskStrategy(StrEnum):
 
 
 class Run(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     run_id: Annotated[UUID, Field(title="Run Id")]
     """
     The ID of the run.
@@ -871,15 +775,13 @@ class Send(SpecModel):
     A message to send to a node.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     node: Annotated[StrictStr, Field(title="Node")]
     """
     The node to send the message to.
     """
     input: Annotated[
-        dict[str, Any] | list[Any] | float | StrictStr | StrictBool | None, Field(title="Message")
+        dict[str, Any] | list[Any] | StrictFloat | StrictStr | StrictBool | None,
+        Field(title="Message"),
     ]
     """
     The message to send.
@@ -891,15 +793,12 @@ class Command(SpecModel):
     The command to run.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     update: Annotated[dict[str, Any] | list[Any] | None | MISSING, Field(title="Update")] = MISSING
     """
     An update to the state.
     """
     resume: Annotated[
-        dict[str, Any] | list[Any] | float | StrictStr | StrictBool | None | MISSING,
+        dict[str, Any] | list[Any] | StrictFloat | StrictStr | StrictBool | None | MISSING,
         Field(title="Resume"),
     ] = MISSING
     """
@@ -918,9 +817,6 @@ class RunCreateStatefulCheckpoint(SpecModel):
     The checkpoint to resume from.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     thread_id: StrictStr | MISSING = MISSING
     """
     Unique identifier for the thread associated with this checkpoint.
@@ -944,11 +840,8 @@ class RunCreateStatefulConfig(SpecModel):
     The configuration for the assistant.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     tags: Annotated[list[StrictStr] | MISSING, Field(title="Tags")] = MISSING
-    recursion_limit: Annotated[int | MISSING, Field(title="Recursion Limit")] = MISSING
+    recursion_limit: Annotated[StrictInt | MISSING, Field(title="Recursion Limit")] = MISSING
     configurable: Annotated[dict[str, Any] | MISSING, Field(title="Configurable")] = MISSING
 
 
@@ -1031,9 +924,6 @@ class RunCreateStateful(SpecModel):
     Payload for creating a run.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     assistant_id: UUID | StrictStr
     """
     The assistant ID or graph name to run. If using graph name, will default to first assistant created from that graph.
@@ -1045,7 +935,7 @@ class RunCreateStateful(SpecModel):
     The checkpoint to resume from.
     """
     input: Annotated[
-        dict[str, Any] | list[Any] | StrictStr | float | StrictBool | None | MISSING,
+        dict[str, Any] | list[Any] | StrictStr | StrictFloat | StrictBool | None | MISSING,
         Field(title="Input"),
     ] = MISSING
     """
@@ -1067,9 +957,7 @@ class RunCreateStateful(SpecModel):
     """
     Static context added to the assistant.
     """
-    webhook: Annotated[
-        StrictStr | MISSING, Field(max_length=65536, min_length=1, title="Webhook")
-    ] = MISSING
+    webhook: Annotated[StrictStr | MISSING, Field(title="Webhook")] = MISSING
     """
     Webhook to call after LangGraph API call is done.
     """
@@ -1119,7 +1007,7 @@ class RunCreateStateful(SpecModel):
     """
     How to handle missing thread. Must be either 'reject' (raise error if missing), or 'create' (create new thread).
     """
-    after_seconds: Annotated[float | MISSING, Field(title="After Seconds")] = MISSING
+    after_seconds: Annotated[StrictFloat | MISSING, Field(title="After Seconds")] = MISSING
     """
     The number of seconds to wait before starting the run. Use to schedule future runs.
     """
@@ -1144,11 +1032,8 @@ class RunCreateStatelessConfig(SpecModel):
     The configuration for the assistant.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     tags: Annotated[list[StrictStr] | MISSING, Field(title="Tags")] = MISSING
-    recursion_limit: Annotated[int | MISSING, Field(title="Recursion Limit")] = MISSING
+    recursion_limit: Annotated[StrictInt | MISSING, Field(title="Recursion Limit")] = MISSING
     configurable: Annotated[dict[str, Any] | MISSING, Field(title="Configurable")] = MISSING
 
 
@@ -1204,15 +1089,12 @@ class RunCreateStateless(SpecModel):
     Payload for creating a run.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     assistant_id: UUID | StrictStr
     """
     The assistant ID or graph name to run. If using graph name, will default to first assistant created from that graph.
     """
     input: Annotated[
-        dict[str, Any] | list[Any] | StrictStr | float | StrictBool | None | MISSING,
+        dict[str, Any] | list[Any] | StrictStr | StrictFloat | StrictBool | None | MISSING,
         Field(title="Input"),
     ] = MISSING
     """
@@ -1234,9 +1116,7 @@ class RunCreateStateless(SpecModel):
     """
     Static context added to the assistant.
     """
-    webhook: Annotated[
-        StrictStr | MISSING, Field(max_length=65536, min_length=1, title="Webhook")
-    ] = MISSING
+    webhook: Annotated[StrictStr | MISSING, Field(title="Webhook")] = MISSING
     """
     Webhook to call after LangGraph API call is done.
     """
@@ -1267,7 +1147,7 @@ class RunCreateStateless(SpecModel):
     """
     Whether to delete or keep the thread created for a stateless run. Must be one of 'delete' or 'keep'.
     """
-    after_seconds: Annotated[float | MISSING, Field(title="After Seconds")] = MISSING
+    after_seconds: Annotated[StrictFloat | MISSING, Field(title="After Seconds")] = MISSING
     """
     The number of seconds to wait before starting the run. Use to schedule future runs.
     """
@@ -1326,9 +1206,6 @@ class AssistantSearchRequest(SpecModel):
     Payload for listing assistants.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     metadata: Annotated[dict[str, Any] | MISSING, Field(title="Metadata")] = MISSING
     """
     Metadata to filter by. Exact match filter for each KV pair.
@@ -1341,11 +1218,11 @@ class AssistantSearchRequest(SpecModel):
     """
     Name of the assistant to filter by. The filtering logic will match (case insensitive) assistants where 'name' is a substring of the assistant name.
     """
-    limit: Annotated[int, Field(ge=1, le=1000, title="Limit")] = 10
+    limit: Annotated[StrictInt, Field(ge=1, le=1000, title="Limit")] = 10
     """
     The maximum number of results to return.
     """
-    offset: Annotated[int, Field(ge=0, title="Offset")] = 0
+    offset: Annotated[StrictInt, Field(ge=0, title="Offset")] = 0
     """
     The number of results to skip.
     """
@@ -1372,9 +1249,6 @@ class AssistantCountRequest(SpecModel):
     Payload for counting assistants.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     metadata: Annotated[dict[str, Any] | MISSING, Field(title="Metadata")] = MISSING
     """
     Metadata to filter by. Exact match filter for each KV pair.
@@ -1394,18 +1268,15 @@ class AssistantVersionsSearchRequest(SpecModel):
     Payload for listing assistant versions.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     metadata: Annotated[dict[str, Any] | MISSING, Field(title="Metadata")] = MISSING
     """
     Metadata to filter versions by. Exact match filter for each KV pair.
     """
-    limit: Annotated[int, Field(ge=1, le=1000, title="Limit")] = 10
+    limit: Annotated[StrictInt, Field(ge=1, le=1000, title="Limit")] = 10
     """
     The maximum number of versions to return.
     """
-    offset: Annotated[int, Field(ge=0, title="Offset")] = 0
+    offset: Annotated[StrictInt, Field(ge=0, title="Offset")] = 0
     """
     The number of versions to skip.
     """
@@ -1460,9 +1331,6 @@ class ThreadSearchRequest(SpecModel):
     Payload for listing threads.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     ids: Annotated[list[UUID] | MISSING, Field(title="Ids")] = MISSING
     """
     List of thread IDs to include. Others are excluded.
@@ -1479,11 +1347,11 @@ class ThreadSearchRequest(SpecModel):
     """
     Thread status to filter on.
     """
-    limit: Annotated[int, Field(ge=1, le=1000, title="Limit")] = 10
+    limit: Annotated[StrictInt, Field(ge=1, le=1000, title="Limit")] = 10
     """
     Maximum number to return.
     """
-    offset: Annotated[int, Field(ge=0, title="Offset")] = 0
+    offset: Annotated[StrictInt, Field(ge=0, title="Offset")] = 0
     """
     Offset to start from.
     """
@@ -1525,9 +1393,6 @@ class ThreadCountRequest(SpecModel):
     Payload for counting threads.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     metadata: Annotated[dict[str, Any] | MISSING, Field(title="Metadata")] = MISSING
     """
     Thread metadata to filter on.
@@ -1567,14 +1432,11 @@ class ThreadTtl(SpecModel):
     TTL information if set for this thread. Only present when ?include=ttl is passed.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     strategy: ThreadTtlStrategy | MISSING = MISSING
     """
     The TTL strategy.
     """
-    ttl_minutes: float | MISSING = MISSING
+    ttl_minutes: StrictFloat | MISSING = MISSING
     """
     The TTL in minutes.
     """
@@ -1585,9 +1447,6 @@ class ThreadTtl(SpecModel):
 
 
 class Thread(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     thread_id: Annotated[UUID, Field(title="Thread Id")]
     """
     The ID of the thread.
@@ -1657,14 +1516,11 @@ class ThreadCreateTtl(SpecModel):
     The time-to-live for the thread.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     strategy: ThreadCreateTtlStrategy = ThreadCreateTtlStrategy.delete
     """
     The TTL strategy. 'delete' removes the entire thread. 'keep_latest' prunes old checkpoints but keeps the thread and its latest state.
     """
-    ttl: float | MISSING = MISSING
+    ttl: StrictFloat | MISSING = MISSING
     """
     The time-to-live in minutes from now until thread should be swept.
     """
@@ -1684,14 +1540,11 @@ class ThreadPatchTtl(SpecModel):
     The time-to-live for the thread.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     strategy: ThreadPatchTtlStrategy = ThreadPatchTtlStrategy.delete
     """
     The TTL strategy. 'delete' removes the entire thread. 'keep_latest' prunes old checkpoints but keeps the thread and its latest state.
     """
-    ttl: float | MISSING = MISSING
+    ttl: StrictFloat | MISSING = MISSING
     """
     The time-to-live in minutes from now until thread should be swept.
     """
@@ -1702,9 +1555,6 @@ class ThreadPatch(SpecModel):
     Payload for updating a thread.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     metadata: Annotated[dict[str, Any] | MISSING, Field(title="Metadata")] = MISSING
     """
     Metadata to merge with existing thread metadata.
@@ -1729,9 +1579,6 @@ class ThreadPruneRequest(SpecModel):
     Payload for pruning threads.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     thread_ids: Annotated[list[UUID], Field(title="Thread IDs")]
     """
     List of thread IDs to prune.
@@ -1749,10 +1596,7 @@ class ThreadPruneResponse(SpecModel):
     Response from pruning threads.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    pruned_count: Annotated[int, Field(title="Pruned Count")]
+    pruned_count: Annotated[StrictInt, Field(title="Pruned Count")]
     """
     Number of threads successfully pruned.
     """
@@ -1763,19 +1607,13 @@ class ThreadStorageCheckpoints(SpecModel):
     Checkpoint rows: serialized checkpoint plus metadata.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    count: Annotated[int, Field(title="Count")]
-    bytes: Annotated[int, Field(title="Bytes")]
+    count: Annotated[StrictInt, Field(title="Count")]
+    bytes: Annotated[StrictInt, Field(title="Bytes")]
 
 
 class ThreadStorageChannelValuesByChannel(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    versions: Annotated[int, Field(title="Versions")]
-    bytes: Annotated[int, Field(title="Bytes")]
+    versions: Annotated[StrictInt, Field(title="Versions")]
+    bytes: Annotated[StrictInt, Field(title="Bytes")]
 
 
 class ThreadStorageChannelValues(SpecModel):
@@ -1783,11 +1621,8 @@ class ThreadStorageChannelValues(SpecModel):
     Stored channel values, one row per channel version.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    count: Annotated[int, Field(title="Count")]
-    bytes: Annotated[int, Field(title="Bytes")]
+    count: Annotated[StrictInt, Field(title="Count")]
+    bytes: Annotated[StrictInt, Field(title="Bytes")]
     by_channel: Annotated[dict[str, ThreadStorageChannelValuesByChannel], Field(title="By Channel")]
 
 
@@ -1796,11 +1631,8 @@ class ThreadStoragePendingWrites(SpecModel):
     Task writes not yet folded into a checkpoint.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    count: Annotated[int, Field(title="Count")]
-    bytes: Annotated[int, Field(title="Bytes")]
+    count: Annotated[StrictInt, Field(title="Count")]
+    bytes: Annotated[StrictInt, Field(title="Bytes")]
 
 
 class ThreadStorage(SpecModel):
@@ -1808,11 +1640,8 @@ class ThreadStorage(SpecModel):
     Bytes a thread occupies in the checkpointer, as stored.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     thread_id: Annotated[UUID, Field(title="Thread Id")]
-    total_bytes: Annotated[int, Field(title="Total Bytes")]
+    total_bytes: Annotated[StrictInt, Field(title="Total Bytes")]
     """
     Sum of the three sections below.
     """
@@ -1831,9 +1660,6 @@ class ThreadStorage(SpecModel):
 
 
 class ThreadSuperstepUpdate(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     values: list[dict[str, Any]] | dict[str, Any] | None | MISSING = MISSING
     command: Command | None | MISSING = MISSING
     """
@@ -1850,9 +1676,6 @@ class ThreadStateUpdateResponse(SpecModel):
     Response for adding state to a thread.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     checkpoint: Annotated[dict[str, Any] | MISSING, Field(title="Checkpoint")] = MISSING
 
 
@@ -1861,9 +1684,6 @@ class CheckpointConfig(SpecModel):
     Checkpoint config.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     thread_id: StrictStr | MISSING = MISSING
     """
     Unique identifier for the thread associated with this checkpoint.
@@ -1895,9 +1715,6 @@ class StorePutRequest(SpecModel):
     Request to store or update an item.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     namespace: Annotated[list[StrictStr], Field(title="Namespace")]
     """
     A list of strings representing the namespace path.
@@ -1914,7 +1731,7 @@ class StorePutRequest(SpecModel):
     """
     Controls search indexing - null (use defaults), false (disable), or list of field paths to index.
     """
-    ttl: Annotated[float | None, Field(title="TTL")] = None
+    ttl: Annotated[StrictFloat | None, Field(title="TTL")] = None
     """
     Optional time-to-live in minutes for the item, or null for no expiration.
     """
@@ -1925,9 +1742,6 @@ class StoreDeleteRequest(SpecModel):
     Request to delete an item.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     namespace: Annotated[list[StrictStr] | MISSING, Field(title="Namespace")] = MISSING
     """
     A list of strings representing the namespace path.
@@ -1943,9 +1757,6 @@ class StoreSearchRequest(SpecModel):
     Request to list or search for items within a namespace prefix. Without a query, lists items by last updated time. With a query, performs natural language search.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     namespace_prefix: Annotated[
         list[StrictStr] | None | MISSING, Field(title="Namespace Prefix")
     ] = MISSING
@@ -1956,11 +1767,11 @@ class StoreSearchRequest(SpecModel):
     """
     Optional dictionary of key-value pairs to filter results.
     """
-    limit: Annotated[int, Field(title="Limit")] = 10
+    limit: Annotated[StrictInt, Field(title="Limit")] = 10
     """
     Maximum number of items to return (default is 10).
     """
-    offset: Annotated[int, Field(title="Offset")] = 0
+    offset: Annotated[StrictInt, Field(title="Offset")] = 0
     """
     Number of items to skip before returning results (default is 0).
     """
@@ -1975,9 +1786,6 @@ class StoreSearchRequest(SpecModel):
 
 
 class StoreListNamespacesRequest(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     prefix: Annotated[list[StrictStr] | MISSING, Field(title="Prefix")] = MISSING
     """
     Optional list of strings representing the prefix to filter namespaces.
@@ -1986,15 +1794,15 @@ class StoreListNamespacesRequest(SpecModel):
     """
     Optional list of strings representing the suffix to filter namespaces.
     """
-    max_depth: Annotated[int | MISSING, Field(title="Max Depth")] = MISSING
+    max_depth: Annotated[StrictInt | MISSING, Field(title="Max Depth")] = MISSING
     """
     Optional integer specifying the maximum depth of namespaces to return.
     """
-    limit: Annotated[int, Field(title="Limit")] = 100
+    limit: Annotated[StrictInt, Field(title="Limit")] = 100
     """
     Maximum number of namespaces to return (default is 100).
     """
-    offset: Annotated[int, Field(title="Offset")] = 0
+    offset: Annotated[StrictInt, Field(title="Offset")] = 0
     """
     Number of namespaces to skip before returning results (default is 0).
     """
@@ -2005,9 +1813,6 @@ class Item(SpecModel):
     Represents a single document or data entry in the graph's Store. Items are used to store cross-thread memories.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     namespace: list[StrictStr]
     """
     The namespace of the item. A namespace is analogous to a document's directory.
@@ -2040,18 +1845,10 @@ class RunsCancelStatus(StrEnum):
     all = "all"
 
 
-class RunsCancel(_JsonSchemaRuntimeValidationBase, SpecModel):
+class RunsCancel(SpecModel):
     """
     Payload for cancelling runs.
     """
-
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-
-    __json_schema_one_of_required_groups__: ClassVar[tuple[Any, ...]] = (
-        ((("status",),), (("thread_id",), ("run_ids",))),
-    )
 
     status: Annotated[RunsCancelStatus | MISSING, Field(title="Status")] = MISSING
     """
@@ -2068,9 +1865,6 @@ class RunsCancel(_JsonSchemaRuntimeValidationBase, SpecModel):
 
 
 class SearchItemsResponse(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     items: list[Item]
 
 
@@ -2082,9 +1876,6 @@ class ErrorResponse(SpecModel):
     Error response returned from the server
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     detail: StrictStr
     """
     Human-readable error message
@@ -2096,11 +1887,8 @@ class ThreadCronCreateConfig(SpecModel):
     The configuration for the assistant.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     tags: Annotated[list[StrictStr] | MISSING, Field(title="Tags")] = MISSING
-    recursion_limit: Annotated[int | MISSING, Field(title="Recursion Limit")] = MISSING
+    recursion_limit: Annotated[StrictInt | MISSING, Field(title="Recursion Limit")] = MISSING
     configurable: Annotated[dict[str, Any] | MISSING, Field(title="Configurable")] = MISSING
 
 
@@ -2174,9 +1962,6 @@ class ThreadCronCreate(SpecModel):
     Payload for creating a thread-specific cron job (runs on the same thread).
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     schedule: Annotated[StrictStr, Field(title="Schedule")]
     """
     The cron schedule to execute this job on.
@@ -2211,9 +1996,7 @@ class ThreadCronCreate(SpecModel):
     """
     Static context added to the assistant.
     """
-    webhook: Annotated[
-        StrictStr | MISSING, Field(max_length=65536, min_length=1, title="Webhook")
-    ] = MISSING
+    webhook: Annotated[StrictStr | MISSING, Field(title="Webhook")] = MISSING
     """
     Webhook to call after LangGraph API call is done.
     """
@@ -2263,9 +2046,6 @@ class ThreadCronCreate(SpecModel):
 
 
 class Interrupt(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     id: StrictStr | None | MISSING = MISSING
     value: dict[str, Any]
     response_schema: dict[str, Any] | MISSING = MISSING
@@ -2284,9 +2064,6 @@ class OnDisconnect(StrEnum):
 
 
 class RunCreateStreamingStateful(RunCreateStateful):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     on_disconnect: Annotated[OnDisconnect, Field(title="On Disconnect")] = OnDisconnect.continue_
     """
     The disconnect mode to use. Must be one of 'cancel' or 'continue'.
@@ -2294,9 +2071,6 @@ class RunCreateStreamingStateful(RunCreateStateful):
 
 
 class RunCreateStreamingStateless(RunCreateStateless):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     on_disconnect: Annotated[OnDisconnect, Field(title="On Disconnect")] = OnDisconnect.continue_
     """
     The disconnect mode to use. Must be one of 'cancel' or 'continue'.
@@ -2342,7 +2116,6 @@ class ProtocolEventStreamRequest(SpecModel):
 
     model_config = ConfigDict(
         extra="allow",
-        validate_by_name=True,
     )
     channels: Annotated[list[ProtocolChannel], Field(min_length=1)]
     """
@@ -2352,11 +2125,11 @@ class ProtocolEventStreamRequest(SpecModel):
     """
     Prefix-match filter. An event matches if its namespace starts with any of these prefixes. Omit for all namespaces.
     """
-    depth: Annotated[int | MISSING, Field(ge=0)] = MISSING
+    depth: Annotated[StrictInt | MISSING, Field(ge=0)] = MISSING
     """
     Max depth below the namespace prefix. Omit for unbounded depth.
     """
-    since: Annotated[int | MISSING, Field(ge=0)] = MISSING
+    since: Annotated[StrictInt | MISSING, Field(ge=0)] = MISSING
     """
     Replay events with `seq` greater than this value before streaming live events.
     """
@@ -2369,9 +2142,8 @@ class ProtocolCommand(SpecModel):
 
     model_config = ConfigDict(
         extra="allow",
-        validate_by_name=True,
     )
-    id: Annotated[int, Field(ge=0)]
+    id: Annotated[StrictInt, Field(ge=0)]
     """
     Client-assigned command id; echoed in the response.
     """
@@ -2392,9 +2164,8 @@ class ProtocolResponseMeta(SpecModel):
 
     model_config = ConfigDict(
         extra="allow",
-        validate_by_name=True,
     )
-    applied_through_seq: Annotated[int | MISSING, Field(ge=0)] = MISSING
+    applied_through_seq: Annotated[StrictInt | MISSING, Field(ge=0)] = MISSING
     """
     Highest event `seq` observed on the session when this response was generated.
     """
@@ -2407,10 +2178,9 @@ class ProtocolSuccess(SpecModel):
 
     model_config = ConfigDict(
         extra="allow",
-        validate_by_name=True,
     )
     type: Literal["success"]
-    id: Annotated[int, Field(ge=0)]
+    id: Annotated[StrictInt, Field(ge=0)]
     result: dict[str, Any]
     """
     Method-specific result payload.
@@ -2418,7 +2188,7 @@ class ProtocolSuccess(SpecModel):
     meta: ProtocolResponseMeta | MISSING = MISSING
 
 
-ProtocolErrorId = TypeAliasType("ProtocolErrorId", Annotated[int, Field(ge=0)])
+ProtocolErrorId = TypeAliasType("ProtocolErrorId", Annotated[StrictInt, Field(ge=0)])
 """
 The `id` of the offending command, or null if the envelope was unparseable.
 """
@@ -2444,7 +2214,6 @@ class ProtocolError(SpecModel):
 
     model_config = ConfigDict(
         extra="allow",
-        validate_by_name=True,
     )
     type: Literal["error"]
     id: ProtocolErrorId | None
@@ -2460,10 +2229,9 @@ class ProtocolError(SpecModel):
 class ProtocolEventParams(SpecModel):
     model_config = ConfigDict(
         extra="allow",
-        validate_by_name=True,
     )
     namespace: ProtocolNamespace
-    timestamp: int
+    timestamp: StrictInt
     """
     Wall-clock milliseconds since Unix epoch. Use `seq` for ordering.
     """
@@ -2484,14 +2252,13 @@ class ProtocolEvent(SpecModel):
 
     model_config = ConfigDict(
         extra="allow",
-        validate_by_name=True,
     )
     type: Literal["event"]
     event_id: StrictStr | MISSING = MISSING
     """
     Unique ID for reconnection (mirrored to SSE `id:`).
     """
-    seq: Annotated[int | MISSING, Field(ge=0)] = MISSING
+    seq: Annotated[StrictInt | MISSING, Field(ge=0)] = MISSING
     """
     Monotonic per-session sequence number for ordering and replay.
     """
@@ -2503,30 +2270,18 @@ class ProtocolEvent(SpecModel):
 
 
 class CreateAssistantAssistantsPostArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     body: AssistantCreate
 
 
 class SearchAssistantsAssistantsSearchPostArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     body: AssistantSearchRequest
 
 
 class CountAssistantsAssistantsCountPostArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     body: AssistantCountRequest
 
 
 class GetAssistantAssistantsAssistantIdGetArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     assistant_id: Annotated[UUID, Field(title="Assistant ID")]
     """
     The ID of the assistant.
@@ -2534,9 +2289,6 @@ class GetAssistantAssistantsAssistantIdGetArguments(SpecModel):
 
 
 class DeleteAssistantAssistantsAssistantIdDeleteArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     assistant_id: Annotated[UUID, Field(title="Assistant ID")]
     """
     The ID of the assistant.
@@ -2545,9 +2297,6 @@ class DeleteAssistantAssistantsAssistantIdDeleteArguments(SpecModel):
 
 
 class PatchAssistantAssistantsAssistantIdPatchArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     assistant_id: Annotated[UUID, Field(title="Assistant ID")]
     """
     The ID of the assistant.
@@ -2562,7 +2311,7 @@ GetAssistantGraphAssistantsAssistantIdGraphGetAssistantId = TypeAliasType(
 
 GetAssistantGraphAssistantsAssistantIdGraphGetXray = TypeAliasType(
     "GetAssistantGraphAssistantsAssistantIdGraphGetXray",
-    Annotated[StrictBool | int, Field(title="Xray")],
+    Annotated[StrictBool | StrictInt, Field(title="Xray")],
 )
 """
 Include graph representation of subgraphs. If an integer value is provided, only subgraphs with a depth less than or equal to the value will be included.
@@ -2570,34 +2319,22 @@ Include graph representation of subgraphs. If an integer value is provided, only
 
 
 class GetAssistantGraphAssistantsAssistantIdGraphGetArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     assistant_id: GetAssistantGraphAssistantsAssistantIdGraphGetAssistantId
     xray: GetAssistantGraphAssistantsAssistantIdGraphGetXray = False
 
 
 class GetAssistantSubgraphsAssistantsAssistantIdSubgraphsGetArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     assistant_id: Annotated[UUID, Field(title="Assistant Id")]
     recurse: Annotated[StrictBool, Field(title="Recurse")] = False
 
 
 class GetAssistantSubgraphsAssistantsAssistantIdSubgraphsNamespaceGetArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     assistant_id: Annotated[UUID, Field(title="Assistant Id")]
     namespace: Annotated[StrictStr, Field(title="Namespace")]
     recurse: Annotated[StrictBool, Field(title="Recurse")] = False
 
 
 class GetAssistantSchemasAssistantsAssistantIdSchemasGetArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     assistant_id: Annotated[UUID, Field(title="Assistant Id")]
     """
     The ID of the assistant.
@@ -2605,9 +2342,6 @@ class GetAssistantSchemasAssistantsAssistantIdSchemasGetArguments(SpecModel):
 
 
 class GetAssistantVersionsAssistantsAssistantIdVersionsGetArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     assistant_id: Annotated[UUID, Field(title="Assistant Id")]
     """
     The ID of the assistant.
@@ -2615,44 +2349,29 @@ class GetAssistantVersionsAssistantsAssistantIdVersionsGetArguments(SpecModel):
 
 
 class SetLatestAssistantVersionAssistantsAssistantIdVersionsPostArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     assistant_id: Annotated[UUID, Field(title="Assistant Id")]
     """
     The ID of the assistant.
     """
-    version: Annotated[int, Field(title="Version")]
+    version: Annotated[StrictInt, Field(title="Version")]
     """
     The version of the assistant to change to.
     """
 
 
 class SearchThreadsThreadsSearchPostArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     body: ThreadSearchRequest
 
 
 class CountThreadsThreadsCountPostArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     body: ThreadCountRequest
 
 
 class PruneThreadsThreadsPrunePostArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     body: ThreadPruneRequest
 
 
 class GetThreadStorageThreadsThreadIdStorageGetArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     thread_id: Annotated[UUID, Field(title="Thread Id")]
     """
     The ID of the thread.
@@ -2660,9 +2379,6 @@ class GetThreadStorageThreadsThreadIdStorageGetArguments(SpecModel):
 
 
 class GetLatestThreadStateThreadsThreadIdStateGetArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     thread_id: Annotated[UUID, Field(title="Thread Id")]
     """
     The ID of the thread.
@@ -2674,9 +2390,6 @@ class GetLatestThreadStateThreadsThreadIdStateGetArguments(SpecModel):
 
 
 class GetThreadStateAtCheckpointThreadsThreadIdStateCheckpointIdGetArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     thread_id: Annotated[UUID, Field(title="Thread Id")]
     """
     The ID of the thread.
@@ -2692,21 +2405,15 @@ class GetThreadStateAtCheckpointThreadsThreadIdStateCheckpointIdGetArguments(Spe
 
 
 class GetThreadHistoryThreadsThreadIdHistoryGetArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     thread_id: Annotated[UUID, Field(title="Thread Id")]
     """
     The ID of the thread.
     """
-    limit: Annotated[int, Field(title="Limit")] = 10
+    limit: Annotated[StrictInt, Field(title="Limit")] = 10
     before: Annotated[StrictStr | MISSING, Field(title="Before")] = MISSING
 
 
 class CopyThreadPostThreadsThreadIdCopyPostArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     thread_id: Annotated[UUID, Field(title="Thread Id")]
     """
     The ID of the thread.
@@ -2714,9 +2421,6 @@ class CopyThreadPostThreadsThreadIdCopyPostArguments(SpecModel):
 
 
 class GetThreadThreadsThreadIdGetArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     thread_id: Annotated[UUID, Field(title="Thread Id")]
     """
     The ID of the thread.
@@ -2728,9 +2432,6 @@ class GetThreadThreadsThreadIdGetArguments(SpecModel):
 
 
 class DeleteThreadThreadsThreadIdDeleteArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     thread_id: Annotated[UUID, Field(title="Thread Id")]
     """
     The ID of the thread.
@@ -2738,9 +2439,6 @@ class DeleteThreadThreadsThreadIdDeleteArguments(SpecModel):
 
 
 class PatchThreadThreadsThreadIdPatchArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     thread_id: Annotated[UUID, Field(title="Thread Id")]
     """
     The ID of the thread.
@@ -2784,9 +2482,6 @@ Stream modes to control which events are returned. 'lifecycle' returns only run 
 
 
 class JoinThreadStreamThreadsThreadIdStreamGetArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     thread_id: Annotated[UUID, Field(title="Thread Id")]
     """
     The ID of the thread.
@@ -2799,9 +2494,6 @@ class JoinThreadStreamThreadsThreadIdStreamGetArguments(SpecModel):
 
 
 class ProtocolThreadEventsPostArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     thread_id: Annotated[UUID, Field(title="Thread Id")]
     """
     The ID of the thread to observe.
@@ -2832,15 +2524,12 @@ class ListRunsHttpThreadsThreadIdRunsGetArgumentsSelectEnum(StrEnum):
 
 
 class ListRunsHttpThreadsThreadIdRunsGetArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     thread_id: Annotated[UUID, Field(title="Thread Id")]
     """
     The ID of the thread.
     """
-    limit: Annotated[int, Field(title="Limit")] = 10
-    offset: Annotated[int, Field(title="Offset")] = 0
+    limit: Annotated[StrictInt, Field(title="Limit")] = 10
+    offset: Annotated[StrictInt, Field(title="Offset")] = 0
     status: ListRunsHttpThreadsThreadIdRunsGetStatus | MISSING = MISSING
     select: Annotated[
         list[ListRunsHttpThreadsThreadIdRunsGetArgumentsSelectEnum] | MISSING, Field(title="Select")
@@ -2851,9 +2540,6 @@ class ListRunsHttpThreadsThreadIdRunsGetArguments(SpecModel):
 
 
 class CreateRunThreadsThreadIdRunsPostArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     thread_id: Annotated[UUID, Field(title="Thread Id")]
     """
     The ID of the thread.
@@ -2862,9 +2548,6 @@ class CreateRunThreadsThreadIdRunsPostArguments(SpecModel):
 
 
 class CreateThreadCronThreadsThreadIdRunsCronsPostArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     thread_id: Annotated[UUID, Field(title="Thread Id")]
     """
     The ID of the thread.
@@ -2873,9 +2556,6 @@ class CreateThreadCronThreadsThreadIdRunsCronsPostArguments(SpecModel):
 
 
 class StreamRunThreadsThreadIdRunsStreamPostArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     thread_id: Annotated[UUID, Field(title="Thread Id")]
     """
     The ID of the thread.
@@ -2884,9 +2564,6 @@ class StreamRunThreadsThreadIdRunsStreamPostArguments(SpecModel):
 
 
 class WaitRunThreadsThreadIdRunsWaitPostArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     thread_id: Annotated[UUID, Field(title="Thread Id")]
     """
     The ID of the thread.
@@ -2895,9 +2572,6 @@ class WaitRunThreadsThreadIdRunsWaitPostArguments(SpecModel):
 
 
 class GetRunHttpThreadsThreadIdRunsRunIdGetArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     thread_id: Annotated[UUID, Field(title="Thread Id")]
     """
     The ID of the thread.
@@ -2909,9 +2583,6 @@ class GetRunHttpThreadsThreadIdRunsRunIdGetArguments(SpecModel):
 
 
 class DeleteRunThreadsThreadIdRunsRunIdDeleteArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     thread_id: Annotated[UUID, Field(title="Thread Id")]
     """
     The ID of the thread.
@@ -2923,9 +2594,6 @@ class DeleteRunThreadsThreadIdRunsRunIdDeleteArguments(SpecModel):
 
 
 class JoinRunHttpThreadsThreadIdRunsRunIdJoinGetArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     thread_id: Annotated[UUID, Field(title="Thread Id")]
     """
     The ID of the thread.
@@ -2941,9 +2609,6 @@ class JoinRunHttpThreadsThreadIdRunsRunIdJoinGetArguments(SpecModel):
 
 
 class StreamRunHttpThreadsThreadIdRunsRunIdJoinGetArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     thread_id: Annotated[UUID, Field(title="Thread Id")]
     """
     The ID of the thread.
@@ -2972,9 +2637,6 @@ class CancelRunHttpThreadsThreadIdRunsRunIdCancelPostAction(StrEnum):
 
 
 class CancelRunHttpThreadsThreadIdRunsRunIdCancelPostArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     thread_id: Annotated[UUID, Field(title="Thread Id")]
     """
     The ID of the thread.
@@ -2990,30 +2652,18 @@ class CancelRunHttpThreadsThreadIdRunsRunIdCancelPostArguments(SpecModel):
 
 
 class CreateCronRunsCronsPostArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     body: CronCreate
 
 
 class SearchCronsRunsCronsPostArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     body: CronSearch
 
 
 class CountCronsRunsCronsCountPostArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     body: CronCountRequest
 
 
 class StreamRunStatelessRunsStreamPostArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     body: RunCreateStreamingStateless
 
 
@@ -3023,83 +2673,50 @@ class CancelRunsPostAction(StrEnum):
 
 
 class CancelRunsPostArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     action: CancelRunsPostAction = CancelRunsPostAction.interrupt
     body: RunsCancel
 
 
 class WaitRunStatelessRunsWaitPostArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     body: RunCreateStreamingStateless
 
 
 class RunStatelessRunsPostArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     body: RunCreateStateless
 
 
 class GetCronRunsCronsCronIdGetArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     cron_id: Annotated[UUID, Field(title="Cron Id")]
 
 
 class PatchCronRunsCronsCronIdPatchArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     cron_id: Annotated[UUID, Field(title="Cron Id")]
     body: CronPatch
 
 
 class DeleteCronRunsCronsCronIdDeleteArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     cron_id: Annotated[UUID, Field(title="Cron Id")]
 
 
 class PutItemArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     body: StorePutRequest
 
 
 class DeleteItemArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     body: StoreDeleteRequest
 
 
 class GetItemArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     key: StrictStr
     namespace: list[StrictStr] | MISSING = MISSING
     refresh_ttl: StrictBool | MISSING = MISSING
 
 
 class SearchItemsArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     body: StoreSearchRequest
 
 
 class ListNamespacesArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     body: StoreListNamespacesRequest
 
 
@@ -3136,9 +2753,6 @@ class PostA2aBodyParamsMessagePartsKind(StrEnum):
 
 
 class PostA2aBodyParamsMessageParts(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     kind: PostA2aBodyParamsMessagePartsKind
     text: StrictStr
     """
@@ -3151,9 +2765,6 @@ class PostA2aBodyParamsMessageParts1Kind(StrEnum):
 
 
 class PostA2aBodyParamsMessageParts1(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     kind: PostA2aBodyParamsMessageParts1Kind
     data: dict[str, Any]
     """
@@ -3162,9 +2773,6 @@ class PostA2aBodyParamsMessageParts1(SpecModel):
 
 
 class PostA2aBodyParamsMessage(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     role: PostA2aBodyParamsMessageRole
     """
     A2A role for the message sender.
@@ -3192,9 +2800,6 @@ class PostA2aBodyParams(SpecModel):
     Method parameters; shape depends on the method.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     message: PostA2aBodyParamsMessage
 
 
@@ -3203,9 +2808,6 @@ class PostA2aBodyParams1(SpecModel):
     Method parameters; shape depends on the method.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     id: StrictStr
     """
     Task (run) identifier to retrieve.
@@ -3214,7 +2816,7 @@ class PostA2aBodyParams1(SpecModel):
     """
     Context identifier (thread_id) for the task.
     """
-    historyLength: Annotated[int | MISSING, Field(ge=0, le=10)] = MISSING
+    historyLength: Annotated[StrictInt | MISSING, Field(ge=0, le=10)] = MISSING
     """
     Maximum number of history messages to include.
     """
@@ -3225,9 +2827,6 @@ class PostA2aBodyParams2(SpecModel):
     Method parameters; shape depends on the method.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     id: StrictStr
     """
     Task (run) identifier to cancel.
@@ -3239,9 +2838,6 @@ class PostA2aBodyParams2(SpecModel):
 
 
 class PostA2aBody(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     jsonrpc: PostA2aBodyJsonrpc
     """
     JSON-RPC version
@@ -3269,17 +2865,11 @@ class PostA2aResponseError(SpecModel):
     Error information if request failed
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    code: int | MISSING = MISSING
+    code: StrictInt | MISSING = MISSING
     message: StrictStr | MISSING = MISSING
 
 
 class PostA2aResponse(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     jsonrpc: PostA2aResponseJsonrpc
     id: StrictStr
     result: dict[str, Any] | MISSING = MISSING
@@ -3293,9 +2883,6 @@ class PostA2aResponse(SpecModel):
 
 
 class PostA2aArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     assistant_id: UUID
     accept: StrictStr
     body: PostA2aBody
@@ -3306,9 +2893,6 @@ class PostMcpAccept(StrEnum):
 
 
 class PostMcpArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     accept: PostMcpAccept
     body: dict[str, Any]
     """
@@ -3317,21 +2901,14 @@ class PostMcpArguments(SpecModel):
 
 
 class GetMcpArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
+    pass
 
 
 class DeleteMcpArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
+    pass
 
 
 class ServerInfoInfoGetResponse(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     version: Annotated[StrictStr, Field(title="Version")]
     """
     LangGraph API version
@@ -3351,9 +2928,7 @@ class ServerInfoInfoGetResponse(SpecModel):
 
 
 class ServerInfoInfoGetArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
+    pass
 
 
 class SystemMetricsMetricsGetFormat(StrEnum):
@@ -3366,22 +2941,14 @@ class SystemMetricsMetricsGetFormat(StrEnum):
 
 
 class SystemMetricsMetricsGetArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     format: SystemMetricsMetricsGetFormat = SystemMetricsMetricsGetFormat.prometheus
 
 
 class DocsGetArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
+    pass
 
 
 class HealthCheckOkGetResponse(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     ok: Annotated[Literal[True], Field(title="OK")]
     """
     Indicates the server is healthy
@@ -3398,9 +2965,6 @@ class HealthCheckOkGetCheckDb(IntEnum):
 
 
 class HealthCheckOkGetArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     check_db: HealthCheckOkGetCheckDb = HealthCheckOkGetCheckDb.integer_0
 
 
@@ -3410,9 +2974,6 @@ ProtocolThreadCommandPostResponse = TypeAliasType(
 
 
 class ProtocolThreadCommandPostArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     thread_id: Annotated[UUID, Field(title="Thread Id")]
     """
     The ID of the thread the command applies to.
@@ -3430,9 +2991,6 @@ Payload for creating a batch of runs.
 
 
 class ThreadCreateSuperstep(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     updates: list[ThreadSuperstepUpdate]
 
 
@@ -3441,9 +2999,6 @@ class ThreadCreate(SpecModel):
     Payload for creating a thread.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     thread_id: Annotated[UUID | MISSING, Field(title="Thread Id")] = MISSING
     """
     The ID of the thread. If not provided, a random UUID will be generated.
@@ -3470,9 +3025,6 @@ class ThreadStateCheckpointRequest(SpecModel):
     Payload for getting the state of a thread at a checkpoint.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     checkpoint: Annotated[CheckpointConfig, Field(title="Checkpoint")]
     """
     The checkpoint to get the state for.
@@ -3484,10 +3036,7 @@ class ThreadStateCheckpointRequest(SpecModel):
 
 
 class ThreadStateSearch(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
-    limit: Annotated[int, Field(ge=1, le=1000, title="Limit")] = 1
+    limit: Annotated[StrictInt, Field(ge=1, le=1000, title="Limit")] = 1
     """
     The maximum number of states to return.
     """
@@ -3510,9 +3059,6 @@ class ThreadStateUpdate(SpecModel):
     Payload for updating the state of a thread.
     """
 
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     values: Annotated[list[Any] | dict[str, Any] | None | MISSING, Field(title="Values")] = MISSING
     """
     The values to update the state with.
@@ -3528,16 +3074,10 @@ class ThreadStateUpdate(SpecModel):
 
 
 class CreateThreadThreadsPostArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     body: ThreadCreate
 
 
 class UpdateThreadStateThreadsThreadIdStatePostArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     thread_id: Annotated[UUID, Field(title="Thread Id")]
     """
     The ID of the thread.
@@ -3546,9 +3086,6 @@ class UpdateThreadStateThreadsThreadIdStatePostArguments(SpecModel):
 
 
 class PostThreadStateAtCheckpointThreadsThreadIdStateCheckpointIdGetArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     thread_id: Annotated[UUID, Field(title="Thread Id")]
     """
     The ID of the thread.
@@ -3557,9 +3094,6 @@ class PostThreadStateAtCheckpointThreadsThreadIdStateCheckpointIdGetArguments(Sp
 
 
 class GetThreadHistoryPostThreadsThreadIdHistoryPostArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     thread_id: Annotated[UUID, Field(title="Thread Id")]
     """
     The ID of the thread.
@@ -3568,16 +3102,10 @@ class GetThreadHistoryPostThreadsThreadIdHistoryPostArguments(SpecModel):
 
 
 class RunBatchStatelessRunsPostArguments(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     body: RunBatchCreate
 
 
 class ThreadStateTask(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     id: Annotated[StrictStr, Field(title="Task Id")]
     name: Annotated[StrictStr, Field(title="Node Name")]
     error: Annotated[StrictStr | MISSING, Field(title="Error")] = MISSING
@@ -3587,9 +3115,6 @@ class ThreadStateTask(SpecModel):
 
 
 class ThreadState(SpecModel):
-    model_config = ConfigDict(
-        validate_by_name=True,
-    )
     values: Annotated[list[dict[str, Any]] | dict[str, Any], Field(title="Values")]
     next: Annotated[list[StrictStr], Field(title="Next")]
     tasks: Annotated[list[ThreadStateTask] | MISSING, Field(title="Tasks")] = MISSING
@@ -3606,8 +3131,208 @@ ThreadStateTask.model_rebuild()
 
 
 # Each model checks its JSON Schema exactly before Pydantic builds it.
-from codegen.runtime import bind_checks  # noqa: E402
+from codegen.runtime import Adapters, SchemaAdapter, bind_checks  # noqa: E402
 
 from ._validators import CHECKS  # noqa: E402
 
 bind_checks(globals(), CHECKS)
+
+# Aliases and enums have no class to carry their check: their adapters run it before Pydantic.
+ADAPTERS: Adapters = {
+    "AssistantCreateIfExists": SchemaAdapter(
+        AssistantCreateIfExists, CHECKS["AssistantCreateIfExists"]
+    ),
+    "CronCreateInterruptBefore": SchemaAdapter(
+        CronCreateInterruptBefore, CHECKS["CronCreateInterruptBefore"]
+    ),
+    "CronCreateInterruptAfter": SchemaAdapter(
+        CronCreateInterruptAfter, CHECKS["CronCreateInterruptAfter"]
+    ),
+    "CronCreateOnRunCompleted": SchemaAdapter(
+        CronCreateOnRunCompleted, CHECKS["CronCreateOnRunCompleted"]
+    ),
+    "CronCreateStreamModeEnum": SchemaAdapter(
+        CronCreateStreamModeEnum, CHECKS["CronCreateStreamModeEnum"]
+    ),
+    "CronCreateStreamMode": SchemaAdapter(CronCreateStreamMode, CHECKS["CronCreateStreamMode"]),
+    "CronCreateDurability": SchemaAdapter(CronCreateDurability, CHECKS["CronCreateDurability"]),
+    "CronPatchInterruptBefore": SchemaAdapter(
+        CronPatchInterruptBefore, CHECKS["CronPatchInterruptBefore"]
+    ),
+    "CronPatchInterruptAfter": SchemaAdapter(
+        CronPatchInterruptAfter, CHECKS["CronPatchInterruptAfter"]
+    ),
+    "CronPatchOnRunCompleted": SchemaAdapter(
+        CronPatchOnRunCompleted, CHECKS["CronPatchOnRunCompleted"]
+    ),
+    "CronPatchStreamModeEnum": SchemaAdapter(
+        CronPatchStreamModeEnum, CHECKS["CronPatchStreamModeEnum"]
+    ),
+    "CronPatchStreamMode": SchemaAdapter(CronPatchStreamMode, CHECKS["CronPatchStreamMode"]),
+    "CronPatchDurability": SchemaAdapter(CronPatchDurability, CHECKS["CronPatchDurability"]),
+    "CronSearchSortBy": SchemaAdapter(CronSearchSortBy, CHECKS["CronSearchSortBy"]),
+    "CronSearchSortOrder": SchemaAdapter(CronSearchSortOrder, CHECKS["CronSearchSortOrder"]),
+    "CronSearchSelectEnum": SchemaAdapter(CronSearchSelectEnum, CHECKS["CronSearchSelectEnum"]),
+    "Subgraphs": SchemaAdapter(Subgraphs, CHECKS["Subgraphs"]),
+    "RunStatus": SchemaAdapter(RunStatus, CHECKS["RunStatus"]),
+    "RunMultitaskStrategy": SchemaAdapter(RunMultitaskStrategy, CHECKS["RunMultitaskStrategy"]),
+    "RunCreateStatefulInterruptBefore": SchemaAdapter(
+        RunCreateStatefulInterruptBefore, CHECKS["RunCreateStatefulInterruptBefore"]
+    ),
+    "RunCreateStatefulInterruptAfter": SchemaAdapter(
+        RunCreateStatefulInterruptAfter, CHECKS["RunCreateStatefulInterruptAfter"]
+    ),
+    "RunCreateStatefulStreamModeEnum": SchemaAdapter(
+        RunCreateStatefulStreamModeEnum, CHECKS["RunCreateStatefulStreamModeEnum"]
+    ),
+    "RunCreateStatefulStreamMode": SchemaAdapter(
+        RunCreateStatefulStreamMode, CHECKS["RunCreateStatefulStreamMode"]
+    ),
+    "RunCreateStatefulMultitaskStrategy": SchemaAdapter(
+        RunCreateStatefulMultitaskStrategy, CHECKS["RunCreateStatefulMultitaskStrategy"]
+    ),
+    "RunCreateStatefulIfNotExists": SchemaAdapter(
+        RunCreateStatefulIfNotExists, CHECKS["RunCreateStatefulIfNotExists"]
+    ),
+    "RunCreateStatefulDurability": SchemaAdapter(
+        RunCreateStatefulDurability, CHECKS["RunCreateStatefulDurability"]
+    ),
+    "RunCreateStatelessStreamModeEnum": SchemaAdapter(
+        RunCreateStatelessStreamModeEnum, CHECKS["RunCreateStatelessStreamModeEnum"]
+    ),
+    "RunCreateStatelessStreamMode": SchemaAdapter(
+        RunCreateStatelessStreamMode, CHECKS["RunCreateStatelessStreamMode"]
+    ),
+    "RunCreateStatelessOnCompletion": SchemaAdapter(
+        RunCreateStatelessOnCompletion, CHECKS["RunCreateStatelessOnCompletion"]
+    ),
+    "RunCreateStatelessDurability": SchemaAdapter(
+        RunCreateStatelessDurability, CHECKS["RunCreateStatelessDurability"]
+    ),
+    "AssistantSearchRequestSortBy": SchemaAdapter(
+        AssistantSearchRequestSortBy, CHECKS["AssistantSearchRequestSortBy"]
+    ),
+    "AssistantSearchRequestSortOrder": SchemaAdapter(
+        AssistantSearchRequestSortOrder, CHECKS["AssistantSearchRequestSortOrder"]
+    ),
+    "AssistantSearchRequestSelectEnum": SchemaAdapter(
+        AssistantSearchRequestSelectEnum, CHECKS["AssistantSearchRequestSelectEnum"]
+    ),
+    "ThreadSearchRequestStatus": SchemaAdapter(
+        ThreadSearchRequestStatus, CHECKS["ThreadSearchRequestStatus"]
+    ),
+    "ThreadSearchRequestSortBy": SchemaAdapter(
+        ThreadSearchRequestSortBy, CHECKS["ThreadSearchRequestSortBy"]
+    ),
+    "ThreadSearchRequestSortOrder": SchemaAdapter(
+        ThreadSearchRequestSortOrder, CHECKS["ThreadSearchRequestSortOrder"]
+    ),
+    "ThreadSearchRequestSelectEnum": SchemaAdapter(
+        ThreadSearchRequestSelectEnum, CHECKS["ThreadSearchRequestSelectEnum"]
+    ),
+    "ThreadCountRequestStatus": SchemaAdapter(
+        ThreadCountRequestStatus, CHECKS["ThreadCountRequestStatus"]
+    ),
+    "ThreadStatus": SchemaAdapter(ThreadStatus, CHECKS["ThreadStatus"]),
+    "ThreadTtlStrategy": SchemaAdapter(ThreadTtlStrategy, CHECKS["ThreadTtlStrategy"]),
+    "ThreadCreateIfExists": SchemaAdapter(ThreadCreateIfExists, CHECKS["ThreadCreateIfExists"]),
+    "ThreadCreateTtlStrategy": SchemaAdapter(
+        ThreadCreateTtlStrategy, CHECKS["ThreadCreateTtlStrategy"]
+    ),
+    "ThreadPatchTtlStrategy": SchemaAdapter(
+        ThreadPatchTtlStrategy, CHECKS["ThreadPatchTtlStrategy"]
+    ),
+    "ThreadPruneRequestStrategy": SchemaAdapter(
+        ThreadPruneRequestStrategy, CHECKS["ThreadPruneRequestStrategy"]
+    ),
+    "StorePutRequestIndex": SchemaAdapter(StorePutRequestIndex, CHECKS["StorePutRequestIndex"]),
+    "RunsCancelStatus": SchemaAdapter(RunsCancelStatus, CHECKS["RunsCancelStatus"]),
+    "ListNamespaceResponse": SchemaAdapter(ListNamespaceResponse, CHECKS["ListNamespaceResponse"]),
+    "ThreadCronCreateInterruptBefore": SchemaAdapter(
+        ThreadCronCreateInterruptBefore, CHECKS["ThreadCronCreateInterruptBefore"]
+    ),
+    "ThreadCronCreateInterruptAfter": SchemaAdapter(
+        ThreadCronCreateInterruptAfter, CHECKS["ThreadCronCreateInterruptAfter"]
+    ),
+    "ThreadCronCreateMultitaskStrategy": SchemaAdapter(
+        ThreadCronCreateMultitaskStrategy, CHECKS["ThreadCronCreateMultitaskStrategy"]
+    ),
+    "ThreadCronCreateStreamModeEnum": SchemaAdapter(
+        ThreadCronCreateStreamModeEnum, CHECKS["ThreadCronCreateStreamModeEnum"]
+    ),
+    "ThreadCronCreateStreamMode": SchemaAdapter(
+        ThreadCronCreateStreamMode, CHECKS["ThreadCronCreateStreamMode"]
+    ),
+    "ThreadCronCreateDurability": SchemaAdapter(
+        ThreadCronCreateDurability, CHECKS["ThreadCronCreateDurability"]
+    ),
+    "OnDisconnect": SchemaAdapter(OnDisconnect, CHECKS["OnDisconnect"]),
+    "ProtocolChannelProtocolChannel": SchemaAdapter(
+        ProtocolChannelProtocolChannel, CHECKS["ProtocolChannelProtocolChannel"]
+    ),
+    "ProtocolChannel": SchemaAdapter(ProtocolChannel, CHECKS["ProtocolChannel"]),
+    "ProtocolNamespace": SchemaAdapter(ProtocolNamespace, CHECKS["ProtocolNamespace"]),
+    "ProtocolErrorId": SchemaAdapter(ProtocolErrorId, CHECKS["ProtocolErrorId"]),
+    "ProtocolErrorError": SchemaAdapter(ProtocolErrorError, CHECKS["ProtocolErrorError"]),
+    "GetAssistantGraphAssistantsAssistantIdGraphGetAssistantId": SchemaAdapter(
+        GetAssistantGraphAssistantsAssistantIdGraphGetAssistantId,
+        CHECKS["GetAssistantGraphAssistantsAssistantIdGraphGetAssistantId"],
+    ),
+    "GetAssistantGraphAssistantsAssistantIdGraphGetXray": SchemaAdapter(
+        GetAssistantGraphAssistantsAssistantIdGraphGetXray,
+        CHECKS["GetAssistantGraphAssistantsAssistantIdGraphGetXray"],
+    ),
+    "JoinThreadStreamThreadsThreadIdStreamGetStreamModesJoinThreadStreamThreadsThreadIdStreamGetStreamModes": SchemaAdapter(
+        JoinThreadStreamThreadsThreadIdStreamGetStreamModesJoinThreadStreamThreadsThreadIdStreamGetStreamModes,
+        CHECKS[
+            "JoinThreadStreamThreadsThreadIdStreamGetStreamModesJoinThreadStreamThreadsThreadIdStreamGetStreamModes"
+        ],
+    ),
+    "JoinThreadStreamThreadsThreadIdStreamGetStreamModesJoinThreadStreamThreadsThreadIdStreamGetStreamMode": SchemaAdapter(
+        JoinThreadStreamThreadsThreadIdStreamGetStreamModesJoinThreadStreamThreadsThreadIdStreamGetStreamMode,
+        CHECKS[
+            "JoinThreadStreamThreadsThreadIdStreamGetStreamModesJoinThreadStreamThreadsThreadIdStreamGetStreamMode"
+        ],
+    ),
+    "JoinThreadStreamThreadsThreadIdStreamGetStreamModes": SchemaAdapter(
+        JoinThreadStreamThreadsThreadIdStreamGetStreamModes,
+        CHECKS["JoinThreadStreamThreadsThreadIdStreamGetStreamModes"],
+    ),
+    "ListRunsHttpThreadsThreadIdRunsGetStatus": SchemaAdapter(
+        ListRunsHttpThreadsThreadIdRunsGetStatus, CHECKS["ListRunsHttpThreadsThreadIdRunsGetStatus"]
+    ),
+    "ListRunsHttpThreadsThreadIdRunsGetArgumentsSelectEnum": SchemaAdapter(
+        ListRunsHttpThreadsThreadIdRunsGetArgumentsSelectEnum,
+        CHECKS["ListRunsHttpThreadsThreadIdRunsGetArgumentsSelectEnum"],
+    ),
+    "CancelRunHttpThreadsThreadIdRunsRunIdCancelPostAction": SchemaAdapter(
+        CancelRunHttpThreadsThreadIdRunsRunIdCancelPostAction,
+        CHECKS["CancelRunHttpThreadsThreadIdRunsRunIdCancelPostAction"],
+    ),
+    "CancelRunsPostAction": SchemaAdapter(CancelRunsPostAction, CHECKS["CancelRunsPostAction"]),
+    "PostA2aBodyJsonrpc": SchemaAdapter(PostA2aBodyJsonrpc, CHECKS["PostA2aBodyJsonrpc"]),
+    "PostA2aBodyMethod": SchemaAdapter(PostA2aBodyMethod, CHECKS["PostA2aBodyMethod"]),
+    "PostA2aBodyParamsMessageRole": SchemaAdapter(
+        PostA2aBodyParamsMessageRole, CHECKS["PostA2aBodyParamsMessageRole"]
+    ),
+    "PostA2aBodyParamsMessagePartsKind": SchemaAdapter(
+        PostA2aBodyParamsMessagePartsKind, CHECKS["PostA2aBodyParamsMessagePartsKind"]
+    ),
+    "PostA2aBodyParamsMessageParts1Kind": SchemaAdapter(
+        PostA2aBodyParamsMessageParts1Kind, CHECKS["PostA2aBodyParamsMessageParts1Kind"]
+    ),
+    "PostA2aResponseJsonrpc": SchemaAdapter(
+        PostA2aResponseJsonrpc, CHECKS["PostA2aResponseJsonrpc"]
+    ),
+    "PostMcpAccept": SchemaAdapter(PostMcpAccept, CHECKS["PostMcpAccept"]),
+    "SystemMetricsMetricsGetFormat": SchemaAdapter(
+        SystemMetricsMetricsGetFormat, CHECKS["SystemMetricsMetricsGetFormat"]
+    ),
+    "HealthCheckOkGetCheckDb": SchemaAdapter(
+        HealthCheckOkGetCheckDb, CHECKS["HealthCheckOkGetCheckDb"]
+    ),
+    "ProtocolThreadCommandPostResponse": SchemaAdapter(
+        ProtocolThreadCommandPostResponse, CHECKS["ProtocolThreadCommandPostResponse"]
+    ),
+    "RunBatchCreate": SchemaAdapter(RunBatchCreate, CHECKS["RunBatchCreate"]),
+}

@@ -100,7 +100,7 @@ SEARCH_ASSISTANTS_ASSISTANTS_SEARCH_POST = runtime.Operation(
             status="200",
             media_types=("application/json",),
             schema="/paths/~1assistants~1search/post/responses/200/content/application~1json/schema",
-            check=checks._check_105,
+            check=checks._check_152,
         ),
         runtime.Answer(
             status="404",
@@ -163,7 +163,7 @@ COUNT_ASSISTANTS_ASSISTANTS_COUNT_POST = runtime.Operation(
             status="200",
             media_types=("application/json",),
             schema="/paths/~1assistants~1count/post/responses/200/content/application~1json/schema",
-            check=checks._check_106,
+            check=checks._check_153,
         ),
         runtime.Answer(
             status="404",
@@ -299,7 +299,7 @@ DELETE_ASSISTANT_ASSISTANTS_ASSISTANT_ID_DELETE = runtime.Operation(
             status="200",
             media_types=("application/json",),
             schema="/paths/~1assistants~1{assistant_id}/delete/responses/200/content/application~1json/schema",
-            check=checks._check_107,
+            check=checks._check_154,
         ),
         runtime.Answer(
             status="404",
@@ -452,7 +452,7 @@ GET_ASSISTANT_GRAPH_ASSISTANTS_ASSISTANT_ID_GRAPH_GET = runtime.Operation(
             status="200",
             media_types=("application/json",),
             schema="/paths/~1assistants~1{assistant_id}~1graph/get/responses/200/content/application~1json/schema",
-            check=checks._check_108,
+            check=checks._check_155,
         ),
         runtime.Answer(
             status="404",
@@ -755,7 +755,7 @@ GET_ASSISTANT_VERSIONS_ASSISTANTS_ASSISTANT_ID_VERSIONS_GET = runtime.Operation(
             status="200",
             media_types=("application/json",),
             schema="/paths/~1assistants~1{assistant_id}~1versions/post/responses/200/content/application~1json/schema",
-            check=checks._check_109,
+            check=checks._check_156,
         ),
         runtime.Answer(
             status="422",

@@ -164,7 +164,7 @@ SEARCH_CRONS_RUNS_CRONS_POST = runtime.Operation(
             status="200",
             media_types=("application/json",),
             schema="/paths/~1runs~1crons~1search/post/responses/200/content/application~1json/schema",
-            check=checks._check_123,
+            check=checks._check_170,
         ),
         runtime.Answer(
             status="422",
@@ -219,7 +219,7 @@ COUNT_CRONS_RUNS_CRONS_COUNT_POST = runtime.Operation(
             status="200",
             media_types=("application/json",),
             schema="/paths/~1runs~1crons~1count/post/responses/200/content/application~1json/schema",
-            check=checks._check_124,
+            check=checks._check_171,
         ),
         runtime.Answer(
             status="404",
@@ -423,7 +423,7 @@ DELETE_CRON_RUNS_CRONS_CRON_ID_DELETE = runtime.Operation(
             status="200",
             media_types=("application/json",),
             schema="/paths/~1runs~1crons~1{cron_id}/delete/responses/200/content/application~1json/schema",
-            check=checks._check_125,
+            check=checks._check_172,
         ),
         runtime.Answer(
             status="404",

@@ -41,7 +41,7 @@ POST_MCP = runtime.Operation(
             status="200",
             media_types=("application/json",),
             schema="/paths/~1mcp~1/post/responses/200/content/application~1json/schema",
-            check=checks._check_126,
+            check=checks._check_173,
         ),
         runtime.Answer(status="202"),
         runtime.Answer(status="400"),

@@ -104,7 +104,7 @@ WAIT_RUN_STATELESS_RUNS_WAIT_POST = runtime.Operation(
             status="200",
             media_types=("application/json",),
             schema="/paths/~1runs~1wait/post/responses/200/content/application~1json/schema",
-            check=checks._check_120,
+            check=checks._check_167,
             headers=(
                 runtime.Header(
                     name="Content-Location",
@@ -178,7 +178,7 @@ RUN_STATELESS_RUNS_POST = runtime.Operation(
             status="200",
             media_types=("application/json",),
             schema="/paths/~1runs/post/responses/200/content/application~1json/schema",
-            check=checks._check_121,
+            check=checks._check_168,
             headers=(
                 runtime.Header(
                     name="Content-Location",
@@ -250,7 +250,7 @@ RUN_BATCH_STATELESS_RUNS_POST = runtime.Operation(
             status="200",
             media_types=("application/json",),
             schema="/paths/~1runs~1batch/post/responses/200/content/application~1json/schema",
-            check=checks._check_122,
+            check=checks._check_169,
         ),
         runtime.Answer(
             status="404",

@@ -75,7 +75,7 @@ SYSTEM_METRICS_METRICS_GET = runtime.Operation(
             status="200",
             media_types=("text/plain", "application/json"),
             schema="/paths/~1metrics/get/responses/200/content/application~1json/schema",
-            check=checks._check_127,
+            check=checks._check_174,
         ),
     ),
     validation_status=422,

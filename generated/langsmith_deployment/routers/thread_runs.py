@@ -68,7 +68,7 @@ LIST_RUNS_HTTP_THREADS_THREAD_ID_RUNS_GET = runtime.Operation(
             status="200",
             media_types=("application/json",),
             schema="/paths/~1threads~1{thread_id}~1runs/get/responses/200/content/application~1json/schema",
-            check=checks._check_115,
+            check=checks._check_162,
         ),
         runtime.Answer(
             status="404",
@@ -316,7 +316,7 @@ WAIT_RUN_THREADS_THREAD_ID_RUNS_WAIT_POST = runtime.Operation(
             status="200",
             media_types=("application/json",),
             schema="/paths/~1threads~1{thread_id}~1runs~1wait/post/responses/200/content/application~1json/schema",
-            check=checks._check_116,
+            check=checks._check_163,
             headers=(
                 runtime.Header(
                     name="Content-Location",
@@ -485,7 +485,7 @@ DELETE_RUN_THREADS_THREAD_ID_RUNS_RUN_ID_DELETE = runtime.Operation(
             status="200",
             media_types=("application/json",),
             schema="/paths/~1threads~1{thread_id}~1runs~1{run_id}/delete/responses/200/content/application~1json/schema",
-            check=checks._check_117,
+            check=checks._check_164,
         ),
         runtime.Answer(
             status="404",
@@ -571,7 +571,7 @@ JOIN_RUN_HTTP_THREADS_THREAD_ID_RUNS_RUN_ID_JOIN_GET = runtime.Operation(
             status="200",
             media_types=("application/json",),
             schema="/paths/~1threads~1{thread_id}~1runs~1{run_id}~1join/get/responses/200/content/application~1json/schema",
-            check=checks._check_118,
+            check=checks._check_165,
         ),
         runtime.Answer(
             status="404",
@@ -770,7 +770,7 @@ CANCEL_RUN_HTTP_THREADS_THREAD_ID_RUNS_RUN_ID_CANCEL_POST = runtime.Operation(
             status="200",
             media_types=("application/json",),
             schema="/paths/~1threads~1{thread_id}~1runs~1{run_id}~1cancel/post/responses/200/content/application~1json/schema",
-            check=checks._check_119,
+            check=checks._check_166,
         ),
         runtime.Answer(
             status="404",

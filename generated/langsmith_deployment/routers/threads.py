@@ -90,7 +90,7 @@ SEARCH_THREADS_THREADS_SEARCH_POST = runtime.Operation(
             status="200",
             media_types=("application/json",),
             schema="/paths/~1threads~1search/post/responses/200/content/application~1json/schema",
-            check=checks._check_110,
+            check=checks._check_157,
         ),
         runtime.Answer(
             status="422",
@@ -147,7 +147,7 @@ COUNT_THREADS_THREADS_COUNT_POST = runtime.Operation(
             status="200",
             media_types=("application/json",),
             schema="/paths/~1threads~1count/post/responses/200/content/application~1json/schema",
-            check=checks._check_111,
+            check=checks._check_158,
         ),
         runtime.Answer(
             status="404",
@@ -648,7 +648,7 @@ GET_THREAD_HISTORY_THREADS_THREAD_ID_HISTORY_GET = runtime.Operation(
             status="200",
             media_types=("application/json",),
             schema="/paths/~1threads~1{thread_id}~1history/get/responses/200/content/application~1json/schema",
-            check=checks._check_112,
+            check=checks._check_159,
         ),
         runtime.Answer(
             status="422",
@@ -717,7 +717,7 @@ GET_THREAD_HISTORY_POST_THREADS_THREAD_ID_HISTORY_POST = runtime.Operation(
             status="200",
             media_types=("application/json",),
             schema="/paths/~1threads~1{thread_id}~1history/post/responses/200/content/application~1json/schema",
-            check=checks._check_113,
+            check=checks._check_160,
         ),
         runtime.Answer(
             status="422",
@@ -923,7 +923,7 @@ DELETE_THREAD_THREADS_THREAD_ID_DELETE = runtime.Operation(
             status="200",
             media_types=("application/json",),
             schema="/paths/~1threads~1{thread_id}/delete/responses/200/content/application~1json/schema",
-            check=checks._check_114,
+            check=checks._check_161,
         ),
         runtime.Answer(
             status="404",

@@ -1,0 +1,72 @@
+"""What the service reads from its environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy.engine import URL, make_url
+
+DEFAULT_DATABASE_URL = "sqlite:///./.data/langsmith.db"
+
+
+class SettingsError(ValueError):
+    """An environment variable the service cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """DATABASE_URL, N_JOBS_PER_WORKER and BG_JOB_TIMEOUT_SECS, with their defaults."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    jobs_per_worker: int = 10
+    run_timeout: float = 3600.0
+    poll_interval: float = 0.2
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        return cls(
+            database_url=environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            jobs_per_worker=_number(environ, "N_JOBS_PER_WORKER", 10, int, minimum=0),
+            run_timeout=_number(environ, "BG_JOB_TIMEOUT_SECS", 3600.0, float, minimum=0.001),
+        )
+
+
+N = TypeVar("N", int, float)
+
+
+def _number(environ: Mapping[str, str], name: str, default: N, kind: type[N], *, minimum: N) -> N:
+    text = environ.get(name)
+    if text is None or text == "":
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        raise SettingsError(f"{name}={text!r}: not a number") from None
+    if value < minimum:
+        raise SettingsError(f"{name}={text!r}: must be at least {minimum}")
+    return value
+
+
+def async_database_url(url: str) -> URL:
+    """The SQLAlchemy async URL for DATABASE_URL (`sqlite:///x.db` -> `sqlite+aiosqlite:///x.db`).
+
+    Only SQLite files are supported: the run queue relies on SQLite's whole-database write lock.
+    """
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # noqa: BLE001 - SQLAlchemy raises several types for a bad URL
+        raise SettingsError(f"DATABASE_URL={url!r}: {exc}") from None
+    if parsed.get_backend_name() != "sqlite":
+        raise SettingsError(f"DATABASE_URL={url!r}: only sqlite:/// URLs are supported")
+    if not parsed.database or parsed.database == ":memory:":
+        raise SettingsError(f"DATABASE_URL={url!r}: needs a file, shared by every worker process")
+    return parsed.set(drivername="sqlite+aiosqlite")
+
+
+def database_file(url: URL) -> Path:
+    """The SQLite file of `url`."""
+    return Path(url.database or "")

@@ -1,0 +1,352 @@
+"""The reference service end to end: `uvicorn service.app:app` as a subprocess, driven only
+through the official client, langgraph-sdk.
+
+With N_JOBS_PER_WORKER=1 one run executes at a time, so a second run on another thread waits
+`pending`: that is what lets each test hold one run running and one pending. Waits are bounded
+polls (liveness), never assertions on time.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langgraph_sdk import get_client
+from langgraph_sdk.client import LangGraphClient
+from langgraph_sdk.errors import ConflictError, NotFoundError, UnprocessableEntityError
+
+from service.testing import ServerProcess
+
+pytestmark = pytest.mark.anyio
+
+LONG = {"seconds": 60}
+SHORT = {"seconds": 0.05}
+FINISHED = {"success", "error", "timeout", "interrupted"}
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    folder = tmp_path_factory.mktemp("service")
+    process = ServerProcess(database=folder / "langsmith.db", log=folder / "server.log", jobs_per_worker=1).start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+async def client(server: ServerProcess) -> AsyncIterator[LangGraphClient]:
+    async with get_client(url=server.url) as client:
+        yield client
+        # Leave nothing queued or running for the next test: status filters reach every thread.
+        try:
+            await client.runs.cancel_many(status="all")
+        except NotFoundError:
+            pass
+        await until(lambda: _no_busy_thread(client))
+
+
+async def _no_busy_thread(client: LangGraphClient) -> bool:
+    return not await client.threads.search(status="busy", limit=1)
+
+
+async def until(condition: Callable[[], Awaitable[Any]], timeout: float = 30.0) -> Any:
+    """Poll `condition` until it is truthy; fail after `timeout` seconds."""
+    import anyio
+
+    with anyio.move_on_after(timeout):
+        while True:
+            if result := await condition():
+                return result
+            await anyio.sleep(0.05)
+    raise AssertionError(f"condition not met within {timeout}s")
+
+
+async def status(client: LangGraphClient, run: dict[str, Any]) -> str:
+    run_now = await client.runs.get(run["thread_id"], run["run_id"])
+    return str(run_now["status"])
+
+
+async def reaches(client: LangGraphClient, run: dict[str, Any], wanted: str | set[str]) -> str:
+    wanted = {wanted} if isinstance(wanted, str) else wanted
+    return str(await until(lambda: _status_in(client, run, wanted)))
+
+
+async def _status_in(client: LangGraphClient, run: dict[str, Any], wanted: set[str]) -> str | None:
+    current = await status(client, run)
+    return current if current in wanted else None
+
+
+async def gone(client: LangGraphClient, run: dict[str, Any]) -> bool:
+    try:
+        await client.runs.get(run["thread_id"], run["run_id"])
+    except NotFoundError:
+        return True
+    return False
+
+
+async def start(client: LangGraphClient, seconds_input: dict[str, Any] = LONG, **kwargs: Any) -> dict[str, Any]:
+    """A run of `sleep` on a new thread."""
+    thread = await client.threads.create()
+    return dict(await client.runs.create(thread["thread_id"], "sleep", input=seconds_input, **kwargs))
+
+
+async def running_and_pending(client: LangGraphClient) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One long run running, and one on another thread pending behind it (one job slot)."""
+    first = await start(client)
+    await reaches(client, first, "running")
+    second = await start(client)
+    assert await status(client, second) == "pending"
+    return first, second
+
+
+# --- cancel by thread and run ids -------------------------------------------------------------
+
+
+async def test_cancel_by_ids_interrupts_only_that_run(client: LangGraphClient) -> None:
+    first, second = await running_and_pending(client)
+    await client.runs.cancel_many(thread_id=first["thread_id"], run_ids=[first["run_id"]])
+    assert await reaches(client, first, FINISHED) == "interrupted"
+    # The slot it held is free again: its work really stopped, and the other run starts.
+    assert await reaches(client, second, "running") == "running"
+    assert (await client.threads.get(first["thread_id"]))["status"] == "idle"
+    assert (await client.threads.get(second["thread_id"]))["status"] == "busy"
+
+
+async def test_cancel_by_ids_of_a_pending_run_interrupts_it_at_once(client: LangGraphClient) -> None:
+    first, second = await running_and_pending(client)
+    await client.runs.cancel_many(thread_id=second["thread_id"], run_ids=[second["run_id"]])
+    assert await status(client, second) == "interrupted"
+    assert await status(client, first) == "running"
+
+
+async def test_cancelling_only_a_finished_run_is_404_and_it_stays_success(client: LangGraphClient) -> None:
+    run = await start(client, SHORT)
+    await client.runs.join(run["thread_id"], run["run_id"])
+    assert await status(client, run) == "success"
+    with pytest.raises(NotFoundError):
+        await client.runs.cancel_many(thread_id=run["thread_id"], run_ids=[run["run_id"]])
+    with pytest.raises(NotFoundError):
+        await client.runs.cancel(run["thread_id"], run["run_id"])
+    assert await status(client, run) == "success"
+
+
+async def test_unknown_thread_or_run_is_404(client: LangGraphClient) -> None:
+    run = await start(client, SHORT)
+    with pytest.raises(NotFoundError):
+        await client.runs.cancel_many(thread_id=str(uuid.uuid4()), run_ids=[run["run_id"]])
+    with pytest.raises(NotFoundError):
+        await client.runs.cancel_many(thread_id=run["thread_id"], run_ids=[str(uuid.uuid4())])
+    with pytest.raises(NotFoundError):
+        await client.runs.cancel(run["thread_id"], str(uuid.uuid4()))
+    with pytest.raises(NotFoundError):
+        await client.runs.cancel(str(uuid.uuid4()), run["run_id"])
+
+
+async def test_empty_cancel_many_is_422(client: LangGraphClient) -> None:
+    with pytest.raises(UnprocessableEntityError):
+        await client.runs.cancel_many()
+
+
+async def test_unknown_action_is_422(client: LangGraphClient) -> None:
+    run = await start(client)
+    with pytest.raises(UnprocessableEntityError):
+        await client.runs.cancel_many(status="all", action="bogus")  # type: ignore[arg-type]
+    with pytest.raises(UnprocessableEntityError):
+        await client.runs.cancel(run["thread_id"], run["run_id"], action="bogus")  # type: ignore[arg-type]
+    assert await status(client, run) in ("pending", "running")
+
+
+# --- cancel by status filter ------------------------------------------------------------------
+
+
+async def test_status_pending_cancels_pending_not_running(client: LangGraphClient) -> None:
+    first, second = await running_and_pending(client)
+    await client.runs.cancel_many(status="pending")
+    assert await status(client, second) == "interrupted"
+    assert await status(client, first) == "running"
+
+
+async def test_status_running_cancels_running_not_pending(client: LangGraphClient) -> None:
+    first, second = await running_and_pending(client)
+    await client.runs.cancel_many(status="running")
+    assert await reaches(client, first, FINISHED) == "interrupted"
+    # Not cancelled, and started once the cancelled run's work stopped.
+    assert await reaches(client, second, "running") == "running"
+
+
+async def test_status_all_cancels_both(client: LangGraphClient) -> None:
+    first, second = await running_and_pending(client)
+    await client.runs.cancel_many(status="all")
+    assert await reaches(client, first, FINISHED) == "interrupted"
+    assert await status(client, second) == "interrupted"
+
+
+async def test_status_filter_with_nothing_pending_or_running_is_404(client: LangGraphClient) -> None:
+    run = await start(client, SHORT)
+    await client.runs.join(run["thread_id"], run["run_id"])
+    for filter_ in ("pending", "running", "all"):
+        with pytest.raises(NotFoundError):
+            await client.runs.cancel_many(status=filter_)
+
+
+# --- rollback ---------------------------------------------------------------------------------
+
+
+async def test_rollback_deletes_the_runs_and_their_checkpoints(client: LangGraphClient) -> None:
+    thread = await client.threads.create()
+    done = await client.runs.create(thread["thread_id"], "sleep", input={"seconds": 0.01})
+    await client.runs.join(thread["thread_id"], done["run_id"])
+    before = (await client.threads.get_state(thread["thread_id"]))["values"]
+    assert before == {"seconds": 0.01, "slept": 0.01}
+    first: dict[str, Any] = dict(await client.runs.create(thread["thread_id"], "sleep", input={"seconds": 60}))
+    await reaches(client, first, "running")
+    second = await start(client)
+    await client.runs.cancel_many(status="pending", action="rollback")
+    assert await gone(client, second)
+    assert await status(client, first) == "running"
+    await client.runs.cancel_many(thread_id=first["thread_id"], run_ids=[first["run_id"]], action="rollback")
+    await until(lambda: gone(client, first))
+    assert (await client.threads.get_state(thread["thread_id"]))["values"] == before
+    assert [r["run_id"] for r in await client.runs.list(thread["thread_id"])] == [done["run_id"]]
+
+
+async def test_interrupt_keeps_the_run_and_its_checkpoints(client: LangGraphClient) -> None:
+    run = await start(client, {"seconds": 60, "tag": "kept"})
+    await reaches(client, run, "running")
+    await client.runs.cancel(run["thread_id"], run["run_id"], wait=True)
+    assert (await client.threads.get_state(run["thread_id"]))["values"] == {"seconds": 60, "tag": "kept"}
+
+
+# --- the single-run endpoint ------------------------------------------------------------------
+
+
+async def test_runs_cancel_without_wait_interrupts(client: LangGraphClient) -> None:
+    run = await start(client)
+    await reaches(client, run, "running")
+    answer = await client.runs.cancel(run["thread_id"], run["run_id"])  # type: ignore[func-returns-value]
+    assert answer is None
+    assert await reaches(client, run, FINISHED) == "interrupted"
+
+
+async def test_runs_cancel_with_wait_answers_once_stopped(client: LangGraphClient) -> None:
+    run = await start(client)
+    await reaches(client, run, "running")
+    await client.runs.cancel(run["thread_id"], run["run_id"], wait=True)
+    assert await status(client, run) == "interrupted"
+
+
+async def test_runs_cancel_with_wait_and_rollback_deletes(client: LangGraphClient) -> None:
+    run = await start(client)
+    await reaches(client, run, "running")
+    await client.runs.cancel(run["thread_id"], run["run_id"], wait=True, action="rollback")
+    assert await gone(client, run)
+
+
+async def test_runs_list_shows_the_interrupted_run(client: LangGraphClient) -> None:
+    run = await start(client)
+    await reaches(client, run, "running")
+    await client.runs.cancel(run["thread_id"], run["run_id"], wait=True)
+    listed = await client.runs.list(run["thread_id"])
+    assert [(r["run_id"], r["status"]) for r in listed] == [(run["run_id"], "interrupted")]
+    assert [r["run_id"] for r in await client.runs.list(run["thread_id"], status="interrupted")] == [run["run_id"]]
+
+
+# --- runs, threads and assistants -------------------------------------------------------------
+
+
+async def test_multitask_strategies(client: LangGraphClient) -> None:
+    first = await start(client)
+    thread_id = first["thread_id"]
+    await reaches(client, first, "running")
+    with pytest.raises(ConflictError):
+        await client.runs.create(thread_id, "sleep", input=SHORT)
+    queued = await client.runs.create(thread_id, "sleep", input=SHORT, multitask_strategy="enqueue")
+    assert queued["status"] == "pending" and queued["multitask_strategy"] == "enqueue"
+    interrupting = await client.runs.create(thread_id, "sleep", input=LONG, multitask_strategy="interrupt")
+    assert await reaches(client, first, FINISHED) == "interrupted"
+    assert await status(client, dict(queued)) == "interrupted"
+    await reaches(client, dict(interrupting), "running")
+    rolling = await client.runs.create(thread_id, "sleep", input=SHORT, multitask_strategy="rollback")
+    await until(lambda: gone(client, dict(interrupting)))
+    assert await reaches(client, dict(rolling), FINISHED) == "success"
+    assert (await client.threads.get(thread_id))["status"] == "idle"
+
+
+async def test_runs_execute_fifo_and_report_their_outcome(client: LangGraphClient) -> None:
+    thread = await client.threads.create(metadata={"suite": "fifo"})
+    assert thread["status"] == "idle"
+    runs = [await client.runs.create(thread["thread_id"], "sleep", input=SHORT, multitask_strategy="enqueue") for _ in range(3)]
+    assert (await client.threads.get(thread["thread_id"]))["status"] == "busy"
+    assert await client.runs.join(thread["thread_id"], runs[-1]["run_id"]) == {"seconds": 0.05, "slept": 0.05}
+    listed = await client.runs.list(thread["thread_id"])
+    assert [r["run_id"] for r in listed] == [r["run_id"] for r in reversed(runs)]
+    assert {r["status"] for r in listed} == {"success"}
+    assert [t["thread_id"] for t in await client.threads.search(metadata={"suite": "fifo"})] == [thread["thread_id"]]
+
+
+async def test_a_failing_graph_ends_in_error(client: LangGraphClient) -> None:
+    run = await start(client, {"no": "seconds"})
+    result = await client.runs.join(run["thread_id"], run["run_id"])
+    assert result["__error__"]["error"] == "KeyError"
+    assert await status(client, run) == "error"
+    assert (await client.threads.get(run["thread_id"]))["status"] == "error"
+
+
+async def test_graph_id_and_assistant_id_name_the_same_assistant(client: LangGraphClient) -> None:
+    (assistant,) = await client.assistants.search(graph_id="sleep")
+    assert (await client.assistants.get(assistant["assistant_id"]))["graph_id"] == "sleep"
+    run = await start(client, SHORT)
+    assert run["assistant_id"] == assistant["assistant_id"]
+    thread = await client.threads.create()
+    by_id = await client.runs.create(thread["thread_id"], assistant["assistant_id"], input=SHORT)
+    assert await client.runs.join(thread["thread_id"], by_id["run_id"]) == {"seconds": 0.05, "slept": 0.05}
+    with pytest.raises(NotFoundError):
+        await client.runs.create(thread["thread_id"], "no-such-graph", input=SHORT)
+    with pytest.raises(NotFoundError):
+        await client.runs.create(str(uuid.uuid4()), "sleep", input=SHORT)
+
+
+# --- two worker processes on one SQLite file --------------------------------------------------
+
+
+async def test_cancel_reaches_runs_executing_in_another_process(tmp_path: Path) -> None:
+    process = ServerProcess(database=tmp_path / "shared.db", log=tmp_path / "server.log", jobs_per_worker=1, workers=2)
+    process.start()
+    try:
+        async with get_client(url=process.url) as client:
+            long_runs = [await start(client) for _ in range(2)]
+            # One job slot per process: both running means each process executes one of them.
+            for run in long_runs:
+                await reaches(client, run, "running")
+            queued = [await start(client, SHORT) for _ in range(2)]
+            # One request, handled by one process, cancels both; one run is necessarily the other's.
+            await client.runs.cancel_many(status="running")
+            for run in long_runs:
+                assert await reaches(client, run, FINISHED) == "interrupted"
+            # Both slots were freed: the work stopped in both processes.
+            for run in queued:
+                assert await reaches(client, run, FINISHED) == "success"
+    finally:
+        process.stop()
+
+
+async def test_a_run_past_bg_job_timeout_secs_ends_in_timeout(tmp_path: Path) -> None:
+    process = ServerProcess(
+        database=tmp_path / "timeout.db", log=tmp_path / "server.log", env={"BG_JOB_TIMEOUT_SECS": "0.5"}
+    ).start()
+    try:
+        async with get_client(url=process.url) as client:
+            run = await start(client)
+            result = await client.runs.join(run["thread_id"], run["run_id"])
+            assert result["__error__"]["error"] == "TimeoutError"
+            assert await status(client, run) == "timeout"
+            assert (await client.threads.get(run["thread_id"]))["status"] == "error"
+    finally:
+        process.stop()

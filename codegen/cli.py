@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Config, load_config
-from .errors import SpecError, SpecErrors, UsageError
+from .errors import GeneratedCodeError, SpecError, SpecErrors, UsageError
 
 EXIT_OK, EXIT_DIFF, EXIT_BAD = 0, 1, 2
 
@@ -96,39 +96,26 @@ def build_files(
         if hit is not None:
             return hit
     from . import ir, load, render
+    from .render.parallel import Workers
 
-    with timings.stage("parse"):
-        document = load.load(config.spec, allowed_dirs=tuple(config.allow_ref_dirs))
-    with timings.stage("ir"):
-        api = ir.build(
-            document,
-            package=config.package,
-            include_tags=config.include_tags,
-            include_operations=config.include_operations,
-        )
-    with timings.stage("render"):
-        # Each module is compiled (`verify`) as soon as it is final, beside the rest of the work.
-        files = render.render(
-            api, spec_label=spec_label(config), options=config.render_options(), stage=timings.stage, jobs=jobs, verify=verify
-        )
+    with Workers(jobs) as workers:
+        workers.start()  # the workers start while the spec is read
+        with timings.stage("parse"):
+            document = load.load(config.spec, allowed_dirs=tuple(config.allow_ref_dirs))
+        with timings.stage("ir"):
+            api = ir.build(
+                document,
+                package=config.package,
+                include_tags=config.include_tags,
+                include_operations=config.include_operations,
+            )
+        with timings.stage("render"):
+            files = render.render(
+                api, spec_label=spec_label(config), options=config.render_options(), stage=timings.stage, workers=workers
+            )
     if use_cache:
         cache.put(key, api.package, files, document.sources)
     return api.package, files
-
-
-class GeneratedCodeError(Exception):
-    """The generator produced a file Python cannot compile (a bug of codegen, never written)."""
-
-
-def verify(files: dict[str, str]) -> None:
-    """Compile every generated module, so a package that cannot import is never written."""
-    for name, text in sorted(files.items()):
-        if name.endswith(".py"):
-            try:
-                compile(text, name, "exec", dont_inherit=True)
-            except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-                line = getattr(exc, "lineno", None)
-                raise GeneratedCodeError(f"{name}{f':{line}' if line else ''} does not compile: {exc}") from None
 
 
 def _parser() -> argparse.ArgumentParser:

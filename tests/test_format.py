@@ -191,3 +191,16 @@ def test_annotated_fields_at_the_line_length(form: str, width: int) -> None:
     laid = annotated_layout(span)
     if laid is not None:
         assert black_of("class C:\n" + "".join(span)) == "class C:\n" + "".join(laid)
+
+
+def test_modules_compile_in_runs_as_whole() -> None:
+    from codegen.render import verify
+
+    body = "".join(f'def f{i}(value):\n    """Doc\n\ndef not_a_cut():\n    """\n    return {i}\n\n\n' for i in range(4000))
+    source = '"""Module."""\n\n\n' + body + "@decorator\ndef last(:\n    pass\n"
+    parts = verify.runs(source)
+    assert len(parts) > 1 and "".join(text for _, text in parts) == source
+    assert all(text.startswith(("def ", "@", '"""')) for _, text in parts)
+    errors = [verify.check_runs("m.py", [part]) for part in parts]
+    assert [e for e in errors if e] == [verify.compile_error("m.py", source)]
+    assert verify.compile_error("m.py", source).startswith(f"m.py:{source.count(chr(10)) - 1} does not compile")

@@ -8,7 +8,7 @@ hold loops and conditions only.
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from .layout import Bracket, Expr, call, import_from, keywords, literal, signatu
 from .models import Models, component_pointer, join_runs, models_module, render_models
 from .parallel import Workers
 from .text import comment, docstring, json_literal, py
+from . import verify
 from .validators import ValidatorCompiler
 
 TEMPLATES_PACKAGE = "codegen.templates"
@@ -214,7 +215,7 @@ class Renderer:
         doc["components"] = components
         return doc
 
-    def render(self, workers: Workers, verify: Callable[[dict[str, str]], None]) -> dict[str, str]:
+    def render(self, workers: Workers) -> dict[str, str]:
         api = self.api
         with self.stage("models"):
             models = render_models(api.model_schemas, api.title, workers)
@@ -236,11 +237,11 @@ class Renderer:
             with self.stage("format"):
                 files = format_files(files, workers)
         with self.stage("verify"):
-            verify(files)
+            verify.verify(files)  # while the workers finish the models
         with self.stage("models"):
             files["models.py"] = join_runs(models_file)
         with self.stage("verify"):
-            verify({"models.py": files["models.py"]})
+            verify.verify({"models.py": files["models.py"]})
         return files
 
     def _templates(self, models: Models, compiler: ValidatorCompiler, checks: dict[str, str]) -> dict[str, str]:
@@ -637,14 +638,17 @@ def render(
     options: dict[str, Any] | None = None,
     stage: Any = _no_stage,
     jobs: int | None = None,
-    verify: Callable[[dict[str, str]], None] = lambda files: None,
+    workers: Workers | None = None,
 ) -> dict[str, str]:
     """Every file of the package (relative path -> text), black-formatted unless the options
-    say `formatter = "none"`. `jobs` worker processes (default: one per core; 1 renders in this
-    process) give the same files; `verify` sees each file once it is final."""
+    say `formatter = "none"`, each compiled (`verify.GeneratedCodeError` when one does not).
+    `jobs` worker processes (default: one per core; 1 renders in this process), or the given
+    `workers`, give the same files."""
     options = {"formatter": "black", "mock": False, "validate_responses": True, **(options or {})}
-    with Workers(jobs) as workers:
-        return Renderer(api, spec_label, options, stage).render(workers, verify)
+    if workers is not None:
+        return Renderer(api, spec_label, options, stage).render(workers)
+    with Workers(jobs) as own:
+        return Renderer(api, spec_label, options, stage).render(own)
 
 
 __all__ = ["make_pointer", "render", "templates_dir"]

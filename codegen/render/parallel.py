@@ -32,7 +32,16 @@ def _callable() -> dict[str, Callable[..., Any]]:
     from .format import format_batch
     from .models import finish_run, generate_models
 
-    return {f.__name__: f for f in (format_batch, finish_run, generate_models)}
+    return {f.__name__: f for f in (format_batch, finish_run, generate_models, prepare)}
+
+
+def prepare() -> None:
+    """Import what the calls need; run first, while the caller still reads the spec."""
+    import black.linegen  # noqa: F401
+    import datamodel_code_generator._builtin_formatter  # noqa: F401
+    import datamodel_code_generator.format  # noqa: F401
+    import datamodel_code_generator.model.pydantic_v2  # noqa: F401
+    import datamodel_code_generator.parser.openapi  # noqa: F401
 
 
 def available_cores() -> int:
@@ -122,6 +131,11 @@ class Workers:
         except Exception as exc:  # noqa: BLE001 - handed to whoever asks for the result
             future.set_exception(exc)
         return future
+
+    def start(self) -> None:
+        """Start a worker process, importing what the first call (the models) needs meanwhile."""
+        if self.threads is not None:
+            self.submit(prepare)
 
     def map(self, fn: Callable[[Any], T], items: Iterable[Any]) -> list[T]:
         return [future.result() for future in [self.submit(fn, item) for item in items]]

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..errors import escape_token, split_pointer
 from ..names import NameSet
-from .layout import Bracket, Expr, call, flat, literal, signature, statement
+from .layout import Bracket, Expr, call, fits, flat, literal, signature, statement
 from .text import py
 
 TYPE_TESTS = {
@@ -167,8 +167,11 @@ class ValidatorCompiler:
     # -- emission ----------------------------------------------------------------------------
     @staticmethod
     def _fail(path: list[str], message: str, ind: int, out: list[str]) -> None:
-        failure = call("Failure", message, literal("(", path)) if path else call("Failure", message)
-        out.append(statement(failure, ind, "return "))
+        where = f", ({path[0]},)" if len(path) == 1 else f", ({', '.join(path)})" if path else ""
+        line = "    " * ind + f"return Failure({message}{where})"
+        if not fits(line):
+            line = statement(call("Failure", message, literal("(", path)) if path else call("Failure", message), ind, "return ")
+        out.append(line)
 
     @staticmethod
     def _within(check: Expr, path: list[str], ind: int, out: list[str]) -> None:

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import black
 import pytest
+from conftest import GENERATED, ROOT, SPECS, generate_package
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from codegen.render import layout
 from codegen.render.format import LINE_LENGTH, annotated_layout, format_layout, format_source
 from codegen.render.text import docstring
-from conftest import GENERATED, ROOT, SPECS, generate_package
 
 MODE = black.Mode(target_versions={black.TargetVersion.PY311}, line_length=LINE_LENGTH)
 EXAMPLES = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))

@@ -7,10 +7,10 @@ import re
 from typing import Any
 
 import pytest
+from conftest import spec_operations
 from starlette.routing import BaseRoute, Match
 
 from codegen.runtime.application import _PathIndex
-from conftest import spec_operations
 
 METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE", "TRACE", "BREW")
 

@@ -10,19 +10,28 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from ..config import templates_dir
 from ..errors import pointer as make_pointer
 from ..ir import Api, Operation, Tag
 from ..names import NameSet
+from . import verify
 from .format import format_files
-from .layout import Bracket, Expr, call, import_from, keywords, literal, signature, statement, string
+from .layout import (
+    Bracket,
+    Expr,
+    call,
+    import_from,
+    keywords,
+    literal,
+    signature,
+    statement,
+    string,
+)
 from .models import Models, component_pointer, join_runs, models_module, render_models
 from .parallel import Workers
 from .text import comment, docstring, json_literal, py
-from . import verify
 from .validators import ValidatorCompiler
 
 TEMPLATES_PACKAGE = "codegen.templates"

@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Union
 
 from .format import LINE_LENGTH
 
@@ -66,7 +65,7 @@ class Bracket:
         return self.literal and self.opening == "(" and len(self.items) == 1
 
 
-Expr = Union[str, Bracket]
+Expr = str | Bracket
 
 
 def call(head: str, *args: Expr, **kwargs: Expr) -> Bracket:

@@ -17,7 +17,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import IO, Any, TypeVar
+from typing import IO, Any, Self, TypeVar
 
 T = TypeVar("T")
 _SIZE = 8  # bytes of the length before each message
@@ -38,9 +38,9 @@ def _callable() -> dict[str, Callable[..., Any]]:
 def prepare() -> None:
     """Import what the calls need; run first, while the caller still reads the spec."""
     import black.linegen  # noqa: F401
-    import datamodel_code_generator._builtin_formatter  # noqa: F401
-    import datamodel_code_generator.format  # noqa: F401
-    import datamodel_code_generator.model.pydantic_v2  # noqa: F401
+    import datamodel_code_generator._builtin_formatter
+    import datamodel_code_generator.format
+    import datamodel_code_generator.model.pydantic_v2
     import datamodel_code_generator.parser.openapi  # noqa: F401
 
 
@@ -70,7 +70,7 @@ class _Worker:
 
     def __init__(self) -> None:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if isinstance(p, str) and p)}
-        self.errors = tempfile.TemporaryFile()
+        self.errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed with the worker
         self.process = subprocess.Popen(
             [sys.executable, "-m", "codegen.render.parallel"],
             stdin=subprocess.PIPE,
@@ -148,7 +148,7 @@ class Workers:
             worker.close()
         self.started.clear()
 
-    def __enter__(self) -> Workers:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

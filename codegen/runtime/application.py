@@ -11,19 +11,19 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRouter
 from fastapi.sse import ServerSentEvent
+from starlette._utils import get_route_path
+from starlette.convertors import FloatConvertor, IntegerConvertor, StringConvertor, UUIDConvertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
-from starlette._utils import get_route_path
-from starlette.convertors import FloatConvertor, IntegerConvertor, StringConvertor, UUIDConvertor
 from starlette.routing import BaseRoute, Match, Route
 
+from ..dialect import normalize_document
 from .errors import reason
 from .handler import error_response, json_response, negotiate, sse_response
 from .mock import synthesize
 from .operation import Answer, Header, Operation, is_json
 from .params import SchemaStore
-from ..dialect import normalize_document
 
 ALL_METHODS = ("GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE")
 DEFAULT_MAX_BODY = 16 * 1024 * 1024

@@ -74,3 +74,19 @@ def test_spec_without_workers_gives_the_committed_package() -> None:
         if p.is_file() and "__pycache__" not in p.parts
     }
     assert files == committed
+
+
+@pytest.mark.parametrize("spec", ["jsonschema/openapi.yaml", "jsonschema/openapi-3.0.yaml", "injection/openapi.yaml"])
+def test_models_need_none_of_the_generators_own_validators(spec: str) -> None:
+    # Every keyword they would enforce is left to the generated checks (`pydantic_view`).
+    from codegen import ir, load
+    from codegen.render import models
+
+    api = ir.build(load.load(SPECS / spec))
+    document = models.models_document(api.model_schemas, api.title)
+    without = models.generate_models(document)
+    models.OPTIONS["generate_schema_validators"] = True
+    try:
+        assert models.generate_models(document) == without
+    finally:
+        models.OPTIONS["generate_schema_validators"] = False

@@ -154,8 +154,18 @@ class _Annotations:
         self.imports = imports
 
     def qualify(self, annotation: str) -> str:
+        known = self.models.qualified  # the same types recur in every module
+        if annotation not in known:
+            needed = Imports()
+            known[annotation] = (self._qualify(annotation, needed), [(m, n) for m, names in needed.names.items() for n in names])
+        text, needed_imports = known[annotation]
+        for module, name in needed_imports:
+            self.imports.add(module, name)
+        return text
+
+    def _qualify(self, annotation: str, imports: Imports) -> str:
         tree = ast.parse(annotation, mode="eval")
-        models, imports = self.models, self.imports
+        models = self.models
 
         class Qualify(ast.NodeTransformer):
             def visit_Constant(self, node: ast.Constant) -> ast.AST:

@@ -255,12 +255,12 @@ class Renderer:
         if formatted:
             with self.stage("format"):
                 files = format_files(files, workers)
-        with self.stage("verify"):
-            verify.verify(files)  # while the workers finish the models
+        compiled = verify.start(files, workers)  # after the models' runs, in the workers
         with self.stage("models"):
             files["models.py"] = join_runs(models_file)
         with self.stage("verify"):
-            verify.verify({"models.py": files["models.py"]})
+            compiled += verify.start({"models.py": files["models.py"]}, workers)
+            verify.finish(compiled, files)
         return files
 
     def _templates(self, models: Models, compiler: ValidatorCompiler, checks: dict[str, str]) -> dict[str, str]:

@@ -31,8 +31,9 @@ def _callable() -> dict[str, Callable[..., Any]]:
     """What workers may run, by name."""
     from .format import format_batch
     from .models import finish_run, generate_models
+    from .verify import check_runs
 
-    return {f.__name__: f for f in (format_batch, finish_run, generate_models, prepare)}
+    return {f.__name__: f for f in (check_runs, format_batch, finish_run, generate_models, prepare)}
 
 
 def prepare() -> None:

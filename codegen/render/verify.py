@@ -1,9 +1,16 @@
 """Every generated module compiled (never run) before anything is written, so a package that
-cannot import is never written; in runs of whole top-level definitions, to keep memory low."""
+cannot import is never written; in runs of whole top-level definitions (memory stays low),
+across workers."""
 
 from __future__ import annotations
 
+from concurrent.futures import Future
+from typing import TYPE_CHECKING
+
 from ..errors import GeneratedCodeError
+
+if TYPE_CHECKING:
+    from .parallel import Workers
 
 RUN = 200_000  # characters compiled at a time: compiling a module takes several times its size in memory
 _DEFINITIONS = ("def ", "async def ", "class ", "@")
@@ -53,6 +60,27 @@ def check_runs(name: str, parts: list[tuple[int, str]]) -> str | None:
         if error is not None:
             return error
     return None
+
+
+def start(files: dict[str, str], workers: Workers) -> list[tuple[str, Future[str | None]]]:
+    """Compile jobs for the `.py` files of `files`, a few runs each, started across `workers`."""
+    jobs = []
+    for name, text in sorted(files.items()):
+        if name.endswith(".py"):
+            parts = runs(text)
+            for i in range(0, len(parts), 4):
+                jobs.append((name, workers.submit(check_runs, name, parts[i : i + 4])))
+    return jobs
+
+
+def finish(jobs: list[tuple[str, Future[str | None]]], files: dict[str, str]) -> None:
+    """GeneratedCodeError for the first file a job found not to compile (if it does not compile
+    whole either: a run failing alone was only cut badly)."""
+    for name, job in jobs:
+        if job.result() is not None:
+            error = compile_error(name, files[name])
+            if error is not None:
+                raise GeneratedCodeError(error)
 
 
 def verify(files: dict[str, str]) -> None:

@@ -94,7 +94,9 @@ class _Worker:
             raise WorkerError(answer["error"])
         return answer["result"]  # type: ignore[no-any-return]
 
-    def close(self) -> None:
+    def close(self, *, kill: bool = False) -> None:
+        if kill:
+            self.process.kill()
         if self.process.stdin is not None:
             self.process.stdin.close()
         self.process.wait()
@@ -141,19 +143,21 @@ class Workers:
     def map(self, fn: Callable[[Any], T], items: Iterable[Any]) -> list[T]:
         return [future.result() for future in [self.submit(fn, item) for item in items]]
 
-    def close(self) -> None:
+    def close(self, *, abort: bool = False) -> None:
+        """Let the workers finish and exit; with `abort`, stop them now (the results are not wanted)."""
         if self.threads is not None:
-            self.threads.shutdown(wait=True, cancel_futures=True)
+            self.threads.shutdown(wait=not abort, cancel_futures=True)
             self.threads = None
-        for worker in self.started:
-            worker.close()
-        self.started.clear()
+        with self.lock:
+            started, self.started = self.started, []
+        for worker in started:
+            worker.close(kill=abort)
 
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        self.close(abort=kind is not None)
 
 
 def _serve() -> None:

@@ -116,6 +116,10 @@ class TagView:
     operations: list[OperationView]
     class_name: str = ""
 
+    @property
+    def uses_checks(self) -> bool:
+        return any("checks." in op.spec_source for op in self.operations)
+
 
 @dataclass
 class Imports:
@@ -127,23 +131,53 @@ class Imports:
         self.names.setdefault(module, set()).add(name)
 
     def lines(self) -> list[str]:
-        """Standard library, then third-party, then codegen imports, blank-line separated."""
+        """Standard library, then third-party imports (codegen among them: an installed library
+        to the generated package), blank-line separated, in isort's order."""
         import sys
 
-        groups: dict[int, list[str]] = {0: [], 1: [], 2: []}
+        groups: dict[int, list[str]] = {0: [], 1: []}
         for module, names in sorted(self.names.items()):
             if not module:
                 continue
-            top = module.split(".")[0]
-            group = 0 if top in sys.stdlib_module_names else 2 if top == "codegen" else 1
-            groups[group].append(f"from {module} import {', '.join(sorted(names))}")
+            group = 0 if module.split(".")[0] in sys.stdlib_module_names else 1
+            groups[group].append(f"from {module} import {', '.join(isort_names(names))}")
         lines: list[str] = []
-        for group in (0, 1, 2):
+        for group in (0, 1):
             if groups[group]:
                 if lines:
                     lines.append("")
                 lines.extend(groups[group])
         return lines
+
+
+def drop_import(source: str, module: str, name: str) -> str:
+    """`source` without `name` in its `from module import ...` (one line, or one name a line)."""
+    import re
+
+    source = re.sub(rf"^(from {re.escape(module)} import .*?)\b{name}, ", r"\1", source, count=1, flags=re.M)
+    source = re.sub(rf"^(from {re.escape(module)} import .*?), {name}\b", r"\1", source, count=1, flags=re.M)
+    return re.sub(rf"^    {name},\n", "", source, count=1, flags=re.M)
+
+
+def ruf022_sorted(names: list[str]) -> list[str]:
+    """`__all__` in the order linters expect: SCREAMING_CASE, CamelCase, then the rest (natural)."""
+    import re
+
+    def key(name: str) -> tuple[int, list[Any]]:
+        kind = 0 if name.isupper() and len(name) > 1 else 1 if name[:1].isupper() else 2
+        return kind, [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name)]
+
+    return sorted(names, key=key)
+
+
+def isort_names(names: Any) -> list[str]:
+    """Names in isort's order: CONSTANTS, then Classes, then the rest, case-insensitively."""
+
+    def key(name: str) -> tuple[int, str, str]:
+        kind = 0 if name.isupper() and len(name) > 1 else 1 if name[:1].isupper() else 2
+        return kind, name.lower(), name
+
+    return sorted(names, key=key)
 
 
 class _Annotations:
@@ -249,7 +283,7 @@ class Renderer:
             adapters = [name for name in checks if models.kinds[name] != "model"]
         # The models are finished in worker processes beside the rest of the rendering.
         formatted = self.options.get("formatter") != "none"
-        models_file = models_module(models, self.models_head(), self.models_tail(adapters), workers, formatted=formatted)
+        models_file = models_module(models, self.models_head(models), self.models_tail(adapters), workers, formatted=formatted)
         with self.stage("routes"):
             files = self._templates(models, compiler, checks)
         if formatted:
@@ -258,6 +292,8 @@ class Renderer:
         compiled = verify.start(files, workers)  # after the models' runs, in the workers
         with self.stage("models"):
             files["models.py"] = join_runs(models_file)
+            if not adapters:
+                files["models.py"] = drop_import(files["models.py"], "codegen.runtime", "SchemaAdapter")
         with self.stage("verify"):
             compiled += verify.start({"models.py": files["models.py"]}, workers)
             verify.finish(compiled, files)
@@ -268,12 +304,21 @@ class Renderer:
         tags = [self.tag_view(tag, models, compiler) for tag in api.tags]
         env = environment()
         files: dict[str, str] = {}
-        context = {"header": self.header, "api": api, "tags": tags, "options": self.options}
+        context = {
+            "header": self.header,
+            "api": api,
+            "tags": tags,
+            "options": self.options,
+            "protocols": isort_names(tag.protocol for tag in tags),
+            "exports": ruf022_sorted(["ApiError", "NotImplementedOperation", "Reply", "create_app", *(t.protocol for t in tags)]),
+        }
         files["__init__.py"] = env.get_template("package_init.py.jinja").render(**context)
         files["py.typed"] = self.header + "\n"
         files["_validators.py"] = env.get_template("validators.py.jinja").render(
             **context,
-            helpers_import=import_from("codegen.runtime.checks", ["Check", *sorted(compiler.helpers)]),
+            helpers_import=import_from(
+                "codegen.runtime.checks", ["Check", *sorted(compiler.helpers if compiler.functions else ())]
+            ),
             uses_re=any(src.startswith("re.compile") for src in compiler.constants),
             body="\n".join(compiler.functions_source()),
             checks=checks,
@@ -283,13 +328,20 @@ class Renderer:
         )
         files["app.py"] = env.get_template("app.py.jinja").render(
             **context,
-            routers_import=import_from(".routers", [tag.module for tag in tags]),
+            routers_import=import_from(".routers", isort_names(tag.module for tag in tags)),
             routers=statement(literal("(", [f"{tag.module}.router" for tag in tags]), 0, "ROUTERS = "),
         )
         protocol_imports = Imports()
         protocol_tags = [self.protocol_view(tag, models, protocol_imports) for tag in api.tags]
+        arguments = [a for t in protocol_tags for op in t.operations for a in op.arguments]
         files["protocols.py"] = env.get_template("protocols.py.jinja").render(
-            **{**context, "tags": protocol_tags}, imports=protocol_imports.lines()
+            **{**context, "tags": protocol_tags},
+            imports=protocol_imports.lines(),
+            mutable_defaults=any((a.default or "").startswith(("[", "{")) for a in arguments),
+            uses_models=any(
+                "models." in f"{a.annotation} {a.default}" for a in arguments
+            )
+            or any("models." in op.returns for t in protocol_tags for op in t.operations),
         )
         files["routers/__init__.py"] = env.get_template("routers_init.py.jinja").render(**context)
         for tag in tags:
@@ -297,8 +349,18 @@ class Renderer:
             files[f"routers/{tag.module}.py"] = env.get_template("router.py.jinja").render(**context, tag=view)
         return files
 
-    def models_head(self) -> str:
-        return self.header + '\n"""Models of the spec\'s schemas (Pydantic v2, with exact JSON Schema checks)."""\n\n'
+    def models_head(self, models: Models) -> str:
+        mutable = models.mutable_class_values
+        return (
+            self.header
+            + (
+                "\n# Pydantic copies each field's default for every instance: list defaults are not shared.\n"
+                "# ruff: noqa: RUF012"
+                if mutable
+                else ""
+            )
+            + '\n"""Models of the spec\'s schemas (Pydantic v2, with exact JSON Schema checks)."""\n\n'
+        )
 
     def models_tail(self, adapters: list[str]) -> str:
         table = Bracket(
@@ -514,7 +576,8 @@ class Renderer:
 
     def protocol_view(self, tag: Tag, models: Models, imports: Imports) -> TagView:
         annotations = _Annotations(models, imports)
-        imports.add("typing", "Any")
+        imports.add("typing", "Protocol")
+        imports.add("codegen.runtime", "NotImplementedOperation")
         ops = []
         for op in tag.operations:
             arguments = self._arguments(op, models, annotations)

@@ -81,6 +81,8 @@ OPTIONS: dict[str, Any] = {
     "base_class": "codegen.runtime.SpecModel",
     "use_type_alias": True,
     # Types Pydantic would read differently from JSON Schema, replaced by the runtime's.
+    # The names the module's tail binds checks with (imported at the top, as linters expect).
+    "additional_imports": ["codegen.runtime.Adapters", "codegen.runtime.SchemaAdapter", "codegen.runtime.bind_checks"],
     "import_overrides": {name: "codegen.runtime" for name in ("AwareDatetime", "StrictFloat", "StrictInt", "UUID")},
     "schema_version": "3.1",
     "deserialize_default_values": ["enum"],
@@ -108,6 +110,7 @@ class Models:
     fields: dict[str, list[Field]] = field(default_factory=dict)
     enum_members: dict[str, dict[Any, str]] = field(default_factory=dict)
     imports: dict[str, str] = field(default_factory=dict)  # symbol -> module it is imported from
+    mutable_class_values: bool = False  # a class body assigns a list, dict or set literal
     class_lines: list[int] = field(default_factory=list)  # where each top-level class starts
     qualified: dict[str, Any] = field(default_factory=dict)  # type expressions as other modules write them
 
@@ -231,19 +234,39 @@ def join_runs(runs: list[Future[str]]) -> str:
     return "\n\n\n".join(run.result().strip("\n") for run in runs) + "\n"
 
 
+VALIDATORS_IMPORT = "from ._validators import CHECKS\n"
+
+
+def _with_validators_import(source: str) -> str:
+    """The module with `from ._validators import CHECKS` closing its import block."""
+    lines = source.splitlines(keepends=True)
+    last = 0
+    depth = 0
+    for i, line in enumerate(lines):
+        if depth == 0 and not line.startswith(("from ", "import ", "#", "\n", ")")) and line.strip():
+            break
+        depth += line.count("(") - line.count(")")
+        if line.startswith(("from ", "import ")) or (line.startswith(")") and depth == 0):
+            last = i + 1
+    return "".join(lines[:last]) + "\n" + VALIDATORS_IMPORT + "".join(lines[last:])
+
+
 def render_models(model_schemas: dict[str, Any], title: str, workers: Workers | None = None) -> Models:
     """Generate the models module (unformatted: see `models_module`) for the given component
     and synthesized schemas; in a worker process when `workers` run in parallel, so the
     generator's memory never adds to this process's."""
     if not model_schemas:
         # datamodel-code-generator refuses an empty input; a spec without schemas has no models.
-        return Models(source="from __future__ import annotations\n")
+        return Models(
+            source="from __future__ import annotations\n\n"
+            "from codegen.runtime import Adapters, SchemaAdapter, bind_checks\n\n" + VALIDATORS_IMPORT
+        )
     document = models_document(model_schemas, title)
     if workers is None:
         source, metadata = generate_models(document)
     else:
         source, metadata = workers.submit(generate_models, document).result()
-    models = Models(source=_escape_line_breaks(source))
+    models = Models(source=_with_validators_import(_builtin_generics(_escape_line_breaks(source))))
     for entry in metadata.get("models", []):
         name = entry["class_name"]
         pointer = "/" + "/".join(str(t).replace("~", "~0").replace("/", "~1") for t in entry.get("source_path", []))
@@ -267,9 +290,96 @@ def _unparse(node: ast.AST | None) -> str | None:
     return None if node is None else ast.unparse(node)
 
 
+def enum_members_in_defaults(source: str) -> str:
+    """`= ["a"]` defaults of fields typed by enums (through unions, lists and aliases) written
+    as the members they stand for, `= [Mode.a]`, as the field's type says."""
+    tree = ast.parse(source)
+    enums: dict[str, dict[str, str]] = {}
+    aliases: dict[str, ast.expr] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and {ast.unparse(b) for b in node.bases} & {"Enum", "StrEnum"}:
+            enums[node.name] = {
+                stmt.value.value: stmt.targets[0].id
+                for stmt in node.body
+                if isinstance(stmt, ast.Assign)
+                and isinstance(stmt.targets[0], ast.Name)
+                and isinstance(stmt.value, ast.Constant)
+                and isinstance(stmt.value.value, str)
+            }
+        elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Call):
+            if ast.unparse(node.value.func) == "TypeAliasType" and len(node.value.args) > 1:
+                aliases[node.targets[0].id] = node.value.args[1]
+
+    def enums_in(expr: ast.expr, seen: set[str], in_list: bool, listed: bool = False) -> set[str]:
+        """Enums the annotation names as items of a list (`in_list`) or as plain values."""
+        found: set[str] = set()
+        if isinstance(expr, ast.Name):
+            if expr.id in enums and listed == in_list:
+                found.add(expr.id)
+            elif expr.id in aliases and expr.id not in seen:
+                found |= enums_in(aliases[expr.id], seen | {expr.id}, in_list, listed)
+            return found
+        if isinstance(expr, ast.Subscript) and ast.unparse(expr.value) in ("list", "List"):
+            return enums_in(expr.slice, seen, in_list, True)
+        for child in ast.iter_child_nodes(expr):
+            if isinstance(child, ast.expr):
+                found |= enums_in(child, seen, in_list, listed)
+        return found
+
+    def member(value: str, candidates: set[str]) -> str | None:
+        owners = sorted(e for e in candidates if value in enums[e])
+        return f"{owners[0]}.{enums[owners[0]][value]}" if len(owners) == 1 else None
+
+    edits: list[tuple[ast.expr, str]] = []
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        for stmt in node.body:
+            if not (isinstance(stmt, ast.AnnAssign) and stmt.value is not None):
+                continue
+            value = stmt.value
+            strings = [value] if isinstance(value, ast.Constant) else value.elts if isinstance(value, ast.List) else []
+            if not strings or not all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in strings):
+                continue
+            candidates = enums_in(stmt.annotation, set(), isinstance(value, ast.List))
+            members = [member(e.value, candidates) for e in strings]  # type: ignore[attr-defined]
+            if candidates and all(members):
+                text = members[0] if isinstance(value, ast.Constant) else "[" + ", ".join(members) + "]"  # type: ignore[arg-type]
+                edits.append((value, str(text)))
+    if not edits:
+        return source
+    lines = source.splitlines(keepends=True)
+    for value, text in sorted(edits, key=lambda e: (e[0].lineno, e[0].col_offset), reverse=True):
+        start, end = value.lineno - 1, (value.end_lineno or value.lineno) - 1
+        head = lines[start].encode()[: value.col_offset].decode()
+        tail = lines[end].encode()[value.end_col_offset :].decode()
+        lines[start : end + 1] = [head + text + tail]
+    return "".join(lines)
+
+
+def _builtin_generics(source: str) -> str:
+    """`dict[...]` where datamodel-code-generator writes `typing.Dict[...]` (typed extras)."""
+    pattern = re.compile(r"""(['"]__pydantic_extra__['"]: )Dict\[""")
+    if not pattern.search(source):
+        return source
+    source = pattern.sub(r"\1dict[", source)
+    if not re.search(r"\bDict\[", source):
+        from . import drop_import
+
+        source = drop_import(source, "typing", "Dict")
+    return source
+
+
 def _read_source(models: Models) -> None:
     """Fields, enum members, aliases and imports, read from the generated source (never run)."""
+    models.source = enum_members_in_defaults(models.source)
     tree = ast.parse(models.source)
+    models.mutable_class_values = any(
+        isinstance(stmt, (ast.Assign, ast.AnnAssign)) and isinstance(stmt.value, (ast.List, ast.Dict, ast.Set))
+        for node in tree.body
+        if isinstance(node, ast.ClassDef)
+        for stmt in node.body
+    )
     for node in tree.body:
         if isinstance(node, ast.ImportFrom) and node.module:
             for alias in node.names:

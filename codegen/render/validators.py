@@ -18,6 +18,7 @@ from ..names import NameSet
 from .layout import Bracket, Expr, call, fits, flat, literal, signature, statement
 from .text import py
 
+PYTHON_CLASSES = {"string": "str", "boolean": "bool", "array": "list", "object": "dict"}
 TYPE_TESTS = {
     "string": "isinstance({v}, str)",
     "integer": "is_integer({v})",
@@ -203,12 +204,17 @@ class ValidatorCompiler:
         binary = schema.get("format") == "binary"
         if isinstance(types, list) and types:
             tests = []
+            classes: list[str] = []  # one isinstance() for the plain Python types
             for t in types:
-                if t == "string" and binary:
-                    tests.append(f"isinstance({v}, (str, bytes))")
+                if t in PYTHON_CLASSES:
+                    classes.extend(["str", "bytes"] if t == "string" and binary else [PYTHON_CLASSES[t]])
                 elif t in TYPE_TESTS:
                     tests.append(TYPE_TESTS[t].format(v=v))
                     self.helpers.update({"is_integer"} if t == "integer" else {"is_number"} if t == "number" else set())
+            if classes:
+                classes = list(dict.fromkeys(classes))
+                spelled = classes[0] if len(classes) == 1 else "(" + ", ".join(classes) + ")"
+                tests.insert(0, f"isinstance({v}, {spelled})")
             cond = " or ".join(tests) if tests else "False"
             out.append(pad + f"if not ({cond}):")
             self.helpers.add("json_type")
@@ -239,7 +245,7 @@ class ValidatorCompiler:
                 if needs_guard:
                     if kind == "number":
                         self.helpers.add("is_number")
-                    out.append(pad + f"if {guard}:")
+                    block = _guarded(guard, block, ind)
                 out.extend(block)
 
         if isinstance(schema.get("allOf"), list):
@@ -443,8 +449,7 @@ class ValidatorCompiler:
             self.node(sub, f"{ptr}/patternProperties/{escape_token(pattern)}", item, [*path, key], ind + 2, depth + 1, block)
             if block:
                 out.append(pad + f"for {key}, {item} in {v}.items():")
-                out.append(pad + f"    if {compiled[pattern]}.search({key}):")
-                out.extend(block)
+                out.extend(_guarded(f"{compiled[pattern]}.search({key})", block, ind + 1))
         extra = schema.get("additionalProperties")
         if extra is None and "unevaluatedProperties" in schema and not _has_applicators(schema):
             extra = schema["unevaluatedProperties"]
@@ -476,16 +481,16 @@ class ValidatorCompiler:
                 out.extend(block)
         for name, deps in (schema.get("dependentRequired") or {}).items():
             if isinstance(deps, list) and deps:
-                out.append(pad + f"if {py(name)} in {v}:")
+                block = []
                 for dep in deps:
-                    out.append(pad + f"    if {py(dep)} not in {v}:")
-                    self._fail([*path, py(dep)], py(f"is required when {name} is present"), ind + 2, out)
+                    block.append(pad + f"    if {py(dep)} not in {v}:")
+                    self._fail([*path, py(dep)], py(f"is required when {name} is present"), ind + 2, block)
+                out.extend(_guarded(f"{py(name)} in {v}", block, ind))
         for name, sub in (schema.get("dependentSchemas") or {}).items():
             block = []
             self.node(sub, f"{ptr}/dependentSchemas/{escape_token(name)}", v, path, ind + 1, depth, block)
             if block:
-                out.append(pad + f"if {py(name)} in {v}:")
-                out.extend(block)
+                out.extend(_guarded(f"{py(name)} in {v}", block, ind))
 
     # -- module ------------------------------------------------------------------------------
     def functions_source(self) -> list[str]:
@@ -515,6 +520,24 @@ def _value(value: Any) -> Any:
     if isinstance(value, dict):
         return Bracket("", tuple((f"{py(k)}: ", _value(v)) for k, v in value.items()), "{", literal=True)
     return py(value)
+
+
+def _guarded(guard: str, block: list[str], ind: int) -> list[str]:
+    """`if guard:` around `block`; a block that is a single `if` joins the guard with `and`."""
+    pad = "    " * ind
+    inner = pad + "    "
+    first = block[0]
+    single_if = (
+        first.startswith(inner + "if ")
+        and first.endswith(":")
+        and all(line.startswith(inner + "    ") for line in block[1:])
+    )
+    if not single_if:
+        return [pad + f"if {guard}:", *block]
+    cond = first[len(inner) + 3 : -1]
+    if " or " in cond or " if " in cond:
+        cond = f"({cond})"
+    return [pad + f"if {guard} and {cond}:", *(line[4:] for line in block[1:])]
 
 
 def _has_applicators(schema: dict[str, Any]) -> bool:

@@ -390,9 +390,8 @@ def check_Cron(value: Any) -> Failure | None:
         v1 = value["assistant_id"]
         if not (isinstance(v1, str) or v1 is None):
             return Failure("must be a string or null" + ", not " + json_type(v1), ("assistant_id",))
-        if isinstance(v1, str):
-            if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
-                return Failure("must be a valid uuid", ("assistant_id",))
+        if isinstance(v1, str) and (not (_P1.fullmatch(v1) or format_ok("uuid", v1))):
+            return Failure("must be a valid uuid", ("assistant_id",))
     if "thread_id" in value:
         v1 = value["thread_id"]
         if not (isinstance(v1, str)):
@@ -435,9 +434,8 @@ def check_Cron(value: Any) -> Failure | None:
             return Failure(
                 "must be a string or null" + ", not " + json_type(v1), ("next_run_date",)
             )
-        if isinstance(v1, str):
-            if not format_ok("date-time", v1):
-                return Failure("must be a valid date-time", ("next_run_date",))
+        if isinstance(v1, str) and not format_ok("date-time", v1):
+            return Failure("must be a valid date-time", ("next_run_date",))
     if "metadata" in value:
         v1 = value["metadata"]
         if not (isinstance(v1, dict)):
@@ -820,9 +818,8 @@ def check_CronPatch(value: Any) -> Failure | None:
         v1 = value["end_time"]
         if not (isinstance(v1, str) or v1 is None):
             return Failure("must be a string or null" + ", not " + json_type(v1), ("end_time",))
-        if isinstance(v1, str):
-            if not format_ok("date-time", v1):
-                return Failure("must be a valid date-time", ("end_time",))
+        if isinstance(v1, str) and not format_ok("date-time", v1):
+            return Failure("must be a valid date-time", ("end_time",))
     if "input" in value:
         v1 = value["input"]
         f = any_of(
@@ -1291,14 +1288,7 @@ def check_Send(value: Any) -> Failure | None:
             return Failure("must be a string" + ", not " + json_type(v1), ("node",))
     if "input" in value:
         v1 = value["input"]
-        if not (
-            isinstance(v1, dict)
-            or isinstance(v1, list)
-            or is_number(v1)
-            or isinstance(v1, str)
-            or isinstance(v1, bool)
-            or v1 is None
-        ):
+        if not (isinstance(v1, (dict, list, str, bool)) or is_number(v1) or v1 is None):
             return Failure(
                 "must be an object, an array, a number, a string, a boolean or null"
                 + ", not "
@@ -1314,20 +1304,13 @@ def check_Command(value: Any) -> Failure | None:
         return Failure("must be an object" + ", not " + json_type(value))
     if "update" in value:
         v1 = value["update"]
-        if not (isinstance(v1, dict) or isinstance(v1, list) or v1 is None):
+        if not (isinstance(v1, (dict, list)) or v1 is None):
             return Failure(
                 "must be an object, an array or null" + ", not " + json_type(v1), ("update",)
             )
     if "resume" in value:
         v1 = value["resume"]
-        if not (
-            isinstance(v1, dict)
-            or isinstance(v1, list)
-            or is_number(v1)
-            or isinstance(v1, str)
-            or isinstance(v1, bool)
-            or v1 is None
-        ):
+        if not (isinstance(v1, (dict, list, str, bool)) or is_number(v1) or v1 is None):
             return Failure(
                 "must be an object, an array, a number, a string, a boolean or null"
                 + ", not "

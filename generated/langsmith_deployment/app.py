@@ -5,22 +5,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from fastapi import FastAPI
-
 from codegen.runtime import build_app
+from fastapi import FastAPI
 
 from . import _spec
 from .routers import (
-    assistants,
-    threads,
-    thread_runs,
-    stateless_runs,
-    crons,
-    store,
     a2a,
+    assistants,
+    crons,
     mcp,
-    system,
+    stateless_runs,
+    store,
     streaming,
+    system,
+    thread_runs,
+    threads,
 )
 
 ROUTERS = (

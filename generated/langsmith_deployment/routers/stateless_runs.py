@@ -3,9 +3,8 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
-
 from codegen import runtime
+from fastapi import APIRouter, Request, Response
 
 from .. import _validators as checks
 from .. import models

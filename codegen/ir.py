@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from .errors import SpecError, SpecErrors, pointer
 from .load import Document, resolve_pointer
@@ -79,6 +80,7 @@ class RequestBody:
     media_types: tuple[MediaType, ...]
     description: str
     schema: Any  # the schema the argument is typed by
+    pointer: str  # of the request body object (after following $refs)
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,7 @@ class Operation:
     arguments_model: str
     callbacks: tuple[str, ...]
     pointer: str
+    server_path: str | None = None  # base path of the operation's own (path or operation) servers
 
     @property
     def success(self) -> Response | None:
@@ -193,6 +196,7 @@ class Api:
     document: dict[str, Any]  # the bundled document as written (served at /openapi.json)
     normalized: dict[str, Any]  # the same with every schema in the 2020-12 dialect
     servers: tuple[str, ...]
+    base_path: str = ""  # path of the first server's URL: where the operations are served
     notes: tuple[str, ...] = field(default=())
 
 
@@ -247,7 +251,8 @@ class _Builder:
             if not isinstance(item, dict):
                 continue
             for method in [k for k in item if k in HTTP_METHODS]:
-                op_ptr = pointer("paths", path, method)
+                # Pointers name where things are declared: inside a $ref'd path item, there.
+                op_ptr = f"{resolved_ptr}/{method}"
                 op = item[method]
                 if not isinstance(op, dict):
                     continue
@@ -260,7 +265,7 @@ class _Builder:
                     )
                     continue
                 op_ids[op_id] = op_ptr
-                built = self.operation(path, method, item, op, op_id, op_ptr, method_names)
+                built = self.operation(path, method, item, resolved_ptr, op, op_id, op_ptr, method_names)
                 if built is not None:
                     operations.append(built)
         self.check_alias_cycles()
@@ -272,6 +277,7 @@ class _Builder:
             str(s.get("url", "")) for s in data.get("servers") or [] if isinstance(s, dict)
         )
         return Api(
+            base_path=server_path(data.get("servers")) or "",
             title=title,
             version=str(info.get("version", "")),
             description=str(info.get("description") or ""),
@@ -351,6 +357,7 @@ class _Builder:
         path: str,
         method: str,
         item: dict[str, Any],
+        item_ptr: str,
         op: dict[str, Any],
         op_id: str,
         op_ptr: str,
@@ -371,7 +378,7 @@ class _Builder:
                 )
                 return None
             seen_vars.add(var)
-        params = self.parameters(item, op, path, method)
+        params = self.parameters(item, op, item_ptr, op_ptr)
         if params is None:
             return None
         path_params = {p.name for p in params if p.location == "path"}
@@ -409,6 +416,7 @@ class _Builder:
         arguments_model = self.synthesize(stem + "Arguments", arguments)
         tags = op.get("tags") or []
         callbacks = tuple(sorted(str(k) for k in (op.get("callbacks") or {})))
+        own_servers = op.get("servers") if op.get("servers") else item.get("servers")
         return Operation(
             operation_id=op_id,
             name=name,
@@ -427,13 +435,14 @@ class _Builder:
             arguments_model=arguments_model,
             callbacks=callbacks,
             pointer=op_ptr,
+            server_path=server_path(own_servers),
         )
 
     def parameters(
-        self, item: dict[str, Any], op: dict[str, Any], path: str, method: str
+        self, item: dict[str, Any], op: dict[str, Any], item_ptr: str, op_ptr: str
     ) -> list[Parameter] | None:
         merged: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
-        for source, base in ((item, pointer("paths", path)), (op, pointer("paths", path, method))):
+        for source, base in ((item, item_ptr), (op, op_ptr)):
             for i, raw in enumerate(source.get("parameters") or []):
                 p, resolved = self.deref(raw, f"{base}/parameters/{i}")
                 if not isinstance(p, dict):
@@ -534,6 +543,7 @@ class _Builder:
             media_types=media,
             description=str(body.get("description") or ""),
             schema=schema,
+            pointer=body_ptr,
         )
 
     def responses(self, op: dict[str, Any], op_ptr: str, stem: str) -> list[Response]:
@@ -607,6 +617,24 @@ class _Builder:
 
 
 _ANNOTATIONS = {"title", "description", "default", "examples", "example", "deprecated", "readOnly", "writeOnly", "$comment", "externalDocs", "xml"}
+
+
+def server_path(servers: Any) -> str | None:
+    """The path of the first server's URL, variables at their defaults ("" for the root), or
+    None without servers: `https://{region}.example.com/api/{version}` -> `/api/v2`."""
+    if not isinstance(servers, list) or not servers or not isinstance(servers[0], dict):
+        return None
+    server = servers[0]
+    variables = server.get("variables") or {}
+
+    def default(match: re.Match[str]) -> str:
+        variable = variables.get(match.group(1))
+        return str(variable.get("default", "")) if isinstance(variable, dict) else ""
+
+    url = TEMPLATE_VAR.sub(default, str(server.get("url") or ""))
+    path = urlsplit(url).path if "://" in url or url.startswith("//") else url.split("?")[0].split("#")[0]
+    path = "/" + path.strip("/")
+    return "" if path == "/" else path
 
 
 def _needs_model(schema: dict[str, Any]) -> bool:

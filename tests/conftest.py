@@ -88,3 +88,94 @@ def ls() -> Any:
 
 def json_of(response: Any) -> Any:
     return json.loads(response.content)
+
+
+# -- feature fixtures (tests/specs/<family>/openapi.yaml) --------------------------------------
+
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+class Feature:
+    """A feature fixture: its spec, its generated and imported package, a validator over it."""
+
+    def __init__(self, family: str, out: Path) -> None:
+        from codegen.dialect import normalize_document
+        from codegen.load import read_file
+
+        self.family = family
+        self.spec = next(p for p in sorted((SPECS / family).glob("openapi.*")) if p.suffix in (".yaml", ".json"))
+        self.document: dict[str, Any] = read_file(self.spec)
+        version = "3.0" if str(self.document.get("openapi", "")).startswith("3.0") else "3.1"
+        self.normalized = normalize_document(self.document, version)
+        self.package = import_package(out, generate_package(self.spec, out))
+
+    def operations(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """(method, path, operation) of every operation, path items by $ref followed."""
+        ops = []
+        for path, item in (self.normalized.get("paths") or {}).items():
+            item = self.resolve(item)
+            for method in METHODS:
+                if isinstance(item.get(method), dict):
+                    ops.append((method, path, item[method]))
+        return ops
+
+    def resolve(self, node: Any) -> Any:
+        from codegen.load import resolve_pointer
+
+        while isinstance(node, dict) and isinstance(node.get("$ref"), str):
+            node = resolve_pointer(self.normalized, node["$ref"][1:])
+        return node
+
+    def validator(self, schema: Any) -> Any:
+        from jsonschema import Draft202012Validator
+
+        return Draft202012Validator(self.normalized, format_checker=Draft202012Validator.FORMAT_CHECKER).evolve(schema=schema)
+
+    def declared(self, operation: dict[str, Any], status: int) -> dict[str, Any] | None:
+        """The response object the spec declares for `status` (exact, range, then default)."""
+        responses = operation.get("responses") or {}
+        for key in (str(status), f"{str(status)[0]}XX", f"{str(status)[0]}xx", "default"):
+            if key in responses:
+                return self.resolve(responses[key])  # type: ignore[no-any-return]
+        return None
+
+    def assert_answer_valid(self, method: str, path: str, response: Any) -> None:
+        """`response` to `method path` has a declared status, media type, headers and body."""
+        operation = next(op for m, p, op in self.operations() if (m, p) == (method, path))
+        declared = self.declared(operation, response.status_code)
+        assert declared is not None, f"{method.upper()} {path}: status {response.status_code} is not declared"
+        for name, header in (declared.get("headers") or {}).items():
+            header = self.resolve(header)
+            if header.get("required"):
+                assert name.lower() in response.headers, f"{method.upper()} {path}: header {name} is missing"
+        content = declared.get("content") or {}
+        if not content:
+            assert response.content == b"", f"{method.upper()} {path}: a body where none is declared"
+            return
+        given = response.headers.get("content-type", "").split(";")[0].strip()
+        media = next(
+            (m for m in content if m == given or m == "*/*" or (m.endswith("/*") and given.startswith(m[:-1]))), None
+        )
+        assert media is not None, f"{method.upper()} {path}: content type {given!r} is not declared"
+        schema = (content[media] or {}).get("schema")
+        if schema is not None and (given == "application/json" or given.endswith("+json")):
+            errors = list(self.validator(schema).iter_errors(json.loads(response.content)))
+            assert not errors, f"{method.upper()} {path}: {errors[0].json_path}: {errors[0].message}"
+
+
+_FEATURES: dict[str, Feature] = {}
+
+
+def feature(family: str, tmp_path_factory: pytest.TempPathFactory) -> Feature:
+    """The fixture of `tests/specs/<family>/`, generated and imported once per session."""
+    if family not in _FEATURES:
+        _FEATURES[family] = Feature(family, tmp_path_factory.mktemp(family))
+    return _FEATURES[family]
+
+
+def matched_route(app: Any, method: str, path: str) -> Any:
+    """The first route of `app` that fully matches `method path` (None when none does)."""
+    from starlette.routing import Match
+
+    scope = {"type": "http", "method": method.upper(), "path": path, "root_path": "", "headers": []}
+    return next((r for r in app.router.routes if r.matches(scope)[0] == Match.FULL), None)

@@ -225,7 +225,8 @@ class Renderer:
         files["_spec.py"] = env.get_template("spec.py.jinja").render(
             **context, document_literal=json_literal(api.document)
         )
-        files["app.py"] = env.get_template("app.py.jinja").render(**context)
+        server_paths = {op.name: op.server_path for op in api.operations if op.server_path is not None}
+        files["app.py"] = env.get_template("app.py.jinja").render(**context, server_paths=server_paths)
         protocol_imports = Imports()
         protocol_tags = [self.protocol_view(tag, models, protocol_imports) for tag in api.tags]
         files["protocols.py"] = env.get_template("protocols.py.jinja").render(
@@ -303,11 +304,10 @@ class Renderer:
             params.append(f"runtime.Param({', '.join(kwargs)})")
         body = "None"
         if op.body is not None:
-            first = op.body.media_types[0] if op.body.media_types else None
             body = (
                 f"runtime.Body(key={py(op.body.key)}, required={op.body.required!r}, "
                 f"media_types={py(tuple(m.content_type for m in op.body.media_types))}, "
-                f"schema={py(first.schema_pointer if first is not None and first.schema is not None else '')})"
+                f"content={py(op.body.pointer + '/content')})"
             )
         answers = []
         for r in op.responses:

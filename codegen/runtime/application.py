@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -14,7 +15,7 @@ from fastapi.sse import ServerSentEvent
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, compile_path
 
 from .errors import reason
 from .handler import error_response, json_response, negotiate, sse_response
@@ -278,6 +279,17 @@ def _path_routes(api_routes: Sequence[BaseRoute]) -> tuple[list[BaseRoute], dict
     return ordered, allowed
 
 
+def _served_at(route: BaseRoute, prefix: str) -> BaseRoute:
+    """`route` served under `prefix` (a server's base path)."""
+    prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
+    if not prefix or not isinstance(route, Route):
+        return route
+    moved = copy.copy(route)
+    moved.path = prefix + route.path
+    moved.path_regex, moved.path_format, moved.param_convertors = compile_path(moved.path)
+    return moved
+
+
 def build_app(
     *,
     title: str,
@@ -291,6 +303,8 @@ def build_app(
     validate_responses: bool | None,
     max_body_size: int | None,
     lenient_booleans: bool = False,
+    base_path: str = "",
+    server_paths: dict[str, str] | None = None,
 ) -> FastAPI:
     """The FastAPI app of a generated package (see the package's `create_app`)."""
     paths = set((document.get("paths") or {}).keys())
@@ -316,7 +330,11 @@ def build_app(
     )
     app.openapi = lambda: document  # type: ignore[method-assign]
     builtin = list(app.router.routes)
-    api_routes = [route for router in routers for route in router.routes]
+    api_routes = [
+        _served_at(route, (server_paths or {}).get(getattr(route, "name", ""), base_path))
+        for router in routers
+        for route in router.routes
+    ]
     routes, app.state.codegen.allowed = _path_routes(api_routes)
     # /openapi.json and the docs are concrete paths: they go before the spec's templated ones.
     app.router.routes[:] = [*builtin, *routes]

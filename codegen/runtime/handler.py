@@ -28,8 +28,9 @@ from .errors import (
     error_body,
     reason,
 )
+from .bodies import BodyInvalid, decode_body
 from .operation import Answer, Operation, Reply, is_json
-from .params import MISSING, RawRequest, coerce, decode_param
+from .params import MISSING, RawRequest, decode_param
 
 if TYPE_CHECKING:
     from .application import Runtime
@@ -104,10 +105,6 @@ def _reject(operation: Operation[Any], detail: str, *, status: int | None = None
     return RequestInvalid(status or operation.validation_status, detail)
 
 
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 async def read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -165,19 +162,25 @@ async def decode(request: Request, operation: Operation[A], rt: Runtime) -> A:
     if body is not None:
         data = await read_body(request, rt.max_body_size)
         content_type = request.headers.get("content-type", "")
-        if not data and not content_type:
+        media = next((m for m in body.media_types if _media_matches(content_type, m)), None)
+        if not data and (not content_type or (not body.required and (media is None or is_json(media)))):
+            # Nothing sent (an empty JSON body counts as none when the body is optional).
             if body.required:
                 raise _reject(operation, "body: a request body is required")
+        elif media is None:
+            status = 415 if operation.declares(415) else None
+            raise _reject(
+                operation,
+                f"body: content type {content_type or '(none)'!r} is not accepted; send {', '.join(body.media_types)}",
+                status=status,
+            )
         else:
-            media = next((m for m in body.media_types if _media_matches(content_type, m)), None)
-            if media is None:
-                status = 415 if operation.declares(415) else None
-                raise _reject(
-                    operation,
-                    f"body: content type {content_type or '(none)'!r} is not accepted; send {', '.join(body.media_types)}",
-                    status=status,
-                )
-            values[body.key] = _decode_body(data, media, content_type, operation, rt, body.schema)
+            content = store.at(body.content)
+            media_object = content.get(media) if isinstance(content, dict) else None
+            try:
+                values[body.key] = decode_body(data, media, content_type, media_object if isinstance(media_object, dict) else {}, store)
+            except BodyInvalid as exc:
+                raise _reject(operation, str(exc)) from None
     try:
         return operation.arguments.model_validate(values)
     except ValidationError as exc:
@@ -189,43 +192,6 @@ async def decode(request: Request, operation: Operation[A], rt: Runtime) -> A:
         raise RequestInvalid(status, detail, errors) from None
     except RecursionError:
         raise _reject(operation, "body: nested too deeply") from None
-
-
-def _decode_body(data: bytes, media: str, content_type: str, operation: Operation[Any], rt: Runtime, schema_ptr: str) -> Any:
-    base = media.split(";")[0].strip().lower()
-    given = content_type.split(";")[0].strip().lower()
-    kind = given if base.endswith("*") else base
-    if kind == "application/json" or kind.endswith("+json") or (base == "*/*" and given.endswith("json")):
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise _reject(operation, "body: not valid UTF-8") from None
-        try:
-            return json.loads(text, parse_constant=_no_constants)
-        except RecursionError:
-            raise _reject(operation, "body: JSON nested too deeply") from None
-        except ValueError as exc:
-            raise _reject(operation, f"body: malformed JSON ({exc})") from None
-    if kind == "application/x-www-form-urlencoded":
-        try:
-            pairs = parse_qsl(data.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
-        except UnicodeDecodeError:
-            raise _reject(operation, "body: not valid UTF-8") from None
-        schema = rt.store.at(schema_ptr) if schema_ptr else {}
-        result: dict[str, Any] = {}
-        for key, value in pairs:
-            sub = rt.store.property_schema(schema, key)
-            if rt.store.types(sub) == {"array"}:
-                result.setdefault(key, []).append(coerce(value, rt.store.items_schema(sub), rt.store))
-            else:
-                result[key] = coerce(value, sub, rt.store)
-        return result
-    if kind.startswith("text/"):
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise _reject(operation, "body: not valid UTF-8") from None
-    return data
 
 
 def negotiate(request: Request, media_types: tuple[str, ...]) -> str | None:

@@ -36,7 +36,7 @@ class Body:
     key: str
     required: bool
     media_types: tuple[str, ...]
-    schema: str  # JSON pointer of the schema of the first media type
+    content: str  # JSON pointer of the request body's `content` (media type objects by type)
 
 
 @dataclass(frozen=True)

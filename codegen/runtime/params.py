@@ -338,3 +338,42 @@ def _kv_object(pairs: list[Any], schema: Any, store: SchemaStore) -> dict[str, A
         else:
             result[key] = coerce(value, sub, store)
     return result
+
+
+def decode_form(pairs: list[tuple[str, str]], schema: Any, encoding: dict[str, Any], store: SchemaStore) -> dict[str, Any]:
+    """An application/x-www-form-urlencoded body as an object.
+
+    A property with a `style` or `explode` in its `encoding` is read like a query parameter of
+    that style; otherwise objects are JSON text (the default content type of objects) and
+    arrays repeated keys. Keys the schema does not name are read by `additionalProperties`.
+    """
+    raw = RawRequest({}, pairs, {}, {})
+    names = store.property_names(schema)
+    claimed = set(names)
+    result: dict[str, Any] = {}
+    for name in names:
+        rules = encoding.get(name) if isinstance(encoding.get(name), dict) else {}
+        sub = store.property_schema(schema, name)
+        types = store.types(sub)
+        kind = "array" if types == {"array"} else "object" if types == {"object"} else "scalar"
+        if "style" not in rules and "explode" not in rules and kind == "object":
+            values = raw.query_values(name)
+            if values:
+                result[name] = coerce(values[-1], sub, store)
+            continue
+        style = str(rules.get("style", "form"))
+        param = Param(name=name, location="query", key=name, schema="", style=style, explode=bool(rules.get("explode", style == "form")))
+        value = _decode_query(param, raw, store, sub, kind, claimed)
+        if value is not MISSING:
+            result[name] = value
+    deep = tuple(f"{name}[" for name in names)
+    for key, text in pairs:
+        if key in claimed or key.startswith(deep):
+            continue
+        value = coerce(text, store.property_schema(schema, key), store)
+        if key in result:
+            previous = result[key]
+            result[key] = [*(previous if isinstance(previous, list) else [previous]), value]
+        else:
+            result[key] = value
+    return result

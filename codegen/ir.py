@@ -118,6 +118,31 @@ class Response:
 
 
 @dataclass(frozen=True)
+class SecurityScheme:
+    """A security scheme of `components.securitySchemes`: one FastAPI security dependency."""
+
+    name: str  # as the spec names it
+    key: str  # its attribute in the generated `security` module
+    kind: str  # apiKey, http, oauth2, openIdConnect, mutualTLS
+    description: str
+    location: str = ""  # apiKey: header, query or cookie
+    parameter: str = ""  # apiKey: the header, query parameter or cookie name
+    scheme: str = ""  # http: basic, bearer, ...
+    bearer_format: str = ""
+    flows: dict[str, Any] = field(default_factory=dict)  # oauth2
+    url: str = ""  # openIdConnect
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A credential an operation's implementation receives as the keyword argument `key`."""
+
+    scheme: str  # spec name of the security scheme
+    key: str
+    required: bool  # present whenever the operation runs (in every alternative, none empty)
+
+
+@dataclass(frozen=True)
 class Operation:
     """One operation: a route, a Protocol method and a set of synthesized models."""
 
@@ -139,6 +164,9 @@ class Operation:
     callbacks: tuple[str, ...]
     pointer: str
     server_path: str | None = None  # base path of the operation's own (path or operation) servers
+    # Alternatives of security schemes (spec names) that must all be present; () for none.
+    security: tuple[tuple[str, ...], ...] = ()
+    credentials: tuple[Credential, ...] = ()
 
     @property
     def success(self) -> Response | None:
@@ -197,6 +225,7 @@ class Api:
     normalized: dict[str, Any]  # the same with every schema in the 2020-12 dialect
     servers: tuple[str, ...]
     base_path: str = ""  # path of the first server's URL: where the operations are served
+    security_schemes: tuple[SecurityScheme, ...] = ()
     notes: tuple[str, ...] = field(default=())
 
 
@@ -208,6 +237,7 @@ class _Builder:
         self.package = package
         self.model_names = NameSet(set((self.data.get("components") or {}).get("schemas") or {}), separator="")
         self.synthesized: dict[str, Any] = {}
+        self.schemes = self.security_schemes()
 
     def error(self, message: str, ptr: str, hint: str = "") -> None:
         self.errors.append(self.doc.located(SpecError(message, file=self.doc.path, pointer=ptr, hint=hint)))
@@ -278,6 +308,7 @@ class _Builder:
         )
         return Api(
             base_path=server_path(data.get("servers")) or "",
+            security_schemes=tuple(self.schemes.values()),
             title=title,
             version=str(info.get("version", "")),
             description=str(info.get("description") or ""),
@@ -412,6 +443,11 @@ class _Builder:
             route_path = "/" + route_path
         body = self.request_body(op, op_ptr, stem)
         responses = self.responses(op, op_ptr, stem)
+        if "security" in op:
+            security = self.security(op["security"], op_ptr + "/security")
+        else:
+            security = self.security(self.data.get("security"), "/security")
+        credentials = self.credentials(security, {p.key for p in params})
         arguments = self.arguments_schema(params, body, stem)
         arguments_model = self.synthesize(stem + "Arguments", arguments)
         tags = op.get("tags") or []
@@ -436,6 +472,61 @@ class _Builder:
             callbacks=callbacks,
             pointer=op_ptr,
             server_path=server_path(own_servers),
+            security=security,
+            credentials=credentials,
+        )
+
+    def security_schemes(self) -> dict[str, SecurityScheme]:
+        declared = (self.data.get("components") or {}).get("securitySchemes") or {}
+        keys = NameSet(set(ROUTER_GLOBALS) | {"request", "security", "Any", "Security"}, separator="_")
+        schemes = {}
+        for name, raw in declared.items():
+            scheme, _ = self.deref(raw, pointer("components", "securitySchemes", name))
+            if not isinstance(scheme, dict):
+                continue
+            text = lambda key: str(scheme.get(key) or "")  # noqa: E731
+            schemes[name] = SecurityScheme(
+                name=name,
+                key=keys.add(snake(ascii_letters(name), prefix="scheme")),
+                kind=text("type"),
+                description=text("description"),
+                location=text("in"),
+                parameter=text("name"),
+                scheme=text("scheme"),
+                bearer_format=text("bearerFormat"),
+                flows=dict(scheme.get("flows") or {}),
+                url=text("openIdConnectUrl"),
+            )
+        return schemes
+
+    def security(self, requirements: Any, ptr: str) -> tuple[tuple[str, ...], ...]:
+        """Alternatives of schemes an operation requires; mutual TLS is left to the server that
+        terminates TLS (an alternative of it alone needs nothing here)."""
+        result = []
+        for i, requirement in enumerate(requirements or []):
+            if not isinstance(requirement, dict):
+                continue
+            for name in requirement:
+                if name not in self.schemes:
+                    self.error(
+                        f"security requirement names the undeclared scheme {name!r}",
+                        f"{ptr}/{i}",
+                        "declare it under components.securitySchemes, or fix the name",
+                    )
+            result.append(tuple(n for n in requirement if n in self.schemes and self.schemes[n].kind != "mutualTLS"))
+        # An empty alternative needs nothing: the credentials are then optional.
+        return tuple(dict.fromkeys(result))
+
+    def credentials(self, security: tuple[tuple[str, ...], ...], taken: set[str]) -> tuple[Credential, ...]:
+        keys = NameSet({"body", "request", *taken, *ROUTER_GLOBALS}, separator="_")
+        names = list(dict.fromkeys(name for option in security for name in option))
+        return tuple(
+            Credential(
+                scheme=name,
+                key=keys.add(self.schemes[name].key),
+                required=all(name in option for option in security),
+            )
+            for name in names
         )
 
     def parameters(

@@ -4,6 +4,7 @@ Generated code never repeats this logic; it hands plain data (`Operation`, `Para
 to `handle` and binds the generated JSON Schema checks to the generated models.
 """
 
+from . import security
 from .application import build_app
 from .checks import Check, Failure
 from .errors import ApiError, NotImplementedOperation
@@ -41,5 +42,6 @@ __all__ = [
     "bind_checks",
     "build_app",
     "handle",
+    "security",
     "unset_to_none",
 ]

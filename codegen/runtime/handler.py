@@ -31,6 +31,7 @@ from .errors import (
 from .bodies import BodyInvalid, decode_body
 from .operation import Answer, Operation, Reply, is_json
 from .params import MISSING, RawRequest, decode_param
+from .security import challenge, describe
 
 if TYPE_CHECKING:
     from .application import Runtime
@@ -47,11 +48,18 @@ def runtime_of(request: Request) -> Runtime:
 async def handle(
     request: Request,
     operation: Operation[A],
-    call: Callable[[Any, A], Awaitable[Any] | AsyncIterator[Any] | Any],
+    call: Callable[..., Awaitable[Any] | AsyncIterator[Any] | Any],
+    credentials: dict[str, Any] | None = None,
 ) -> Response:
-    """Run one request through decode -> implementation -> encode; never leaks a traceback."""
+    """Run one request through decode -> implementation -> encode; never leaks a traceback.
+
+    `credentials` (scheme name -> credential or None) come from the route's security
+    dependencies; `call(implementation, arguments[, credentials])` calls the implementation.
+    """
     rt = runtime_of(request)
     try:
+        if operation.security:
+            authenticate(rt, operation, credentials or {})
         arguments = await decode(request, operation, rt)
         target = rt.implementation_for(operation.name)
         if target is None:
@@ -59,7 +67,7 @@ async def handle(
                 return await rt.mock_response(request, operation, arguments)
             raise ApiError(501, f"operation {operation.operation_id} is not implemented")
         try:
-            result = call(target, arguments)
+            result = call(target, arguments) if credentials is None else call(target, arguments, credentials)
             if inspect.isawaitable(result):
                 result = await result
         except NotImplementedOperation:
@@ -76,6 +84,20 @@ async def handle(
     except Exception:
         logger.exception("operation %s failed", operation.operation_id)
         return error_response(rt, operation, 500, "Internal Server Error")
+
+
+def authenticate(rt: Runtime, operation: Operation[Any], credentials: dict[str, Any]) -> None:
+    """Raise 401 (403 where only that is declared) unless one alternative of the operation's
+    security requirements has all its credentials."""
+    if any(all(credentials.get(name) is not None for name in option) for option in operation.security):
+        return
+    schemes = (rt.store.document.get("components") or {}).get("securitySchemes") or {}
+    scheme_of = {name: rt.store.resolve(schemes.get(name) or {}) for option in operation.security for name in option}
+    wanted = " or ".join(" and ".join(describe(scheme_of[name]) for name in option) for option in operation.security)
+    challenges = dict.fromkeys(c for c in map(challenge, scheme_of.values()) if c)
+    status = 403 if operation.declares(403) and not operation.declares(401) else 401
+    headers = {"WWW-Authenticate": ", ".join(challenges)} if challenges else None
+    raise ApiError(status, f"not authenticated: send {wanted}", headers=headers)
 
 
 def error_response(

@@ -179,3 +179,38 @@ def matched_route(app: Any, method: str, path: str) -> Any:
 
     scope = {"type": "http", "method": method.upper(), "path": path, "root_path": "", "headers": []}
     return next((r for r in app.router.routes if r.matches(scope)[0] == Match.FULL), None)
+
+
+def assert_mock_answers_valid(fx: Feature, requests: list[tuple[str, str, str, dict[str, Any]]], **create: Any) -> None:
+    """The mock answers each (method, spec path, url, TestClient keyword arguments) with a
+    success the spec declares, valid against it; the requests cover every operation."""
+    from fastapi.testclient import TestClient
+
+    client = TestClient(fx.package.create_app(mock=True, **create))
+    for method, path, url, kwargs in requests:
+        response = client.request(method.upper(), url, **kwargs)
+        assert 200 <= response.status_code < 300, (method, url, response.status_code, response.text)
+        fx.assert_answer_valid(method, path, response)
+    assert {(m, p) for m, p, _, _ in requests} == {(m, p) for m, p, _ in fx.operations()}
+
+
+class Recorder:
+    """An implementation of any operation: records its keyword arguments, returns `answer`."""
+
+    def __init__(self, answer: Any = None) -> None:
+        self.answer = answer
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+
+        async def method(**arguments: Any) -> Any:
+            self.calls.append((name, arguments))
+            return self.answer(name, arguments) if callable(self.answer) else self.answer
+
+        return method
+
+    @property
+    def last(self) -> dict[str, Any]:
+        return self.calls[-1][1]

@@ -164,12 +164,27 @@ def _media_matches(content_type: str, declared: str) -> bool:
     return False
 
 
+def _encoded_path_params(request: Request) -> dict[str, str] | None:
+    """The path parameters as sent (percent-encoded), from the raw path; None when unknown."""
+    route, raw_path = request.scope.get("route"), request.scope.get("raw_path")
+    regex = getattr(route, "path_regex", None)
+    if not request.path_params or regex is None or not isinstance(raw_path, bytes):
+        return None
+    match = regex.match(raw_path.decode("latin-1"))
+    if match is None or set(match.groupdict()) != set(request.path_params):
+        return None
+    # The raw path is bytes; percent-decoding later reads them as UTF-8.
+    return {name: value.encode("latin-1").decode("utf-8", "surrogateescape") for name, value in match.groupdict().items()}
+
+
 async def decode(request: Request, operation: Operation[A], rt: Runtime) -> A:
     """The operation's arguments from the request, checked against the spec."""
     check_sizes(request, rt)
     store = rt.store
+    encoded = _encoded_path_params(request)
     raw = RawRequest(
-        path_params=dict(request.path_params),
+        path_params=dict(request.path_params) if encoded is None else encoded,
+        raw_path=encoded is not None,
         query=parse_qsl(request.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True),
         headers=request.headers,
         cookies=request.cookies,

@@ -1,0 +1,71 @@
+"""Every feature fixture (tests/specs/<family>/) generates, imports, serves /openapi.json in
+mock mode and routes each of its operations to its own endpoint, under its server's base path.
+
+What each feature does with requests is tested in tests/test_feature_<family>.py.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from conftest import SPECS, feature, matched_route
+from fastapi.testclient import TestClient
+
+FAMILIES = (
+    "openapi-30",
+    "openapi-31",
+    "servers",
+    "path-items",
+    "parameter-styles",
+    "request-bodies",
+    "responses",
+    "schemas",
+    "callbacks",
+    "security",
+    "untagged",
+)
+
+
+def test_every_family_is_listed_and_described() -> None:
+    listed = {p.parent.name for p in SPECS.glob("*/openapi.*")} - {"external-refs", "injection", "jsonschema"}
+    assert listed == set(FAMILIES)
+    for family in FAMILIES:
+        readme = (SPECS / family / "README.md").read_text(encoding="utf-8")
+        assert readme.startswith("# ") and "why" in readme.lower(), family
+
+
+def base_path(servers: Any) -> str:
+    """The path of the first server URL with its variables at their defaults."""
+    if not servers:
+        return ""
+    variables = servers[0].get("variables") or {}
+    url = re.sub(r"\{([^}]*)\}", lambda m: str(variables[m.group(1)]["default"]), servers[0]["url"])
+    return urlsplit(url).path.rstrip("/")
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_every_operation_is_routed_to_its_own_endpoint(family: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    fx = feature(family, tmp_path_factory)
+    app = fx.package.create_app(mock=True)
+    endpoints = set()
+    for method, path, op in fx.operations():
+        item = fx.resolve(fx.normalized["paths"][path])
+        servers = op.get("servers") or item.get("servers") or fx.normalized.get("servers")
+        served = base_path(servers) + re.sub(r"\{[^}]+\}", "1", path)
+        route = matched_route(app, method, served)
+        assert route is not None and hasattr(route, "operation_id"), f"{method.upper()} {path}: not routed at {served}"
+        if "operationId" in op:
+            assert route.operation_id == op["operationId"]
+        endpoints.add(route.endpoint)
+    assert len(endpoints) == len(fx.operations())
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_mock_app_serves_the_spec(family: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    fx = feature(family, tmp_path_factory)
+    response = TestClient(fx.package.create_app(mock=True)).get("/openapi.json")
+    assert response.status_code == 200
+    assert response.json() == fx.document

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -10,12 +9,12 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRouter
+from fastapi.routing import APIRoute, APIRouter
 from fastapi.sse import ServerSentEvent
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
-from starlette.routing import BaseRoute, Route, compile_path
+from starlette.routing import BaseRoute, Route
 
 from .errors import reason
 from .handler import error_response, json_response, negotiate, sse_response
@@ -279,15 +278,24 @@ def _path_routes(api_routes: Sequence[BaseRoute]) -> tuple[list[BaseRoute], dict
     return ordered, allowed
 
 
-def _served_at(route: BaseRoute, prefix: str) -> BaseRoute:
-    """`route` served under `prefix` (a server's base path)."""
+def _served_at(route: BaseRoute, prefix: str, app: FastAPI) -> BaseRoute:
+    """`route` served under `prefix` (a server's base path), its security dependencies
+    overridable through `app.dependency_overrides`."""
     prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
-    if not prefix or not isinstance(route, Route):
+    if not isinstance(route, APIRoute) or not (prefix or route.dependant.dependencies):
         return route
-    moved = copy.copy(route)
-    moved.path = prefix + route.path
-    moved.path_regex, moved.path_format, moved.param_convertors = compile_path(moved.path)
-    return moved
+    target = APIRouter(dependency_overrides_provider=app)
+    target.add_api_route(
+        prefix + route.path,
+        route.endpoint,
+        methods=sorted(route.methods),
+        operation_id=route.operation_id,
+        name=route.name,
+        summary=route.summary,
+        deprecated=route.deprecated,
+        tags=route.tags,
+    )
+    return target.routes[0]
 
 
 def build_app(
@@ -331,7 +339,7 @@ def build_app(
     app.openapi = lambda: document  # type: ignore[method-assign]
     builtin = list(app.router.routes)
     api_routes = [
-        _served_at(route, (server_paths or {}).get(getattr(route, "name", ""), base_path))
+        _served_at(route, (server_paths or {}).get(getattr(route, "name", ""), base_path), app)
         for router in routers
         for route in router.routes
     ]

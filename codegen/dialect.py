@@ -147,3 +147,56 @@ def normalize_document(document: dict[str, Any], version: str) -> dict[str, Any]
     for container, key in iter_schema_slots(doc):
         container[key] = normalize_schema(container[key], version)
     return doc
+
+
+def access(schema: Any, resolve: Any = None) -> str | None:
+    """"readOnly" or "writeOnly" when a property's schema is marked so (directly, beside or
+    through one `$ref`), else None."""
+    for _ in range(2):
+        if not isinstance(schema, dict):
+            return None
+        for flag in ("readOnly", "writeOnly"):
+            if schema.get(flag) is True:
+                return flag
+        if resolve is None or not isinstance(schema.get("$ref"), str):
+            return None
+        schema = resolve(schema["$ref"])
+    return None
+
+
+def required_in(schema: dict[str, Any], direction: str, resolve: Any = None) -> list[Any]:
+    """`required` as it applies in a direction: a request need not send readOnly properties, a
+    response need not send writeOnly ones, a value built in code need send neither ("")."""
+    properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    waived = {"request": ("readOnly",), "response": ("writeOnly",)}.get(direction, ("readOnly", "writeOnly"))
+    return [name for name in schema.get("required") or [] if access(properties.get(name), resolve) not in waived]
+
+
+def for_direction(document: dict[str, Any], direction: str) -> dict[str, Any]:
+    """A copy of a normalized document whose schemas require what a request ("request") or a
+    response ("response") must carry (OpenAPI's readOnly and writeOnly)."""
+    import copy
+
+    from .load import resolve_pointer
+
+    doc = copy.deepcopy(document)
+
+    def resolve(ref: str) -> Any:
+        try:
+            return resolve_pointer(document, ref[1:]) if ref.startswith("#") else None
+        except (KeyError, IndexError, ValueError):
+            return None
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("required"), list) and isinstance(node.get("properties"), dict):
+                node["required"] = required_in(node, direction, resolve)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for container, key in iter_schema_slots(doc):
+        walk(container[key])
+    return doc

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import split_pointer
+from ..dialect import required_in
 from .validators import required_only
 
 # Formats Pydantic types exactly as JSON Schema reads them (with our RFC 3339 date-time type).
@@ -102,24 +103,28 @@ class Models:
         return self.by_pointer.get(pointer)
 
 
-def pydantic_view(schema: Any) -> Any:
-    """A copy of `schema` without the keywords the generated checks enforce alone."""
+def pydantic_view(schema: Any, resolve: Any = None) -> Any:
+    """A copy of `schema` without the keywords the generated checks enforce alone; readOnly and
+    writeOnly properties are optional (each is required in one direction only)."""
     if isinstance(schema, list):
-        return [pydantic_view(s) for s in schema]
+        return [pydantic_view(s, resolve) for s in schema]
     if not isinstance(schema, dict):
         return schema
     view: dict[str, Any] = {}
     for key, value in schema.items():
+        if key == "required" and isinstance(value, list) and isinstance(schema.get("properties"), dict):
+            view[key] = required_in(schema, "", resolve)
+            continue
         if key in CHECK_ONLY or (key in ("oneOf", "anyOf") and required_only(value)):
             continue
         if key == "format" and value not in TYPED_FORMATS:
             continue
         if key in SCHEMA_CHILDREN:
-            view[key] = pydantic_view(value)
+            view[key] = pydantic_view(value, resolve)
         elif key in SCHEMA_LISTS and isinstance(value, list):
-            view[key] = [pydantic_view(v) for v in value]
+            view[key] = [pydantic_view(v, resolve) for v in value]
         elif key in SCHEMA_MAPS and isinstance(value, dict):
-            view[key] = {k: pydantic_view(v) for k, v in value.items()}
+            view[key] = {k: pydantic_view(v, resolve) for k, v in value.items()}
         else:
             view[key] = value
     if "patternProperties" in view:
@@ -137,11 +142,15 @@ def render_models(model_schemas: dict[str, Any], title: str) -> Models:
     if not model_schemas:
         # datamodel-code-generator refuses an empty input; a spec without schemas has no models.
         return Models(source="from __future__ import annotations\n")
+    def resolve(ref: str) -> Any:
+        prefix = "#/components/schemas/"
+        return model_schemas.get(ref[len(prefix) :].replace("~1", "/").replace("~0", "~")) if ref.startswith(prefix) else None
+
     document = {
         "openapi": "3.1.0",
         "info": {"title": title, "version": "0"},
         "paths": {},
-        "components": {"schemas": {name: pydantic_view(s) for name, s in model_schemas.items()}},
+        "components": {"schemas": {name: pydantic_view(s, resolve) for name, s in model_schemas.items()}},
     }
     with tempfile.TemporaryDirectory() as tmp:
         metadata_path = Path(tmp) / "metadata.json"

@@ -16,12 +16,13 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
+from .bodies import encode_xml, is_xml, xml_name
 from .errors import reason
 from .handler import error_response, json_response, negotiate, sse_response
 from .mock import synthesize
 from .operation import Answer, Header, Operation, is_json
 from .params import SchemaStore
-from ..dialect import normalize_document
+from ..dialect import for_direction, normalize_document
 
 ALL_METHODS = ("GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE")
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
@@ -76,8 +77,9 @@ class Runtime:
         if self._validator is None:
             from jsonschema import Draft202012Validator
 
+            # Mock answers are responses: writeOnly properties are not required in them.
             self._validator = Draft202012Validator(
-                self.store.document, format_checker=Draft202012Validator.FORMAT_CHECKER
+                for_direction(self.store.document, "response"), format_checker=Draft202012Validator.FORMAT_CHECKER
             )
         try:
             return bool(self._validator.evolve(schema=schema).is_valid(instance))
@@ -136,6 +138,9 @@ class Runtime:
         body = self.mock_body(answer, media_type, seed, _echo_values(operation, arguments))
         if is_json(media_type):
             return json_response(body, status, media_type=media_type, headers=headers)
+        if is_xml(media_type) and not isinstance(body, str):
+            root = xml_name(self.media_object(answer, media_type).get("schema"))
+            return Response(encode_xml(body, root), status_code=status, media_type=media_type, headers=headers)
         text = body if isinstance(body, str) else json.dumps(body)
         return Response(text.encode(), status_code=status, media_type=media_type, headers=headers)
 

@@ -198,3 +198,52 @@ def decode_multipart(data: bytes, content_type: str, schema: Any, encoding: dict
         else:
             result[part.name] = value
     return result
+
+
+def is_xml(media_type: str) -> bool:
+    """Whether a media type is XML (`application/xml`, `text/xml`, `application/*+xml`)."""
+    base = media_type.split(";")[0].strip().lower()
+    return base in ("application/xml", "text/xml") or base.endswith("+xml")
+
+
+def xml_name(schema: Any, fallback: str = "root") -> str:
+    """The element name of a value of `schema`: its `xml.name`, else its component's name."""
+    if isinstance(schema, dict):
+        xml = schema.get("xml")
+        if isinstance(xml, dict) and isinstance(xml.get("name"), str):
+            return str(xml["name"])
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            return ref.rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~")
+    return fallback
+
+
+def encode_xml(value: Any, root: str) -> bytes:
+    """A JSON value as XML: objects as child elements, arrays as repeated elements of the
+    property's name, scalars as text (OpenAPI's default XML mapping, without `xml` hints)."""
+    from xml.etree.ElementTree import Element, SubElement, tostring
+
+    def fill(element: Any, item: Any) -> None:
+        if isinstance(item, dict):
+            for key, sub in item.items():
+                for each in sub if isinstance(sub, list) else [sub]:
+                    fill(SubElement(element, _xml_tag(str(key))), each)
+        elif isinstance(item, list):
+            for each in item:
+                fill(SubElement(element, "item"), each)
+        elif isinstance(item, bool):
+            element.text = "true" if item else "false"
+        elif item is not None:
+            element.text = str(item)
+
+    top = Element(_xml_tag(root))
+    fill(top, value)
+    return tostring(top, encoding="utf-8", xml_declaration=True)  # type: ignore[no-any-return]
+
+
+def _xml_tag(name: str) -> str:
+    """`name` as an XML element name (other characters become `_`)."""
+    import re
+
+    tag = re.sub(r"[^\w.-]", "_", name) or "_"
+    return tag if re.match(r"[^\W\d]", tag) and not tag.lower().startswith("xml") else "_" + tag

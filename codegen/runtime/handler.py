@@ -28,7 +28,8 @@ from .errors import (
     error_body,
     reason,
 )
-from .bodies import BodyInvalid, decode_body
+from .bodies import BodyInvalid, decode_body, encode_xml, is_xml, xml_name
+from .checks import DIRECTION
 from .operation import Answer, Operation, Reply, is_json
 from .params import MISSING, RawRequest, decode_param
 from .security import challenge, describe
@@ -218,6 +219,7 @@ async def decode(request: Request, operation: Operation[A], rt: Runtime) -> A:
                 values[body.key] = decode_body(data, media, content_type, media_object if isinstance(media_object, dict) else {}, store)
             except BodyInvalid as exc:
                 raise _reject(operation, str(exc)) from None
+    direction = DIRECTION.set("request")
     try:
         return operation.arguments.model_validate(values)
     except ValidationError as exc:
@@ -229,6 +231,8 @@ async def decode(request: Request, operation: Operation[A], rt: Runtime) -> A:
         raise RequestInvalid(status, detail, errors) from None
     except RecursionError:
         raise _reject(operation, "body: nested too deeply") from None
+    finally:
+        DIRECTION.reset(direction)
 
 
 def negotiate(request: Request, media_types: tuple[str, ...]) -> str | None:
@@ -285,11 +289,22 @@ async def encode(request: Request, operation: Operation[Any], result: Any, rt: R
         return Response(status_code=status, headers=headers or None)
     if _is_stream(result):
         return await sse_response(result, status, headers, operation.operation_id)
-    media_type = media_type or negotiate(request, tuple(m for m in answer.media_types if not m.startswith("text/event-stream"))) or answer.json_type or answer.media_types[0]
+    offered = tuple(m for m in answer.media_types if not m.startswith("text/event-stream"))
+    if not isinstance(result, (str, bytes, bytearray, memoryview)):
+        # A value (model, dict, list) is sent as JSON or XML when the answer declares either.
+        offered = tuple(m for m in offered if is_json(m) or is_xml(m)) or offered
+    media_type = media_type or negotiate(request, offered) or answer.json_type or answer.media_types[0]
+    if is_xml(media_type) and not isinstance(result, (str, bytes, bytearray, memoryview)):
+        content = encode_xml(jsonable(result), xml_name(rt.media_object(answer, media_type).get("schema")))
+        return Response(content=content, status_code=status, media_type=media_type, headers=headers or None)
     if is_json(media_type):
         body = jsonable(result)
         if rt.validate_responses and answer.check is not None:
-            failure = answer.check(body)
+            direction = DIRECTION.set("response")
+            try:
+                failure = answer.check(body)
+            finally:
+                DIRECTION.reset(direction)
             if failure is not None:
                 return _invalid_response(rt, operation, status, f"{failure.where('body') or 'body'}: {failure.message}")
         content = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")

@@ -10,7 +10,7 @@ from conftest import assert_mock_answers_valid, feature
 from fastapi.testclient import TestClient
 
 STATUS = {"code": 1, "text": "t"}
-REASONS = {404: "Not Found", 400: "Bad Request", 418: "I'm a teapot", 503: "Service Unavailable", 302: "Found"}
+REASONS = {404: "Not Found", 400: "Bad Request", 418: "I'm a Teapot", 503: "Service Unavailable", 302: "Found"}
 
 
 @pytest.fixture(scope="module")

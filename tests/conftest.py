@@ -127,9 +127,13 @@ class Feature:
         return node
 
     def validator(self, schema: Any) -> Any:
+        """A jsonschema validator of `schema` for responses (writeOnly properties not required)."""
         from jsonschema import Draft202012Validator
 
-        return Draft202012Validator(self.normalized, format_checker=Draft202012Validator.FORMAT_CHECKER).evolve(schema=schema)
+        from codegen.dialect import for_direction
+
+        document = for_direction(self.normalized, "response")
+        return Draft202012Validator(document, format_checker=Draft202012Validator.FORMAT_CHECKER).evolve(schema=schema)
 
     def declared(self, operation: dict[str, Any], status: int) -> dict[str, Any] | None:
         """The response object the spec declares for `status` (exact, range, then default)."""

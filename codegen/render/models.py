@@ -127,6 +127,9 @@ def pydantic_view(schema: Any, resolve: Any = None) -> Any:
             view[key] = {k: pydantic_view(v, resolve) for k, v in value.items()}
         else:
             view[key] = value
+    if "discriminator" in schema and "properties" in schema and not {"oneOf", "anyOf", "additionalProperties"} & set(schema):
+        # The base of an allOf hierarchy: keep the subtype's properties (model_extra).
+        view["additionalProperties"] = True
     if "patternProperties" in view:
         # Keys matching a pattern are allowed; the checks decide what else is.
         view.pop("patternProperties")

@@ -140,13 +140,51 @@ def iter_schema_slots(document: dict[str, Any]) -> list[tuple[Any, Any]]:
 
 
 def normalize_document(document: dict[str, Any], version: str) -> dict[str, Any]:
-    """A copy of an OpenAPI document whose every schema is in the 2020-12 dialect."""
+    """A copy of an OpenAPI document whose every schema is in the 2020-12 dialect, and whose
+    request bodies' files are `format: binary` strings (see `mark_binary`)."""
     import copy
 
     doc = copy.deepcopy(document)
     for container, key in iter_schema_slots(doc):
         container[key] = normalize_schema(container[key], version)
+    bodies = [op.get("requestBody") for op in _operations(doc)]
+    bodies += list(((doc.get("components") or {}).get("requestBodies") or {}).values())
+    for body in bodies:
+        content = body.get("content") if isinstance(body, dict) else None
+        for media_type, media in (content.items() if isinstance(content, dict) else ()):
+            if isinstance(media, dict) and isinstance(media.get("schema"), dict):
+                mark_binary(media["schema"], str(media_type))
     return doc
+
+
+_TEXTUAL = ("application/json", "application/x-www-form-urlencoded", "text/")
+
+
+def mark_binary(schema: dict[str, Any], media_type: str) -> None:
+    """OpenAPI 3.1 spells a file `contentMediaType` without `contentEncoding` (3.0: `format:
+    binary`): in a binary body or a multipart part, such a string is raw bytes. Marks the
+    inline schemas of a body (multipart: its properties and their items) as 3.0 does."""
+    base = media_type.split(";")[0].strip().lower()
+    if base.startswith(_TEXTUAL) or base.endswith("json"):
+        return
+    nodes = [schema]
+    if base.startswith("multipart/"):
+        for sub in (schema.get("properties") or {}).values():
+            nodes += [sub, sub.get("items")] if isinstance(sub, dict) else []
+    for node in nodes:
+        if isinstance(node, dict) and "contentMediaType" in node and "contentEncoding" not in node and "format" not in node:
+            node["format"] = "binary"
+
+
+def _operations(document: dict[str, Any]) -> list[dict[str, Any]]:
+    items = list((document.get("paths") or {}).values()) + list(((document.get("components") or {}).get("pathItems") or {}).values())
+    return [
+        op
+        for item in items
+        if isinstance(item, dict)
+        for method, op in item.items()
+        if method in ("get", "put", "post", "delete", "options", "head", "patch", "trace") and isinstance(op, dict)
+    ]
 
 
 def access(schema: Any, resolve: Any = None) -> str | None:

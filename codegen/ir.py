@@ -226,6 +226,7 @@ class Api:
     servers: tuple[str, ...]
     base_path: str = ""  # path of the first server's URL: where the operations are served
     security_schemes: tuple[SecurityScheme, ...] = ()
+    webhooks: tuple[str, ...] = ()  # `name: METHOD` of each webhook (requests the API sends)
     notes: tuple[str, ...] = field(default=())
 
 
@@ -309,6 +310,7 @@ class _Builder:
         return Api(
             base_path=server_path(data.get("servers")) or "",
             security_schemes=tuple(self.schemes.values()),
+            webhooks=tuple(self.outgoing(data.get("webhooks"), "/webhooks")),
             title=title,
             version=str(info.get("version", "")),
             description=str(info.get("description") or ""),
@@ -451,7 +453,7 @@ class _Builder:
         arguments = self.arguments_schema(params, body, stem)
         arguments_model = self.synthesize(stem + "Arguments", arguments)
         tags = op.get("tags") or []
-        callbacks = tuple(sorted(str(k) for k in (op.get("callbacks") or {})))
+        callbacks = self.callbacks(op.get("callbacks"), op_ptr + "/callbacks")
         own_servers = op.get("servers") if op.get("servers") else item.get("servers")
         return Operation(
             operation_id=op_id,
@@ -475,6 +477,22 @@ class _Builder:
             security=security,
             credentials=credentials,
         )
+
+    def callbacks(self, declared: Any, ptr: str) -> tuple[str, ...]:
+        """Each outgoing request of the operation's callbacks: `name: METHOD expression`."""
+        found = []
+        for name, callback in sorted((declared or {}).items()):
+            callback, callback_ptr = self.deref(callback, f"{ptr}/{name}")
+            found += [f"{name}: {request}" for request in self.outgoing(callback, callback_ptr)]
+        return tuple(found)
+
+    def outgoing(self, items: Any, ptr: str) -> list[str]:
+        """`METHOD key` of each operation in a map of path items (a callback, the webhooks)."""
+        found = []
+        for key, item in (items if isinstance(items, dict) else {}).items():
+            item, _ = self.deref(item, ptr + pointer(key))
+            found += [f"{method.upper()} {key}" for method in HTTP_METHODS if isinstance(item, dict) and method in item]
+        return found
 
     def security_schemes(self) -> dict[str, SecurityScheme]:
         declared = (self.data.get("components") or {}).get("securitySchemes") or {}
@@ -619,7 +637,7 @@ class _Builder:
             return None
         body, body_ptr = self.deref(op["requestBody"], op_ptr + "/requestBody")
         media = self.media_types(body.get("content"), body_ptr)
-        schemas = [m.schema if m.schema is not None else {} for m in media]
+        schemas = [m.schema if m.schema is not None else _default_body_schema(m) for m in media]
         if not schemas:
             schema: Any = {}
         elif all(s == schemas[0] for s in schemas):
@@ -708,6 +726,15 @@ class _Builder:
 
 
 _ANNOTATIONS = {"title", "description", "default", "examples", "example", "deprecated", "readOnly", "writeOnly", "$comment", "externalDocs", "xml"}
+
+
+def _default_body_schema(media: MediaType) -> dict[str, Any]:
+    """What a body of a media type without a schema is: any JSON, text, or bytes."""
+    if media.is_json or media.content_type.split(";")[0].strip() in ("*/*", "application/x-www-form-urlencoded", "multipart/form-data"):
+        return {}
+    if media.content_type.startswith("text/"):
+        return {"type": "string"}
+    return {"type": "string", "format": "binary"}
 
 
 def server_path(servers: Any) -> str | None:

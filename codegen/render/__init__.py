@@ -243,7 +243,9 @@ class Renderer:
         protocol_imports = Imports()
         protocol_tags = [self.protocol_view(tag, models, protocol_imports) for tag in api.tags]
         files["protocols.py"] = env.get_template("protocols.py.jinja").render(
-            **{**context, "tags": protocol_tags}, imports=protocol_imports.lines()
+            **{**context, "tags": protocol_tags},
+            imports=protocol_imports.lines(),
+            webhooks=[docstring(webhook)[3:-3] for webhook in api.webhooks],  # escaped lines
         )
         if api.security_schemes:
             files["security.py"] = env.get_template("security.py.jinja").render(
@@ -580,7 +582,8 @@ def _protocol_doc(op: Operation) -> str:
         lines += ["", "Security (any one of): " + "; ".join(options) + "."]
         lines += [f"`{c.key}`: the `{c.scheme}` credential" + ("" if c.required else ", None when not sent") + "." for c in op.credentials]
     if op.callbacks:
-        lines += ["", "Callbacks (outgoing requests, not generated): " + ", ".join(op.callbacks)]
+        lines += ["", "Callbacks (requests your implementation makes; no code is generated for them):"]
+        lines += [f"- {callback}" for callback in op.callbacks]
     return "\n".join(lines)
 
 

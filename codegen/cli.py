@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,18 +22,46 @@ EXIT_OK, EXIT_DIFF, EXIT_BAD = 0, 1, 2
 
 
 class Timings:
-    """Per-stage wall times, printed with --verbose."""
+    """Per-stage wall times (printed with --verbose) and, on a terminal, a progress line for
+    runs that take more than a second."""
 
-    def __init__(self) -> None:
+    DELAY = 1.0
+
+    def __init__(self, progress: bool = False) -> None:
         self.stages: list[tuple[str, float]] = []
+        self.progress = progress
+        self.started = time.perf_counter()
+        self.current = ""
+        self.shown = False
+        self._timer: threading.Timer | None = None
+        if progress:
+            self._timer = threading.Timer(self.DELAY, self._show)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _show(self) -> None:
+        self.shown = True
+        if self.current:
+            sys.stderr.write(f"\r\033[Kcodegen: {self.current}...")
+            sys.stderr.flush()
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
         start = time.perf_counter()
+        self.current = name
+        if self.shown:
+            self._show()
         try:
             yield
         finally:
             self.stages.append((name, time.perf_counter() - start))
+
+    def done(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
 
 
 def spec_label(config: Config) -> str:
@@ -54,7 +83,7 @@ def build_files(
     timings = timings or Timings()
     cache = Cache(config.root / ".codegen-cache")
     options = {
-        "package": config.package,
+        **config.render_options(),
         "label": spec_label(config),
         "allow_ref_dirs": [str(d) for d in config.allow_ref_dirs],
     }
@@ -70,9 +99,16 @@ def build_files(
     with timings.stage("parse"):
         document = load.load(config.spec, allowed_dirs=tuple(config.allow_ref_dirs))
     with timings.stage("ir"):
-        api = ir.build(document, package=config.package)
+        api = ir.build(
+            document,
+            package=config.package,
+            include_tags=config.include_tags,
+            include_operations=config.include_operations,
+        )
     with timings.stage("render"):
-        files = render.render(api, spec_label=spec_label(config))
+        files = render.render(
+            api, spec_label=spec_label(config), options=config.render_options(), stage=timings.stage
+        )
     with timings.stage("verify"):
         verify(files)
     if use_cache:
@@ -143,10 +179,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from . import write
 
     config = _config(args)
-    timings = Timings()
-    package, files = build_files(config, timings, use_cache=not args.no_cache)
-    with timings.stage("write"):
-        changes = write.write(config.out / package, files)
+    timings = Timings(progress=sys.stderr.isatty() and not args.quiet)
+    try:
+        package, files = build_files(config, timings, use_cache=not args.no_cache)
+        with timings.stage("write"):
+            changes = write.write(config.out / package, files)
+    finally:
+        timings.done()
     if not args.quiet:
         where = _shown(config.out / package, config.root)
         print(
@@ -169,8 +208,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     from . import write
 
     config = _config(args)
-    timings = Timings()
-    package, files = build_files(config, timings, use_cache=not args.no_cache)
+    timings = Timings(progress=sys.stderr.isatty() and not args.quiet)
+    try:
+        package, files = build_files(config, timings, use_cache=not args.no_cache)
+    finally:
+        timings.done()
     target = config.out / package
     with timings.stage("compare"):
         lines = write.diff(target, files, label=_shown(target, config.root))
@@ -223,7 +265,12 @@ def cmd_init(args: argparse.Namespace) -> int:
 
     config = _config(args)
     document = load.load(config.spec, allowed_dirs=tuple(config.allow_ref_dirs))
-    api = ir.build(document, package=config.package)
+    api = ir.build(
+        document,
+        package=config.package,
+        include_tags=config.include_tags,
+        include_operations=config.include_operations,
+    )
     target = Path(args.module).resolve() if args.module else config.root / f"{api.package}_impl.py"
     if target.exists():
         raise UsageError(

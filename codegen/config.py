@@ -14,7 +14,13 @@ DEFAULTS: dict[str, Any] = {
     "out": "generated",
     "package": None,
     "allow_ref_dirs": [],
+    "include_tags": [],
+    "include_operations": [],
+    "formatter": "black",
+    "mock": False,
+    "validate_responses": True,
 }
+FORMATTERS = ("black", "none")
 
 
 @dataclass
@@ -26,6 +32,22 @@ class Config:
     out: Path
     package: str | None = None
     allow_ref_dirs: list[Path] = field(default_factory=list)
+    include_tags: list[str] = field(default_factory=list)
+    include_operations: list[str] = field(default_factory=list)
+    formatter: str = "black"
+    mock: bool = False
+    validate_responses: bool = True
+
+    def render_options(self) -> dict[str, Any]:
+        """The options that shape the generated code (also part of the cache key)."""
+        return {
+            "package": self.package,
+            "include_tags": sorted(self.include_tags),
+            "include_operations": sorted(self.include_operations),
+            "formatter": self.formatter,
+            "mock": self.mock,
+            "validate_responses": self.validate_responses,
+        }
 
 
 def find_project(start: Path) -> Path | None:
@@ -54,6 +76,7 @@ def load_config(cwd: Path, overrides: dict[str, Any]) -> Config:
             values[norm] = value
     from_cli = {k: v for k, v in overrides.items() if v is not None}
     values.update(from_cli)
+    _check_types(values, pyproject)
     base_spec = cwd if "spec" in from_cli else root
     base_out = cwd if "out" in from_cli else root
     base_refs = cwd if "allow_ref_dirs" in from_cli else root
@@ -63,4 +86,21 @@ def load_config(cwd: Path, overrides: dict[str, Any]) -> Config:
         out=(base_out / str(values["out"])).resolve(),
         package=values.get("package"),
         allow_ref_dirs=[(base_refs / str(d)).resolve() for d in values.get("allow_ref_dirs") or []],
+        include_tags=[str(t) for t in values["include_tags"]],
+        include_operations=[str(o) for o in values["include_operations"]],
+        formatter=values["formatter"],
+        mock=values["mock"],
+        validate_responses=values["validate_responses"],
     )
+
+
+def _check_types(values: dict[str, Any], pyproject: Path) -> None:
+    where = f"{pyproject}: [tool.codegen]"
+    for key in ("include_tags", "include_operations", "allow_ref_dirs"):
+        if not isinstance(values[key], list):
+            raise UsageError(f"{where} {key.replace('_', '-')} must be a list of strings")
+    for key in ("mock", "validate_responses"):
+        if not isinstance(values[key], bool):
+            raise UsageError(f"{where} {key.replace('_', '-')} must be true or false")
+    if values["formatter"] not in FORMATTERS:
+        raise UsageError(f"{where} formatter must be one of {', '.join(FORMATTERS)}, not {values['formatter']!r}")

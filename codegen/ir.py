@@ -760,6 +760,52 @@ def _needs_model(schema: dict[str, Any]) -> bool:
     return bool(set(schema) & {"enum", "properties", "oneOf", "anyOf", "allOf", "patternProperties"})
 
 
-def build(doc: Document, *, package: str | None = None) -> Api:
-    """Build the IR of a loaded document; raise SpecErrors for semantic problems."""
-    return _Builder(doc, package).build()
+def build(
+    doc: Document,
+    *,
+    package: str | None = None,
+    include_tags: list[str] | None = None,
+    include_operations: list[str] | None = None,
+) -> Api:
+    """Build the IR of a loaded document; raise SpecErrors for semantic problems.
+
+    With `include_tags` or `include_operations` (operationIds), only those operations are
+    generated, and the served document lists only them.
+    """
+    api = _Builder(doc, package).build()
+    if not include_tags and not include_operations:
+        return api
+    return _select(api, set(include_tags or ()), set(include_operations or ()))
+
+
+def _select(api: Api, tags: set[str], operation_ids: set[str]) -> Api:
+    import copy
+    import dataclasses
+
+    def wanted(op: Operation) -> bool:
+        return op.tag in tags or op.operation_id in operation_ids
+
+    kept = tuple(op for op in api.operations if wanted(op))
+    kept_tags = tuple(
+        dataclasses.replace(t, operations=tuple(op for op in t.operations if wanted(op)))
+        for t in api.tags
+        if any(wanted(op) for op in t.operations)
+    )
+    synthesized = {op.arguments_model for op in api.operations if not wanted(op)}
+    document = copy.deepcopy(api.document)
+    keep_methods = {(op.path, op.method) for op in kept}
+    for path, item in list((document.get("paths") or {}).items()):
+        if not isinstance(item, dict):
+            continue
+        for method in [m for m in item if m in HTTP_METHODS]:
+            if (path, method) not in keep_methods:
+                del item[method]
+        if not any(m in item for m in HTTP_METHODS):
+            del document["paths"][path]
+    return dataclasses.replace(
+        api,
+        operations=kept,
+        tags=kept_tags,
+        model_schemas={k: v for k, v in api.model_schemas.items() if k not in synthesized},
+        document=document,
+    )

@@ -56,8 +56,8 @@ def create_app(
     mock: answer operations the implementation lacks with examples from the spec, or values
         synthesized from its schemas (deterministic). Requests are still validated.
     validate_responses: check what the implementation returns against the spec (a mismatch is
-        logged and answers 500). Default: on, unless the environment sets
-        CODEGEN_VALIDATE_RESPONSES=0.
+        logged and answers 500).
+        Default: on, unless the environment sets CODEGEN_VALIDATE_RESPONSES=0.
     max_body_size: the largest request body accepted, in bytes (default 16 MiB); larger
         bodies answer 413.
     lenient_booleans: also read `1` and `0` as true and false in boolean parameters, for clients

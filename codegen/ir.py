@@ -795,7 +795,7 @@ def _select(api: Api, tags: set[str], operation_ids: set[str]) -> Api:
     document = copy.deepcopy(api.document)
     keep_methods = {(op.path, op.method) for op in kept}
     for path, item in list((document.get("paths") or {}).items()):
-        if not isinstance(item, dict):
+        if not isinstance(item, dict) or "$ref" in item:
             continue
         for method in [m for m in item if m in HTTP_METHODS]:
             if (path, method) not in keep_methods:

@@ -234,7 +234,7 @@ def test_yaml_object_tags_are_never_constructed(tmp_path: Path, capsys: pytest.C
 def test_a_generator_failure_writes_nothing(
     rendered: Any, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def render(api: Any, *, spec_label: str) -> dict[str, str]:
+    def render(api: Any, **options: Any) -> dict[str, str]:
         if isinstance(rendered, Exception):
             raise rendered
         return rendered

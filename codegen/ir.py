@@ -6,6 +6,7 @@ modules, Protocol classes and the names of the models synthesized for inline sch
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -502,7 +503,7 @@ class _Builder:
             scheme, _ = self.deref(raw, pointer("components", "securitySchemes", name))
             if not isinstance(scheme, dict):
                 continue
-            text = lambda key: str(scheme.get(key) or "")  # noqa: E731
+            text = functools.partial(_text_of, scheme)
             schemes[name] = SecurityScheme(
                 name=name,
                 key=keys.add(snake(ascii_letters(name), prefix="scheme")),
@@ -726,6 +727,10 @@ class _Builder:
 
 
 _ANNOTATIONS = {"title", "description", "default", "examples", "example", "deprecated", "readOnly", "writeOnly", "$comment", "externalDocs", "xml"}
+
+
+def _text_of(node: dict[str, Any], key: str) -> str:
+    return str(node.get(key) or "")
 
 
 def _default_body_schema(media: MediaType) -> dict[str, Any]:

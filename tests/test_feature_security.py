@@ -93,6 +93,8 @@ def test_alternatives_the_empty_requirement_and_no_security(client: TestClient, 
     assert impl.last == {"bearer_auth": HTTPAuthorizationCredentials(scheme="Bearer", credentials="t")}
     assert client.get("/public").status_code == 200
     assert impl.last == {}
+    assert client.get("/mtls").status_code == 200  # mutual TLS is checked where TLS ends
+    assert impl.last == {}
 
 
 def test_credentials_are_checked_before_the_request(fx: Any, client: TestClient) -> None:
@@ -133,6 +135,7 @@ def test_mock_mode_requires_credentials_too(fx: Any) -> None:
         ("get", "/oidc", "/oidc", {"headers": {"Authorization": "Bearer t"}}),
         ("get", "/either", "/either", {"headers": {"Authorization": BASIC}}),
         ("get", "/optional", "/optional", {}),
+        ("get", "/mtls", "/mtls", {}),
         ("get", "/public", "/public", {}),
     ]
     assert_mock_answers_valid(fx, REQUESTS)

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import split_pointer
 from ..dialect import required_in
+from ..errors import split_pointer
 from .validators import required_only
 
 # Formats Pydantic types exactly as JSON Schema reads them (with our RFC 3339 date-time type).

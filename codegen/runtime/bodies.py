@@ -8,7 +8,7 @@ Files (multipart parts with a file name or a binary schema, and binary bodies) a
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qsl
 
 from python_multipart.exceptions import MultipartParseError
@@ -42,7 +42,7 @@ class UploadedFile(bytes):
         filename: str | None = None,
         content_type: str | None = None,
         headers: dict[str, str] | None = None,
-    ) -> UploadedFile:
+    ) -> Self:
         file = super().__new__(cls, content)
         file.filename = filename
         file.content_type = content_type

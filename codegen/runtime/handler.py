@@ -20,6 +20,8 @@ from pydantic_core import to_jsonable_python
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
+from .bodies import BodyInvalid, decode_body, encode_xml, is_xml, xml_name
+from .checks import DIRECTION
 from .errors import (
     ApiError,
     NotImplementedOperation,
@@ -28,8 +30,6 @@ from .errors import (
     error_body,
     reason,
 )
-from .bodies import BodyInvalid, decode_body, encode_xml, is_xml, xml_name
-from .checks import DIRECTION
 from .operation import Answer, Operation, Reply, is_json
 from .params import MISSING, RawRequest, decode_param
 from .security import challenge, describe

@@ -251,7 +251,7 @@ def _same(text: str) -> str:
     return text
 
 
-def _decode_styled(p: Param, text: str, schema: Any, kind: str, store: SchemaStore, piece: Callable[[str], str]) -> Any:  # noqa: PLR0911
+def _decode_styled(p: Param, text: str, schema: Any, kind: str, store: SchemaStore, piece: Callable[[str], str]) -> Any:
     """A path, header or cookie value of style label, matrix, simple or form."""
     items = store.items_schema(schema) if kind == "array" else None
     if p.style == "label":

@@ -106,10 +106,27 @@ def test_one_body_in_several_media_types(client: TestClient, impl: Recorder) -> 
     assert body_of(impl) == pet
     assert client.post("/pets", files={"name": (None, "rex"), "age": (None, "3")}).status_code == 200
     assert body_of(impl) == pet
+    xml = b'<Pet id="7"><name>rex</name><age>3</age><tags><tag>a</tag><tag>b</tag></tags></Pet>'
+    assert client.post("/pets", content=xml, headers={"Content-Type": "application/xml"}).status_code == 200
+    assert body_of(impl) == {**pet, "id": 7, "tags": ["a", "b"]}
     assert client.post("/notes", json={"text": "t"}).status_code == 200
     assert body_of(impl) == {"text": "t"}
     assert client.post("/notes", content=b"plain", headers={"Content-Type": "text/plain"}).status_code == 200
     assert body_of(impl) == "plain"
+
+
+@pytest.mark.parametrize(
+    ("xml", "error"),
+    [
+        (b"<Pet><age>3</age></Pet>", "body.name: is required"),
+        (b"<Pet><name>x</name><age>old</age></Pet>", "body.age: must be an integer, not string"),
+        (b"<Pet><name>", "body: malformed XML (no element found: line 1, column 11)"),
+        (b'<!DOCTYPE p [<!ENTITY a "aaaa">]><Pet><name>&a;</name></Pet>', "body: XML with a document type declaration is not accepted"),
+    ],
+)
+def test_bad_xml_bodies_answer_the_declared_400(client: TestClient, xml: bytes, error: str) -> None:
+    response = client.post("/pets", content=xml, headers={"Content-Type": "application/xml"})
+    assert (response.status_code, response.json()) == (400, {"error": error})
 
 
 def test_optional_bodies(client: TestClient, impl: Recorder) -> None:

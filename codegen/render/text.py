@@ -38,7 +38,9 @@ def docstring(text: str, indent: int = 0) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
     text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
     text = "".join(_escape_char(c) for c in text)
-    if text.endswith('"'):
+    backslashes = len(text[:-1]) - len(text[:-1].rstrip("\\"))
+    if text.endswith('"') and backslashes % 2 == 0:
+        # An unescaped final quote would run into the closing quotes.
         text = text[:-1] + '\\"'
     lines = [line.rstrip() for line in text.split("\n")]
     if not lines or lines == [""]:

@@ -149,11 +149,14 @@ def render_models(model_schemas: dict[str, Any], title: str) -> Models:
         prefix = "#/components/schemas/"
         return model_schemas.get(ref[len(prefix) :].replace("~1", "/").replace("~0", "~")) if ref.startswith(prefix) else None
 
+    # datamodel-code-generator reads dots in schema names as modules: those go in without them.
+    undotted = _undotted(model_schemas)
+    views = {undotted.get(name, name): _renamed_refs(pydantic_view(s, resolve), undotted) for name, s in model_schemas.items()}
     document = {
         "openapi": "3.1.0",
         "info": {"title": title, "version": "0"},
         "paths": {},
-        "components": {"schemas": {name: pydantic_view(s, resolve) for name, s in model_schemas.items()}},
+        "components": {"schemas": views},
     }
     with tempfile.TemporaryDirectory() as tmp:
         metadata_path = Path(tmp) / "metadata.json"
@@ -166,13 +169,51 @@ def render_models(model_schemas: dict[str, Any], title: str) -> Models:
         metadata = json.loads(metadata_path.read_text()) if metadata_path.exists() else {"models": []}
     assert isinstance(source, str)
     models = Models(source=_escape_line_breaks(source))
+    original = {safe: name for name, safe in undotted.items()}
     for entry in metadata.get("models", []):
         name = entry["class_name"]
-        pointer = "/" + "/".join(str(t).replace("~", "~0").replace("/", "~1") for t in entry.get("source_path", []))
+        path = [str(t) for t in entry.get("source_path", [])]
+        if path[:2] == ["components", "schemas"] and len(path) > 2:
+            path[2] = original.get(path[2], path[2])
+        pointer = "/" + "/".join(t.replace("~", "~0").replace("/", "~1") for t in path)
         models.pointers[name] = pointer
         models.by_pointer.setdefault(pointer, name)
     _read_source(models)
     return models
+
+
+def _undotted(model_schemas: dict[str, Any]) -> dict[str, str]:
+    """A name without dots for each schema name with some, unique among all names."""
+    taken = set(model_schemas)
+    renamed = {}
+    for name in model_schemas:
+        if "." in name:
+            safe = base = name.replace(".", "_")
+            counter = 1
+            while safe in taken:
+                counter += 1
+                safe = f"{base}_{counter}"
+            taken.add(safe)
+            renamed[name] = safe
+    return renamed
+
+
+def _renamed_refs(schema: Any, renamed: dict[str, str]) -> Any:
+    """`schema` with its `$ref`s to renamed schemas following them."""
+    if not renamed:
+        return schema
+    if isinstance(schema, list):
+        return [_renamed_refs(s, renamed) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    result = {k: _renamed_refs(v, renamed) for k, v in schema.items()}
+    ref = schema.get("$ref")
+    prefix = "#/components/schemas/"
+    if isinstance(ref, str) and ref.startswith(prefix):
+        target = ref[len(prefix) :].replace("~1", "/").replace("~0", "~")
+        if target in renamed:
+            result["$ref"] = prefix + renamed[target].replace("~", "~0").replace("/", "~1")
+    return result
 
 
 # Characters str.splitlines() breaks at besides \n and \r: black's tokenizer would split a string

@@ -15,7 +15,7 @@ from typing import Any
 from ..errors import pointer as make_pointer
 from ..ir import Api, Operation, SecurityScheme, Tag
 from ..names import NameSet
-from .models import Models, component_pointer, render_models
+from .models import Models, component_pointer, render_models, subtypes
 from .text import comment, docstring, json_literal, py
 from .validators import ValidatorCompiler
 
@@ -278,7 +278,13 @@ class Renderer:
         lines = models.source.splitlines()
         while lines and (lines[0].startswith("#") or not lines[0].strip()):
             lines.pop(0)
-        tail = environment().get_template("models_tail.py.jinja").render(header=self.header, adapters=adapters)
+        classes = {}  # polymorphic base class -> (discriminator, {value: subtype class})
+        for base, (prop, values) in subtypes(self.api.model_schemas).items():
+            names = {value: models.by_pointer.get(component_pointer(name)) for value, name in values.items()}
+            base_class = models.by_pointer.get(component_pointer(base))
+            if base_class and all(names.values()):
+                classes[base_class] = (prop, names)
+        tail = environment().get_template("models_tail.py.jinja").render(header=self.header, adapters=adapters, subtypes=classes)
         return self.header + '\n"""Models of the spec\'s schemas (Pydantic v2, with exact JSON Schema checks)."""\n\n' + "\n".join(lines) + "\n" + tail
 
     # -- operations ---------------------------------------------------------------------------

@@ -127,15 +127,47 @@ def pydantic_view(schema: Any, resolve: Any = None) -> Any:
             view[key] = {k: pydantic_view(v, resolve) for k, v in value.items()}
         else:
             view[key] = value
-    if "discriminator" in schema and "properties" in schema and not {"oneOf", "anyOf", "additionalProperties"} & set(schema):
-        # The base of an allOf hierarchy: keep the subtype's properties (model_extra).
-        view["additionalProperties"] = True
+    if is_polymorphic_base(schema):
+        # The base of an allOf hierarchy: becomes the subtype its discriminator names (see
+        # PolymorphicModel), and keeps unknown subtypes' properties (model_extra).
+        view.setdefault("additionalProperties", True)
+        view["customBasePath"] = "codegen.runtime.PolymorphicModel"
     if "patternProperties" in view:
         # Keys matching a pattern are allowed; the checks decide what else is.
         view.pop("patternProperties")
         if view.get("additionalProperties") is not None:
             view.pop("additionalProperties")
     return view
+
+
+def is_polymorphic_base(schema: Any) -> bool:
+    """A schema with a discriminator and properties of its own, not a oneOf/anyOf: the base
+    that subtypes extend through `allOf`."""
+    return isinstance(schema, dict) and isinstance(schema.get("discriminator"), dict) and "properties" in schema and not {"oneOf", "anyOf"} & set(schema)
+
+
+def subtypes(model_schemas: dict[str, Any]) -> dict[str, tuple[str, dict[str, str]]]:
+    """Per polymorphic base: its discriminator property and the schema each value names (the
+    mapping's, then each schema extending the base through `allOf`, by its own name)."""
+    prefix = "#/components/schemas/"
+    found = {}
+    for base, schema in model_schemas.items():
+        if not is_polymorphic_base(schema):
+            continue
+        discriminator = schema["discriminator"]
+        table: dict[str, str] = {}
+        for value, ref in (discriminator.get("mapping") or {}).items():
+            target = ref[len(prefix) :].replace("~1", "/").replace("~0", "~") if isinstance(ref, str) and ref.startswith(prefix) else ref
+            if target in model_schemas and target != base:
+                table[str(value)] = target
+        base_ref = prefix + base.replace("~", "~0").replace("/", "~1")
+        for name, other in model_schemas.items():
+            parts = other.get("allOf") if isinstance(other, dict) else None
+            if name not in table.values() and isinstance(parts, list) and any(isinstance(p, dict) and p.get("$ref") == base_ref for p in parts):
+                table.setdefault(name, name)
+        if table and isinstance(discriminator.get("propertyName"), str):
+            found[base] = (discriminator["propertyName"], table)
+    return found
 
 
 def render_models(model_schemas: dict[str, Any], title: str) -> Models:

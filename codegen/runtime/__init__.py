@@ -13,11 +13,13 @@ from .model import (
     UUID,
     Adapters,
     AwareDatetime,
+    PolymorphicModel,
     SchemaAdapter,
     SpecModel,
     StrictFloat,
     StrictInt,
     bind_checks,
+    bind_subtypes,
 )
 from .operation import Answer, Body, Header, Operation, Param, Reply, unset_to_none
 
@@ -34,12 +36,14 @@ __all__ = [
     "NotImplementedOperation",
     "Operation",
     "Param",
+    "PolymorphicModel",
     "Reply",
     "SchemaAdapter",
     "SpecModel",
     "StrictFloat",
     "StrictInt",
     "bind_checks",
+    "bind_subtypes",
     "build_app",
     "handle",
     "security",

@@ -22,6 +22,7 @@ from starlette.responses import Response
 
 from .bodies import BodyInvalid, decode_body, encode_xml, is_xml, xml_name
 from .checks import DIRECTION
+from .model import SUBTYPES
 from .errors import (
     ApiError,
     NotImplementedOperation,
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from .application import Runtime
 
 logger = logging.getLogger("codegen.runtime")
+READING_REQUEST = {SUBTYPES: True}
 
 A = TypeVar("A", bound=BaseModel)
 
@@ -221,7 +223,7 @@ async def decode(request: Request, operation: Operation[A], rt: Runtime) -> A:
                 raise _reject(operation, str(exc)) from None
     direction = DIRECTION.set("request")
     try:
-        return operation.arguments.model_validate(values)
+        return operation.arguments.model_validate(values, context=READING_REQUEST)
     except ValidationError as exc:
         detail, errors = describe_validation_error(exc, operation.places)
         status = operation.validation_status

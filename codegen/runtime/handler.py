@@ -22,7 +22,6 @@ from starlette.responses import Response
 
 from .bodies import BodyInvalid, decode_body, encode_xml, is_xml, xml_name
 from .checks import DIRECTION
-from .model import SUBTYPES
 from .errors import (
     ApiError,
     NotImplementedOperation,
@@ -31,6 +30,7 @@ from .errors import (
     error_body,
     reason,
 )
+from .model import SUBTYPES
 from .operation import Answer, Operation, Reply, is_json
 from .params import MISSING, RawRequest, decode_param
 from .security import challenge, describe

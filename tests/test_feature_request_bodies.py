@@ -42,9 +42,28 @@ def test_json_and_a_shared_request_body(client: TestClient, impl: Recorder) -> N
 
 
 def test_form_fields_are_read_by_their_schema_and_encoding(client: TestClient, impl: Recorder) -> None:
-    form = {"name": "n", "count": "3", "vip": "true", "tags": ["a", "b"], "scores": "1,2", "address[city]": "X", "address[zip]": "123"}
+    form = {
+        "name": "n",
+        "count": "3",
+        "vip": "true",
+        "tags": ["a", "b"],
+        "scores": "1,2",
+        "address[city]": "X",
+        "address[zip]": "123",
+        "point": '{"x": 1.5}',
+        "matrix": "[[1, 2], [3]]",
+    }
     assert client.post("/form", data=form).status_code == 200
-    assert body_of(impl) == {"name": "n", "count": 3, "vip": True, "tags": ["a", "b"], "scores": [1, 2], "address": {"city": "X", "zip": 123}}
+    assert body_of(impl) == {
+        "name": "n",
+        "count": 3,
+        "vip": True,
+        "tags": ["a", "b"],
+        "scores": [1, 2],
+        "address": {"city": "X", "zip": 123},
+        "point": {"x": 1.5},
+        "matrix": [[1, 2], [3]],
+    }
     response = client.post("/form", data={"name": "n", "count": "-1"})
     assert response.status_code == 400
     assert response.json() == {"error": "body.count: must be at least 0"}

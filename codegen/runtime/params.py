@@ -358,8 +358,8 @@ def decode_form(pairs: list[tuple[str, str]], schema: Any, encoding: dict[str, A
     """An application/x-www-form-urlencoded body as an object.
 
     A property with a `style` or `explode` in its `encoding` is read like a query parameter of
-    that style; otherwise objects are JSON text (the default content type of objects) and
-    arrays repeated keys. Keys the schema does not name are read by `additionalProperties`.
+    that style; otherwise objects and properties of a JSON `contentType` are JSON text (the
+    default content type of objects) and arrays repeated keys. Keys the schema does not name are read by `additionalProperties`.
     """
     raw = RawRequest({}, pairs, {}, {})
     names = store.property_names(schema)
@@ -370,7 +370,8 @@ def decode_form(pairs: list[tuple[str, str]], schema: Any, encoding: dict[str, A
         sub = store.property_schema(schema, name)
         types = store.types(sub)
         kind = "array" if types == {"array"} else "object" if types == {"object"} else "scalar"
-        if "style" not in rules and "explode" not in rules and kind == "object":
+        as_json = "json" in str(rules.get("contentType", "")).lower()
+        if "style" not in rules and "explode" not in rules and (kind == "object" or as_json):
             values = raw.query_values(name)
             if values:
                 result[name] = coerce(values[-1], sub, store)

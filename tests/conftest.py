@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import json
 import socket
 import sys
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +42,29 @@ def assert_valid(instance: Any, schema: Any) -> None:
     """`instance` matches `schema`, a schema of spec/, by jsonschema with format checking."""
     errors = list(spec_validator().evolve(schema=schema).iter_errors(instance))
     assert not errors, f"{errors[0].json_path}: {errors[0].message}"
+
+
+@contextlib.contextmanager
+def serve(app: Any) -> Iterator[str]:
+    """`app` served by uvicorn on 127.0.0.1 in a thread; yields its base URL."""
+    import threading
+    import time
+
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
 
 
 def free_port() -> int:

@@ -87,6 +87,19 @@ def test_multipart_files_arrays_of_files_and_encoded_parts(client: TestClient, i
     assert body.meta.model_dump() == {"source": "s", "rating": 1.5}
 
 
+def test_part_headers_in_utf_8(client: TestClient, impl: Recorder) -> None:
+    body = (
+        b"--b\r\n"
+        b'Content-Disposition: form-data; name="file"; filename="caf\xc3\xa9 \xf0\x9f\x98\x8d.txt"\r\n'
+        b"Content-Type: text/plain; charset=\xc3\xa9\r\n\r\n"
+        b"data\r\n"
+        b"--b--\r\n"
+    )
+    response = client.post("/upload", content=body, headers={"Content-Type": "multipart/form-data; boundary=b"})
+    assert response.status_code == 200, response.text
+    assert impl.last["body"].file.filename == "café 😍.txt"
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error"),
     [

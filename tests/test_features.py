@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import SPECS, feature, matched_route
+from conftest import SPECS, feature, matched_route, serve
 from fastapi.testclient import TestClient
 
 FAMILIES = (
@@ -69,3 +69,44 @@ def test_mock_app_serves_the_spec(family: str, tmp_path_factory: pytest.TempPath
     response = TestClient(fx.package.create_app(mock=True)).get("/openapi.json")
     assert response.status_code == 200
     assert response.json() == fx.document
+
+
+# path-items: schemathesis's client (requests) fails on a cookie and a path parameter both
+# named `id` before sending anything.
+FUZZED = tuple(f for f in FAMILIES if f != "path-items")
+
+
+@pytest.mark.parametrize("family", FUZZED)
+def test_schemathesis_gets_no_server_error_from_the_mock(family: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    import schemathesis
+    from schemathesis.config import SchemathesisConfig
+    from schemathesis.engine import events, from_schema
+
+    fx = feature(family, tmp_path_factory)
+    config = SchemathesisConfig.from_dict(
+        {
+            "seed": 1,
+            "continue-on-failure": True,
+            "suppress-health-check": ["too_slow"],
+            "cache": {"enabled": False},
+            "generation": {"max-examples": 5, "database": "none"},
+            "checks": {"enabled": False, "not_a_server_error": {"enabled": True}},
+            "phases": {"examples": {"enabled": False}, "coverage": {"enabled": True}, "fuzzing": {"enabled": True}, "stateful": {"enabled": False}},
+        }
+    )
+    findings = []
+    # The document's base path at the root, so the spec's paths are the URLs.
+    with serve(fx.package.create_app(mock=True, base_path="")) as url:
+        schema = schemathesis.openapi.from_path(str(fx.spec), config=config)
+        schema.config.update(base_url=url)
+        for event in from_schema(schema).execute():
+            if isinstance(event, events.ScenarioFinished):
+                findings += [
+                    f"{event.recorder.label}: {node.failure_info.failure.title}"
+                    for nodes in event.recorder.checks.values()
+                    for node in nodes
+                    if node.failure_info is not None
+                ]
+            elif isinstance(event, (events.NonFatalError, events.FatalError)):
+                findings.append(f"{getattr(event, 'label', '')}: {event.info if hasattr(event, 'info') else event}")
+    assert not findings, findings

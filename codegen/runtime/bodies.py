@@ -54,7 +54,7 @@ class UploadedFile(bytes):
 
 
 def _text(data: bytes, content_type: str, where: str = "body") -> str:
-    _, options = parse_options_header(content_type)
+    _, options = parse_options_header(content_type.encode("latin-1", "replace"))
     charset = options.get(b"charset", b"utf-8").decode("latin-1")
     try:
         return data.decode(charset)
@@ -105,7 +105,7 @@ class _Part:
 
 
 def _parts(data: bytes, content_type: str) -> list[_Part]:
-    _, options = parse_options_header(content_type)
+    _, options = parse_options_header(content_type.encode("latin-1", "replace"))
     boundary = options.get(b"boundary")
     if not boundary:
         raise BodyInvalid("body: multipart/form-data without a boundary")
@@ -127,12 +127,13 @@ def _parts(data: bytes, content_type: str) -> list[_Part]:
         header[1] += chunk[start:end]
 
     def on_header_end() -> None:
-        parts[-1].headers[header[0].decode("latin-1").lower()] = header[1].decode("utf-8", "replace")
+        # As HTTP headers are read: each byte one character, so parsing them again is lossless.
+        parts[-1].headers[header[0].decode("latin-1").lower()] = header[1].decode("latin-1")
         header[0] = header[1] = b""
 
     def on_headers_finished() -> None:
         part = parts[-1]
-        _, disposition = parse_options_header(part.headers.get("content-disposition", ""))
+        _, disposition = parse_options_header(part.headers.get("content-disposition", "").encode("latin-1"))
         if b"name" not in disposition:
             raise BodyInvalid("body: a part without a name in its Content-Disposition")
         part.name = disposition[b"name"].decode("utf-8", "replace")

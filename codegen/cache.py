@@ -22,7 +22,7 @@ _SHAPING_LIBRARIES = ("datamodel-code-generator", "black", "pydantic", "jinja2")
 def _generator_digest() -> str:
     digest = hashlib.sha256()
     package = Path(__file__).resolve().parent
-    from .render import templates_dir
+    from .config import templates_dir
 
     for folder in (package, templates_dir()):
         for path in sorted(folder.rglob("*")):

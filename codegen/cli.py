@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Config, load_config
-from .errors import SpecError, SpecErrors, UsageError
+from .errors import GeneratedCodeError, SpecError, SpecErrors, UsageError
 
 EXIT_OK, EXIT_DIFF, EXIT_BAD = 0, 1, 2
 
@@ -72,11 +72,12 @@ def spec_label(config: Config) -> str:
 
 
 def build_files(
-    config: Config, timings: Timings | None = None, *, use_cache: bool = True
+    config: Config, timings: Timings | None = None, *, use_cache: bool = True, jobs: int | None = None
 ) -> tuple[str, dict[str, str]]:
     """Load, build the IR and render: (package name, files). Raises SpecError(s).
 
-    An unchanged spec (same files, options and generator) is served from the cache.
+    An unchanged spec (same files, options and generator) is served from the cache. `jobs`
+    worker processes render (default: one per core); any number gives the same files.
     """
     from .cache import Cache
 
@@ -95,40 +96,26 @@ def build_files(
         if hit is not None:
             return hit
     from . import ir, load, render
+    from .render.parallel import Workers
 
-    with timings.stage("parse"):
-        document = load.load(config.spec, allowed_dirs=tuple(config.allow_ref_dirs))
-    with timings.stage("ir"):
-        api = ir.build(
-            document,
-            package=config.package,
-            include_tags=config.include_tags,
-            include_operations=config.include_operations,
-        )
-    with timings.stage("render"):
-        files = render.render(
-            api, spec_label=spec_label(config), options=config.render_options(), stage=timings.stage
-        )
-    with timings.stage("verify"):
-        verify(files)
+    with Workers(jobs) as workers:
+        workers.start()  # the workers start while the spec is read
+        with timings.stage("parse"):
+            document = load.load(config.spec, allowed_dirs=tuple(config.allow_ref_dirs))
+        with timings.stage("ir"):
+            api = ir.build(
+                document,
+                package=config.package,
+                include_tags=config.include_tags,
+                include_operations=config.include_operations,
+            )
+        with timings.stage("render"):
+            files = render.render(
+                api, spec_label=spec_label(config), options=config.render_options(), stage=timings.stage, workers=workers
+            )
     if use_cache:
         cache.put(key, api.package, files, document.sources)
     return api.package, files
-
-
-class GeneratedCodeError(Exception):
-    """The generator produced a file Python cannot compile (a bug of codegen, never written)."""
-
-
-def verify(files: dict[str, str]) -> None:
-    """Compile every generated module, so a package that cannot import is never written."""
-    for name, text in sorted(files.items()):
-        if name.endswith(".py"):
-            try:
-                compile(text, name, "exec", dont_inherit=True)
-            except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-                line = getattr(exc, "lineno", None)
-                raise GeneratedCodeError(f"{name}{f':{line}' if line else ''} does not compile: {exc}") from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -145,6 +132,7 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--verbose", action="store_true", help="print the time of each stage")
         p.add_argument("--debug", action="store_true", help="show tracebacks")
         p.add_argument("--no-cache", action="store_true", help="ignore and do not write .codegen-cache/")
+        p.add_argument("--jobs", type=int, help="worker processes (default: one per core; 1: none)")
 
     common(sub.add_parser("generate", help="generate the server package from the spec"))
     common(sub.add_parser("check", help="exit 1 with a diff when the generated package is stale"))
@@ -181,7 +169,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     config = _config(args)
     timings = Timings(progress=sys.stderr.isatty() and not args.quiet)
     try:
-        package, files = build_files(config, timings, use_cache=not args.no_cache)
+        package, files = build_files(config, timings, use_cache=not args.no_cache, jobs=args.jobs)
         with timings.stage("write"):
             changes = write.write(config.out / package, files)
     finally:
@@ -210,7 +198,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     config = _config(args)
     timings = Timings(progress=sys.stderr.isatty() and not args.quiet)
     try:
-        package, files = build_files(config, timings, use_cache=not args.no_cache)
+        package, files = build_files(config, timings, use_cache=not args.no_cache, jobs=args.jobs)
     finally:
         timings.done()
     target = config.out / package

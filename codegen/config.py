@@ -104,3 +104,12 @@ def _check_types(values: dict[str, Any], pyproject: Path) -> None:
             raise UsageError(f"{where} {key.replace('_', '-')} must be true or false")
     if values["formatter"] not in FORMATTERS:
         raise UsageError(f"{where} formatter must be one of {', '.join(FORMATTERS)}, not {values['formatter']!r}")
+
+
+def templates_dir() -> Path:
+    """The templates: inside the installed package, or `templates/` of a source checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "templates", here.parent / "templates"):
+        if (candidate / "router.py.jinja").is_file():
+            return candidate
+    raise FileNotFoundError("codegen templates not found")

@@ -83,3 +83,7 @@ class SpecErrors(Exception):
 
 class UsageError(Exception):
     """Bad command-line usage or configuration (exit 2)."""
+
+
+class GeneratedCodeError(Exception):
+    """The generator produced a file Python cannot compile (a bug of codegen, never written)."""

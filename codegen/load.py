@@ -285,14 +285,15 @@ class _Bundler:
         self.root = root
         self.data = data
         self.roots = (root.parent.resolve(), *(d.resolve() for d in allowed_dirs))
-        self.files: dict[Path, Any] = {root.resolve(): data}
+        self.root_file = root.resolve()
+        self.files: dict[Path, Any] = {self.root_file: data}
         self.hoisted: dict[tuple[Path, str], str] = {}
         self.inlining: set[tuple[Path, str]] = set()
         # Where content pulled in from another file came from: bundle pointer -> (file, pointer).
         self.origins: dict[str, tuple[Path, str]] = {}
 
     def bundle(self) -> None:
-        self._walk(self.data, self.root.resolve(), "", "", in_schema=False)
+        self._walk(self.data, self.root_file, "", "", in_schema=False)
 
     def _file(self, resolved: Path, written: str, used_at: tuple[Path, str]) -> Any:
         if resolved not in self.files:
@@ -354,7 +355,7 @@ class _Bundler:
         if not isinstance(node, dict):
             return
         ref = node.get("$ref")
-        is_root_file = file == self.root.resolve()
+        is_root_file = file == self.root_file
         if isinstance(ref, str) and (not ref.startswith("#") or not is_root_file):
             self._replace_ref(node, ref, file, ptr, at, in_schema=in_schema)
         for key, value in list(node.items()):
@@ -517,9 +518,48 @@ def _explain_30(data: dict[str, Any], ptr: str, message: str) -> tuple[str, str]
     return ptr + pointer(*[str(t) for t in deep.absolute_path]), str(deep.message)
 
 
+def _openapi_schema(version: str) -> dict[str, Any]:
+    """openapi-spec-validator's OpenAPI schema for `version`, read without importing the package."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("openapi_spec_validator")
+    assert spec is not None and spec.submodule_search_locations
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    return json.loads((folder / "resources" / "schemas" / f"v{version}" / "schema.json").read_text(encoding="utf-8"))
+
+
+_FAST: dict[str, Any] = {}
+
+
+def _valid_fast(data: dict[str, Any], version: str) -> bool:
+    """True when jsonschema-rs finds nothing wrong: the document against the OpenAPI schema
+    and, for 3.1, every schema object against the 2020-12 meta-schema.
+
+    Only a gate: when it says False, python jsonschema explains the errors precisely.
+    """
+    import jsonschema_rs
+
+    if version not in _FAST:
+        _FAST[version] = jsonschema_rs.validator_for(_openapi_schema(version), validate_formats=False)
+    if not _FAST[version].is_valid(data):
+        return False
+    if version == "3.1":
+        if "meta" not in _FAST:
+            _FAST["meta"] = jsonschema_rs.Draft202012Validator(
+                {"$ref": "https://json-schema.org/draft/2020-12/schema"}, validate_formats=False
+            )
+        meta = _FAST["meta"]
+        return all(meta.is_valid(schema) for _, schema in schema_locations(data))
+    return True
+
+
 def _validate_openapi(data: dict[str, Any], version: str, path: Path) -> list[SpecError]:
-    """Structural errors (openapi-spec-validator's OpenAPI schema) and, for 3.1, each schema
-    object against the JSON Schema 2020-12 meta-schema; every error located in the document."""
+    """The structural errors (openapi-spec-validator's OpenAPI schema) and, for 3.1, each schema
+    object's errors against the JSON Schema 2020-12 meta-schema, every one located in the
+    document; then patterns that are not regular expressions. jsonschema-rs says quickly
+    whether there are any; python jsonschema finds and explains them."""
+    if _valid_fast(data, version):
+        return _invalid_patterns(data, path)
     from jsonschema import Draft202012Validator
     from jsonschema_path import SchemaPath
     from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator

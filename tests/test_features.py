@@ -29,10 +29,9 @@ FAMILIES = (
 )
 
 
-def test_every_family_is_listed_and_described() -> None:
-    listed = {p.parent.name for p in SPECS.glob("*/openapi.*")} - {"external-refs", "injection", "jsonschema"}
-    assert listed == set(FAMILIES)
+def test_every_family_is_described() -> None:
     for family in FAMILIES:
+        assert list((SPECS / family).glob("openapi.*")), family
         readme = (SPECS / family / "README.md").read_text(encoding="utf-8")
         assert readme.startswith("# ") and "why" in readme.lower(), family
 

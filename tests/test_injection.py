@@ -148,13 +148,18 @@ def test_descriptions_appear_verbatim_in_docstrings(generated: tuple[Path, Any])
 
 # Calls that would run or load code: allowed only where named, for the reason given.
 ALLOWED_CALLS = {
-    ("compile", "cli.py"),  # `verify` compiles generated modules without running them
+    ("compile", "render/verify.py"),  # compiles generated modules without running them
     ("importlib.import_module", "cli.py"),  # `codegen mock` imports the package it just generated
     ("ast.literal_eval", "render/models.py"),  # reads enum values back from generated source
 }
 FORBIDDEN_CALLS = {"eval", "exec", "compile", "__import__", "breakpoint", "os.system", "os.popen", "yaml.unsafe_load",
                    "yaml.full_load", "importlib.import_module", "ast.literal_eval", "env.from_string", "from_string"}
 FORBIDDEN_MODULES = {"pickle", "marshal", "shelve", "subprocess", "dill"}
+# Modules allowed only where named, for the reason given.
+ALLOWED_MODULES = {
+    # starts `python -m codegen.render.parallel`, the generator's own workers (JSON over pipes)
+    ("subprocess", "render/parallel.py"),
+}
 
 
 def test_the_generator_never_executes_spec_text() -> None:
@@ -173,7 +178,7 @@ def test_the_generator_never_executes_spec_text() -> None:
                     found.append((where, node.lineno, ast.unparse(node)))
             elif isinstance(node, (ast.Import, ast.ImportFrom)):
                 modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
-                if any(m.split(".")[0] in FORBIDDEN_MODULES for m in modules):
+                if any(m.split(".")[0] in FORBIDDEN_MODULES and (m, where) not in ALLOWED_MODULES for m in modules):
                     found.append((where, node.lineno, ast.unparse(node)))
     assert not found
 

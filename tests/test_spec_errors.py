@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from codegen.cli import main
+from codegen.render.verify import verify
 from conftest import SPECS
 
 ERRORS = SPECS / "errors"
@@ -238,9 +239,10 @@ def test_yaml_object_tags_are_never_constructed(tmp_path: Path, capsys: pytest.C
 def test_a_generator_failure_writes_nothing(
     rendered: Any, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def render(api: Any, **options: Any) -> dict[str, str]:
+    def render(api: Any, *, spec_label: str, **options: Any) -> dict[str, str]:
         if isinstance(rendered, Exception):
             raise rendered
+        verify(rendered)  # the renderer compiles each file it gives
         return rendered
 
     monkeypatch.setattr("codegen.render.render", render)

@@ -8,14 +8,29 @@ hold loops and conditions only.
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
+from ..config import templates_dir
 from ..errors import pointer as make_pointer
 from ..ir import Api, Operation, SecurityScheme, Tag
 from ..names import NameSet
-from .models import Models, component_pointer, render_models, subtypes
+from . import verify
+from .format import format_files
+from .layout import (
+    Bracket,
+    Expr,
+    call,
+    import_from,
+    keywords,
+    literal,
+    signature,
+    statement,
+    string,
+)
+from .models import Models, component_pointer, join_runs, models_module, render_models, subtypes
+from .parallel import Workers
 from .text import comment, docstring, json_literal, py
 from .validators import ValidatorCompiler
 
@@ -27,15 +42,6 @@ PLAIN_TYPES = {
     "AwareDatetime": ("datetime", "datetime"),
 }
 _TYPE_NAMES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool", "null": "None"}
-
-
-def templates_dir() -> Path:
-    """The templates: inside the installed package, or `templates/` of a source checkout."""
-    here = Path(__file__).resolve().parent.parent
-    for candidate in (here / "templates", here.parent / "templates"):
-        if (candidate / "router.py.jinja").is_file():
-            return candidate
-    raise FileNotFoundError("codegen templates not found")
 
 
 _ENV: Any = None
@@ -100,6 +106,12 @@ class OperationView:
     route_docstring: str
     protocol_docstring: str
     summary_docstring: str = ""
+    glue_signature: str = ""  # the router's `def _op(service, arguments) -> object:`
+    glue_call: str = ""  # its `return service.op(...)`
+    protocol_signature: str = ""  # the Protocol method's `async def op(self, *, ...) -> ...:`
+    route_signature: str = ""  # the route's `async def op(request) -> Response:`
+    handle_call: str = ""  # the route's `return await runtime.handle(...)`
+    not_implemented: str = ""  # the Protocol method's `raise NotImplementedOperation(...)`
     credentials: list[CredentialView] = field(default_factory=list)
 
 
@@ -154,10 +166,25 @@ class _Annotations:
         self.imports = imports
 
     def qualify(self, annotation: str) -> str:
+        known = self.models.qualified  # the same types recur in every module
+        if annotation not in known:
+            needed = Imports()
+            known[annotation] = (self._qualify(annotation, needed), [(m, n) for m, names in needed.names.items() for n in names])
+        text, needed_imports = known[annotation]
+        for module, name in needed_imports:
+            self.imports.add(module, name)
+        return text
+
+    def _qualify(self, annotation: str, imports: Imports) -> str:
         tree = ast.parse(annotation, mode="eval")
-        models, imports = self.models, self.imports
+        models = self.models
 
         class Qualify(ast.NodeTransformer):
+            def visit_Constant(self, node: ast.Constant) -> ast.AST:
+                if isinstance(node.value, str):  # unparsed verbatim: the literal in black's quotes
+                    return ast.copy_location(ast.Name(string(node.value), ast.Load()), node)
+                return node
+
             def visit_Name(self, node: ast.Name) -> ast.AST:
                 if node.id in models.kinds:
                     return ast.copy_location(ast.Attribute(ast.Name("models", ast.Load()), node.id, ast.Load()), node)
@@ -220,10 +247,10 @@ class Renderer:
         doc["components"] = components
         return doc
 
-    def render(self) -> dict[str, str]:
+    def render(self, workers: Workers) -> dict[str, str]:
         api = self.api
         with self.stage("models"):
-            models = render_models(api.model_schemas, api.title)
+            models = render_models(api.model_schemas, api.title, workers)
         with self.stage("checks"):
             named = {ptr for name, ptr in models.pointers.items() if models.kinds.get(name) == "model"}
             compiler = ValidatorCompiler(self.resolution_document(), named)
@@ -233,10 +260,23 @@ class Renderer:
                 if ptr is not None:
                     checks[name] = compiler.function_for(ptr)
             adapters = [name for name in checks if models.kinds[name] != "model"]
+        # The models are finished in worker processes beside the rest of the rendering.
+        formatted = self.options.get("formatter") != "none"
+        models_file = models_module(models, self.models_head(), self.models_tail(adapters, models), workers, formatted=formatted)
         with self.stage("routes"):
-            return self._templates(models, compiler, checks, adapters)
+            files = self._templates(models, compiler, checks)
+        if formatted:
+            with self.stage("format"):
+                files = format_files(files, workers)
+        compiled = verify.start(files, workers)  # after the models' runs, in the workers
+        with self.stage("models"):
+            files["models.py"] = join_runs(models_file)
+        with self.stage("verify"):
+            compiled += verify.start({"models.py": files["models.py"]}, workers)
+            verify.finish(compiled, files)
+        return files
 
-    def _templates(self, models: Models, compiler: ValidatorCompiler, checks: dict[str, str], adapters: list[str]) -> dict[str, str]:
+    def _templates(self, models: Models, compiler: ValidatorCompiler, checks: dict[str, str]) -> dict[str, str]:
         api = self.api
         tags = [self.tag_view(tag, models, compiler) for tag in api.tags]
         env = environment()
@@ -244,48 +284,66 @@ class Renderer:
         context = {"header": self.header, "api": api, "tags": tags, "options": self.options}
         files["__init__.py"] = env.get_template("package_init.py.jinja").render(**context)
         files["py.typed"] = self.header + "\n"
-        files["models.py"] = self.models_module(models, adapters)
         files["_validators.py"] = env.get_template("validators.py.jinja").render(
             **context,
-            helpers=sorted(compiler.helpers),
+            helpers_import=import_from("codegen.runtime.checks", ["Check", *sorted(compiler.helpers)]),
             uses_re=any(src.startswith("re.compile") for src in compiler.constants),
             body="\n".join(compiler.functions_source()),
             checks=checks,
         )
         files["_spec.py"] = env.get_template("spec.py.jinja").render(
-            **context, document_literal=json_literal(api.document)
+            **context, document=statement(call("json.loads", json_literal(api.document)), 0, "DOCUMENT: dict[str, Any] = ")
         )
-        server_paths = {op.name: op.server_path for op in api.operations if op.server_path is not None}
-        files["app.py"] = env.get_template("app.py.jinja").render(**context, server_paths=server_paths)
+        files["app.py"] = env.get_template("app.py.jinja").render(
+            **context,
+            routers_import=import_from(".routers", [tag.module for tag in tags]),
+            routers=statement(literal("(", [f"{tag.module}.router" for tag in tags]), 0, "ROUTERS = "),
+            base_path=statement(py(api.base_path), 0, "BASE_PATH = "),
+            server_paths=statement(
+                Bracket("", tuple((f"{py(op.name)}: ", py(op.server_path)) for op in api.operations if op.server_path is not None), "{", literal=True),
+                0,
+                "SERVER_PATHS: dict[str, str] = ",
+            ),
+        )
+        if api.security_schemes:
+            schemes = [statement(_scheme_source(s), 0, f"{s.key} = ") for s in api.security_schemes if s.kind != "mutualTLS"]
+            files["security.py"] = env.get_template("security.py.jinja").render(**context, schemes=schemes)
         protocol_imports = Imports()
         protocol_tags = [self.protocol_view(tag, models, protocol_imports) for tag in api.tags]
         files["protocols.py"] = env.get_template("protocols.py.jinja").render(
             **{**context, "tags": protocol_tags},
             imports=protocol_imports.lines(),
-            webhooks=[docstring(webhook)[3:-3] for webhook in api.webhooks],  # escaped lines
+            webhooks=[docstring(webhook)[3:-3].strip() for webhook in api.webhooks],  # escaped lines
         )
-        if api.security_schemes:
-            files["security.py"] = env.get_template("security.py.jinja").render(
-                **context, schemes=[(s.key, _scheme_source(s)) for s in api.security_schemes if s.kind != "mutualTLS"]
-            )
         files["routers/__init__.py"] = env.get_template("routers_init.py.jinja").render(**context)
         for tag in tags:
             view = self.router_view(tag, models, Imports())
             files[f"routers/{tag.module}.py"] = env.get_template("router.py.jinja").render(**context, tag=view)
         return files
 
-    def models_module(self, models: Models, adapters: list[str]) -> str:
-        lines = models.source.splitlines()
-        while lines and (lines[0].startswith("#") or not lines[0].strip()):
-            lines.pop(0)
+    def models_head(self) -> str:
+        return self.header + '\n"""Models of the spec\'s schemas (Pydantic v2, with exact JSON Schema checks)."""\n\n'
+
+    def models_tail(self, adapters: list[str], models: Models) -> str:
         classes = {}  # polymorphic base class -> (discriminator, {value: subtype class})
         for base, (prop, values) in subtypes(self.api.model_schemas).items():
             names = {value: models.by_pointer.get(component_pointer(name)) for value, name in values.items()}
             base_class = models.by_pointer.get(component_pointer(base))
             if base_class and all(names.values()):
                 classes[base_class] = (prop, names)
-        tail = environment().get_template("models_tail.py.jinja").render(header=self.header, adapters=adapters, subtypes=classes)
-        return self.header + '\n"""Models of the spec\'s schemas (Pydantic v2, with exact JSON Schema checks)."""\n\n' + "\n".join(lines) + "\n" + tail
+        table = Bracket(
+            "",
+            tuple((f"{py(name)}: ", call("SchemaAdapter", name, f"CHECKS[{py(name)}]")) for name in adapters),
+            "{",
+            literal=True,
+            magic=True,
+        )
+        text = environment().get_template("models_tail.py.jinja").render(
+            header=self.header,
+            adapters=statement(table, 0, "ADAPTERS: Adapters = "),
+            subtypes=statement(call("bind_subtypes", "globals()", py(classes)), 0) if classes else "",
+        )
+        return str(text)
 
     # -- operations ---------------------------------------------------------------------------
     def tag_view(self, tag: Tag, models: Models, compiler: ValidatorCompiler) -> TagView:
@@ -300,7 +358,9 @@ class Renderer:
         )
 
     def operation_view(self, op: Operation, models: Models, compiler: ValidatorCompiler, constants: NameSet) -> OperationView:
-        spec_source = self.spec_source(op, models, compiler)
+        # A name without case (e.g. Japanese) would be its own constant.
+        constant = constants.add(op.name.upper() if op.name.upper() != op.name else op.name + "_OPERATION")
+        spec_source = statement(self.spec_source(op, models, compiler), 0, f"{constant} = ")
         summary = op.summary or f"{op.method.upper()} {op.path}"
         route_doc = summary + (f"\n\n{op.description}" if op.description else "")
         return OperationView(
@@ -308,8 +368,7 @@ class Renderer:
             operation_id=op.operation_id,
             method=op.method,
             route_path=op.route_path,
-            # A name without case (e.g. Japanese) would be its own constant.
-            constant=constants.add(op.name.upper() if op.name.upper() != op.name else op.name + "_OPERATION"),
+            constant=constant,
             summary=op.summary,
             deprecated=op.deprecated,
             arguments_class=op.arguments_model,
@@ -324,71 +383,78 @@ class Renderer:
             ],
         )
 
-    def spec_source(self, op: Operation, models: Models, compiler: ValidatorCompiler) -> str:
-        """Python source of the `runtime.Operation(...)` describing `op`."""
+    def spec_source(self, op: Operation, models: Models, compiler: ValidatorCompiler) -> Expr:
+        """The `runtime.Operation(...)` describing `op`."""
         params = []
         for p in op.parameters:
-            kwargs = [
-                f"name={py(p.name)}",
-                f"location={py(p.location)}",
-                f"key={py(p.key)}",
-                f"schema={py(p.schema_pointer)}",
+            kwargs: list[tuple[str, Expr]] = [
+                ("name", py(p.name)),
+                ("location", py(p.location)),
+                ("key", py(p.key)),
+                ("schema", py(p.schema_pointer)),
             ]
             if p.required:
-                kwargs.append("required=True")
-            kwargs.append(f"style={py(p.style)}")
-            kwargs.append(f"explode={p.explode!r}")
+                kwargs.append(("required", "True"))
+            kwargs.append(("style", py(p.style)))
+            kwargs.append(("explode", repr(p.explode)))
             if p.content_type:
-                kwargs.append(f"content_type={py(p.content_type)}")
+                kwargs.append(("content_type", py(p.content_type)))
             if p.allow_empty_value:
-                kwargs.append("allow_empty_value=True")
+                kwargs.append(("allow_empty_value", "True"))
             if p.location == "path":
                 route_name = next(k for k, v in op.path_variables.items() if v == p.name)
                 if route_name != p.name:
-                    kwargs.append(f"route_name={py(route_name)}")
-            params.append(f"runtime.Param({', '.join(kwargs)})")
-        body = "None"
+                    kwargs.append(("route_name", py(route_name)))
+            params.append(keywords("runtime.Param", kwargs))
+        body: Expr = "None"
         if op.body is not None:
-            body = (
-                f"runtime.Body(key={py(op.body.key)}, required={op.body.required!r}, "
-                f"media_types={py(tuple(m.content_type for m in op.body.media_types))}, "
-                f"content={py(op.body.pointer + '/content')})"
+            body = keywords(
+                "runtime.Body",
+                [
+                    ("key", py(op.body.key)),
+                    ("required", repr(op.body.required)),
+                    ("media_types", _strings(m.content_type for m in op.body.media_types)),
+                    ("content", py(op.body.pointer + "/content")),
+                ],
             )
         answers = []
         for r in op.responses:
-            kwargs = [f"status={py(r.status)}"]
+            kwargs = [("status", py(r.status))]
             if r.media_types:
-                kwargs.append(f"media_types={py(tuple(m.content_type for m in r.media_types))}")
+                kwargs.append(("media_types", _strings(m.content_type for m in r.media_types)))
                 media = r.json_media or r.media_types[0]
                 if media.schema is not None:
-                    kwargs.append(f"schema={py(media.schema_pointer)}")
+                    kwargs.append(("schema", py(media.schema_pointer)))
                 if r.json_media is not None and r.json_media.schema is not None:
                     ptr = component_pointer(r.model) if r.model else r.json_media.schema_pointer
-                    kwargs.append(f"check=checks.{compiler.function_for(ptr)}")
+                    kwargs.append(("check", f"checks.{compiler.function_for(ptr)}"))
                 if media.example_pointer:
-                    kwargs.append(f"example={py(media.example_pointer)}")
+                    kwargs.append(("example", py(media.example_pointer)))
             if r.headers:
-                headers = ", ".join(
-                    f"runtime.Header(name={py(h.name)}, required={h.required!r}, schema={py(h.schema_pointer)})"
+                headers = [
+                    keywords(
+                        "runtime.Header",
+                        [("name", py(h.name)), ("required", repr(h.required)), ("schema", py(h.schema_pointer))],
+                    )
                     for h in r.headers
-                )
-                kwargs.append(f"headers=({headers},)")
-            answers.append(f"runtime.Answer({', '.join(kwargs)})")
-        parts = [
-            f"operation_id={py(op.operation_id)}",
-            f"name={py(op.name)}",
-            f"method={py(op.method.upper())}",
-            f"path={py(op.path)}",
-            f"arguments=models.{op.arguments_model}",
-            "parameters=(" + "".join(p + ", " for p in params) + ")",
-            f"body={body}",
-            "answers=(" + "".join(a + ", " for a in answers) + ")",
-            f"validation_status={op.validation_status}",
-            f"path_validation_status={op.path_validation_status}",
+                ]
+                kwargs.append(("headers", literal("(", headers, magic=True)))
+            answers.append(keywords("runtime.Answer", kwargs))
+        parts: list[tuple[str, Expr]] = [
+            ("operation_id", py(op.operation_id)),
+            ("name", py(op.name)),
+            ("method", py(op.method.upper())),
+            ("path", py(op.path)),
+            ("arguments", f"models.{op.arguments_model}"),
+            ("parameters", literal("(", params, magic=True)),
+            ("body", body),
+            ("answers", literal("(", answers, magic=True)),
+            ("validation_status", str(op.validation_status)),
+            ("path_validation_status", str(op.path_validation_status)),
         ]
         if op.security:
-            parts.append(f"security={py(op.security)}")
-        return "runtime.Operation(" + ", ".join(parts) + ")"
+            parts.append(("security", literal("(", [literal("(", [py(name) for name in option]) for option in op.security])))
+        return keywords("runtime.Operation", parts)
 
     def _arguments(self, op: Operation, models: Models, annotations: _Annotations) -> list[ArgumentView]:
         fields = {(f.alias or f.name): f for f in models.fields.get(op.arguments_model, [])}
@@ -514,6 +580,8 @@ class Renderer:
                     streams_only=streams_only,
                     route_docstring="",
                     protocol_docstring=docstring(_protocol_doc(op), 8),
+                    not_implemented=statement(call("NotImplementedOperation", py(op.operation_id)), 2, "raise "),
+                    protocol_signature=_method_signature(op.name, streams_only, arguments, returns),
                 )
             )
         return TagView(
@@ -529,7 +597,31 @@ class Renderer:
         api_tag = next(t for t in self.api.tags if t.module == tag.module)
         for view, op in zip(tag.operations, api_tag.operations, strict=True):
             view.arguments = self._arguments(op, models, annotations)
+            glue = [f"service: {tag.protocol}", f"arguments: models.{op.arguments_model}"]
+            view.glue_signature = signature(
+                f"def _{op.name}", [*glue, "credentials: dict[str, object]"] if view.credentials else glue, "object"
+            )
+            view.glue_call = statement(
+                Bracket(f"service.{op.name}", tuple((f"{a.name}=", a.source) for a in view.arguments), magic=True),
+                1,
+                "return ",
+            )
+            route = ["request: Request", *(f"{c.key}: object = Security(security.{c.dependency})" for c in view.credentials)]
+            view.route_signature = signature(f"async def {op.name}", route, "Response")
+            handle: list[Expr] = ["request", view.constant, f"_{op.name}"]
+            if view.credentials:
+                handle.append(Bracket("", tuple((f"{py(c.scheme)}: ", c.key) for c in view.credentials), "{", literal=True))
+            view.handle_call = statement(call("await runtime.handle", *handle), 1, "return ")
         return tag
+
+
+def _method_signature(name: str, streams_only: bool, arguments: list[ArgumentView], returns: str) -> str:
+    """A Protocol method's header: keyword-only arguments, one a line."""
+    head = f"{'def' if streams_only else 'async def'} {name}"
+    if not arguments:
+        return signature(head, ["self"], returns, 1)
+    parameters = [f"{a.name}: {a.annotation}" + (f" = {a.default}" if a.default is not None else "") for a in arguments]
+    return signature(head, ["self", "*", *parameters], returns, 1, magic=True)
 
 
 def _credential_type(scheme: SecurityScheme, imports: Imports) -> str:
@@ -541,18 +633,23 @@ def _credential_type(scheme: SecurityScheme, imports: Imports) -> str:
     return "str"
 
 
-def _scheme_source(scheme: SecurityScheme) -> str:
-    """Python source of the FastAPI security dependency of a scheme."""
-    extra = f", description={py(scheme.description)}" if scheme.description else ""
+def _scheme_source(scheme: SecurityScheme) -> Bracket:
+    """The FastAPI security dependency of a scheme."""
+    extra: dict[str, Expr] = {"description": py(scheme.description)} if scheme.description else {}
     if scheme.kind == "apiKey":
-        return f"runtime.security.api_key({py(scheme.name)}, name={py(scheme.parameter)}, location={py(scheme.location)}{extra})"
+        return call("runtime.security.api_key", py(scheme.name), name=py(scheme.parameter), location=py(scheme.location), **extra)
     if scheme.kind == "http":
         if scheme.bearer_format:
-            extra = f", bearer_format={py(scheme.bearer_format)}" + extra
-        return f"runtime.security.http({py(scheme.name)}, scheme={py(scheme.scheme)}{extra})"
+            extra = {"bearer_format": py(scheme.bearer_format), **extra}
+        return call("runtime.security.http", py(scheme.name), scheme=py(scheme.scheme), **extra)
     if scheme.kind == "oauth2":
-        return f"runtime.security.oauth2({py(scheme.name)}, flows={py(scheme.flows)}{extra})"
-    return f"runtime.security.open_id_connect({py(scheme.name)}, url={py(scheme.url)}{extra})"
+        return call("runtime.security.oauth2", py(scheme.name), flows=py(scheme.flows), **extra)
+    return call("runtime.security.open_id_connect", py(scheme.name), url=py(scheme.url), **extra)
+
+
+def _strings(values: Iterable[str]) -> Bracket:
+    """A tuple of string literals."""
+    return literal("(", [py(v) for v in values])
 
 
 def _json_types(schema: Any, api: Api) -> set[str]:
@@ -630,18 +727,23 @@ def render_implementation(api: Api) -> str:
 
 
 def render(
-    api: Api, *, spec_label: str, options: dict[str, Any] | None = None, stage: Any = _no_stage
+    api: Api,
+    *,
+    spec_label: str,
+    options: dict[str, Any] | None = None,
+    stage: Any = _no_stage,
+    jobs: int | None = None,
+    workers: Workers | None = None,
 ) -> dict[str, str]:
     """Every file of the package (relative path -> text), black-formatted unless the options
-    say `formatter = "none"`."""
-    from .format import format_files
-
+    say `formatter = "none"`, each compiled (`verify.GeneratedCodeError` when one does not).
+    `jobs` worker processes (default: one per core; 1 renders in this process), or the given
+    `workers`, give the same files."""
     options = {"formatter": "black", "mock": False, "validate_responses": True, **(options or {})}
-    files = Renderer(api, spec_label, options, stage).render()
-    if options["formatter"] == "none":
-        return files
-    with stage("format"):
-        return format_files(files)
+    if workers is not None:
+        return Renderer(api, spec_label, options, stage).render(workers)
+    with Workers(jobs) as own:
+        return Renderer(api, spec_label, options, stage).render(own)
 
 
 __all__ = ["make_pointer", "render", "templates_dir"]

@@ -15,10 +15,16 @@ import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..dialect import required_in
 from ..errors import split_pointer
+from .format import LINE_LENGTH
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from .parallel import Workers
 from .validators import required_only
 
 # Formats Pydantic types exactly as JSON Schema reads them (with our RFC 3339 date-time type).
@@ -49,6 +55,7 @@ CHECK_ONLY = {
     "examples",
     "example",
 }
+CHUNK = 150_000  # characters of the generated module a worker finishes at a time
 SCHEMA_CHILDREN = ("items", "additionalProperties", "contains", "propertyNames")
 SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
 SCHEMA_MAPS = ("properties", "$defs")
@@ -57,13 +64,17 @@ OPTIONS: dict[str, Any] = {
     "target_python_version": "3.11",
     "target_pydantic_version": "2.14",
     "use_annotated": True,
-    "generate_schema_validators": True,
+    # Its validators would enforce only keywords `pydantic_view` leaves to the generated checks
+    # (required groups, if/then/else, property counts, uniqueItems, patternProperties): off, so
+    # it does not spend a sixth of its time looking for them.
+    "generate_schema_validators": False,
     "use_missing_sentinel": True,
     "strict_nullable": True,
     # int and float become the runtime's JSON integer and number (see import_overrides).
     "strict_types": ["str", "bool", "int", "float"],
     "disable_timestamp": True,
-    "formatters": ["builtin"],
+    # Formatted afterwards (`format_models`), once the generator's state is gone.
+    "formatters": [],
     "naming_strategy": "parent-prefixed",
     "use_schema_description": True,
     "use_field_description": True,
@@ -98,6 +109,8 @@ class Models:
     fields: dict[str, list[Field]] = field(default_factory=dict)
     enum_members: dict[str, dict[Any, str]] = field(default_factory=dict)
     imports: dict[str, str] = field(default_factory=dict)  # symbol -> module it is imported from
+    class_lines: list[int] = field(default_factory=list)  # where each top-level class starts
+    qualified: dict[str, Any] = field(default_factory=dict)  # type expressions as other modules write them
 
     def type_of(self, pointer: str) -> str | None:
         return self.by_pointer.get(pointer)
@@ -170,13 +183,9 @@ def subtypes(model_schemas: dict[str, Any]) -> dict[str, tuple[str, dict[str, st
     return found
 
 
-def render_models(model_schemas: dict[str, Any], title: str) -> Models:
-    """Generate the models module for the given component and synthesized schemas."""
-    from datamodel_code_generator import InputFileType, generate
+def models_document(model_schemas: dict[str, Any], title: str) -> dict[str, Any]:
+    """The OpenAPI document datamodel-code-generator reads: the schemas' `pydantic_view`s."""
 
-    if not model_schemas:
-        # datamodel-code-generator refuses an empty input; a spec without schemas has no models.
-        return Models(source="from __future__ import annotations\n")
     def resolve(ref: str) -> Any:
         prefix = "#/components/schemas/"
         return model_schemas.get(ref[len(prefix) :].replace("~1", "/").replace("~0", "~")) if ref.startswith(prefix) else None
@@ -184,24 +193,106 @@ def render_models(model_schemas: dict[str, Any], title: str) -> Models:
     # datamodel-code-generator reads dots in schema names as modules: those go in without them.
     undotted = _undotted(model_schemas)
     views = {undotted.get(name, name): _renamed_refs(pydantic_view(s, resolve), undotted) for name, s in model_schemas.items()}
-    document = {
+    return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": "0"},
         "paths": {},
         "components": {"schemas": views},
     }
+
+
+def generate_models(document: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """datamodel-code-generator's models module (not yet formatted) and its model metadata."""
+    from datamodel_code_generator import InputFileType, generate
+
     with tempfile.TemporaryDirectory() as tmp:
         metadata_path = Path(tmp) / "metadata.json"
         source = generate(
             document,
             input_file_type=InputFileType.OpenAPI,
             emit_model_metadata=metadata_path,
+            # A folder without pyproject.toml: the user's [tool.black] or [tool.isort] must not
+            # change the output.
+            settings_path=Path(tmp),
             **OPTIONS,
         )
         metadata = json.loads(metadata_path.read_text()) if metadata_path.exists() else {"models": []}
     assert isinstance(source, str)
+    return source, metadata
+
+
+def format_models(source: str) -> str:
+    """`source` laid out by datamodel-code-generator's builtin formatter, as `generate` would."""
+    from datamodel_code_generator.format import CodeFormatter, Formatter, PythonVersion
+
+    with tempfile.TemporaryDirectory() as tmp:  # no pyproject.toml to read settings from
+        formatter = CodeFormatter(
+            PythonVersion(OPTIONS["target_python_version"]),
+            settings_path=Path(tmp),
+            skip_string_normalization=not OPTIONS["use_double_quotes"],
+            formatters=[Formatter.BUILTIN],
+            builtin_format_line_length=LINE_LENGTH,
+        )
+        return formatter.format_code(source)
+
+
+def finish_run(source: str, head: str, tail: str, formatted: bool) -> str:
+    """A run of the generated module after `head` and before `tail` (our own code), as black
+    lays it out when `formatted`, else as datamodel-code-generator's formatter does."""
+    from .format import format_layout, format_source
+
+    lines = format_models(source).splitlines()
+    while head and lines and (lines[0].startswith("#") or not lines[0].strip()):
+        lines.pop(0)  # the generator's own header comments
+    text = head + "\n".join(lines) + "\n"
+    if not formatted:
+        return text + tail
+    if tail and "class " not in text:  # nothing but imports: black decides the lines between
+        return format_source(text + tail)
+    return format_layout(text, relayout=True) + (format_layout(tail) if tail else "")
+
+
+def models_module(models: Models, head: str, tail: str, workers: Workers, *, formatted: bool = True) -> list[Future[str]]:
+    """The models file in runs (see `join_runs`): `head`, the generated module (formatted)
+    without its own header comments, then `tail`, exactly as black lays it out (unless not
+    `formatted`).
+
+    The module is finished in runs of whole classes of about `CHUNK` characters across
+    `workers`, the same runs whatever the number of workers.
+    """
+    lines = models.source.splitlines(keepends=True)
+    cuts = [0]
+    for line in models.class_lines:
+        if sum(map(len, lines[cuts[-1] : line - 1])) >= CHUNK:
+            cuts.append(line - 1)
+    runs = ["".join(lines[a:b]) for a, b in zip(cuts, [*cuts[1:], len(lines)], strict=True)]
+    last = len(runs) - 1
+    return [
+        workers.submit(finish_run, run, head if i == 0 else "", tail if i == last else "", formatted)
+        for i, run in enumerate(runs)
+    ]
+
+
+def join_runs(runs: list[Future[str]]) -> str:
+    """The models file from its finished runs."""
+    # Two blank lines before each class (black's, and the formatter's, between top-level classes).
+    return "\n\n\n".join(run.result().strip("\n") for run in runs) + "\n"
+
+
+def render_models(model_schemas: dict[str, Any], title: str, workers: Workers | None = None) -> Models:
+    """Generate the models module (unformatted: see `models_module`) for the given component
+    and synthesized schemas; in a worker process when `workers` run in parallel, so the
+    generator's memory never adds to this process's."""
+    if not model_schemas:
+        # datamodel-code-generator refuses an empty input; a spec without schemas has no models.
+        return Models(source="from __future__ import annotations\n")
+    document = models_document(model_schemas, title)
+    if workers is None:
+        source, metadata = generate_models(document)
+    else:
+        source, metadata = workers.submit(generate_models, document).result()
     models = Models(source=_escape_line_breaks(source))
-    original = {safe: name for name, safe in undotted.items()}
+    original = {safe: name for name, safe in _undotted(model_schemas).items()}
     for entry in metadata.get("models", []):
         name = entry["class_name"]
         path = [str(t) for t in entry.get("source_path", [])]
@@ -273,6 +364,7 @@ def _read_source(models: Models) -> None:
             for alias in node.names:
                 models.imports[alias.asname or alias.name] = ""
         elif isinstance(node, ast.ClassDef):
+            models.class_lines.append(min([node.lineno, *(d.lineno for d in node.decorator_list)]))
             bases = {ast.unparse(b) for b in node.bases}
             if bases & {"Enum", "StrEnum", "IntEnum"}:
                 models.kinds[node.name] = "enum"

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .layout import string
+
 
 def py(value: Any) -> str:
-    """A Python literal for a JSON-like value (escaped, never executable beyond the value)."""
+    """A Python literal for a JSON-like value (escaped, never executable beyond the value), in
+    black's quotes."""
     if isinstance(value, bool) or value is None or isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, str):
-        return repr(value)
+        return string(value)
     if isinstance(value, (list, tuple)):
         inner = ", ".join(py(v) for v in value)
         if isinstance(value, tuple):
@@ -33,23 +36,32 @@ def _escape_char(c: str) -> str:
     return f"\\U{code:08x}"
 
 
+def _expand_leading_tabs(line: str) -> str:
+    stripped = line.lstrip()
+    if not stripped or stripped == line:
+        return line
+    return line[: len(line) - len(stripped)].expandtabs(4) + stripped
+
+
 def docstring(text: str, indent: int = 0) -> str:
-    """A triple-quoted docstring holding `text` verbatim, whatever quotes or backslashes it has."""
+    """A triple-quoted docstring holding `text`, whatever quotes or backslashes it has, as black
+    writes it at `indent`: stripped, lines dedented together, padded off a quote at either end."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
     text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
-    text = "".join(_escape_char(c) for c in text)
-    backslashes = len(text[:-1]) - len(text[:-1].rstrip("\\"))
-    if text.endswith('"') and backslashes % 2 == 0:
-        # An unescaped final quote would run into the closing quotes.
-        text = text[:-1] + '\\"'
-    lines = [line.rstrip() for line in text.split("\n")]
-    if not lines or lines == [""]:
+    if not text.replace("\n", "").replace("\t", "").isprintable():
+        text = "".join(_escape_char(c) for c in text)
+    lines = [_expand_leading_tabs(line).rstrip() for line in text.split("\n")]
+    if lines == [""]:
         return '""""""'
+    first, rest = lines[0], lines[1:]
+    if first.startswith('"'):
+        first = " " + first
+    if not rest:
+        return f'"""{first} """' if first.endswith('"') else f'"""{first}"""'
+    common = min(len(line) - len(line.lstrip()) for line in rest if line)
     pad = " " * indent
-    if len(lines) == 1:
-        return f'"""{lines[0]}"""'
-    body = "\n".join(pad + line if line else "" for line in lines[1:])
-    return f'"""{lines[0]}\n{body}\n{pad}"""'
+    body = "\n".join(pad + line[common:] if line else "" for line in rest)
+    return f'"""{first}\n{body}\n{pad}"""'
 
 
 def comment(text: str) -> str:
@@ -59,4 +71,4 @@ def comment(text: str) -> str:
 
 def json_literal(value: Any) -> str:
     """A Python string literal holding compact JSON (for embedding documents)."""
-    return repr(json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=False))
+    return string(json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=False))

@@ -16,6 +16,8 @@ from typing import Any
 from ..dialect import access
 from ..errors import escape_token, split_pointer
 from ..names import NameSet
+from .layout import Bracket, Expr, call, fits, flat, literal, signature, statement
+from .text import py
 
 TYPE_TESTS = {
     "string": "isinstance({v}, str)",
@@ -116,6 +118,7 @@ class ValidatorCompiler:
         self.by_pointer: dict[str, str] = {}
         self.names = NameSet(separator="_")
         self.constants: dict[str, str] = {}  # source -> name
+        self.constant_values: dict[str, Bracket] = {}  # name -> value
         self.counter = 0
         self.helpers: set[str] = {"Failure"}
 
@@ -129,9 +132,11 @@ class ValidatorCompiler:
             base = f"_check_{self.counter}"
         return self.names.add(base)
 
-    def constant(self, prefix: str, source: str) -> str:
+    def constant(self, prefix: str, value: Bracket) -> str:
+        source = flat(value)
         if source not in self.constants:
             self.constants[source] = f"_{prefix}{len(self.constants) + 1}"
+            self.constant_values[self.constants[source]] = value
         return self.constants[source]
 
     def resolve(self, pointer: str) -> Any:
@@ -169,17 +174,16 @@ class ValidatorCompiler:
     # -- emission ----------------------------------------------------------------------------
     @staticmethod
     def _fail(path: list[str], message: str, ind: int, out: list[str]) -> None:
-        where = ""
-        if len(path) == 1:
-            where = f", ({path[0]},)"
-        elif path:
-            where = f", ({', '.join(path)})"
-        out.append("    " * ind + f"return Failure({message}{where})")
+        where = f", ({path[0]},)" if len(path) == 1 else f", ({', '.join(path)})" if path else ""
+        line = "    " * ind + f"return Failure({message}{where})"
+        if not fits(line):
+            line = statement(call("Failure", message, literal("(", path)) if path else call("Failure", message), ind, "return ")
+        out.append(line)
 
     @staticmethod
-    def _within(call: str, path: list[str], ind: int, out: list[str]) -> None:
+    def _within(check: Expr, path: list[str], ind: int, out: list[str]) -> None:
         pad = "    " * ind
-        out.append(pad + f"f = {call}")
+        out.append(statement(check, ind, "f = "))
         out.append(pad + "if f is not None:")
         out.append(pad + ("    return f.within(" + ", ".join(path) + ")" if path else "    return f"))
 
@@ -192,7 +196,7 @@ class ValidatorCompiler:
             self._within(f"{self.function_for(ptr)}({v})", path, ind, out)
             return
         if schema is False:
-            self._fail(path, repr("no value is allowed here"), ind, out)
+            self._fail(path, py("no value is allowed here"), ind, out)
             return
         if not isinstance(schema, dict):
             return
@@ -215,7 +219,7 @@ class ValidatorCompiler:
             cond = " or ".join(tests) if tests else "False"
             out.append(pad + f"if not ({cond}):")
             self.helpers.add("json_type")
-            self._fail(path, f"{'must be ' + _describe_types(types)!r} + ', not ' + json_type({v})", ind + 1, out)
+            self._fail(path, f"{py('must be ' + _describe_types(types))} + \", not \" + json_type({v})", ind + 1, out)
         type_set = set(types) if isinstance(types, list) else None
 
         if "const" in schema:
@@ -254,10 +258,10 @@ class ValidatorCompiler:
                 continue
             exactly = key == "oneOf"
             if required_only(options):
-                groups_src = repr(tuple(tuple(o["required"]) for o in options))
-                name = self.constant("G", groups_src)
+                groups = literal("(", [literal("(", [py(n) for n in o["required"]]) for o in options])
+                name = self.constant("G", groups)
                 self.helpers.add("required_alternatives")
-                present = [" and ".join(f"{n!r} in {v}" for n in o["required"]) or "True" for o in options]
+                present = [" and ".join(f"{py(n)} in {v}" for n in o["required"]) or "True" for o in options]
                 if exactly:
                     miss = " + ".join(f"({p})" for p in present) + " != 1"
                 else:
@@ -269,16 +273,16 @@ class ValidatorCompiler:
                 out.append(pad + f"    return {failure}" + (f".within({', '.join(path)})" if path else ""))
                 if exactly and len(options) > 1 and not is_object:
                     out.append(pad + f"if not isinstance({v}, dict):")
-                    self._fail(path, repr("must match exactly one alternative (each only requires properties of an object)"), ind + 1, out)
+                    self._fail(path, py("must match exactly one alternative (each only requires properties of an object)"), ind + 1, out)
                 continue
             fns = [self.function_for(f"{ptr}/{key}/{i}") for i in range(len(options))]
             helper = "one_of" if exactly else "any_of"
             self.helpers.add(helper)
-            self._within(f"{helper}({v}, ({', '.join(fns)},))", path, ind, out)
+            self._within(call(helper, v, literal("(", fns, magic=True)), path, ind, out)
         if "not" in schema:
             fn = self.function_for(f"{ptr}/not")
             out.append(pad + f"if {fn}({v}) is None:")
-            self._fail(path, repr("must not match the schema it is denied"), ind + 1, out)
+            self._fail(path, py("must not match the schema it is denied"), ind + 1, out)
         if "if" in schema and ("then" in schema or "else" in schema):
             fn = self.function_for(f"{ptr}/if")
             then_block: list[str] = []
@@ -297,53 +301,53 @@ class ValidatorCompiler:
     def _const(self, value: Any, v: str, path: list[str], ind: int, out: list[str], is_str: bool) -> None:
         pad = "    " * ind
         if isinstance(value, str):
-            out.append(pad + (f"if {v} != {value!r}:" if is_str else f"if not (isinstance({v}, str) and {v} == {value!r}):"))
+            out.append(pad + (f"if {v} != {py(value)}:" if is_str else f"if not (isinstance({v}, str) and {v} == {py(value)}):"))
         else:
-            name = self.constant("C", repr(value))
+            name = self.constant("C", _value(value))
             self.helpers.add("json_equal")
             out.append(pad + f"if not json_equal({v}, {name}):")
-        self._fail(path, repr(f"must be {_short(value)}"), ind + 1, out)
+        self._fail(path, py(f"must be {_short(value)}"), ind + 1, out)
 
     def _enum(self, values: list[Any], v: str, path: list[str], ind: int, out: list[str], is_str: bool) -> None:
         pad = "    " * ind
         shown = ", ".join(_short(x, 40) for x in values[:12]) + (", ..." if len(values) > 12 else "")
         if values and all(isinstance(x, str) for x in values):
-            name = self.constant("E", "frozenset({" + ", ".join(repr(x) for x in sorted(set(values))) + "})")
+            name = self.constant("E", _frozenset(sorted(set(values))))
             out.append(pad + (f"if {v} not in {name}:" if is_str else f"if not (isinstance({v}, str) and {v} in {name}):"))
         elif values and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in values):
-            name = self.constant("E", "frozenset({" + ", ".join(repr(x) for x in values) + "})")
+            name = self.constant("E", _frozenset(values))
             self.helpers.add("is_number")
             out.append(pad + f"if not (is_number({v}) and {v} in {name}):")
         else:
-            name = self.constant("E", "(" + "".join(repr(x) + ", " for x in values) + ")")
+            name = self.constant("E", literal("(", [_value(x) for x in values]))
             self.helpers.add("in_enum")
             out.append(pad + f"if not in_enum({v}, {name}):")
-        self._fail(path, repr(f"must be one of {shown}"), ind + 1, out)
+        self._fail(path, py(f"must be one of {shown}"), ind + 1, out)
 
     def _string(self, schema: dict[str, Any], ptr: str, v: str, path: list[str], ind: int, depth: int, out: list[str]) -> None:
         pad = "    " * ind
         low, high = schema.get("minLength"), schema.get("maxLength")
         if isinstance(low, int) and low > 0:
             out.append(pad + f"if len({v}) < {low}:")
-            self._fail(path, repr(f"must have at least {low} character{'s' if low != 1 else ''}"), ind + 1, out)
+            self._fail(path, py(f"must have at least {low} character{'s' if low != 1 else ''}"), ind + 1, out)
         if isinstance(high, int):
             out.append(pad + f"if len({v}) > {high}:")
-            self._fail(path, repr(f"must have at most {high} character{'s' if high != 1 else ''}"), ind + 1, out)
+            self._fail(path, py(f"must have at most {high} character{'s' if high != 1 else ''}"), ind + 1, out)
         pattern = schema.get("pattern")
         if isinstance(pattern, str) and _compiles(pattern):
-            name = self.constant("P", f"re.compile({pattern!r})")
+            name = self.constant("P", call("re.compile", py(pattern)))
             out.append(pad + f"if not {name}.search({v}):")
-            self._fail(path, repr(f"must match the pattern {pattern}"), ind + 1, out)
+            self._fail(path, py(f"must match the pattern {pattern}"), ind + 1, out)
         fmt = schema.get("format")
         if isinstance(fmt, str) and fmt not in ("binary", "byte", "int32", "int64", "float", "double", "password"):
             self.helpers.add("format_ok")
             if fmt in FORMAT_FAST_PATHS:
                 # The usual spelling passes at regex speed; any other goes to the reference checker.
-                name = self.constant("P", f"re.compile({FORMAT_FAST_PATHS[fmt]!r})")
-                out.append(pad + f"if not ({name}.fullmatch({v}) or format_ok({fmt!r}, {v})):")
+                name = self.constant("P", call("re.compile", py(FORMAT_FAST_PATHS[fmt])))
+                out.append(pad + f"if not ({name}.fullmatch({v}) or format_ok({py(fmt)}, {v})):")
             else:
-                out.append(pad + f"if not format_ok({fmt!r}, {v}):")
-            self._fail(path, repr(f"must be a valid {fmt}"), ind + 1, out)
+                out.append(pad + f"if not format_ok({py(fmt)}, {v}):")
+            self._fail(path, py(f"must be a valid {fmt}"), ind + 1, out)
 
     def _number(self, schema: dict[str, Any], ptr: str, v: str, path: list[str], ind: int, depth: int, out: list[str]) -> None:
         pad = "    " * ind
@@ -356,27 +360,27 @@ class ValidatorCompiler:
         for key, op, message in checks:
             bound = schema.get(key)
             if isinstance(bound, (int, float)) and not isinstance(bound, bool):
-                out.append(pad + f"if {v} {op} {bound!r}:")
-                self._fail(path, repr(message.format(bound)), ind + 1, out)
+                out.append(pad + f"if {v} {op} {py(bound)}:")
+                self._fail(path, py(message.format(bound)), ind + 1, out)
         step = schema.get("multipleOf")
         if isinstance(step, (int, float)) and not isinstance(step, bool) and step > 0:
             self.helpers.add("multiple_of")
-            out.append(pad + f"if not multiple_of({v}, {step!r}):")
-            self._fail(path, repr(f"must be a multiple of {step}"), ind + 1, out)
+            out.append(pad + f"if not multiple_of({v}, {py(step)}):")
+            self._fail(path, py(f"must be a multiple of {step}"), ind + 1, out)
 
     def _array(self, schema: dict[str, Any], ptr: str, v: str, path: list[str], ind: int, depth: int, out: list[str]) -> None:
         pad = "    " * ind
         low, high = schema.get("minItems"), schema.get("maxItems")
         if isinstance(low, int) and low > 0:
             out.append(pad + f"if len({v}) < {low}:")
-            self._fail(path, repr(f"must have at least {low} item{'s' if low != 1 else ''}"), ind + 1, out)
+            self._fail(path, py(f"must have at least {low} item{'s' if low != 1 else ''}"), ind + 1, out)
         if isinstance(high, int):
             out.append(pad + f"if len({v}) > {high}:")
-            self._fail(path, repr(f"must have at most {high} item{'s' if high != 1 else ''}"), ind + 1, out)
+            self._fail(path, py(f"must have at most {high} item{'s' if high != 1 else ''}"), ind + 1, out)
         if schema.get("uniqueItems") is True:
             self.helpers.add("has_duplicates")
             out.append(pad + f"if has_duplicates({v}):")
-            self._fail(path, repr("must not contain duplicate items"), ind + 1, out)
+            self._fail(path, py("must not contain duplicate items"), ind + 1, out)
         prefix = schema.get("prefixItems") if isinstance(schema.get("prefixItems"), list) else []
         item = f"v{depth + 1}"
         for j, sub in enumerate(prefix):
@@ -389,7 +393,7 @@ class ValidatorCompiler:
         items = schema.get("items")
         if items is False:
             out.append(pad + f"if len({v}) > {len(prefix)}:")
-            self._fail(path, repr(f"must have at most {len(prefix)} item{'s' if len(prefix) != 1 else ''}"), ind + 1, out)
+            self._fail(path, py(f"must have at most {len(prefix)} item{'s' if len(prefix) != 1 else ''}"), ind + 1, out)
         elif items is not None and not _trivial(items):
             index = f"i{depth}"
             block = []
@@ -409,10 +413,10 @@ class ValidatorCompiler:
             out.append(pad + f"{count} = sum(1 for x in {v} if {fn}(x) is None)")
             if isinstance(low_c, int) and low_c > 0:
                 out.append(pad + f"if {count} < {low_c}:")
-                self._fail(path, repr(f"must contain at least {low_c} matching item{'s' if low_c != 1 else ''}"), ind + 1, out)
+                self._fail(path, py(f"must contain at least {low_c} matching item{'s' if low_c != 1 else ''}"), ind + 1, out)
             if isinstance(high_c, int):
                 out.append(pad + f"if {count} > {high_c}:")
-                self._fail(path, repr(f"must contain at most {high_c} matching item{'s' if high_c != 1 else ''}"), ind + 1, out)
+                self._fail(path, py(f"must contain at most {high_c} matching item{'s' if high_c != 1 else ''}"), ind + 1, out)
 
     def _object(self, schema: dict[str, Any], ptr: str, v: str, path: list[str], ind: int, depth: int, out: list[str]) -> None:  # noqa: C901, PLR0912
         pad = "    " * ind
@@ -421,32 +425,32 @@ class ValidatorCompiler:
             if isinstance(name, str):
                 flag = access(properties.get(name), self._resolve_ref)
                 if flag is None:
-                    out.append(pad + f"if {name!r} not in {v}:")
+                    out.append(pad + f"if {py(name)} not in {v}:")
                 else:
                     # Only where it travels: readOnly in responses, writeOnly in requests.
                     self.helpers.add("direction")
                     needed = "response" if flag == "readOnly" else "request"
-                    out.append(pad + f"if {name!r} not in {v} and direction() == {needed!r}:")
-                self._fail([*path, repr(name)], repr("is required"), ind + 1, out)
+                    out.append(pad + f"if {py(name)} not in {v} and direction() == {needed!r}:")
+                self._fail([*path, py(name)], py("is required"), ind + 1, out)
         low, high = schema.get("minProperties"), schema.get("maxProperties")
         if isinstance(low, int) and low > 0:
             out.append(pad + f"if len({v}) < {low}:")
-            self._fail(path, repr(f"must have at least {low} propert{'ies' if low != 1 else 'y'}"), ind + 1, out)
+            self._fail(path, py(f"must have at least {low} propert{'ies' if low != 1 else 'y'}"), ind + 1, out)
         if isinstance(high, int):
             out.append(pad + f"if len({v}) > {high}:")
-            self._fail(path, repr(f"must have at most {high} propert{'ies' if high != 1 else 'y'}"), ind + 1, out)
+            self._fail(path, py(f"must have at most {high} propert{'ies' if high != 1 else 'y'}"), ind + 1, out)
         item = f"v{depth + 1}"
         key = f"k{depth}"
         properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
         for name, sub in properties.items():
             block: list[str] = []
-            self.node(sub, f"{ptr}/properties/{escape_token(name)}", item, [*path, repr(name)], ind + 1, depth + 1, block)
+            self.node(sub, f"{ptr}/properties/{escape_token(name)}", item, [*path, py(name)], ind + 1, depth + 1, block)
             if block:
-                out.append(pad + f"if {name!r} in {v}:")
-                out.append(pad + f"    {item} = {v}[{name!r}]")
+                out.append(pad + f"if {py(name)} in {v}:")
+                out.append(pad + f"    {item} = {v}[{py(name)}]")
                 out.extend(block)
         patterns = schema.get("patternProperties") if isinstance(schema.get("patternProperties"), dict) else {}
-        compiled = {p: self.constant("P", f"re.compile({p!r})") for p in patterns if _compiles(p)}
+        compiled = {p: self.constant("P", call("re.compile", py(p))) for p in patterns if _compiles(p)}
         for pattern, sub in patterns.items():
             if pattern not in compiled:
                 continue
@@ -465,13 +469,13 @@ class ValidatorCompiler:
         if extra is not None and not _trivial(extra):
             block = []
             if extra is False:
-                self._fail([*path, key], repr("is not allowed (unexpected property)"), ind + 1, block)
+                self._fail([*path, key], py("is not allowed (unexpected property)"), ind + 1, block)
             else:
                 self.node(extra, extra_ptr, item, [*path, key], ind + 1, depth + 1, block)
             if block:
                 out.append(pad + f"for {key}, {item} in {v}.items():")
                 if properties:
-                    known = self.constant("K", "frozenset({" + ", ".join(repr(n) for n in sorted(properties)) + "})")
+                    known = self.constant("K", _frozenset(sorted(properties)))
                     out.append(pad + f"    if {key} in {known}:")
                     out.append(pad + "        continue")
                 for pattern in compiled.values():
@@ -487,15 +491,15 @@ class ValidatorCompiler:
                 out.extend(block)
         for name, deps in (schema.get("dependentRequired") or {}).items():
             if isinstance(deps, list) and deps:
-                out.append(pad + f"if {name!r} in {v}:")
+                out.append(pad + f"if {py(name)} in {v}:")
                 for dep in deps:
-                    out.append(pad + f"    if {dep!r} not in {v}:")
-                    self._fail([*path, repr(dep)], repr(f"is required when {name} is present"), ind + 2, out)
+                    out.append(pad + f"    if {py(dep)} not in {v}:")
+                    self._fail([*path, py(dep)], py(f"is required when {name} is present"), ind + 2, out)
         for name, sub in (schema.get("dependentSchemas") or {}).items():
             block = []
             self.node(sub, f"{ptr}/dependentSchemas/{escape_token(name)}", v, path, ind + 1, depth, block)
             if block:
-                out.append(pad + f"if {name!r} in {v}:")
+                out.append(pad + f"if {py(name)} in {v}:")
                 out.extend(block)
 
     # -- module ------------------------------------------------------------------------------
@@ -503,18 +507,29 @@ class ValidatorCompiler:
         """The module body: constants, then every function in order of creation."""
         lines: list[str] = []
         if self.constants:
-            for source, name in self.constants.items():
-                lines.append(f"{name} = {source}")
-            lines.append("")
+            for name, value in self.constant_values.items():
+                lines.append(statement(value, 0, f"{name} = "))
         for fn in self.functions.values():
-            lines.append("")
-            lines.append("")
-            lines.append(f"def {fn.name}(value: Any) -> Failure | None:")
+            lines.extend(["", ""] if lines else [""])  # the template's blank line is the other one
+            lines.append(signature(f"def {fn.name}", ["value: Any"], "Failure | None"))
             safe = fn.pointer.isascii() and fn.pointer.isprintable() and not set(fn.pointer) & {'"', "\\"}
             lines.append(f'    """Check against #{fn.pointer}."""' if safe else '    """Check against a schema of the spec."""')
             lines.extend(fn.lines)
             lines.append("    return None")
         return lines
+
+
+def _frozenset(values: list[Any]) -> Bracket:
+    return call("frozenset", literal("{", [py(v) for v in values]))
+
+
+def _value(value: Any) -> Any:
+    """A JSON value as an expression (containers as displays black can lay out)."""
+    if isinstance(value, list):
+        return literal("[", [_value(v) for v in value])
+    if isinstance(value, dict):
+        return Bracket("", tuple((f"{py(k)}: ", _value(v)) for k, v in value.items()), "{", literal=True)
+    return py(value)
 
 
 def _has_applicators(schema: dict[str, Any]) -> bool:

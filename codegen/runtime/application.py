@@ -11,18 +11,20 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute, APIRouter
 from fastapi.sse import ServerSentEvent
+from starlette._utils import get_route_path
+from starlette.convertors import FloatConvertor, IntegerConvertor, StringConvertor, UUIDConvertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Match, Route
 
+from ..dialect import for_direction, normalize_document
 from .bodies import encode_xml, is_xml, xml_name
 from .errors import reason
 from .handler import error_response, json_response, negotiate, sse_response
 from .mock import synthesize
 from .operation import Answer, Header, Operation, is_json
 from .params import SchemaStore
-from ..dialect import for_direction, normalize_document
 
 ALL_METHODS = ("GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE")
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
@@ -303,6 +305,78 @@ def _served_at(route: BaseRoute, prefix: str, app: FastAPI) -> BaseRoute:
     return target.routes[0]
 
 
+_INDEXABLE = (StringConvertor, IntegerConvertor, FloatConvertor, UUIDConvertor)  # one path segment each
+
+
+class _PathIndex:
+    """The routes that may match a request path, in order, without trying every route: by
+    literal path, and by segment count and first segment for templated ones (routes it
+    cannot index are always candidates)."""
+
+    def __init__(self, routes: list[BaseRoute]) -> None:
+        self.routes = routes
+        self.size = len(routes)
+        self.last = routes[-1] if routes else None
+        self.literal: dict[str, list[int]] = {}
+        self.templated: dict[tuple[int, str | None], dict[str, tuple[Any, list[int]]]] = {}
+        self.always: list[int] = []
+        for position, route in enumerate(routes):
+            convertors = getattr(route, "param_convertors", {}).values()
+            if not isinstance(route, Route) or not all(isinstance(c, _INDEXABLE) for c in convertors):
+                self.always.append(position)
+            elif not convertors:
+                self.literal.setdefault(route.path, []).append(position)
+            else:
+                segments = route.path.split("/")
+                key = (len(segments), None if "{" in segments[1] else segments[1])
+                paths = self.templated.setdefault(key, {})
+                paths.setdefault(route.path, (route.path_regex, []))[1].append(position)
+
+    def current(self, routes: list[BaseRoute]) -> bool:
+        return len(routes) == self.size and (routes[-1] if routes else None) is self.last
+
+    def candidates(self, path: str) -> list[BaseRoute]:
+        positions = [*self.literal.get(path, ()), *self.always]
+        segments = path.split("/")
+        if len(segments) > 1:
+            for key in ((len(segments), segments[1]), (len(segments), None)):
+                for regex, found in self.templated.get(key, {}).values():
+                    if regex.match(path):
+                        positions.extend(found)
+        return [self.routes[i] for i in sorted(positions)]
+
+
+class _SpecRouter(APIRouter):
+    """The app's router, finding a request's route through a `_PathIndex`: a spec's many
+    routes cost little per request. Routes are tried in the same order as a router tries them."""
+
+    _index: _PathIndex | None = None
+
+    async def app(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope.get("fastapi.telemetry") is not None:
+            await super().app(scope, receive, send)
+            return
+        if "router" not in scope:
+            scope["router"] = self
+        if self._index is None or not self._index.current(self.routes):
+            self._index = _PathIndex(list(self.routes))
+        partial: tuple[BaseRoute, Any] | None = None
+        for route in self._index.candidates(get_route_path(scope)):
+            match, child_scope = route.matches(scope)
+            if match == Match.FULL:
+                scope.update(child_scope)
+                await route.handle(scope, receive, send)
+                return
+            if match == Match.PARTIAL and partial is None:
+                partial = (route, child_scope)
+        if partial is None:
+            await super().app(scope, receive, send)  # what else a router does: redirects, 404
+            return
+        route, child_scope = partial
+        scope.update(child_scope)
+        await route.handle(scope, receive, send)
+
+
 def build_app(
     *,
     title: str,
@@ -351,6 +425,9 @@ def build_app(
     routes, app.state.codegen.allowed = _path_routes(api_routes)
     # /openapi.json and the docs are concrete paths: they go before the spec's templated ones.
     app.router.routes[:] = [*builtin, *routes]
+    if app.router.middleware_stack == app.router.app:  # no router middleware to keep in front
+        app.router.__class__ = _SpecRouter
+        app.router.middleware_stack = app.router.app
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:

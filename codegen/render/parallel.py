@@ -1,0 +1,181 @@
+"""Worker processes for the stages of rendering that can run beside each other.
+
+A worker is a fresh `python -m codegen.render.parallel` reading calls from stdin and writing
+their results to stdout, as JSON: it starts small (its memory never adds to this process's) and
+needs nothing from the program that started it (no `if __name__ == "__main__"` guard, unlike
+multiprocessing's spawn). Only the functions of `_callable` run there; nothing is unpickled.
+Each of at most `jobs` threads drives one worker for all its calls.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import IO, Any, Self, TypeVar
+
+T = TypeVar("T")
+_SIZE = 8  # bytes of the length before each message
+
+
+class WorkerError(Exception):
+    """A call failed in a worker process (its exception, as text)."""
+
+
+def _callable() -> dict[str, Callable[..., Any]]:
+    """What workers may run, by name."""
+    from .format import format_batch
+    from .models import finish_run, generate_models
+    from .verify import check_runs
+
+    return {f.__name__: f for f in (check_runs, format_batch, finish_run, generate_models, prepare)}
+
+
+def prepare() -> None:
+    """Import what the calls need; run first, while the caller still reads the spec."""
+    import black.linegen  # noqa: F401
+    import datamodel_code_generator._builtin_formatter
+    import datamodel_code_generator.format
+    import datamodel_code_generator.model.pydantic_v2
+    import datamodel_code_generator.parser.openapi  # noqa: F401
+
+
+def available_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _send(stream: IO[bytes], value: object) -> None:
+    data = json.dumps(value, ensure_ascii=False).encode("utf-8")
+    stream.write(len(data).to_bytes(_SIZE, "big") + data)
+    stream.flush()
+
+
+def _receive(stream: IO[bytes]) -> Any:
+    size = stream.read(_SIZE)
+    if len(size) < _SIZE:
+        raise EOFError
+    return json.loads(stream.read(int.from_bytes(size, "big")).decode("utf-8"))
+
+
+class _Worker:
+    """One worker process."""
+
+    def __init__(self) -> None:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if isinstance(p, str) and p)}
+        self.errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed with the worker
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "codegen.render.parallel"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.errors,
+            env=env,
+        )
+
+    def call(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        try:
+            _send(self.process.stdin, [fn.__name__, list(args)])
+            answer = _receive(self.process.stdout)
+        except (EOFError, OSError):
+            self.process.wait()
+            self.errors.seek(0)
+            detail = self.errors.read().decode(errors="replace")[-2000:]
+            raise WorkerError(f"worker process failed ({self.process.returncode}): {detail}") from None
+        if "error" in answer:
+            raise WorkerError(answer["error"])
+        return answer["result"]  # type: ignore[no-any-return]
+
+    def close(self, *, kill: bool = False) -> None:
+        if kill:
+            self.process.kill()
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        self.process.wait()
+        self.errors.close()
+
+
+class Workers:
+    """Runs calls in worker processes, at most `jobs` at a time, or here, one after the other,
+    when `jobs` is 1. Every call is a pure function of its arguments: both give the same results."""
+
+    def __init__(self, jobs: int | None = None) -> None:
+        self.jobs = max(1, jobs if jobs is not None else available_cores())
+        self.threads = ThreadPoolExecutor(max_workers=self.jobs) if self.jobs > 1 else None
+        self.local = threading.local()
+        self.started: list[_Worker] = []
+        self.lock = threading.Lock()
+
+    def _worker(self) -> _Worker:
+        worker = getattr(self.local, "worker", None)
+        if worker is None:
+            worker = self.local.worker = _Worker()
+            with self.lock:
+                self.started.append(worker)
+        return worker
+
+    def _call(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        return self._worker().call(fn, args)
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        if self.threads is not None:
+            return self.threads.submit(self._call, fn, args)
+        future: Future[T] = Future()
+        try:
+            future.set_result(fn(*args))
+        except Exception as exc:  # noqa: BLE001 - handed to whoever asks for the result
+            future.set_exception(exc)
+        return future
+
+    def start(self) -> None:
+        """Start a worker process, importing what the first call (the models) needs meanwhile."""
+        if self.threads is not None:
+            self.submit(prepare)
+
+    def map(self, fn: Callable[[Any], T], items: Iterable[Any]) -> list[T]:
+        return [future.result() for future in [self.submit(fn, item) for item in items]]
+
+    def close(self, *, abort: bool = False) -> None:
+        """Let the workers finish and exit; with `abort`, stop them now (the results are not wanted)."""
+        if self.threads is not None:
+            self.threads.shutdown(wait=not abort, cancel_futures=True)
+            self.threads = None
+        with self.lock:
+            started, self.started = self.started, []
+        for worker in started:
+            worker.close(kill=abort)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        self.close(abort=kind is not None)
+
+
+def _serve() -> None:
+    """Answer calls on stdin with {"result": ...} or {"error": "..."} on stdout until stdin closes."""
+    requests, answers = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # whatever the calls print must not garble the answers
+    functions = _callable()
+    while True:
+        try:
+            name, args = _receive(requests)
+        except EOFError:
+            return
+        try:
+            answer = {"result": functions[name](*args)}
+        except Exception as exc:  # noqa: BLE001 - raised again by the caller
+            answer = {"error": f"{type(exc).__name__}: {exc}"}
+        _send(answers, answer)
+
+
+if __name__ == "__main__":
+    _serve()

@@ -430,7 +430,7 @@ class ValidatorCompiler:
                     # Only where it travels: readOnly in responses, writeOnly in requests.
                     self.helpers.add("direction")
                     needed = "response" if flag == "readOnly" else "request"
-                    out.append(pad + f"if {py(name)} not in {v} and direction() == {needed!r}:")
+                    out.append(pad + f"if {py(name)} not in {v} and direction() == {py(needed)}:")
                 self._fail([*path, py(name)], py("is required"), ind + 1, out)
         low, high = schema.get("minProperties"), schema.get("maxProperties")
         if isinstance(low, int) and low > 0:

@@ -140,10 +140,101 @@ def iter_schema_slots(document: dict[str, Any]) -> list[tuple[Any, Any]]:
 
 
 def normalize_document(document: dict[str, Any], version: str) -> dict[str, Any]:
-    """A copy of an OpenAPI document whose every schema is in the 2020-12 dialect."""
+    """A copy of an OpenAPI document whose every schema is in the 2020-12 dialect, and whose
+    request bodies' files are `format: binary` strings (see `mark_binary`)."""
     import copy
 
     doc = copy.deepcopy(document)
     for container, key in iter_schema_slots(doc):
         container[key] = normalize_schema(container[key], version)
+    bodies = [op.get("requestBody") for op in _operations(doc)]
+    bodies += list(((doc.get("components") or {}).get("requestBodies") or {}).values())
+    for body in bodies:
+        content = body.get("content") if isinstance(body, dict) else None
+        for media_type, media in (content.items() if isinstance(content, dict) else ()):
+            if isinstance(media, dict) and isinstance(media.get("schema"), dict):
+                mark_binary(media["schema"], str(media_type))
+    return doc
+
+
+_TEXTUAL = ("application/json", "application/x-www-form-urlencoded", "text/")
+
+
+def mark_binary(schema: dict[str, Any], media_type: str) -> None:
+    """OpenAPI 3.1 spells a file `contentMediaType` without `contentEncoding` (3.0: `format:
+    binary`): in a binary body or a multipart part, such a string is raw bytes. Marks the
+    inline schemas of a body (multipart: its properties and their items) as 3.0 does."""
+    base = media_type.split(";")[0].strip().lower()
+    if base.startswith(_TEXTUAL) or base.endswith("json"):
+        return
+    nodes = [schema]
+    if base.startswith("multipart/"):
+        for sub in (schema.get("properties") or {}).values():
+            nodes += [sub, sub.get("items")] if isinstance(sub, dict) else []
+    for node in nodes:
+        if isinstance(node, dict) and "contentMediaType" in node and "contentEncoding" not in node and "format" not in node:
+            node["format"] = "binary"
+
+
+def _operations(document: dict[str, Any]) -> list[dict[str, Any]]:
+    items = list((document.get("paths") or {}).values()) + list(((document.get("components") or {}).get("pathItems") or {}).values())
+    return [
+        op
+        for item in items
+        if isinstance(item, dict)
+        for method, op in item.items()
+        if method in ("get", "put", "post", "delete", "options", "head", "patch", "trace") and isinstance(op, dict)
+    ]
+
+
+def access(schema: Any, resolve: Any = None) -> str | None:
+    """"readOnly" or "writeOnly" when a property's schema is marked so (directly, beside or
+    through one `$ref`), else None."""
+    for _ in range(2):
+        if not isinstance(schema, dict):
+            return None
+        for flag in ("readOnly", "writeOnly"):
+            if schema.get(flag) is True:
+                return flag
+        if resolve is None or not isinstance(schema.get("$ref"), str):
+            return None
+        schema = resolve(schema["$ref"])
+    return None
+
+
+def required_in(schema: dict[str, Any], direction: str, resolve: Any = None) -> list[Any]:
+    """`required` as it applies in a direction: a request need not send readOnly properties, a
+    response need not send writeOnly ones, a value built in code need send neither ("")."""
+    properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    waived = {"request": ("readOnly",), "response": ("writeOnly",)}.get(direction, ("readOnly", "writeOnly"))
+    return [name for name in schema.get("required") or [] if access(properties.get(name), resolve) not in waived]
+
+
+def for_direction(document: dict[str, Any], direction: str) -> dict[str, Any]:
+    """A copy of a normalized document whose schemas require what a request ("request") or a
+    response ("response") must carry (OpenAPI's readOnly and writeOnly)."""
+    import copy
+
+    from .load import resolve_pointer
+
+    doc = copy.deepcopy(document)
+
+    def resolve(ref: str) -> Any:
+        try:
+            return resolve_pointer(document, ref[1:]) if ref.startswith("#") else None
+        except (KeyError, IndexError, ValueError):
+            return None
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("required"), list) and isinstance(node.get("properties"), dict):
+                node["required"] = required_in(node, direction, resolve)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for container, key in iter_schema_slots(doc):
+        walk(container[key])
     return doc

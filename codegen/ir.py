@@ -6,9 +6,11 @@ modules, Protocol classes and the names of the models synthesized for inline sch
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from .errors import SpecError, SpecErrors, pointer
 from .load import Document, resolve_pointer
@@ -79,6 +81,7 @@ class RequestBody:
     media_types: tuple[MediaType, ...]
     description: str
     schema: Any  # the schema the argument is typed by
+    pointer: str  # of the request body object (after following $refs)
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,31 @@ class Response:
 
 
 @dataclass(frozen=True)
+class SecurityScheme:
+    """A security scheme of `components.securitySchemes`: one FastAPI security dependency."""
+
+    name: str  # as the spec names it
+    key: str  # its attribute in the generated `security` module
+    kind: str  # apiKey, http, oauth2, openIdConnect, mutualTLS
+    description: str
+    location: str = ""  # apiKey: header, query or cookie
+    parameter: str = ""  # apiKey: the header, query parameter or cookie name
+    scheme: str = ""  # http: basic, bearer, ...
+    bearer_format: str = ""
+    flows: dict[str, Any] = field(default_factory=dict)  # oauth2
+    url: str = ""  # openIdConnect
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A credential an operation's implementation receives as the keyword argument `key`."""
+
+    scheme: str  # spec name of the security scheme
+    key: str
+    required: bool  # present whenever the operation runs (in every alternative, none empty)
+
+
+@dataclass(frozen=True)
 class Operation:
     """One operation: a route, a Protocol method and a set of synthesized models."""
 
@@ -136,6 +164,10 @@ class Operation:
     arguments_model: str
     callbacks: tuple[str, ...]
     pointer: str
+    server_path: str | None = None  # base path of the operation's own (path or operation) servers
+    # Alternatives of security schemes (spec names) that must all be present; () for none.
+    security: tuple[tuple[str, ...], ...] = ()
+    credentials: tuple[Credential, ...] = ()
 
     @property
     def success(self) -> Response | None:
@@ -193,6 +225,9 @@ class Api:
     document: dict[str, Any]  # the bundled document as written (served at /openapi.json)
     normalized: dict[str, Any]  # the same with every schema in the 2020-12 dialect
     servers: tuple[str, ...]
+    base_path: str = ""  # path of the first server's URL: where the operations are served
+    security_schemes: tuple[SecurityScheme, ...] = ()
+    webhooks: tuple[str, ...] = ()  # `name: METHOD` of each webhook (requests the API sends)
     notes: tuple[str, ...] = field(default=())
 
 
@@ -204,6 +239,7 @@ class _Builder:
         self.package = package
         self.model_names = NameSet(set((self.data.get("components") or {}).get("schemas") or {}), separator="")
         self.synthesized: dict[str, Any] = {}
+        self.schemes = self.security_schemes()
 
     def error(self, message: str, ptr: str, hint: str = "") -> None:
         self.errors.append(self.doc.located(SpecError(message, file=self.doc.path, pointer=ptr, hint=hint)))
@@ -247,7 +283,8 @@ class _Builder:
             if not isinstance(item, dict):
                 continue
             for method in [k for k in item if k in HTTP_METHODS]:
-                op_ptr = pointer("paths", path, method)
+                # Pointers name where things are declared: inside a $ref'd path item, there.
+                op_ptr = f"{resolved_ptr}/{method}"
                 op = item[method]
                 if not isinstance(op, dict):
                     continue
@@ -260,7 +297,7 @@ class _Builder:
                     )
                     continue
                 op_ids[op_id] = op_ptr
-                built = self.operation(path, method, item, op, op_id, op_ptr, method_names)
+                built = self.operation(path, method, item, resolved_ptr, op, op_id, op_ptr, method_names)
                 if built is not None:
                     operations.append(built)
         self.check_alias_cycles()
@@ -272,6 +309,9 @@ class _Builder:
             str(s.get("url", "")) for s in data.get("servers") or [] if isinstance(s, dict)
         )
         return Api(
+            base_path=server_path(data.get("servers")) or "",
+            security_schemes=tuple(self.schemes.values()),
+            webhooks=tuple(self.outgoing(data.get("webhooks"), "/webhooks")),
             title=title,
             version=str(info.get("version", "")),
             description=str(info.get("description") or ""),
@@ -351,6 +391,7 @@ class _Builder:
         path: str,
         method: str,
         item: dict[str, Any],
+        item_ptr: str,
         op: dict[str, Any],
         op_id: str,
         op_ptr: str,
@@ -371,7 +412,7 @@ class _Builder:
                 )
                 return None
             seen_vars.add(var)
-        params = self.parameters(item, op, path, method)
+        params = self.parameters(item, op, item_ptr, op_ptr)
         if params is None:
             return None
         path_params = {p.name for p in params if p.location == "path"}
@@ -405,10 +446,16 @@ class _Builder:
             route_path = "/" + route_path
         body = self.request_body(op, op_ptr, stem)
         responses = self.responses(op, op_ptr, stem)
+        if "security" in op:
+            security = self.security(op["security"], op_ptr + "/security")
+        else:
+            security = self.security(self.data.get("security"), "/security")
+        credentials = self.credentials(security, {p.key for p in params})
         arguments = self.arguments_schema(params, body, stem)
         arguments_model = self.synthesize(stem + "Arguments", arguments)
         tags = op.get("tags") or []
-        callbacks = tuple(sorted(str(k) for k in (op.get("callbacks") or {})))
+        callbacks = self.callbacks(op.get("callbacks"), op_ptr + "/callbacks")
+        own_servers = op.get("servers") if op.get("servers") else item.get("servers")
         return Operation(
             operation_id=op_id,
             name=name,
@@ -427,13 +474,85 @@ class _Builder:
             arguments_model=arguments_model,
             callbacks=callbacks,
             pointer=op_ptr,
+            server_path=server_path(own_servers),
+            security=security,
+            credentials=credentials,
+        )
+
+    def callbacks(self, declared: Any, ptr: str) -> tuple[str, ...]:
+        """Each outgoing request of the operation's callbacks: `name: METHOD expression`."""
+        found = []
+        for name, callback in sorted((declared or {}).items()):
+            callback, callback_ptr = self.deref(callback, f"{ptr}/{name}")
+            found += [f"{name}: {request}" for request in self.outgoing(callback, callback_ptr)]
+        return tuple(found)
+
+    def outgoing(self, items: Any, ptr: str) -> list[str]:
+        """`METHOD key` of each operation in a map of path items (a callback, the webhooks)."""
+        found = []
+        for key, item in (items if isinstance(items, dict) else {}).items():
+            item, _ = self.deref(item, ptr + pointer(key))
+            found += [f"{method.upper()} {key}" for method in HTTP_METHODS if isinstance(item, dict) and method in item]
+        return found
+
+    def security_schemes(self) -> dict[str, SecurityScheme]:
+        declared = (self.data.get("components") or {}).get("securitySchemes") or {}
+        keys = NameSet(set(ROUTER_GLOBALS) | {"request", "security", "Any", "Security"}, separator="_")
+        schemes = {}
+        for name, raw in declared.items():
+            scheme, _ = self.deref(raw, pointer("components", "securitySchemes", name))
+            if not isinstance(scheme, dict):
+                continue
+            text = functools.partial(_text_of, scheme)
+            schemes[name] = SecurityScheme(
+                name=name,
+                key=keys.add(snake(ascii_letters(name), prefix="scheme")),
+                kind=text("type"),
+                description=text("description"),
+                location=text("in"),
+                parameter=text("name"),
+                scheme=text("scheme"),
+                bearer_format=text("bearerFormat"),
+                flows=dict(scheme.get("flows") or {}),
+                url=text("openIdConnectUrl"),
+            )
+        return schemes
+
+    def security(self, requirements: Any, ptr: str) -> tuple[tuple[str, ...], ...]:
+        """Alternatives of schemes an operation requires; mutual TLS is left to the server that
+        terminates TLS (an alternative of it alone needs nothing here)."""
+        result = []
+        for i, requirement in enumerate(requirements or []):
+            if not isinstance(requirement, dict):
+                continue
+            for name in requirement:
+                if name not in self.schemes:
+                    self.error(
+                        f"security requirement names the undeclared scheme {name!r}",
+                        f"{ptr}/{i}",
+                        "declare it under components.securitySchemes, or fix the name",
+                    )
+            result.append(tuple(n for n in requirement if n in self.schemes and self.schemes[n].kind != "mutualTLS"))
+        # An empty alternative needs nothing: the credentials are then optional.
+        return tuple(dict.fromkeys(result))
+
+    def credentials(self, security: tuple[tuple[str, ...], ...], taken: set[str]) -> tuple[Credential, ...]:
+        keys = NameSet({"body", "request", *taken, *ROUTER_GLOBALS}, separator="_")
+        names = list(dict.fromkeys(name for option in security for name in option))
+        return tuple(
+            Credential(
+                scheme=name,
+                key=keys.add(self.schemes[name].key),
+                required=all(name in option for option in security),
+            )
+            for name in names
         )
 
     def parameters(
-        self, item: dict[str, Any], op: dict[str, Any], path: str, method: str
+        self, item: dict[str, Any], op: dict[str, Any], item_ptr: str, op_ptr: str
     ) -> list[Parameter] | None:
         merged: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
-        for source, base in ((item, pointer("paths", path)), (op, pointer("paths", path, method))):
+        for source, base in ((item, item_ptr), (op, op_ptr)):
             for i, raw in enumerate(source.get("parameters") or []):
                 p, resolved = self.deref(raw, f"{base}/parameters/{i}")
                 if not isinstance(p, dict):
@@ -519,7 +638,7 @@ class _Builder:
             return None
         body, body_ptr = self.deref(op["requestBody"], op_ptr + "/requestBody")
         media = self.media_types(body.get("content"), body_ptr)
-        schemas = [m.schema if m.schema is not None else {} for m in media]
+        schemas = [m.schema if m.schema is not None else _default_body_schema(m) for m in media]
         if not schemas:
             schema: Any = {}
         elif all(s == schemas[0] for s in schemas):
@@ -534,6 +653,7 @@ class _Builder:
             media_types=media,
             description=str(body.get("description") or ""),
             schema=schema,
+            pointer=body_ptr,
         )
 
     def responses(self, op: dict[str, Any], op_ptr: str, stem: str) -> list[Response]:
@@ -609,6 +729,37 @@ class _Builder:
 _ANNOTATIONS = {"title", "description", "default", "examples", "example", "deprecated", "readOnly", "writeOnly", "$comment", "externalDocs", "xml"}
 
 
+def _text_of(node: dict[str, Any], key: str) -> str:
+    return str(node.get(key) or "")
+
+
+def _default_body_schema(media: MediaType) -> dict[str, Any]:
+    """What a body of a media type without a schema is: any JSON, text, or bytes."""
+    if media.is_json or media.content_type.split(";")[0].strip() in ("*/*", "application/x-www-form-urlencoded", "multipart/form-data"):
+        return {}
+    if media.content_type.startswith("text/"):
+        return {"type": "string"}
+    return {"type": "string", "format": "binary"}
+
+
+def server_path(servers: Any) -> str | None:
+    """The path of the first server's URL, variables at their defaults ("" for the root), or
+    None without servers: `https://{region}.example.com/api/{version}` -> `/api/v2`."""
+    if not isinstance(servers, list) or not servers or not isinstance(servers[0], dict):
+        return None
+    server = servers[0]
+    variables = server.get("variables") or {}
+
+    def default(match: re.Match[str]) -> str:
+        variable = variables.get(match.group(1))
+        return str(variable.get("default", "")) if isinstance(variable, dict) else ""
+
+    url = TEMPLATE_VAR.sub(default, str(server.get("url") or ""))
+    path = urlsplit(url).path if "://" in url or url.startswith("//") else url.split("?")[0].split("#")[0]
+    path = "/" + path.strip("/")
+    return "" if path == "/" else path
+
+
 def _needs_model(schema: dict[str, Any]) -> bool:
     """An inline schema that gets a named model: objects, enums and compositions."""
     return bool(set(schema) & {"enum", "properties", "oneOf", "anyOf", "allOf", "patternProperties"})
@@ -649,7 +800,7 @@ def _select(api: Api, tags: set[str], operation_ids: set[str]) -> Api:
     document = copy.deepcopy(api.document)
     keep_methods = {(op.path, op.method) for op in kept}
     for path, item in list((document.get("paths") or {}).items()):
-        if not isinstance(item, dict):
+        if not isinstance(item, dict) or "$ref" in item:
             continue
         for method in [m for m in item if m in HTTP_METHODS]:
             if (path, method) not in keep_methods:

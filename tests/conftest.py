@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import json
 import socket
 import sys
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +42,29 @@ def assert_valid(instance: Any, schema: Any) -> None:
     """`instance` matches `schema`, a schema of spec/, by jsonschema with format checking."""
     errors = list(spec_validator().evolve(schema=schema).iter_errors(instance))
     assert not errors, f"{errors[0].json_path}: {errors[0].message}"
+
+
+@contextlib.contextmanager
+def serve(app: Any) -> Iterator[str]:
+    """`app` served by uvicorn on 127.0.0.1 in a thread; yields its base URL."""
+    import threading
+    import time
+
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
 
 
 def free_port() -> int:
@@ -88,3 +113,133 @@ def ls() -> Any:
 
 def json_of(response: Any) -> Any:
     return json.loads(response.content)
+
+
+# -- feature fixtures (tests/specs/<family>/openapi.yaml) --------------------------------------
+
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+class Feature:
+    """A feature fixture: its spec, its generated and imported package, a validator over it."""
+
+    def __init__(self, family: str, out: Path) -> None:
+        from codegen.dialect import normalize_document
+        from codegen.load import read_file
+
+        self.family = family
+        self.spec = next(p for p in sorted((SPECS / family).glob("openapi.*")) if p.suffix in (".yaml", ".json"))
+        self.document: dict[str, Any] = read_file(self.spec)
+        version = "3.0" if str(self.document.get("openapi", "")).startswith("3.0") else "3.1"
+        self.normalized = normalize_document(self.document, version)
+        self.package = import_package(out, generate_package(self.spec, out))
+
+    def operations(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """(method, path, operation) of every operation, path items by $ref followed."""
+        ops = []
+        for path, item in (self.normalized.get("paths") or {}).items():
+            item = self.resolve(item)
+            for method in METHODS:
+                if isinstance(item.get(method), dict):
+                    ops.append((method, path, item[method]))
+        return ops
+
+    def resolve(self, node: Any) -> Any:
+        from codegen.load import resolve_pointer
+
+        while isinstance(node, dict) and isinstance(node.get("$ref"), str):
+            node = resolve_pointer(self.normalized, node["$ref"][1:])
+        return node
+
+    def validator(self, schema: Any) -> Any:
+        """A jsonschema validator of `schema` for responses (writeOnly properties not required)."""
+        from jsonschema import Draft202012Validator
+
+        from codegen.dialect import for_direction
+
+        document = for_direction(self.normalized, "response")
+        return Draft202012Validator(document, format_checker=Draft202012Validator.FORMAT_CHECKER).evolve(schema=schema)
+
+    def declared(self, operation: dict[str, Any], status: int) -> dict[str, Any] | None:
+        """The response object the spec declares for `status` (exact, range, then default)."""
+        responses = operation.get("responses") or {}
+        for key in (str(status), f"{str(status)[0]}XX", f"{str(status)[0]}xx", "default"):
+            if key in responses:
+                return self.resolve(responses[key])  # type: ignore[no-any-return]
+        return None
+
+    def assert_answer_valid(self, method: str, path: str, response: Any) -> None:
+        """`response` to `method path` has a declared status, media type, headers and body."""
+        operation = next(op for m, p, op in self.operations() if (m, p) == (method, path))
+        declared = self.declared(operation, response.status_code)
+        assert declared is not None, f"{method.upper()} {path}: status {response.status_code} is not declared"
+        for name, header in (declared.get("headers") or {}).items():
+            header = self.resolve(header)
+            if header.get("required"):
+                assert name.lower() in response.headers, f"{method.upper()} {path}: header {name} is missing"
+        content = declared.get("content") or {}
+        if not content:
+            assert response.content == b"", f"{method.upper()} {path}: a body where none is declared"
+            return
+        given = response.headers.get("content-type", "").split(";")[0].strip()
+        media = next(
+            (m for m in content if m == given or m == "*/*" or (m.endswith("/*") and given.startswith(m[:-1]))), None
+        )
+        assert media is not None, f"{method.upper()} {path}: content type {given!r} is not declared"
+        schema = (content[media] or {}).get("schema")
+        if schema is not None and (given == "application/json" or given.endswith("+json")):
+            errors = list(self.validator(schema).iter_errors(json.loads(response.content)))
+            assert not errors, f"{method.upper()} {path}: {errors[0].json_path}: {errors[0].message}"
+
+
+_FEATURES: dict[str, Feature] = {}
+
+
+def feature(family: str, tmp_path_factory: pytest.TempPathFactory) -> Feature:
+    """The fixture of `tests/specs/<family>/`, generated and imported once per session."""
+    if family not in _FEATURES:
+        _FEATURES[family] = Feature(family, tmp_path_factory.mktemp(family))
+    return _FEATURES[family]
+
+
+def matched_route(app: Any, method: str, path: str) -> Any:
+    """The first route of `app` that fully matches `method path` (None when none does)."""
+    from starlette.routing import Match
+
+    scope = {"type": "http", "method": method.upper(), "path": path, "root_path": "", "headers": []}
+    return next((r for r in app.router.routes if r.matches(scope)[0] == Match.FULL), None)
+
+
+def assert_mock_answers_valid(fx: Feature, requests: list[tuple[str, str, str, dict[str, Any]]], **create: Any) -> None:
+    """The mock answers each (method, spec path, url, TestClient keyword arguments) with a
+    success the spec declares, valid against it; the requests cover every operation."""
+    from fastapi.testclient import TestClient
+
+    client = TestClient(fx.package.create_app(mock=True, **create))
+    for method, path, url, kwargs in requests:
+        response = client.request(method.upper(), url, **kwargs)
+        assert 200 <= response.status_code < 300, (method, url, response.status_code, response.text)
+        fx.assert_answer_valid(method, path, response)
+    assert {(m, p) for m, p, _, _ in requests} == {(m, p) for m, p, _ in fx.operations()}
+
+
+class Recorder:
+    """An implementation of any operation: records its keyword arguments, returns `answer`."""
+
+    def __init__(self, answer: Any = None) -> None:
+        self.answer = answer
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+
+        async def method(**arguments: Any) -> Any:
+            self.calls.append((name, arguments))
+            return self.answer(name, arguments) if callable(self.answer) else self.answer
+
+        return method
+
+    @property
+    def last(self) -> dict[str, Any]:
+        return self.calls[-1][1]

@@ -9,14 +9,12 @@ replaces a generated `Accept` header with `*/*`, which POST /mcp/ rightly reject
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from conftest import free_port, spec_document, spec_operations, spec_validator
+from conftest import serve, spec_document, spec_operations, spec_validator
 
 SEED = 1
 EXAMPLES = 10  # per operation and phase
@@ -96,21 +94,8 @@ class Run:
 @pytest.fixture(scope="module")
 def mock_server(ls: Any) -> Iterator[str]:
     """The mock of spec/ served by uvicorn on 127.0.0.1; yields its base URL."""
-    import uvicorn
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(ls.create_app(mock=True), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the mock server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    with serve(ls.create_app(mock=True)) as url:
+        yield url
 
 
 def schemathesis_config() -> Any:

@@ -212,3 +212,17 @@ def test_generated_code_holds_no_path_of_the_machine(tmp_path: Path, monkeypatch
         assert "machine-specific-folder" not in text, path
         assert str(tmp_path) not in text and str(Path.home()) not in text and str(ROOT) not in text, path
     assert "class Extra(SpecModel)" in (project / "out" / "pkg" / "models.py").read_text(encoding="utf-8")
+
+
+def test_security_callbacks_and_webhooks_stay_data(generated: tuple[Path, Any]) -> None:
+    _, package = generated
+    scheme = DOCUMENT["components"]["securitySchemes"]["key.1-import"]
+    assert package.security.key_1_import.model.name == scheme["name"]
+    assert package.security.key_1_import.model.description == scheme["description"]
+    protocols = package.protocols
+    assert "- POST hook \"\"\" {{ w }} \\" in protocols.__doc__
+    method = next(getattr(cls, "secured_op") for cls in vars(protocols).values() if hasattr(cls, "secured_op"))
+    assert '- cb """ {{ c }}: POST {$request.query#/url}"""\\' in method.__doc__
+    client = TestClient(package.create_app())
+    assert client.get('/secured"""').status_code == 401
+    assert client.get('/secured"""', headers={scheme["name"]: "k"}).status_code == 501

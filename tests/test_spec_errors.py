@@ -89,6 +89,10 @@ EXPECTED = {
         "invalid-schema-type-30.yaml:11:19 #/components/schemas/Pet/properties/tags/items/type",
         "'strin' is not one of ['array', 'boolean', 'integer', 'number', 'object', 'string']",
     ),
+    "undeclared-security-scheme.yaml": (
+        "undeclared-security-scheme.yaml:8:11 #/paths/~1pets/get/security/0",
+        "security requirement names the undeclared scheme 'apiKey'",
+    ),
     # Folders: the spec is openapi.yaml; the problem is in a file it refers to.
     "external-invalid-schema": (
         "external-invalid-schema/schemas/pet.yaml:4:9 #/properties/tag/type",

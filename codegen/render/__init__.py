@@ -14,7 +14,7 @@ from typing import Any
 
 from ..config import templates_dir
 from ..errors import pointer as make_pointer
-from ..ir import Api, Operation, Tag
+from ..ir import Api, Operation, SecurityScheme, Tag
 from ..names import NameSet
 from . import verify
 from .format import format_files
@@ -29,7 +29,7 @@ from .layout import (
     statement,
     string,
 )
-from .models import Models, component_pointer, join_runs, models_module, render_models
+from .models import Models, component_pointer, join_runs, models_module, render_models, subtypes
 from .parallel import Workers
 from .text import comment, docstring, json_literal, py
 from .validators import ValidatorCompiler
@@ -83,6 +83,13 @@ class ArgumentView:
 
 
 @dataclass
+class CredentialView:
+    key: str  # argument name (route function and implementation)
+    scheme: str  # spec name of the security scheme
+    dependency: str  # attribute of the generated `security` module
+
+
+@dataclass
 class OperationView:
     name: str
     operation_id: str
@@ -105,6 +112,7 @@ class OperationView:
     route_signature: str = ""  # the route's `async def op(request) -> Response:`
     handle_call: str = ""  # the route's `return await runtime.handle(...)`
     not_implemented: str = ""  # the Protocol method's `raise NotImplementedOperation(...)`
+    credentials: list[CredentialView] = field(default_factory=list)
 
 
 @dataclass
@@ -119,6 +127,10 @@ class TagView:
     @property
     def uses_checks(self) -> bool:
         return any("checks." in op.spec_source for op in self.operations)
+
+    @property
+    def secured(self) -> bool:
+        return any(op.credentials for op in self.operations)
 
 
 @dataclass
@@ -253,6 +265,7 @@ class Renderer:
     ) -> None:
         self.stage = stage
         self.api = api
+        self.scheme_keys = {s.name: s.key for s in api.security_schemes}
         self.spec_label = spec_label
         self.options = {"mock": False, "validate_responses": True, **(options or {})}
         self.header = (
@@ -283,7 +296,7 @@ class Renderer:
             adapters = [name for name in checks if models.kinds[name] != "model"]
         # The models are finished in worker processes beside the rest of the rendering.
         formatted = self.options.get("formatter") != "none"
-        models_file = models_module(models, self.models_head(models), self.models_tail(adapters), workers, formatted=formatted)
+        models_file = models_module(models, self.models_head(models), self.models_tail(adapters, models), workers, formatted=formatted)
         with self.stage("routes"):
             files = self._templates(models, compiler, checks)
         if formatted:
@@ -294,6 +307,8 @@ class Renderer:
             files["models.py"] = join_runs(models_file)
             if not adapters:
                 files["models.py"] = drop_import(files["models.py"], "codegen.runtime", "SchemaAdapter")
+            if "bind_subtypes(" not in files["models.py"]:
+                files["models.py"] = drop_import(files["models.py"], "codegen.runtime", "bind_subtypes")
         with self.stage("verify"):
             compiled += verify.start({"models.py": files["models.py"]}, workers)
             verify.finish(compiled, files)
@@ -330,7 +345,16 @@ class Renderer:
             **context,
             routers_import=import_from(".routers", isort_names(tag.module for tag in tags)),
             routers=statement(literal("(", [f"{tag.module}.router" for tag in tags]), 0, "ROUTERS = "),
+            base_path=statement(py(api.base_path), 0, "BASE_PATH = "),
+            server_paths=statement(
+                Bracket("", tuple((f"{py(op.name)}: ", py(op.server_path)) for op in api.operations if op.server_path is not None), "{", literal=True),
+                0,
+                "SERVER_PATHS: dict[str, str] = ",
+            ),
         )
+        if api.security_schemes:
+            schemes = [statement(_scheme_source(s), 0, f"{s.key} = ") for s in api.security_schemes if s.kind != "mutualTLS"]
+            files["security.py"] = env.get_template("security.py.jinja").render(**context, schemes=schemes)
         protocol_imports = Imports()
         protocol_tags = [self.protocol_view(tag, models, protocol_imports) for tag in api.tags]
         arguments = [a for t in protocol_tags for op in t.operations for a in op.arguments]
@@ -342,6 +366,7 @@ class Renderer:
                 "models." in f"{a.annotation} {a.default}" for a in arguments
             )
             or any("models." in op.returns for t in protocol_tags for op in t.operations),
+            webhooks=[docstring(webhook)[3:-3].strip() for webhook in api.webhooks],  # escaped lines
         )
         files["routers/__init__.py"] = env.get_template("routers_init.py.jinja").render(**context)
         for tag in tags:
@@ -362,7 +387,13 @@ class Renderer:
             + '\n"""Models of the spec\'s schemas (Pydantic v2, with exact JSON Schema checks)."""\n\n'
         )
 
-    def models_tail(self, adapters: list[str]) -> str:
+    def models_tail(self, adapters: list[str], models: Models) -> str:
+        classes = {}  # polymorphic base class -> (discriminator, {value: subtype class})
+        for base, (prop, values) in subtypes(self.api.model_schemas).items():
+            names = {value: models.by_pointer.get(component_pointer(name)) for value, name in values.items()}
+            base_class = models.by_pointer.get(component_pointer(base))
+            if base_class and all(names.values()):
+                classes[base_class] = (prop, names)
         table = Bracket(
             "",
             tuple((f"{py(name)}: ", call("SchemaAdapter", name, f"CHECKS[{py(name)}]")) for name in adapters),
@@ -371,7 +402,9 @@ class Renderer:
             magic=True,
         )
         text = environment().get_template("models_tail.py.jinja").render(
-            header=self.header, adapters=statement(table, 0, "ADAPTERS: Adapters = ")
+            header=self.header,
+            adapters=statement(table, 0, "ADAPTERS: Adapters = "),
+            subtypes=statement(call("bind_subtypes", "globals()", py(classes)), 0) if classes else "",
         )
         return str(text)
 
@@ -408,6 +441,9 @@ class Renderer:
             streams_only=False,
             route_docstring=docstring(route_doc, 4),
             protocol_docstring="",
+            credentials=[
+                CredentialView(key=c.key, scheme=c.scheme, dependency=self.scheme_keys[c.scheme]) for c in op.credentials
+            ],
         )
 
     def spec_source(self, op: Operation, models: Models, compiler: ValidatorCompiler) -> Expr:
@@ -435,14 +471,13 @@ class Renderer:
             params.append(keywords("runtime.Param", kwargs))
         body: Expr = "None"
         if op.body is not None:
-            first = op.body.media_types[0] if op.body.media_types else None
             body = keywords(
                 "runtime.Body",
                 [
                     ("key", py(op.body.key)),
                     ("required", repr(op.body.required)),
                     ("media_types", _strings(m.content_type for m in op.body.media_types)),
-                    ("schema", py(first.schema_pointer if first is not None and first.schema is not None else "")),
+                    ("content", py(op.body.pointer + "/content")),
                 ],
             )
         answers = []
@@ -468,21 +503,21 @@ class Renderer:
                 ]
                 kwargs.append(("headers", literal("(", headers, magic=True)))
             answers.append(keywords("runtime.Answer", kwargs))
-        return keywords(
-            "runtime.Operation",
-            [
-                ("operation_id", py(op.operation_id)),
-                ("name", py(op.name)),
-                ("method", py(op.method.upper())),
-                ("path", py(op.path)),
-                ("arguments", f"models.{op.arguments_model}"),
-                ("parameters", literal("(", params, magic=True)),
-                ("body", body),
-                ("answers", literal("(", answers, magic=True)),
-                ("validation_status", str(op.validation_status)),
-                ("path_validation_status", str(op.path_validation_status)),
-            ],
-        )
+        parts: list[tuple[str, Expr]] = [
+            ("operation_id", py(op.operation_id)),
+            ("name", py(op.name)),
+            ("method", py(op.method.upper())),
+            ("path", py(op.path)),
+            ("arguments", f"models.{op.arguments_model}"),
+            ("parameters", literal("(", params, magic=True)),
+            ("body", body),
+            ("answers", literal("(", answers, magic=True)),
+            ("validation_status", str(op.validation_status)),
+            ("path_validation_status", str(op.path_validation_status)),
+        ]
+        if op.security:
+            parts.append(("security", literal("(", [literal("(", [py(name) for name in option]) for option in op.security])))
+        return keywords("runtime.Operation", parts)
 
     def _arguments(self, op: Operation, models: Models, annotations: _Annotations) -> list[ArgumentView]:
         fields = {(f.alias or f.name): f for f in models.fields.get(op.arguments_model, [])}
@@ -511,6 +546,17 @@ class Renderer:
             if default is not None:
                 default = annotations.qualify(default)
             result.append(ArgumentView(name=key, annotation=annotation, default=default, source=source))
+        kinds = {s.name: s for s in self.api.security_schemes}
+        for credential in op.credentials:
+            annotation = _credential_type(kinds[credential.scheme], annotations.imports)
+            result.append(
+                ArgumentView(
+                    name=credential.key,
+                    annotation=annotation if credential.required else f"{annotation} | None",
+                    default=None if credential.required else "None",
+                    source=f"credentials[{py(credential.scheme)}]",
+                )
+            )
         return result
 
     def _returns(self, op: Operation, models: Models, annotations: _Annotations) -> tuple[str, bool]:
@@ -615,18 +661,21 @@ class Renderer:
         api_tag = next(t for t in self.api.tags if t.module == tag.module)
         for view, op in zip(tag.operations, api_tag.operations, strict=True):
             view.arguments = self._arguments(op, models, annotations)
+            glue = [f"service: {tag.protocol}", f"arguments: models.{op.arguments_model}"]
             view.glue_signature = signature(
-                f"def _{op.name}", [f"service: {tag.protocol}", f"arguments: models.{op.arguments_model}"], "object"
+                f"def _{op.name}", [*glue, "credentials: dict[str, object]"] if view.credentials else glue, "object"
             )
             view.glue_call = statement(
                 Bracket(f"service.{op.name}", tuple((f"{a.name}=", a.source) for a in view.arguments), magic=True),
                 1,
                 "return ",
             )
-            view.route_signature = signature(f"async def {op.name}", ["request: Request"], "Response")
-            view.handle_call = statement(
-                call("await runtime.handle", "request", view.constant, f"_{op.name}"), 1, "return "
-            )
+            route = ["request: Request", *(f"{c.key}: object = Security(security.{c.dependency})" for c in view.credentials)]
+            view.route_signature = signature(f"async def {op.name}", route, "Response")
+            handle: list[Expr] = ["request", view.constant, f"_{op.name}"]
+            if view.credentials:
+                handle.append(Bracket("", tuple((f"{py(c.scheme)}: ", c.key) for c in view.credentials), "{", literal=True))
+            view.handle_call = statement(call("await runtime.handle", *handle), 1, "return ")
         return tag
 
 
@@ -637,6 +686,29 @@ def _method_signature(name: str, streams_only: bool, arguments: list[ArgumentVie
         return signature(head, ["self"], returns, 1)
     parameters = [f"{a.name}: {a.annotation}" + (f" = {a.default}" if a.default is not None else "") for a in arguments]
     return signature(head, ["self", "*", *parameters], returns, 1, magic=True)
+
+
+def _credential_type(scheme: SecurityScheme, imports: Imports) -> str:
+    """What an implementation receives for a scheme (what FastAPI's security class gives)."""
+    if scheme.kind == "http":
+        name = "HTTPBasicCredentials" if scheme.scheme.lower() == "basic" else "HTTPAuthorizationCredentials"
+        imports.add("fastapi.security", name)
+        return name
+    return "str"
+
+
+def _scheme_source(scheme: SecurityScheme) -> Bracket:
+    """The FastAPI security dependency of a scheme."""
+    extra: dict[str, Expr] = {"description": py(scheme.description)} if scheme.description else {}
+    if scheme.kind == "apiKey":
+        return call("runtime.security.api_key", py(scheme.name), name=py(scheme.parameter), location=py(scheme.location), **extra)
+    if scheme.kind == "http":
+        if scheme.bearer_format:
+            extra = {"bearer_format": py(scheme.bearer_format), **extra}
+        return call("runtime.security.http", py(scheme.name), scheme=py(scheme.scheme), **extra)
+    if scheme.kind == "oauth2":
+        return call("runtime.security.oauth2", py(scheme.name), flows=py(scheme.flows), **extra)
+    return call("runtime.security.open_id_connect", py(scheme.name), url=py(scheme.url), **extra)
 
 
 def _strings(values: Iterable[str]) -> Bracket:
@@ -689,8 +761,13 @@ def _protocol_doc(op: Operation) -> str:
         answers.append(note)
     if answers:
         lines += ["", "Responses:", *answers]
+    if op.security:
+        options = [" and ".join(f"`{name}`" for name in option) or "none" for option in op.security]
+        lines += ["", "Security (any one of): " + "; ".join(options) + "."]
+        lines += [f"`{c.key}`: the `{c.scheme}` credential" + ("" if c.required else ", None when not sent") + "." for c in op.credentials]
     if op.callbacks:
-        lines += ["", "Callbacks (outgoing requests, not generated): " + ", ".join(op.callbacks)]
+        lines += ["", "Callbacks (requests your implementation makes; no code is generated for them):"]
+        lines += [f"- {callback}" for callback in op.callbacks]
     return "\n".join(lines)
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..dialect import required_in
 from ..errors import split_pointer
 from .format import LINE_LENGTH
 
@@ -82,7 +83,12 @@ OPTIONS: dict[str, Any] = {
     "use_type_alias": True,
     # Types Pydantic would read differently from JSON Schema, replaced by the runtime's.
     # The names the module's tail binds checks with (imported at the top, as linters expect).
-    "additional_imports": ["codegen.runtime.Adapters", "codegen.runtime.SchemaAdapter", "codegen.runtime.bind_checks"],
+    "additional_imports": [
+        "codegen.runtime.Adapters",
+        "codegen.runtime.SchemaAdapter",
+        "codegen.runtime.bind_checks",
+        "codegen.runtime.bind_subtypes",
+    ],
     "import_overrides": {name: "codegen.runtime" for name in ("AwareDatetime", "StrictFloat", "StrictInt", "UUID")},
     "schema_version": "3.1",
     "deserialize_default_values": ["enum"],
@@ -118,26 +124,35 @@ class Models:
         return self.by_pointer.get(pointer)
 
 
-def pydantic_view(schema: Any) -> Any:
-    """A copy of `schema` without the keywords the generated checks enforce alone."""
+def pydantic_view(schema: Any, resolve: Any = None) -> Any:
+    """A copy of `schema` without the keywords the generated checks enforce alone; readOnly and
+    writeOnly properties are optional (each is required in one direction only)."""
     if isinstance(schema, list):
-        return [pydantic_view(s) for s in schema]
+        return [pydantic_view(s, resolve) for s in schema]
     if not isinstance(schema, dict):
         return schema
     view: dict[str, Any] = {}
     for key, value in schema.items():
+        if key == "required" and isinstance(value, list) and isinstance(schema.get("properties"), dict):
+            view[key] = required_in(schema, "", resolve)
+            continue
         if key in CHECK_ONLY or (key in ("oneOf", "anyOf") and required_only(value)):
             continue
         if key == "format" and value not in TYPED_FORMATS:
             continue
         if key in SCHEMA_CHILDREN:
-            view[key] = pydantic_view(value)
+            view[key] = pydantic_view(value, resolve)
         elif key in SCHEMA_LISTS and isinstance(value, list):
-            view[key] = [pydantic_view(v) for v in value]
+            view[key] = [pydantic_view(v, resolve) for v in value]
         elif key in SCHEMA_MAPS and isinstance(value, dict):
-            view[key] = {k: pydantic_view(v) for k, v in value.items()}
+            view[key] = {k: pydantic_view(v, resolve) for k, v in value.items()}
         else:
             view[key] = value
+    if is_polymorphic_base(schema):
+        # The base of an allOf hierarchy: becomes the subtype its discriminator names (see
+        # PolymorphicModel), and keeps unknown subtypes' properties (model_extra).
+        view.setdefault("additionalProperties", True)
+        view["customBasePath"] = "codegen.runtime.PolymorphicModel"
     if "patternProperties" in view:
         # Keys matching a pattern are allowed; the checks decide what else is.
         view.pop("patternProperties")
@@ -146,13 +161,51 @@ def pydantic_view(schema: Any) -> Any:
     return view
 
 
+def is_polymorphic_base(schema: Any) -> bool:
+    """A schema with a discriminator and properties of its own, not a oneOf/anyOf: the base
+    that subtypes extend through `allOf`."""
+    return isinstance(schema, dict) and isinstance(schema.get("discriminator"), dict) and "properties" in schema and not {"oneOf", "anyOf"} & set(schema)
+
+
+def subtypes(model_schemas: dict[str, Any]) -> dict[str, tuple[str, dict[str, str]]]:
+    """Per polymorphic base: its discriminator property and the schema each value names (the
+    mapping's, then each schema extending the base through `allOf`, by its own name)."""
+    prefix = "#/components/schemas/"
+    found = {}
+    for base, schema in model_schemas.items():
+        if not is_polymorphic_base(schema):
+            continue
+        discriminator = schema["discriminator"]
+        table: dict[str, str] = {}
+        for value, ref in (discriminator.get("mapping") or {}).items():
+            target = ref[len(prefix) :].replace("~1", "/").replace("~0", "~") if isinstance(ref, str) and ref.startswith(prefix) else ref
+            if target in model_schemas and target != base:
+                table[str(value)] = target
+        base_ref = prefix + base.replace("~", "~0").replace("/", "~1")
+        for name, other in model_schemas.items():
+            parts = other.get("allOf") if isinstance(other, dict) else None
+            if name not in table.values() and isinstance(parts, list) and any(isinstance(p, dict) and p.get("$ref") == base_ref for p in parts):
+                table.setdefault(name, name)
+        if table and isinstance(discriminator.get("propertyName"), str):
+            found[base] = (discriminator["propertyName"], table)
+    return found
+
+
 def models_document(model_schemas: dict[str, Any], title: str) -> dict[str, Any]:
     """The OpenAPI document datamodel-code-generator reads: the schemas' `pydantic_view`s."""
+
+    def resolve(ref: str) -> Any:
+        prefix = "#/components/schemas/"
+        return model_schemas.get(ref[len(prefix) :].replace("~1", "/").replace("~0", "~")) if ref.startswith(prefix) else None
+
+    # datamodel-code-generator reads dots in schema names as modules: those go in without them.
+    undotted = _undotted(model_schemas)
+    views = {undotted.get(name, name): _renamed_refs(pydantic_view(s, resolve), undotted) for name, s in model_schemas.items()}
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": "0"},
         "paths": {},
-        "components": {"schemas": {name: pydantic_view(s) for name, s in model_schemas.items()}},
+        "components": {"schemas": views},
     }
 
 
@@ -259,7 +312,7 @@ def render_models(model_schemas: dict[str, Any], title: str, workers: Workers | 
         # datamodel-code-generator refuses an empty input; a spec without schemas has no models.
         return Models(
             source="from __future__ import annotations\n\n"
-            "from codegen.runtime import Adapters, SchemaAdapter, bind_checks\n\n" + VALIDATORS_IMPORT
+            "from codegen.runtime import Adapters, SchemaAdapter, bind_checks, bind_subtypes\n\n" + VALIDATORS_IMPORT
         )
     document = models_document(model_schemas, title)
     if workers is None:
@@ -267,13 +320,51 @@ def render_models(model_schemas: dict[str, Any], title: str, workers: Workers | 
     else:
         source, metadata = workers.submit(generate_models, document).result()
     models = Models(source=_with_validators_import(_builtin_generics(_escape_line_breaks(source))))
+    original = {safe: name for name, safe in _undotted(model_schemas).items()}
     for entry in metadata.get("models", []):
         name = entry["class_name"]
-        pointer = "/" + "/".join(str(t).replace("~", "~0").replace("/", "~1") for t in entry.get("source_path", []))
+        path = [str(t) for t in entry.get("source_path", [])]
+        if path[:2] == ["components", "schemas"] and len(path) > 2:
+            path[2] = original.get(path[2], path[2])
+        pointer = "/" + "/".join(t.replace("~", "~0").replace("/", "~1") for t in path)
         models.pointers[name] = pointer
         models.by_pointer.setdefault(pointer, name)
     _read_source(models)
     return models
+
+
+def _undotted(model_schemas: dict[str, Any]) -> dict[str, str]:
+    """A name without dots for each schema name with some, unique among all names."""
+    taken = set(model_schemas)
+    renamed = {}
+    for name in model_schemas:
+        if "." in name:
+            safe = base = name.replace(".", "_")
+            counter = 1
+            while safe in taken:
+                counter += 1
+                safe = f"{base}_{counter}"
+            taken.add(safe)
+            renamed[name] = safe
+    return renamed
+
+
+def _renamed_refs(schema: Any, renamed: dict[str, str]) -> Any:
+    """`schema` with its `$ref`s to renamed schemas following them."""
+    if not renamed:
+        return schema
+    if isinstance(schema, list):
+        return [_renamed_refs(s, renamed) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    result = {k: _renamed_refs(v, renamed) for k, v in schema.items()}
+    ref = schema.get("$ref")
+    prefix = "#/components/schemas/"
+    if isinstance(ref, str) and ref.startswith(prefix):
+        target = ref[len(prefix) :].replace("~1", "/").replace("~0", "~")
+        if target in renamed:
+            result["$ref"] = prefix + renamed[target].replace("~", "~0").replace("/", "~1")
+    return result
 
 
 # Characters str.splitlines() breaks at besides \n and \r: black's tokenizer would split a string

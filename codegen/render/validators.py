@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..dialect import access
 from ..errors import escape_token, split_pointer
 from ..names import NameSet
 from .layout import Bracket, Expr, call, fits, flat, literal, signature, statement
@@ -144,6 +145,12 @@ class ValidatorCompiler:
         for token in split_pointer(pointer):
             node = node[int(token)] if isinstance(node, list) else node[token]
         return node
+
+    def _resolve_ref(self, ref: str) -> Any:
+        try:
+            return self.resolve(ref[1:]) if ref.startswith("#") else None
+        except (KeyError, IndexError, ValueError):
+            return None
 
     def function_for(self, pointer: str) -> str:
         """The check function of the schema at `pointer` (compiled on first use)."""
@@ -419,9 +426,17 @@ class ValidatorCompiler:
 
     def _object(self, schema: dict[str, Any], ptr: str, v: str, path: list[str], ind: int, depth: int, out: list[str]) -> None:  # noqa: C901, PLR0912
         pad = "    " * ind
+        properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
         for name in schema.get("required") or []:
             if isinstance(name, str):
-                out.append(pad + f"if {py(name)} not in {v}:")
+                flag = access(properties.get(name), self._resolve_ref)
+                if flag is None:
+                    out.append(pad + f"if {py(name)} not in {v}:")
+                else:
+                    # Only where it travels: readOnly in responses, writeOnly in requests.
+                    self.helpers.add("direction")
+                    needed = "response" if flag == "readOnly" else "request"
+                    out.append(pad + f"if {py(name)} not in {v} and direction() == {py(needed)}:")
                 self._fail([*path, py(name)], py("is required"), ind + 1, out)
         low, high = schema.get("minProperties"), schema.get("maxProperties")
         if isinstance(low, int) and low > 0:

@@ -4,6 +4,7 @@ Generated code never repeats this logic; it hands plain data (`Operation`, `Para
 to `handle` and binds the generated JSON Schema checks to the generated models.
 """
 
+from . import security
 from .application import build_app
 from .checks import Check, Failure
 from .errors import ApiError, NotImplementedOperation
@@ -12,11 +13,13 @@ from .model import (
     UUID,
     Adapters,
     AwareDatetime,
+    PolymorphicModel,
     SchemaAdapter,
     SpecModel,
     StrictFloat,
     StrictInt,
     bind_checks,
+    bind_subtypes,
 )
 from .operation import Answer, Body, Header, Operation, Param, Reply, unset_to_none
 
@@ -33,13 +36,16 @@ __all__ = [
     "NotImplementedOperation",
     "Operation",
     "Param",
+    "PolymorphicModel",
     "Reply",
     "SchemaAdapter",
     "SpecModel",
     "StrictFloat",
     "StrictInt",
     "bind_checks",
+    "bind_subtypes",
     "build_app",
     "handle",
+    "security",
     "unset_to_none",
 ]

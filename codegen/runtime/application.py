@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRouter
+from fastapi.routing import APIRoute, APIRouter
 from fastapi.sse import ServerSentEvent
 from starlette._utils import get_route_path
 from starlette.convertors import FloatConvertor, IntegerConvertor, StringConvertor, UUIDConvertor
@@ -18,7 +18,8 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Match, Route
 
-from ..dialect import normalize_document
+from ..dialect import for_direction, normalize_document
+from .bodies import encode_xml, is_xml, xml_name
 from .errors import reason
 from .handler import error_response, json_response, negotiate, sse_response
 from .mock import synthesize
@@ -78,8 +79,9 @@ class Runtime:
         if self._validator is None:
             from jsonschema import Draft202012Validator
 
+            # Mock answers are responses: writeOnly properties are not required in them.
             self._validator = Draft202012Validator(
-                self.store.document, format_checker=Draft202012Validator.FORMAT_CHECKER
+                for_direction(self.store.document, "response"), format_checker=Draft202012Validator.FORMAT_CHECKER
             )
         try:
             return bool(self._validator.evolve(schema=schema).is_valid(instance))
@@ -138,6 +140,9 @@ class Runtime:
         body = self.mock_body(answer, media_type, seed, _echo_values(operation, arguments))
         if is_json(media_type):
             return json_response(body, status, media_type=media_type, headers=headers)
+        if is_xml(media_type) and not isinstance(body, str):
+            root = xml_name(self.media_object(answer, media_type).get("schema"))
+            return Response(encode_xml(body, root), status_code=status, media_type=media_type, headers=headers)
         text = body if isinstance(body, str) else json.dumps(body)
         return Response(text.encode(), status_code=status, media_type=media_type, headers=headers)
 
@@ -280,6 +285,26 @@ def _path_routes(api_routes: Sequence[BaseRoute]) -> tuple[list[BaseRoute], dict
     return ordered, allowed
 
 
+def _served_at(route: BaseRoute, prefix: str, app: FastAPI) -> BaseRoute:
+    """`route` served under `prefix` (a server's base path), its security dependencies
+    overridable through `app.dependency_overrides`."""
+    prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
+    if not isinstance(route, APIRoute) or not (prefix or route.dependant.dependencies):
+        return route
+    target = APIRouter(dependency_overrides_provider=app)
+    target.add_api_route(
+        prefix + route.path,
+        route.endpoint,
+        methods=sorted(route.methods),
+        operation_id=route.operation_id,
+        name=route.name,
+        summary=route.summary,
+        deprecated=route.deprecated,
+        tags=route.tags,
+    )
+    return target.routes[0]
+
+
 _INDEXABLE = (StringConvertor, IntegerConvertor, FloatConvertor, UUIDConvertor)  # one path segment each
 
 
@@ -365,6 +390,8 @@ def build_app(
     validate_responses: bool | None,
     max_body_size: int | None,
     lenient_booleans: bool = False,
+    base_path: str = "",
+    server_paths: dict[str, str] | None = None,
 ) -> FastAPI:
     """The FastAPI app of a generated package (see the package's `create_app`)."""
     paths = set((document.get("paths") or {}).keys())
@@ -390,7 +417,11 @@ def build_app(
     )
     app.openapi = lambda: document  # type: ignore[method-assign]
     builtin = list(app.router.routes)
-    api_routes = [route for router in routers for route in router.routes]
+    api_routes = [
+        _served_at(route, (server_paths or {}).get(getattr(route, "name", ""), base_path), app)
+        for router in routers
+        for route in router.routes
+    ]
     routes, app.state.codegen.allowed = _path_routes(api_routes)
     # /openapi.json and the docs are concrete paths: they go before the spec's templated ones.
     app.router.routes[:] = [*builtin, *routes]

@@ -8,10 +8,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from contextvars import ContextVar
 from fractions import Fraction
 from typing import Any
 
 Check = Callable[[Any], "Failure | None"]
+
+# Which way the value being checked travels: "request", "response", or "" for a value an
+# implementation builds. readOnly properties are required only in responses, writeOnly ones
+# only in requests.
+DIRECTION: ContextVar[str] = ContextVar("codegen_direction", default="")
+
+
+def direction() -> str:
+    """The direction of the value being checked (see DIRECTION)."""
+    return DIRECTION.get()
 
 
 class Failure:

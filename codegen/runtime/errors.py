@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from pydantic import ValidationError
@@ -65,7 +66,13 @@ _REASONS = {
 
 
 def reason(status: int) -> str:
-    return _REASONS.get(status, "Error")
+    """The reason phrase of a status (`Not Found`), "Error" for unknown ones."""
+    if status in _REASONS:
+        return _REASONS[status]
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
 
 
 _LOCATIONS = {"path": "path parameter", "query": "query parameter", "header": "header", "cookie": "cookie"}
@@ -176,6 +183,8 @@ def error_body(
         prop = deref(properties.get(name))
         if isinstance(prop, dict) and ("integer" in _types(prop)) and ("status" in name.lower() or "code" in name.lower()):
             body[name] = status
+        elif name == "title" and isinstance(prop, dict) and "string" in _types(prop):
+            body[name] = reason(status)  # RFC 9457 problem details: the status's phrase
         else:
             body[name] = synthesize(prop if isinstance(prop, dict) else {}, resolve=resolve, seed=f"{status}:{name}")
     if not body:

@@ -20,6 +20,8 @@ from pydantic_core import to_jsonable_python
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
+from .bodies import BodyInvalid, decode_body, encode_xml, is_xml, xml_name
+from .checks import DIRECTION
 from .errors import (
     ApiError,
     NotImplementedOperation,
@@ -28,13 +30,16 @@ from .errors import (
     error_body,
     reason,
 )
+from .model import SUBTYPES
 from .operation import Answer, Operation, Reply, is_json
-from .params import MISSING, RawRequest, coerce, decode_param
+from .params import MISSING, RawRequest, decode_param
+from .security import challenge, describe
 
 if TYPE_CHECKING:
     from .application import Runtime
 
 logger = logging.getLogger("codegen.runtime")
+READING_REQUEST = {SUBTYPES: True}
 
 A = TypeVar("A", bound=BaseModel)
 
@@ -46,11 +51,18 @@ def runtime_of(request: Request) -> Runtime:
 async def handle(
     request: Request,
     operation: Operation[A],
-    call: Callable[[Any, A], Awaitable[Any] | AsyncIterator[Any] | Any],
+    call: Callable[..., Awaitable[Any] | AsyncIterator[Any] | Any],
+    credentials: dict[str, Any] | None = None,
 ) -> Response:
-    """Run one request through decode -> implementation -> encode; never leaks a traceback."""
+    """Run one request through decode -> implementation -> encode; never leaks a traceback.
+
+    `credentials` (scheme name -> credential or None) come from the route's security
+    dependencies; `call(implementation, arguments[, credentials])` calls the implementation.
+    """
     rt = runtime_of(request)
     try:
+        if operation.security:
+            authenticate(rt, operation, credentials or {})
         arguments = await decode(request, operation, rt)
         target = rt.implementation_for(operation.name)
         if target is None:
@@ -58,7 +70,7 @@ async def handle(
                 return await rt.mock_response(request, operation, arguments)
             raise ApiError(501, f"operation {operation.operation_id} is not implemented")
         try:
-            result = call(target, arguments)
+            result = call(target, arguments) if credentials is None else call(target, arguments, credentials)
             if inspect.isawaitable(result):
                 result = await result
         except NotImplementedOperation:
@@ -75,6 +87,20 @@ async def handle(
     except Exception:
         logger.exception("operation %s failed", operation.operation_id)
         return error_response(rt, operation, 500, "Internal Server Error")
+
+
+def authenticate(rt: Runtime, operation: Operation[Any], credentials: dict[str, Any]) -> None:
+    """Raise 401 (403 where only that is declared) unless one alternative of the operation's
+    security requirements has all its credentials."""
+    if any(all(credentials.get(name) is not None for name in option) for option in operation.security):
+        return
+    schemes = (rt.store.document.get("components") or {}).get("securitySchemes") or {}
+    scheme_of = {name: rt.store.resolve(schemes.get(name) or {}) for option in operation.security for name in option}
+    wanted = " or ".join(" and ".join(describe(scheme_of[name]) for name in option) for option in operation.security)
+    challenges = dict.fromkeys(c for c in map(challenge, scheme_of.values()) if c)
+    status = 403 if operation.declares(403) and not operation.declares(401) else 401
+    headers = {"WWW-Authenticate": ", ".join(challenges)} if challenges else None
+    raise ApiError(status, f"not authenticated: send {wanted}", headers=headers)
 
 
 def error_response(
@@ -102,10 +128,6 @@ def json_response(body: Any, status: int, media_type: str = "application/json", 
 
 def _reject(operation: Operation[Any], detail: str, *, status: int | None = None) -> RequestInvalid:
     return RequestInvalid(status or operation.validation_status, detail)
-
-
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -145,12 +167,27 @@ def _media_matches(content_type: str, declared: str) -> bool:
     return False
 
 
+def _encoded_path_params(request: Request) -> dict[str, str] | None:
+    """The path parameters as sent (percent-encoded), from the raw path; None when unknown."""
+    route, raw_path = request.scope.get("route"), request.scope.get("raw_path")
+    regex = getattr(route, "path_regex", None)
+    if not request.path_params or regex is None or not isinstance(raw_path, bytes):
+        return None
+    match = regex.match(raw_path.decode("latin-1"))
+    if match is None or set(match.groupdict()) != set(request.path_params):
+        return None
+    # The raw path is bytes; percent-decoding later reads them as UTF-8.
+    return {name: value.encode("latin-1").decode("utf-8", "surrogateescape") for name, value in match.groupdict().items()}
+
+
 async def decode(request: Request, operation: Operation[A], rt: Runtime) -> A:
     """The operation's arguments from the request, checked against the spec."""
     check_sizes(request, rt)
     store = rt.store
+    encoded = _encoded_path_params(request)
     raw = RawRequest(
-        path_params=dict(request.path_params),
+        path_params=dict(request.path_params) if encoded is None else encoded,
+        raw_path=encoded is not None,
         query=parse_qsl(request.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True),
         headers=request.headers,
         cookies=request.cookies,
@@ -165,21 +202,28 @@ async def decode(request: Request, operation: Operation[A], rt: Runtime) -> A:
     if body is not None:
         data = await read_body(request, rt.max_body_size)
         content_type = request.headers.get("content-type", "")
-        if not data and not content_type:
+        media = next((m for m in body.media_types if _media_matches(content_type, m)), None)
+        if not data and (not content_type or (not body.required and (media is None or is_json(media)))):
+            # Nothing sent (an empty JSON body counts as none when the body is optional).
             if body.required:
                 raise _reject(operation, "body: a request body is required")
+        elif media is None:
+            status = 415 if operation.declares(415) else None
+            raise _reject(
+                operation,
+                f"body: content type {content_type or '(none)'!r} is not accepted; send {', '.join(body.media_types)}",
+                status=status,
+            )
         else:
-            media = next((m for m in body.media_types if _media_matches(content_type, m)), None)
-            if media is None:
-                status = 415 if operation.declares(415) else None
-                raise _reject(
-                    operation,
-                    f"body: content type {content_type or '(none)'!r} is not accepted; send {', '.join(body.media_types)}",
-                    status=status,
-                )
-            values[body.key] = _decode_body(data, media, content_type, operation, rt, body.schema)
+            content = store.at(body.content)
+            media_object = content.get(media) if isinstance(content, dict) else None
+            try:
+                values[body.key] = decode_body(data, media, content_type, media_object if isinstance(media_object, dict) else {}, store)
+            except BodyInvalid as exc:
+                raise _reject(operation, str(exc)) from None
+    direction = DIRECTION.set("request")
     try:
-        return operation.arguments.model_validate(values)
+        return operation.arguments.model_validate(values, context=READING_REQUEST)
     except ValidationError as exc:
         detail, errors = describe_validation_error(exc, operation.places)
         status = operation.validation_status
@@ -189,43 +233,8 @@ async def decode(request: Request, operation: Operation[A], rt: Runtime) -> A:
         raise RequestInvalid(status, detail, errors) from None
     except RecursionError:
         raise _reject(operation, "body: nested too deeply") from None
-
-
-def _decode_body(data: bytes, media: str, content_type: str, operation: Operation[Any], rt: Runtime, schema_ptr: str) -> Any:
-    base = media.split(";")[0].strip().lower()
-    given = content_type.split(";")[0].strip().lower()
-    kind = given if base.endswith("*") else base
-    if kind == "application/json" or kind.endswith("+json") or (base == "*/*" and given.endswith("json")):
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise _reject(operation, "body: not valid UTF-8") from None
-        try:
-            return json.loads(text, parse_constant=_no_constants)
-        except RecursionError:
-            raise _reject(operation, "body: JSON nested too deeply") from None
-        except ValueError as exc:
-            raise _reject(operation, f"body: malformed JSON ({exc})") from None
-    if kind == "application/x-www-form-urlencoded":
-        try:
-            pairs = parse_qsl(data.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
-        except UnicodeDecodeError:
-            raise _reject(operation, "body: not valid UTF-8") from None
-        schema = rt.store.at(schema_ptr) if schema_ptr else {}
-        result: dict[str, Any] = {}
-        for key, value in pairs:
-            sub = rt.store.property_schema(schema, key)
-            if rt.store.types(sub) == {"array"}:
-                result.setdefault(key, []).append(coerce(value, rt.store.items_schema(sub), rt.store))
-            else:
-                result[key] = coerce(value, sub, rt.store)
-        return result
-    if kind.startswith("text/"):
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise _reject(operation, "body: not valid UTF-8") from None
-    return data
+    finally:
+        DIRECTION.reset(direction)
 
 
 def negotiate(request: Request, media_types: tuple[str, ...]) -> str | None:
@@ -282,11 +291,22 @@ async def encode(request: Request, operation: Operation[Any], result: Any, rt: R
         return Response(status_code=status, headers=headers or None)
     if _is_stream(result):
         return await sse_response(result, status, headers, operation.operation_id)
-    media_type = media_type or negotiate(request, tuple(m for m in answer.media_types if not m.startswith("text/event-stream"))) or answer.json_type or answer.media_types[0]
+    offered = tuple(m for m in answer.media_types if not m.startswith("text/event-stream"))
+    if not isinstance(result, (str, bytes, bytearray, memoryview)):
+        # A value (model, dict, list) is sent as JSON or XML when the answer declares either.
+        offered = tuple(m for m in offered if is_json(m) or is_xml(m)) or offered
+    media_type = media_type or negotiate(request, offered) or answer.json_type or answer.media_types[0]
+    if is_xml(media_type) and not isinstance(result, (str, bytes, bytearray, memoryview)):
+        content = encode_xml(jsonable(result), xml_name(rt.media_object(answer, media_type).get("schema")))
+        return Response(content=content, status_code=status, media_type=media_type, headers=headers or None)
     if is_json(media_type):
         body = jsonable(result)
         if rt.validate_responses and answer.check is not None:
-            failure = answer.check(body)
+            direction = DIRECTION.set("response")
+            try:
+                failure = answer.check(body)
+            finally:
+                DIRECTION.reset(direction)
             if failure is not None:
                 return _invalid_response(rt, operation, status, f"{failure.where('body') or 'body'}: {failure.message}")
         content = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from ..dialect import access
+
 try:  # Python 3.11+ keeps the regex parser here
     import re._parser as sre_parse  # type: ignore[import-not-found]
 except ImportError:  # pragma: no cover
@@ -207,10 +209,12 @@ class Synthesizer:
         result: dict[str, Any] = {}
         shallow = depth <= 2
         for name, sub in properties.items():
+            if access(sub, lambda ref: self.resolve({"$ref": ref})) == "writeOnly":
+                continue  # a response should not carry it
             if name in required or (shallow and variant == 0):
                 result[name] = self.value(sub, f"{path}/{name}", depth + 1, 0)
         for name in required:
-            if name not in result:
+            if name not in result and name not in properties:
                 extra = schema.get("additionalProperties", {})
                 result[name] = self.value(extra if isinstance(extra, dict) else {}, f"{path}/{name}", depth + 1, 0)
         low = int(schema.get("minProperties", 0) or 0)

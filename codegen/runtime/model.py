@@ -23,6 +23,7 @@ from pydantic import (
     Field,
     Strict,
     TypeAdapter,
+    ValidationInfo,
     ValidatorFunctionWrapHandler,
     WrapValidator,
     model_validator,
@@ -95,6 +96,38 @@ class SpecModel(BaseModel):
         if check is not None and check(data) is not None and not isinstance(data, cls):
             run_check(check, data, functools.partial(_wire, cls))
         return data
+
+
+class PolymorphicModel(SpecModel):
+    """Base of the model of a schema that subtypes extend through `allOf`, with a
+    discriminator: a request value whose discriminator names a subtype is validated as that
+    subtype and arrives as its model (OpenAPI's discriminator semantics)."""
+
+    # discriminator property, and the subtype model of each value (bound by `bind_subtypes`)
+    __subtypes__: ClassVar[tuple[str, dict[str, type[SpecModel]]] | None] = None
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _subtype(cls, data: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+        table = cls.__dict__.get("__subtypes__")
+        # Only while reading a request: a model built in code stays what it was built as.
+        if table is not None and info.context and info.context.get(SUBTYPES) and isinstance(data, dict):
+            subtype = table[1].get(data.get(table[0]))  # type: ignore[call-overload]
+            if subtype is not None and subtype is not cls:
+                return subtype.model_validate(data, context=info.context)
+        return handler(data)
+
+
+SUBTYPES = "codegen.subtypes"  # validation context key: dispatch to subtypes
+
+
+def bind_subtypes(namespace: dict[str, Any], table: dict[str, tuple[str, dict[str, str]]]) -> None:
+    """Give each polymorphic base model in `namespace` its subtypes (by class name)."""
+    for base, (prop, values) in table.items():
+        cls = namespace.get(base)
+        if isinstance(cls, type) and issubclass(cls, PolymorphicModel):
+            subs = {value: namespace[name] for value, name in values.items() if isinstance(namespace.get(name), type) and issubclass(namespace[name], cls)}
+            cls.__subtypes__ = (prop, subs)
 
 
 T = TypeVar("T")
@@ -208,11 +241,13 @@ __all__ = [
     "UUID",
     "Adapters",
     "AwareDatetime",
+    "PolymorphicModel",
     "SchemaAdapter",
     "SpecModel",
     "StrictFloat",
     "StrictInt",
     "bind_checks",
+    "bind_subtypes",
     "schema_error",
     "timezone",
 ]

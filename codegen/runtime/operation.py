@@ -36,7 +36,7 @@ class Body:
     key: str
     required: bool
     media_types: tuple[str, ...]
-    schema: str  # JSON pointer of the schema of the first media type
+    content: str  # JSON pointer of the request body's `content` (media type objects by type)
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,8 @@ class Operation(Generic[A]):
     answers: tuple[Answer, ...] = ()
     validation_status: int = 422
     path_validation_status: int = 422
+    # Alternatives of security schemes (by spec name) that must all be present; () for none.
+    security: tuple[tuple[str, ...], ...] = ()
     places: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
@@ -189,8 +190,10 @@ class RawRequest:
         query: list[tuple[str, str]],
         headers: Any,
         cookies: dict[str, str],
+        raw_path: bool = False,
     ) -> None:
         self.path_params = path_params
+        self.raw_path = raw_path  # whether path_params are still percent-encoded
         self.query = query
         self.headers = headers
         self.cookies = cookies
@@ -238,41 +241,51 @@ def decode_param(p: Param, raw: RawRequest, store: SchemaStore, claimed: set[str
         return _decode_query(p, raw, store, schema, kind, claimed)
 
     assert text is not None
-    if p.location == "path":
-        text = unquote(text)
+    # Path values come percent-encoded (RawRequest.raw_path): split first, then decode each piece,
+    # so an encoded delimiter stays data.
+    piece = unquote if p.location == "path" and raw.raw_path else _same
+    return _decode_styled(p, text, schema, kind, store, piece)
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def _decode_styled(p: Param, text: str, schema: Any, kind: str, store: SchemaStore, piece: Callable[[str], str]) -> Any:
+    """A path, header or cookie value of style label, matrix, simple or form."""
+    items = store.items_schema(schema) if kind == "array" else None
     if p.style == "label":
         if not text.startswith("."):
-            return text
+            return piece(text)
         text = text[1:]
         sep = "." if p.explode else ","
         if kind == "array":
-            return [coerce(v, store.items_schema(schema), store) for v in _split(text, sep)]
+            return [coerce(piece(v), items, store) for v in _split(text, sep)]
         if kind == "object":
-            return _pairs(text, sep, p.explode, schema, store)
-        return coerce(text, schema, store)
+            return _pairs(text, sep, p.explode, schema, store, piece)
+        return coerce(piece(text), schema, store)
     if p.style == "matrix":
         prefix = f";{p.name}"
         if kind == "object" and p.explode:
             parts = [x for x in text.split(";") if x]
-            return _kv_object([tuple(x.split("=", 1)) if "=" in x else (x, "") for x in parts], schema, store)
+            return _kv_object([tuple(x.split("=", 1)) if "=" in x else (x, "") for x in parts], schema, store, piece)
         if kind == "array" and p.explode:
-            items = [x[len(p.name) + 1 :] for x in text.split(";") if x.startswith(p.name + "=")]
-            return [coerce(v, store.items_schema(schema), store) for v in items]
+            return [coerce(piece(x[len(p.name) + 1 :]), items, store) for x in text.split(";") if x.startswith(p.name + "=")]
         if not text.startswith(prefix):
-            return text
+            return piece(text)
         text = text[len(prefix) :]
         text = text[1:] if text.startswith("=") else text
         if kind == "array":
-            return [coerce(v, store.items_schema(schema), store) for v in _split(text, ",")]
+            return [coerce(piece(v), items, store) for v in _split(text, ",")]
         if kind == "object":
-            return _pairs(text, ",", False, schema, store)
-        return coerce(text, schema, store)
+            return _pairs(text, ",", False, schema, store, piece)
+        return coerce(piece(text), schema, store)
     # simple (path, header) and form (cookie)
     if kind == "array":
-        return [coerce(v.strip() if p.location == "header" else v, store.items_schema(schema), store) for v in _split(text, ",")]
+        return [coerce(piece(v.strip() if p.location == "header" else v), items, store) for v in _split(text, ",")]
     if kind == "object":
-        return _pairs(text, ",", p.explode, schema, store)
-    return coerce(text, schema, store)
+        return _pairs(text, ",", p.explode, schema, store, piece)
+    return coerce(piece(text), schema, store)
 
 
 def _decode_query(p: Param, raw: RawRequest, store: SchemaStore, schema: Any, kind: str, claimed: set[str]) -> Any:  # noqa: PLR0911
@@ -319,22 +332,63 @@ def _decode_query(p: Param, raw: RawRequest, store: SchemaStore, schema: Any, ki
     return coerce(values[0], schema, store)
 
 
-def _pairs(text: str, sep: str, explode: bool, schema: Any, store: SchemaStore) -> Any:
+def _pairs(text: str, sep: str, explode: bool, schema: Any, store: SchemaStore, piece: Callable[[str], str] = _same) -> Any:
     parts = _split(text, sep)
     if explode:
         pairs = [tuple(x.split("=", 1)) if "=" in x else (x, "") for x in parts]
-        return _kv_object(pairs, schema, store)
+        return _kv_object(pairs, schema, store, piece)
     if len(parts) % 2:
-        return text
-    return _kv_object(list(zip(parts[::2], parts[1::2], strict=True)), schema, store)
+        return piece(text)
+    return _kv_object(list(zip(parts[::2], parts[1::2], strict=True)), schema, store, piece)
 
 
-def _kv_object(pairs: list[Any], schema: Any, store: SchemaStore) -> dict[str, Any]:
+def _kv_object(pairs: list[Any], schema: Any, store: SchemaStore, piece: Callable[[str], str] = _same) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
+        key, value = piece(key), piece(value)
         sub = store.property_schema(schema, key)
         if store.types(sub) == {"array"}:
             result.setdefault(key, []).append(coerce(value, store.items_schema(sub), store))
         else:
             result[key] = coerce(value, sub, store)
+    return result
+
+
+def decode_form(pairs: list[tuple[str, str]], schema: Any, encoding: dict[str, Any], store: SchemaStore) -> dict[str, Any]:
+    """An application/x-www-form-urlencoded body as an object.
+
+    A property with a `style` or `explode` in its `encoding` is read like a query parameter of
+    that style; otherwise objects and properties of a JSON `contentType` are JSON text (the
+    default content type of objects) and arrays repeated keys. Keys the schema does not name are read by `additionalProperties`.
+    """
+    raw = RawRequest({}, pairs, {}, {})
+    names = store.property_names(schema)
+    claimed = set(names)
+    result: dict[str, Any] = {}
+    for name in names:
+        rules = encoding.get(name) if isinstance(encoding.get(name), dict) else {}
+        sub = store.property_schema(schema, name)
+        types = store.types(sub)
+        kind = "array" if types == {"array"} else "object" if types == {"object"} else "scalar"
+        as_json = "json" in str(rules.get("contentType", "")).lower()
+        if "style" not in rules and "explode" not in rules and (kind == "object" or as_json):
+            values = raw.query_values(name)
+            if values:
+                result[name] = coerce(values[-1], sub, store)
+            continue
+        style = str(rules.get("style", "form"))
+        param = Param(name=name, location="query", key=name, schema="", style=style, explode=bool(rules.get("explode", style == "form")))
+        value = _decode_query(param, raw, store, sub, kind, claimed)
+        if value is not MISSING:
+            result[name] = value
+    deep = tuple(f"{name}[" for name in names)
+    for key, text in pairs:
+        if key in claimed or key.startswith(deep):
+            continue
+        value = coerce(text, store.property_schema(schema, key), store)
+        if key in result:
+            previous = result[key]
+            result[key] = [*(previous if isinstance(previous, list) else [previous]), value]
+        else:
+            result[key] = value
     return result

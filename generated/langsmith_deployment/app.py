@@ -34,6 +34,9 @@ ROUTERS = (
     system.router,
     streaming.router,
 )
+# Where operations are served: the path of the spec's first server, or of an operation's own.
+BASE_PATH = ""
+SERVER_PATHS: dict[str, str] = {}
 
 
 def create_app(
@@ -43,6 +46,7 @@ def create_app(
     validate_responses: bool | None = None,
     max_body_size: int | None = None,
     lenient_booleans: bool = False,
+    base_path: str | None = None,
 ) -> FastAPI:
     """The FastAPI app of the spec, serving `implementation`.
 
@@ -57,6 +61,9 @@ def create_app(
         bodies answer 413.
     lenient_booleans: also read `1` and `0` as true and false in boolean parameters, for clients
         that send them (langgraph-sdk sends `?wait=1`); the spec's serialization is true/false.
+    base_path: serve the operations under this path instead of BASE_PATH, the path of the
+        spec's first server URL ("" serves them at the root, e.g. behind a proxy that strips
+        it); operations with servers of their own keep those servers' paths (SERVER_PATHS).
     """
     return build_app(
         title=_spec.TITLE,
@@ -70,4 +77,6 @@ def create_app(
         validate_responses=validate_responses,
         max_body_size=max_body_size,
         lenient_booleans=lenient_booleans,
+        base_path=BASE_PATH if base_path is None else base_path,
+        server_paths=SERVER_PATHS,
     )

@@ -42,7 +42,7 @@ POST_A2A = runtime.Operation(
         key="body",
         required=True,
         media_types=("application/json",),
-        schema="/paths/~1a2a~1{assistant_id}/post/requestBody/content/application~1json/schema",
+        content="/paths/~1a2a~1{assistant_id}/post/requestBody/content",
     ),
     answers=(
         runtime.Answer(

@@ -23,7 +23,7 @@ CREATE_ASSISTANT_ASSISTANTS_POST = runtime.Operation(
         key="body",
         required=True,
         media_types=("application/json",),
-        schema="/paths/~1assistants/post/requestBody/content/application~1json/schema",
+        content="/paths/~1assistants/post/requestBody/content",
     ),
     answers=(
         runtime.Answer(
@@ -92,7 +92,7 @@ SEARCH_ASSISTANTS_ASSISTANTS_SEARCH_POST = runtime.Operation(
         key="body",
         required=True,
         media_types=("application/json",),
-        schema="/paths/~1assistants~1search/post/requestBody/content/application~1json/schema",
+        content="/paths/~1assistants~1search/post/requestBody/content",
     ),
     answers=(
         runtime.Answer(
@@ -155,7 +155,7 @@ COUNT_ASSISTANTS_ASSISTANTS_COUNT_POST = runtime.Operation(
         key="body",
         required=True,
         media_types=("application/json",),
-        schema="/paths/~1assistants~1count/post/requestBody/content/application~1json/schema",
+        content="/paths/~1assistants~1count/post/requestBody/content",
     ),
     answers=(
         runtime.Answer(
@@ -367,7 +367,7 @@ PATCH_ASSISTANT_ASSISTANTS_ASSISTANT_ID_PATCH = runtime.Operation(
         key="body",
         required=True,
         media_types=("application/json",),
-        schema="/paths/~1assistants~1{assistant_id}/patch/requestBody/content/application~1json/schema",
+        content="/paths/~1assistants~1{assistant_id}/patch/requestBody/content",
     ),
     answers=(
         runtime.Answer(

@@ -33,7 +33,7 @@ CREATE_THREAD_CRON_THREADS_THREAD_ID_RUNS_CRONS_POST = runtime.Operation(
         key="body",
         required=True,
         media_types=("application/json",),
-        schema="/paths/~1threads~1{thread_id}~1runs~1crons/post/requestBody/content/application~1json/schema",
+        content="/paths/~1threads~1{thread_id}~1runs~1crons/post/requestBody/content",
     ),
     answers=(
         runtime.Answer(
@@ -97,7 +97,7 @@ CREATE_CRON_RUNS_CRONS_POST = runtime.Operation(
         key="body",
         required=True,
         media_types=("application/json",),
-        schema="/paths/~1runs~1crons/post/requestBody/content/application~1json/schema",
+        content="/paths/~1runs~1crons/post/requestBody/content",
     ),
     answers=(
         runtime.Answer(
@@ -156,7 +156,7 @@ SEARCH_CRONS_RUNS_CRONS_POST = runtime.Operation(
         key="body",
         required=True,
         media_types=("application/json",),
-        schema="/paths/~1runs~1crons~1search/post/requestBody/content/application~1json/schema",
+        content="/paths/~1runs~1crons~1search/post/requestBody/content",
     ),
     answers=(
         runtime.Answer(
@@ -211,7 +211,7 @@ COUNT_CRONS_RUNS_CRONS_COUNT_POST = runtime.Operation(
         key="body",
         required=True,
         media_types=("application/json",),
-        schema="/paths/~1runs~1crons~1count/post/requestBody/content/application~1json/schema",
+        content="/paths/~1runs~1crons~1count/post/requestBody/content",
     ),
     answers=(
         runtime.Answer(
@@ -348,7 +348,7 @@ PATCH_CRON_RUNS_CRONS_CRON_ID_PATCH = runtime.Operation(
         key="body",
         required=True,
         media_types=("application/json",),
-        schema="/paths/~1runs~1crons~1{cron_id}/patch/requestBody/content/application~1json/schema",
+        content="/paths/~1runs~1crons~1{cron_id}/patch/requestBody/content",
     ),
     answers=(
         runtime.Answer(

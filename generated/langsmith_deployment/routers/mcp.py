@@ -33,7 +33,7 @@ POST_MCP = runtime.Operation(
         key="body",
         required=True,
         media_types=("application/json",),
-        schema="/paths/~1mcp~1/post/requestBody/content/application~1json/schema",
+        content="/paths/~1mcp~1/post/requestBody/content",
     ),
     answers=(
         runtime.Answer(

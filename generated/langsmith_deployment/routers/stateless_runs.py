@@ -23,7 +23,7 @@ STREAM_RUN_STATELESS_RUNS_STREAM_POST = runtime.Operation(
         key="body",
         required=True,
         media_types=("application/json",),
-        schema="/paths/~1runs~1stream/post/requestBody/content/application~1json/schema",
+        content="/paths/~1runs~1stream/post/requestBody/content",
     ),
     answers=(
         runtime.Answer(
@@ -96,7 +96,7 @@ WAIT_RUN_STATELESS_RUNS_WAIT_POST = runtime.Operation(
         key="body",
         required=True,
         media_types=("application/json",),
-        schema="/paths/~1runs~1wait/post/requestBody/content/application~1json/schema",
+        content="/paths/~1runs~1wait/post/requestBody/content",
     ),
     answers=(
         runtime.Answer(
@@ -170,7 +170,7 @@ RUN_STATELESS_RUNS_POST = runtime.Operation(
         key="body",
         required=True,
         media_types=("application/json",),
-        schema="/paths/~1runs/post/requestBody/content/application~1json/schema",
+        content="/paths/~1runs/post/requestBody/content",
     ),
     answers=(
         runtime.Answer(
@@ -242,7 +242,7 @@ RUN_BATCH_STATELESS_RUNS_POST = runtime.Operation(
         key="body",
         required=True,
         media_types=("application/json",),
-        schema="/paths/~1runs~1batch/post/requestBody/content/application~1json/schema",
+        content="/paths/~1runs~1batch/post/requestBody/content",
     ),
     answers=(
         runtime.Answer(

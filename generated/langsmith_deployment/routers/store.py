@@ -23,7 +23,7 @@ PUT_ITEM = runtime.Operation(
         key="body",
         required=True,
         media_types=("application/json",),
-        schema="/paths/~1store~1items/put/requestBody/content/application~1json/schema",
+        content="/paths/~1store~1items/put/requestBody/content",
     ),
     answers=(
         runtime.Answer(status="204"),
@@ -66,7 +66,7 @@ DELETE_ITEM = runtime.Operation(
         key="body",
         required=True,
         media_types=("application/json",),
-        schema="/paths/~1store~1items/delete/requestBody/content/application~1json/schema",
+        content="/paths/~1store~1items/delete/requestBody/content",
     ),
     answers=(
         runtime.Answer(status="204"),
@@ -186,7 +186,7 @@ SEARCH_ITEMS = runtime.Operation(
         key="body",
         required=True,
         media_types=("application/json",),
-        schema="/paths/~1store~1items~1search/post/requestBody/content/application~1json/schema",
+        content="/paths/~1store~1items~1search/post/requestBody/content",
     ),
     answers=(
         runtime.Answer(
@@ -237,7 +237,7 @@ LIST_NAMESPACES = runtime.Operation(
         key="body",
         required=True,
         media_types=("application/json",),
-        schema="/paths/~1store~1namespaces/post/requestBody/content/application~1json/schema",
+        content="/paths/~1store~1namespaces/post/requestBody/content",
     ),
     answers=(
         runtime.Answer(

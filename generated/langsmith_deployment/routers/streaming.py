@@ -33,7 +33,7 @@ PROTOCOL_THREAD_EVENTS_POST = runtime.Operation(
         key="body",
         required=True,
         media_types=("application/json",),
-        schema="/paths/~1threads~1{thread_id}~1stream~1events/post/requestBody/content/application~1json/schema",
+        content="/paths/~1threads~1{thread_id}~1stream~1events/post/requestBody/content",
     ),
     answers=(
         runtime.Answer(
@@ -98,7 +98,7 @@ PROTOCOL_THREAD_COMMAND_POST = runtime.Operation(
         key="body",
         required=True,
         media_types=("application/json",),
-        schema="/paths/~1threads~1{thread_id}~1commands/post/requestBody/content/application~1json/schema",
+        content="/paths/~1threads~1{thread_id}~1commands/post/requestBody/content",
     ),
     answers=(
         runtime.Answer(

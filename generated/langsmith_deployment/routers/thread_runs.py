@@ -137,7 +137,7 @@ CREATE_RUN_THREADS_THREAD_ID_RUNS_POST = runtime.Operation(
         key="body",
         required=True,
         media_types=("application/json",),
-        schema="/paths/~1threads~1{thread_id}~1runs/post/requestBody/content/application~1json/schema",
+        content="/paths/~1threads~1{thread_id}~1runs/post/requestBody/content",
     ),
     answers=(
         runtime.Answer(
@@ -222,7 +222,7 @@ STREAM_RUN_THREADS_THREAD_ID_RUNS_STREAM_POST = runtime.Operation(
         key="body",
         required=True,
         media_types=("application/json",),
-        schema="/paths/~1threads~1{thread_id}~1runs~1stream/post/requestBody/content/application~1json/schema",
+        content="/paths/~1threads~1{thread_id}~1runs~1stream/post/requestBody/content",
     ),
     answers=(
         runtime.Answer(
@@ -308,7 +308,7 @@ WAIT_RUN_THREADS_THREAD_ID_RUNS_WAIT_POST = runtime.Operation(
         key="body",
         required=True,
         media_types=("application/json",),
-        schema="/paths/~1threads~1{thread_id}~1runs~1wait/post/requestBody/content/application~1json/schema",
+        content="/paths/~1threads~1{thread_id}~1runs~1wait/post/requestBody/content",
     ),
     answers=(
         runtime.Answer(
@@ -835,7 +835,7 @@ CANCEL_RUNS_POST = runtime.Operation(
         key="body",
         required=True,
         media_types=("application/json",),
-        schema="/paths/~1runs~1cancel/post/requestBody/content/application~1json/schema",
+        content="/paths/~1runs~1cancel/post/requestBody/content",
     ),
     answers=(
         runtime.Answer(status="204"),

@@ -23,7 +23,7 @@ CREATE_THREAD_THREADS_POST = runtime.Operation(
         key="body",
         required=True,
         media_types=("application/json",),
-        schema="/paths/~1threads/post/requestBody/content/application~1json/schema",
+        content="/paths/~1threads/post/requestBody/content",
     ),
     answers=(
         runtime.Answer(
@@ -82,7 +82,7 @@ SEARCH_THREADS_THREADS_SEARCH_POST = runtime.Operation(
         key="body",
         required=True,
         media_types=("application/json",),
-        schema="/paths/~1threads~1search/post/requestBody/content/application~1json/schema",
+        content="/paths/~1threads~1search/post/requestBody/content",
     ),
     answers=(
         runtime.Answer(
@@ -139,7 +139,7 @@ COUNT_THREADS_THREADS_COUNT_POST = runtime.Operation(
         key="body",
         required=True,
         media_types=("application/json",),
-        schema="/paths/~1threads~1count/post/requestBody/content/application~1json/schema",
+        content="/paths/~1threads~1count/post/requestBody/content",
     ),
     answers=(
         runtime.Answer(
@@ -200,7 +200,7 @@ PRUNE_THREADS_THREADS_PRUNE_POST = runtime.Operation(
         key="body",
         required=True,
         media_types=("application/json",),
-        schema="/paths/~1threads~1prune/post/requestBody/content/application~1json/schema",
+        content="/paths/~1threads~1prune/post/requestBody/content",
     ),
     answers=(
         runtime.Answer(
@@ -406,7 +406,7 @@ UPDATE_THREAD_STATE_THREADS_THREAD_ID_STATE_POST = runtime.Operation(
         key="body",
         required=True,
         media_types=("application/json",),
-        schema="/paths/~1threads~1{thread_id}~1state/post/requestBody/content/application~1json/schema",
+        content="/paths/~1threads~1{thread_id}~1state/post/requestBody/content",
     ),
     answers=(
         runtime.Answer(
@@ -558,7 +558,7 @@ POST_THREAD_STATE_AT_CHECKPOINT_THREADS_THREAD_ID_STATE_CHECKPOINT_ID_GET = runt
         key="body",
         required=True,
         media_types=("application/json",),
-        schema="/paths/~1threads~1{thread_id}~1state~1checkpoint/post/requestBody/content/application~1json/schema",
+        content="/paths/~1threads~1{thread_id}~1state~1checkpoint/post/requestBody/content",
     ),
     answers=(
         runtime.Answer(
@@ -709,7 +709,7 @@ GET_THREAD_HISTORY_POST_THREADS_THREAD_ID_HISTORY_POST = runtime.Operation(
         key="body",
         required=True,
         media_types=("application/json",),
-        schema="/paths/~1threads~1{thread_id}~1history/post/requestBody/content/application~1json/schema",
+        content="/paths/~1threads~1{thread_id}~1history/post/requestBody/content",
     ),
     answers=(
         runtime.Answer(
@@ -986,7 +986,7 @@ PATCH_THREAD_THREADS_THREAD_ID_PATCH = runtime.Operation(
         key="body",
         required=True,
         media_types=("application/json",),
-        schema="/paths/~1threads~1{thread_id}/patch/requestBody/content/application~1json/schema",
+        content="/paths/~1threads~1{thread_id}/patch/requestBody/content",
     ),
     answers=(
         runtime.Answer(

@@ -663,14 +663,14 @@ class Renderer:
             view.arguments = self._arguments(op, models, annotations)
             glue = [f"service: {tag.protocol}", f"arguments: models.{op.arguments_model}"]
             view.glue_signature = signature(
-                f"def _{op.name}", [*glue, "credentials: dict[str, object]"] if view.credentials else glue, "object"
+                f"def _{op.name}", [*glue, "credentials: dict[str, Any]"] if view.credentials else glue, "object"
             )
             view.glue_call = statement(
                 Bracket(f"service.{op.name}", tuple((f"{a.name}=", a.source) for a in view.arguments), magic=True),
                 1,
                 "return ",
             )
-            route = ["request: Request", *(f"{c.key}: object = Security(security.{c.dependency})" for c in view.credentials)]
+            route = ["request: Request", *(f"{c.key}: Annotated[Any, Security(security.{c.dependency})]" for c in view.credentials)]
             view.route_signature = signature(f"async def {op.name}", route, "Response")
             handle: list[Expr] = ["request", view.constant, f"_{op.name}"]
             if view.credentials:

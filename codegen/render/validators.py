@@ -538,7 +538,9 @@ def _value(value: Any) -> Any:
 
 
 def _guarded(guard: str, block: list[str], ind: int) -> list[str]:
-    """`if guard:` around `block`; a block that is a single `if` joins the guard with `and`."""
+    """`if guard:` around `block`; a block that is a single `if` joins the guard with `and`
+    when the joined statement stays on one line each (else the nesting is kept, marked for
+    linters)."""
     pad = "    " * ind
     inner = pad + "    "
     first = block[0]
@@ -552,7 +554,11 @@ def _guarded(guard: str, block: list[str], ind: int) -> list[str]:
     cond = first[len(inner) + 3 : -1]
     if " or " in cond or " if " in cond:
         cond = f"({cond})"
-    return [pad + f"if {guard} and {cond}:", *(line[4:] for line in block[1:])]
+    joined = pad + f"if {guard} and {cond}:"
+    body = [line[4:] for line in block[1:]]
+    if "\n" in "".join(block) or not fits(joined) or not all(fits(line) for line in body):
+        return [pad + f"if {guard}:  # noqa: SIM102", *block]
+    return [joined, *body]
 
 
 def _has_applicators(schema: dict[str, Any]) -> bool:

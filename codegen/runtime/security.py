@@ -10,6 +10,8 @@ the bearer token (`str`) for OAuth2 and OpenID Connect.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from typing import Any
 
 from fastapi import HTTPException
@@ -71,13 +73,13 @@ class _OpenIdConnect(OpenIdConnect):
         return _bearer_token(request)
 
 
-def api_key(scheme_name: str, *, name: str, location: str, description: str | None = None) -> SecurityBase:
+def api_key(scheme_name: str, *, name: str, location: str, description: str | None = None) -> Callable[..., Any]:
     """An `apiKey` scheme: the key from the header, query parameter or cookie `name`."""
     cls = {"header": APIKeyHeader, "query": APIKeyQuery, "cookie": APIKeyCookie}[location]
     return cls(name=name, scheme_name=scheme_name, description=description, auto_error=False)  # type: ignore[no-any-return]
 
 
-def http(scheme_name: str, *, scheme: str, bearer_format: str | None = None, description: str | None = None) -> SecurityBase:
+def http(scheme_name: str, *, scheme: str, bearer_format: str | None = None, description: str | None = None) -> Callable[..., Any]:
     """An `http` scheme: basic, bearer or any other Authorization scheme."""
     if scheme.lower() == "basic":
         return _Basic(scheme_name=scheme_name, description=description, auto_error=False)
@@ -86,12 +88,12 @@ def http(scheme_name: str, *, scheme: str, bearer_format: str | None = None, des
     return _Scheme(scheme=scheme, scheme_name=scheme_name, description=description, auto_error=False)
 
 
-def oauth2(scheme_name: str, *, flows: dict[str, Any], description: str | None = None) -> SecurityBase:
+def oauth2(scheme_name: str, *, flows: dict[str, Any], description: str | None = None) -> Callable[..., Any]:
     """An `oauth2` scheme: the bearer token of any of its flows."""
     return _OAuth2(flows=OAuthFlows.model_validate(flows), scheme_name=scheme_name, description=description, auto_error=False)
 
 
-def open_id_connect(scheme_name: str, *, url: str, description: str | None = None) -> SecurityBase:
+def open_id_connect(scheme_name: str, *, url: str, description: str | None = None) -> Callable[..., Any]:
     """An `openIdConnect` scheme: the bearer token."""
     return _OpenIdConnect(openIdConnectUrl=url, scheme_name=scheme_name, description=description, auto_error=False)
 

@@ -1,0 +1,96 @@
+"""Negative-mode fuzzing of the reference service: requests that break the spec never get a 5xx.
+
+schemathesis (coverage and fuzzing phases, negative data only, fixed seed) against the real
+server on a temporary SQLite file, over every operation the service implements; the only check is
+that no answer is a server error.
+"""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from service import api as service_api
+from service.testing import ServerProcess
+
+SEED = 1
+
+
+def implemented_operations() -> list[str]:
+    """operationIds of the spec that a class of the service implements."""
+    import langsmith_deployment.routers as routers_package
+    from langsmith_deployment.app import ROUTERS
+
+    names = {
+        name
+        for _, cls in inspect.getmembers(service_api, inspect.isclass)
+        if cls.__module__ == service_api.__name__
+        for name, value in vars(cls).items()
+        if inspect.isfunction(value)
+    }
+    assert routers_package is not None
+    return sorted(
+        route.operation_id  # type: ignore[attr-defined]
+        for router in ROUTERS
+        for route in router.routes
+        if getattr(route, "name", None) in names
+    )
+
+
+def test_the_service_implements_the_operations_we_fuzz() -> None:
+    assert "cancel_runs_post" in implemented_operations()
+    assert len(implemented_operations()) >= 15
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    folder = tmp_path_factory.mktemp("negative")
+    process = ServerProcess(database=folder / "service.db", log=folder / "server.log", jobs_per_worker=2).start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+def test_negative_requests_never_get_a_server_error(server: Any) -> None:
+    import schemathesis
+    from schemathesis.config import SchemathesisConfig
+    from schemathesis.engine import events, from_schema
+
+    config = SchemathesisConfig.from_dict(
+        {
+            "seed": SEED,
+            "continue-on-failure": True,
+            "suppress-health-check": ["too_slow", "filter_too_much"],
+            "cache": {"enabled": False},
+            "generation": {"max-examples": 10, "mode": "negative", "database": "none"},
+            "checks": {"enabled": False, "not_a_server_error": {"enabled": True}},
+            "phases": {
+                "examples": {"enabled": False},
+                "coverage": {"enabled": True},
+                "fuzzing": {"enabled": True},
+                "stateful": {"enabled": False},
+            },
+        }
+    )
+    schema = schemathesis.openapi.from_url(f"{server.url}/openapi.json", config=config)
+    schema = schema.include(operation_id=implemented_operations())
+    findings: list[str] = []
+    cases = 0
+    for event in from_schema(schema).execute():
+        if isinstance(event, events.ScenarioFinished):
+            cases += len(event.recorder.cases)
+            for nodes in event.recorder.checks.values():
+                for node in nodes:
+                    if node.failure_info is not None:
+                        findings.append(f"{event.recorder.label}: {node.failure_info.failure.title}\n{node.failure_info.code_sample}")
+        elif isinstance(event, events.NonFatalError):
+            findings.append(f"{event.label}: error: {event.info}")
+        elif isinstance(event, events.FatalError):
+            raise event.exception
+    assert cases >= 100
+    assert not findings, "\n\n".join(findings) + "\n\n" + server.log_tail()
+    assert "Traceback" not in Path(server.log).read_text()

@@ -24,7 +24,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check codegen service generated
+	$(BIN)/ruff check codegen service bench examples tests generated
 	$(BIN)/mypy --strict generated
 
 bench: $(STAMP)

@@ -49,7 +49,7 @@ def build(copies: int) -> dict[str, Any]:
         for tag in part.get("tags", []):
             large["tags"].append({**tag, "name": f"{tag['name']} {suffix}"})
         for path, item in part["paths"].items():
-            for method, op in item.items():
+            for op in item.values():
                 if isinstance(op, dict) and "operationId" in op:
                     op["operationId"] = f"{op['operationId']}_v{n}"
                     op["tags"] = [f"{t} {suffix}" for t in op.get("tags", [])]

@@ -10,15 +10,14 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "generated"))
 
-from fastapi import FastAPI, Query, Response  # noqa: E402
-
-import langsmith_deployment as ls  # noqa: E402
-from langsmith_deployment import models  # noqa: E402
+import langsmith_deployment as ls
+from fastapi import FastAPI, Query, Response
+from langsmith_deployment import models
 
 BODY = json.dumps({"thread_id": str(uuid.uuid4()), "run_ids": [str(uuid.uuid4()), str(uuid.uuid4())]}).encode()
 
@@ -34,7 +33,7 @@ def hand_written() -> FastAPI:
     @app.post("/runs/cancel", status_code=204)
     async def cancel_runs(
         body: models.RunsCancel,
-        action: models.CancelRunsPostAction = Query(models.CancelRunsPostAction.interrupt),
+        action: Annotated[models.CancelRunsPostAction, Query()] = models.CancelRunsPostAction.interrupt,
     ) -> Response:
         await Runs().cancel_runs_post(body=body, action=action)
         return Response(status_code=204)

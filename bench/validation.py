@@ -46,9 +46,8 @@ def per_call(function: object, body: object, number: int) -> float:
 
 
 def reference_validator() -> object:
-    from jsonschema import Draft202012Validator
-
     from codegen.runtime.schema import normalize_document
+    from jsonschema import Draft202012Validator
 
     document = normalize_document(_spec.DOCUMENT, _spec.OPENAPI_VERSION)
     schema = {**document, "$ref": "#/components/schemas/RunsCancel"}

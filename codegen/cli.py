@@ -311,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # noqa: BLE001 - the CLI never shows a traceback unless asked
+    except Exception as exc:
         if debug:
             raise
         print(

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+# Keys under which a child is itself a JSON Schema, when its parent is one (with the older
+# drafts' `additionalItems` and `definitions`, which 3.0 documents still use).
 SCHEMA_CHILD_KEYS = (
     "items",
     "additionalProperties",
@@ -19,9 +21,10 @@ SCHEMA_CHILD_KEYS = (
     "else",
     "unevaluatedProperties",
     "unevaluatedItems",
+    "additionalItems",
 )
 SCHEMA_LIST_KEYS = ("allOf", "anyOf", "oneOf", "prefixItems")
-SCHEMA_MAP_KEYS = ("properties", "patternProperties", "$defs", "dependentSchemas")
+SCHEMA_MAP_KEYS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
 
 
 def normalize_schema(schema: Any, version: str) -> Any:

@@ -25,8 +25,7 @@ def split_pointer(ptr: str) -> list[str]:
     """Split a JSON pointer ("" or "/a/b") into unescaped tokens."""
     if ptr in ("", "#"):
         return []
-    if ptr.startswith("#"):
-        ptr = ptr[1:]
+    ptr = ptr.removeprefix("#")
     if not ptr.startswith("/"):
         raise ValueError(f"not a JSON pointer: {ptr!r}")
     return [unescape_token(t) for t in ptr[1:].split("/")]

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from .dialect import normalize_document
 from .errors import SpecError, SpecErrors, pointer
 from .load import Document, resolve_pointer
-from .dialect import normalize_document
 from .names import NameSet, ascii_letters, package_name, pascal, snake
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -578,11 +578,10 @@ class _Builder:
                 schema_pointer = ptr + pointer("content", content_type, "schema")
             style = str(p.get("style") or DEFAULT_STYLE[location])
             explode = bool(p.get("explode", style == "form"))
-            if location == "header" and pname.lower() in ("accept", "content-type", "authorization"):
-                # OpenAPI: these header parameters are ignored (described elsewhere); we still
-                # pass Accept through because some specs (A2A) branch on it.
-                if pname.lower() != "accept":
-                    continue
+            # OpenAPI ignores the header parameters Content-Type and Authorization (described
+            # elsewhere); Accept is passed through because some specs (A2A) branch on it.
+            if location == "header" and pname.lower() in ("content-type", "authorization"):
+                continue
             resolved_default = schema.get("default") if isinstance(schema, dict) else None
             result.append(
                 Parameter(
@@ -668,10 +667,14 @@ class _Builder:
             media = self.media_types(r.get("content"), r_ptr)
             model = None
             json_media = next((m for m in media if m.is_json), None)
-            if json_media is not None and isinstance(json_media.schema, dict) and "$ref" not in json_media.schema:
-                if _needs_model(json_media.schema):
-                    suffix = "Response" if len(successes) <= 1 and status.startswith("2") else f"Response{status}"
-                    model = self.synthesize(stem + pascal(suffix), json_media.schema)
+            if (
+                json_media is not None
+                and isinstance(json_media.schema, dict)
+                and "$ref" not in json_media.schema
+                and _needs_model(json_media.schema)
+            ):
+                suffix = "Response" if len(successes) <= 1 and status.startswith("2") else f"Response{status}"
+                model = self.synthesize(stem + pascal(suffix), json_media.schema)
             headers = []
             for hname, h in (r.get("headers") or {}).items():
                 h, h_ptr = self.deref(h, r_ptr + pointer("headers", hname))

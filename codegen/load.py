@@ -19,24 +19,8 @@ from typing import Any
 
 import yaml
 
+from .dialect import SCHEMA_CHILD_KEYS, SCHEMA_LIST_KEYS, SCHEMA_MAP_KEYS
 from .errors import SpecError, SpecErrors, escape_token, pointer, split_pointer
-
-# Keys under which a child is itself a JSON Schema, when its parent is one.
-SCHEMA_CHILD_KEYS = {
-    "items",
-    "additionalProperties",
-    "not",
-    "contains",
-    "propertyNames",
-    "if",
-    "then",
-    "else",
-    "unevaluatedProperties",
-    "unevaluatedItems",
-    "additionalItems",
-}
-SCHEMA_LIST_KEYS = {"allOf", "anyOf", "oneOf", "prefixItems"}
-SCHEMA_MAP_KEYS = {"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"}
 
 
 class _SpecLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -199,7 +183,7 @@ def read_file(path: Path) -> Any:
             ) from None
     try:
         _check_yaml_shape(text, path)
-        return yaml.load(text, Loader=_SpecLoader)  # noqa: S506 - _SpecLoader is a SafeLoader
+        return yaml.load(text, Loader=_SpecLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "syntax error"

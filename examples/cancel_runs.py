@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from uuid import UUID, uuid4
 
-from pydantic import MISSING
-
 from langsmith_deployment import ApiError, create_app, models
+from pydantic import MISSING
 
 Action = models.CancelRunsPostAction
 

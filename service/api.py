@@ -13,11 +13,10 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
+from codegen.runtime import unset_to_none
 from langsmith_deployment import ApiError, Reply, models
 from langsmith_deployment.protocols import AssistantsApi, SystemApi, ThreadRunsApi, ThreadsApi
 from sqlalchemy.ext.asyncio import AsyncConnection
-
-from codegen.runtime import unset_to_none
 
 from . import queue
 from .db import Database, assistants, checkpoints, runs, threads, utcnow

@@ -153,9 +153,8 @@ class Feature:
 
     def validator(self, schema: Any) -> Any:
         """A jsonschema validator of `schema` for responses (writeOnly properties not required)."""
-        from jsonschema import Draft202012Validator
-
         from codegen.dialect import for_direction
+        from jsonschema import Draft202012Validator
 
         document = for_direction(self.normalized, "response")
         return Draft202012Validator(document, format_checker=Draft202012Validator.FORMAT_CHECKER).evolve(schema=schema)

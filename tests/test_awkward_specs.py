@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
-from starlette.routing import Match
-
 from codegen.load import read_file
 from conftest import SPECS, generate_package, import_package
+from fastapi.testclient import TestClient
+from starlette.routing import Match
 
 AWKWARD = SPECS / "awkward"
 FIXTURES = sorted(p.name for p in AWKWARD.glob("*.yaml"))
@@ -220,7 +219,7 @@ def test_unicode_names(tmp_path_factory: pytest.TempPathFactory) -> None:
 
 
 def test_operations_without_ids_or_with_odd_ids_get_distinct_methods(tmp_path_factory: pytest.TempPathFactory) -> None:
-    folder, package, document = package_of("operation-ids.yaml", tmp_path_factory)
+    _, package, document = package_of("operation-ids.yaml", tmp_path_factory)
     names = {
         name for name in vars(importlib.import_module(f"{package.__name__}.protocols").DefaultApi) if not name.startswith("__")
     }

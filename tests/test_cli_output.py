@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from codegen.cli import Timings, main
 from conftest import SPEC as LANGSMITH
 from conftest import SPECS

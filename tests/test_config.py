@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from fastapi.testclient import TestClient
-
 from codegen.cli import main
+from fastapi.testclient import TestClient
 
 SPEC = {
     "openapi": "3.1.0",

@@ -113,12 +113,11 @@ class Tally:
 # -- the two judges ----------------------------------------------------------------------------------
 def subjects(api: Any, models: Any) -> list[Subject]:
     """A Subject for every schema of `api` that has a model, alias or enum in `models`."""
+    from codegen.render import Renderer
     from jsonschema import Draft202012Validator
     from pydantic import BaseModel, ValidationError
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT202012
-
-    from codegen.render import Renderer
 
     document = Renderer(api, "spec").resolution_document()
     uri = "urn:codegen:spec"

@@ -9,13 +9,11 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
-from langgraph_sdk import get_client
-
 from conftest import ROOT
+from langgraph_sdk import get_client
 
 
 def free_port() -> int:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
-
 from conftest import SPECS, generate_package, import_package
+from fastapi.testclient import TestClient
 
 SPEC = SPECS / "external-refs" / "openapi.yaml"
 

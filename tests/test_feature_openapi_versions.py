@@ -9,10 +9,9 @@ import importlib
 from typing import Any
 
 import pytest
+from codegen.runtime.bodies import UploadedFile
 from conftest import Recorder, assert_mock_answers_valid, feature
 from fastapi.testclient import TestClient
-
-from codegen.runtime.bodies import UploadedFile
 
 STOCK = {"sku": "ABC-1", "count": 1}
 ITEM = {"id": 1, "kind": "item"}

@@ -7,10 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from codegen.runtime.bodies import UploadedFile
 from conftest import Recorder, assert_mock_answers_valid, feature
 from fastapi.testclient import TestClient
-
-from codegen.runtime.bodies import UploadedFile
 
 
 @pytest.fixture(scope="module")

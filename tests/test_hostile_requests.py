@@ -11,10 +11,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
-
 from codegen.load import resolve_pointer
 from conftest import json_of, spec_document, spec_operations
+from fastapi.testclient import TestClient
 
 OPERATIONS = spec_operations()
 WITH_BODY = [(m, p, op) for m, p, op in OPERATIONS if "requestBody" in op]
@@ -118,7 +117,7 @@ def test_body_over_the_size_limit_answers_413(
 
 
 def test_size_limit_is_configurable(ls: Any) -> None:
-    method, path, operation = next((m, p, op) for m, p, op in WITH_BODY if p == "/threads")
+    _, path, operation = next((m, p, op) for m, p, op in WITH_BODY if p == "/threads")
     small = TestClient(ls.create_app(mock=True, max_body_size=100))
     response = small.post(path, content=b'{"metadata": {"x": "' + b"a" * 100 + b'"}}', headers=JSON)
     assert_error_body(response, operation, (413,))

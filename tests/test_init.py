@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
-
 from codegen.cli import main
 from conftest import SPEC
+from fastapi.testclient import TestClient
 
 
 def load_module(path: Path) -> Any:

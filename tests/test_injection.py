@@ -12,10 +12,9 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from fastapi.testclient import TestClient
-
 from codegen.load import read_file
 from conftest import ROOT, SPECS, generate_package, import_package
+from fastapi.testclient import TestClient
 
 SPEC = SPECS / "injection" / "openapi.yaml"
 DOCUMENT = read_file(SPEC)
@@ -185,7 +184,6 @@ def test_the_generator_never_executes_spec_text() -> None:
 
 def test_spec_loader_is_a_safe_loader() -> None:
     import yaml
-
     from codegen.load import _SpecLoader
 
     assert issubclass(_SpecLoader, yaml.SafeLoader) or issubclass(_SpecLoader, getattr(yaml, "CSafeLoader", ()))
@@ -221,7 +219,7 @@ def test_security_callbacks_and_webhooks_stay_data(generated: tuple[Path, Any]) 
     assert package.security.key_1_import.model.description == scheme["description"]
     protocols = package.protocols
     assert "- POST hook \"\"\" {{ w }} \\" in protocols.__doc__
-    method = next(getattr(cls, "secured_op") for cls in vars(protocols).values() if hasattr(cls, "secured_op"))
+    method = next(cls.secured_op for cls in vars(protocols).values() if hasattr(cls, "secured_op"))
     assert '- cb """ {{ c }}: POST {$request.query#/url}"""\\' in method.__doc__
     client = TestClient(package.create_app())
     assert client.get('/secured"""').status_code == 401

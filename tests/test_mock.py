@@ -221,9 +221,8 @@ SYNTHESIZED = [
 
 @pytest.mark.parametrize("schema", SYNTHESIZED, ids=[json.dumps(s)[:60] for s in SYNTHESIZED])
 def test_synthesized_values_honour_the_schema(schema: dict[str, Any]) -> None:
-    from jsonschema import Draft202012Validator
-
     from codegen.runtime.mock import synthesize
+    from jsonschema import Draft202012Validator
 
     validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 

@@ -121,9 +121,8 @@ TEXTS = ["", "0", "1", "7", "-1", "10", "11", "1.0", "1.5", "1e3", "2e-1", "abc"
 def test_parameters_accept_exactly_what_their_schema_accepts(package: Any, client: TestClient, name: str) -> None:
     """Each text, read as its parameter's schema says, is accepted exactly when the reference
     validator accepts the value it was read as."""
-    from jsonschema import Draft202012Validator
-
     from codegen.runtime.params import SchemaStore, coerce
+    from jsonschema import Draft202012Validator
 
     store = SchemaStore(package._spec.DOCUMENT)
     operation = store.at("/paths/~1shapes~1{shape_id}/post")

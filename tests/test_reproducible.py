@@ -7,10 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SPECS
-
 from codegen.cli import build_files
 from codegen.config import Config
+from conftest import ROOT, SPECS
 
 FIXTURE = SPECS / "formatting" / "openapi.yaml"
 # Settings datamodel-code-generator's formatter would read from a project's pyproject.toml.

@@ -7,10 +7,9 @@ import re
 from typing import Any
 
 import pytest
+from codegen.runtime.application import _PathIndex
 from conftest import spec_operations
 from starlette.routing import BaseRoute, Match
-
-from codegen.runtime.application import _PathIndex
 
 METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE", "TRACE", "BREW")
 

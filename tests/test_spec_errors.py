@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from codegen.cli import main
 from codegen.render.verify import verify
 from conftest import SPECS

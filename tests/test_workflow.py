@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from codegen.cli import main
 from conftest import ROOT
 

@@ -55,13 +55,13 @@ def _no_stage(name: str) -> Any:
 
 def environment() -> Any:
     """The Jinja environment (built once per process)."""
-    global _ENV  # noqa: PLW0603 - templates are compiled once
+    global _ENV
     if _ENV is None:
         import jinja2
 
         env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(templates_dir())),
-            autoescape=False,  # noqa: S701 - output is Python; every value is escaped by `py`
+            autoescape=False,
             keep_trailing_newline=True,
             trim_blocks=True,
             lstrip_blocks=True,
@@ -166,9 +166,9 @@ def drop_import(source: str, module: str, name: str) -> str:
     """`source` without `name` in its `from module import ...` (one line, or one name a line)."""
     import re
 
-    source = re.sub(rf"^(from {re.escape(module)} import .*?)\b{name}, ", r"\1", source, count=1, flags=re.M)
-    source = re.sub(rf"^(from {re.escape(module)} import .*?), {name}\b", r"\1", source, count=1, flags=re.M)
-    return re.sub(rf"^    {name},\n", "", source, count=1, flags=re.M)
+    source = re.sub(rf"^(from {re.escape(module)} import .*?)\b{name}, ", r"\1", source, count=1, flags=re.MULTILINE)
+    source = re.sub(rf"^(from {re.escape(module)} import .*?), {name}\b", r"\1", source, count=1, flags=re.MULTILINE)
+    return re.sub(rf"^    {name},\n", "", source, count=1, flags=re.MULTILINE)
 
 
 def ruf022_sorted(names: list[str]) -> list[str]:

@@ -397,9 +397,14 @@ def enum_members_in_defaults(source: str) -> str:
                 and isinstance(stmt.value, ast.Constant)
                 and isinstance(stmt.value.value, str)
             }
-        elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Call):
-            if ast.unparse(node.value.func) == "TypeAliasType" and len(node.value.args) > 1:
-                aliases[node.targets[0].id] = node.value.args[1]
+        elif (
+            isinstance(node, ast.Assign)
+            and isinstance(node.targets[0], ast.Name)
+            and isinstance(node.value, ast.Call)
+            and ast.unparse(node.value.func) == "TypeAliasType"
+            and len(node.value.args) > 1
+        ):
+            aliases[node.targets[0].id] = node.value.args[1]
 
     def enums_in(expr: ast.expr, seen: set[str], in_list: bool, listed: bool = False) -> set[str]:
         """Enums the annotation names as items of a list (`in_list`) or as plain values."""
@@ -506,9 +511,12 @@ def _read_source(models: Models) -> None:
             value = node.value
             if isinstance(value, ast.Call) and ast.unparse(value.func) == "TypeAliasType":
                 models.kinds[node.targets[0].id] = "alias"
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            if ast.unparse(node.annotation) == "TypeAlias":
-                models.kinds[node.target.id] = "alias"
+        elif (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and ast.unparse(node.annotation) == "TypeAlias"
+        ):
+            models.kinds[node.target.id] = "alias"
 
 
 def _field_type(annotation: ast.expr) -> tuple[str, str | None]:

@@ -154,7 +154,7 @@ class ValidatorCompiler:
 
     def function_for(self, pointer: str) -> str:
         """The check function of the schema at `pointer` (compiled on first use)."""
-        pointer = pointer[1:] if pointer.startswith("#") else pointer
+        pointer = pointer.removeprefix("#")
         if pointer in self.by_pointer:
             return self.by_pointer[pointer]
         schema = self.resolve(pointer)
@@ -188,7 +188,7 @@ class ValidatorCompiler:
         out.append(pad + "if f is not None:")
         out.append(pad + ("    return f.within(" + ", ".join(path) + ")" if path else "    return f"))
 
-    def node(self, schema: Any, ptr: str, v: str, path: list[str], ind: int, depth: int, out: list[str]) -> None:  # noqa: C901, PLR0912, PLR0915
+    def node(self, schema: Any, ptr: str, v: str, path: list[str], ind: int, depth: int, out: list[str]) -> None:
         pad = "    " * ind
         if schema is True or _trivial(schema):
             return
@@ -424,7 +424,7 @@ class ValidatorCompiler:
                 out.append(pad + f"if {count} > {high_c}:")
                 self._fail(path, py(f"must contain at most {high_c} matching item{'s' if high_c != 1 else ''}"), ind + 1, out)
 
-    def _object(self, schema: dict[str, Any], ptr: str, v: str, path: list[str], ind: int, depth: int, out: list[str]) -> None:  # noqa: C901, PLR0912
+    def _object(self, schema: dict[str, Any], ptr: str, v: str, path: list[str], ind: int, depth: int, out: list[str]) -> None:
         pad = "    " * ind
         properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
         for name in schema.get("required") or []:

@@ -120,7 +120,7 @@ def has_duplicates(items: list[Any]) -> bool:
     return False
 
 
-def multiple_of(value: int | float, divisor: int | float) -> bool:
+def multiple_of(value: float, divisor: float) -> bool:
     """JSON Schema's multipleOf, computed as the reference validator does (exactly when floats
     overflow)."""
     if isinstance(divisor, float):
@@ -160,7 +160,7 @@ _FORMATS: dict[str, Callable[[Any], bool]] | None = None
 
 def format_ok(name: str, value: Any) -> bool:
     """Whether `value` satisfies format `name` (unknown formats always do)."""
-    global _FORMATS  # noqa: PLW0603 - built once, on first use
+    global _FORMATS
     if _FORMATS is None:
         _FORMATS = _format_checkers()
     check = _FORMATS.get(name)

@@ -32,8 +32,7 @@ class SchemaStore:
 
     def at(self, pointer: str) -> Any:
         node: Any = self.document
-        if pointer.startswith("#"):
-            pointer = pointer[1:]
+        pointer = pointer.removeprefix("#")
         if not pointer:
             return node
         for token in pointer[1:].split("/"):
@@ -202,7 +201,7 @@ class RawRequest:
         return [v for k, v in self.query if k == name]
 
 
-def decode_param(p: Param, raw: RawRequest, store: SchemaStore, claimed: set[str]) -> Any:  # noqa: C901, PLR0911, PLR0912
+def decode_param(p: Param, raw: RawRequest, store: SchemaStore, claimed: set[str]) -> Any:
     """The JSON value of parameter `p`, or MISSING when the request does not carry it."""
     schema = store.at(p.schema) if p.schema else {}
     if p.location == "path":
@@ -274,7 +273,7 @@ def _decode_styled(p: Param, text: str, schema: Any, kind: str, store: SchemaSto
         if not text.startswith(prefix):
             return piece(text)
         text = text[len(prefix) :]
-        text = text[1:] if text.startswith("=") else text
+        text = text.removeprefix("=")
         if kind == "array":
             return [coerce(piece(v), items, store) for v in _split(text, ",")]
         if kind == "object":
@@ -288,7 +287,7 @@ def _decode_styled(p: Param, text: str, schema: Any, kind: str, store: SchemaSto
     return coerce(piece(text), schema, store)
 
 
-def _decode_query(p: Param, raw: RawRequest, store: SchemaStore, schema: Any, kind: str, claimed: set[str]) -> Any:  # noqa: PLR0911
+def _decode_query(p: Param, raw: RawRequest, store: SchemaStore, schema: Any, kind: str, claimed: set[str]) -> Any:
     if p.style == "deepObject":
         prefix = p.name + "["
         pairs = [(k[len(prefix) :], v) for k, v in raw.query if k.startswith(prefix)]

@@ -11,7 +11,6 @@ the bearer token (`str`) for OAuth2 and OpenID Connect.
 from __future__ import annotations
 
 from collections.abc import Callable
-
 from typing import Any
 
 from fastapi import HTTPException
@@ -27,7 +26,6 @@ from fastapi.security import (
     OAuth2,
     OpenIdConnect,
 )
-from fastapi.security.base import SecurityBase
 from fastapi.security.http import HTTPBase
 from fastapi.security.utils import get_authorization_scheme_param
 from starlette.requests import HTTPConnection

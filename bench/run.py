@@ -113,15 +113,19 @@ def main() -> None:
             large.parent.mkdir()
             large.write_text(json.dumps(make_large_spec.build(18)))
             results["large"] = bench_generation("large", large, args.large_runs, tmp)
-    for extra in ("requests", "validation", "service_load"):
+    failed = []
+    for extra in ("request_cost", "validation", "service_load"):
         if extra == "service_load" and args.skip_service:
             continue
         script = ROOT / "bench" / f"{extra}.py"
         if script.exists():
             print(f"\n== {extra}")
-            subprocess.run([sys.executable, str(script)], cwd=ROOT, check=False)
+            if subprocess.run([sys.executable, str(script)], cwd=ROOT, check=False).returncode != 0:
+                failed.append(extra)
     (ROOT / "bench-results").mkdir(exist_ok=True)
     (ROOT / "bench-results" / "generation.json").write_text(json.dumps(results, indent=2))
+    if failed:
+        sys.exit(f"bench: {', '.join(failed)} failed (see above)")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import parse_qsl
 
 from fastapi.sse import EventSourceResponse, ServerSentEvent, format_sse_event
 from pydantic import BaseModel, ValidationError
@@ -188,7 +187,9 @@ async def decode(request: Request, operation: Operation[A], rt: Runtime) -> A:
     raw = RawRequest(
         path_params=dict(request.path_params) if encoded is None else encoded,
         raw_path=encoded is not None,
-        query=parse_qsl(request.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True),
+        # Starlette splits the query string as we would (latin-1, blank values kept), and FastAPI
+        # has already done it for this request.
+        query=request.query_params.multi_items(),
         headers=request.headers,
         cookies=request.cookies,
     )

@@ -29,8 +29,18 @@ class SchemaStore:
         # Also read "1"/"0" as true/false in boolean parameters (some clients send them).
         self.booleans = ("true", "false", "1", "0") if digit_booleans else ("true", "false")
         self._types: dict[int, frozenset[str]] = {}
+        self._nodes: dict[str, Any] = {}
 
     def at(self, pointer: str) -> Any:
+        """The node at a JSON pointer (`#/...`); the document never changes, so each pointer is
+        walked once."""
+        node = self._nodes.get(pointer, MISSING)
+        if node is MISSING:
+            node = self._walk(pointer)
+            self._nodes[pointer] = node
+        return node
+
+    def _walk(self, pointer: str) -> Any:
         node: Any = self.document
         pointer = pointer.removeprefix("#")
         if not pointer:

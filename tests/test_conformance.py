@@ -88,6 +88,7 @@ class Run:
     excused: dict[str, int] = field(default_factory=dict)
     operations: dict[str, set[str]] = field(default_factory=dict)  # phase -> operation labels
     checks_run: set[str] = field(default_factory=set)
+    cases: int = 0
     stop_reason: str = ""
 
 
@@ -154,6 +155,7 @@ def record(run: Run, event: Any) -> None:
     if isinstance(event, events.ScenarioFinished):
         recorder = event.recorder
         run.operations.setdefault(str(event.phase), set()).add(recorder.label)
+        run.cases += len(recorder.cases)
         for case_id, nodes in recorder.checks.items():
             for node in nodes:
                 run.checks_run.add(node.name)
@@ -194,6 +196,8 @@ def run(mock_server: str) -> Run:
 
 def test_schemathesis_finds_nothing_the_spec_does_not_excuse(run: Run) -> None:
     assert run.stop_reason == "completed"
+    excused = ", ".join(f"{key} x{count}" for key, count in sorted(run.excused.items()))
+    print(f"\nschemathesis: {run.cases} cases, {len(run.findings)} findings; excused: {excused or 'none'}")
     assert not run.findings, f"{len(run.findings)} finding(s):\n\n" + "\n\n".join(run.findings)
 
 

@@ -167,6 +167,9 @@ class Operation:
     server_path: str | None = None  # base path of the operation's own (path or operation) servers
     # Alternatives of security schemes (spec names) that must all be present; () for none.
     security: tuple[tuple[str, ...], ...] = ()
+    # The same alternatives with the OAuth2 / OpenID Connect scopes each scheme asks for, for the
+    # implementation's docstring (checking scopes is the implementation's business).
+    scopes: tuple[tuple[tuple[str, tuple[str, ...]], ...], ...] = ()
     credentials: tuple[Credential, ...] = ()
 
     @property
@@ -446,10 +449,8 @@ class _Builder:
             route_path = "/" + route_path
         body = self.request_body(op, op_ptr, stem)
         responses = self.responses(op, op_ptr, stem)
-        if "security" in op:
-            security = self.security(op["security"], op_ptr + "/security")
-        else:
-            security = self.security(self.data.get("security"), "/security")
+        requirements = op["security"] if "security" in op else self.data.get("security")
+        security = self.security(requirements, op_ptr + "/security" if "security" in op else "/security")
         credentials = self.credentials(security, {p.key for p in params})
         arguments = self.arguments_schema(params, body, stem)
         arguments_model = self.synthesize(stem + "Arguments", arguments)
@@ -476,6 +477,7 @@ class _Builder:
             pointer=op_ptr,
             server_path=server_path(own_servers),
             security=security,
+            scopes=self.scopes(requirements),
             credentials=credentials,
         )
 
@@ -534,6 +536,22 @@ class _Builder:
                     )
             result.append(tuple(n for n in requirement if n in self.schemes and self.schemes[n].kind != "mutualTLS"))
         # An empty alternative needs nothing: the credentials are then optional.
+        return tuple(dict.fromkeys(result))
+
+    def scopes(self, requirements: Any) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], ...]:
+        """Alternatives of (scheme, scopes), kept only when some scheme asks for scopes."""
+        result = []
+        for requirement in requirements or []:
+            if isinstance(requirement, dict):
+                result.append(
+                    tuple(
+                        (name, tuple(str(s) for s in scopes) if isinstance(scopes, list) else ())
+                        for name, scopes in requirement.items()
+                        if name in self.schemes and self.schemes[name].kind != "mutualTLS"
+                    )
+                )
+        if not any(scopes for option in result for _, scopes in option):
+            return ()
         return tuple(dict.fromkeys(result))
 
     def credentials(self, security: tuple[tuple[str, ...], ...], taken: set[str]) -> tuple[Credential, ...]:

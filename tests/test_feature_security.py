@@ -122,6 +122,14 @@ def test_protocol_types_the_credentials(fx: Any) -> None:
     assert str(inspect.signature(protocol.who_am_i).parameters["bearer_auth"].annotation) == "HTTPAuthorizationCredentials"
 
 
+def test_protocol_docstrings_name_the_scopes_each_alternative_asks_for(fx: Any) -> None:
+    # Checking scopes needs the token's issuer, so it is the implementation's; it reads them here.
+    protocol = fx.package.protocols.DefaultApi
+    assert "Security (any one of): `oauth` with scopes `write:things`, `read:things`." in protocol.oauth.__doc__
+    assert "Security (any one of): `openId` with scopes `profile`." in protocol.oidc.__doc__
+    assert "Security (any one of): `bearerAuth`." in protocol.who_am_i.__doc__
+
+
 def test_mock_mode_requires_credentials_too(fx: Any) -> None:
     client = TestClient(fx.package.create_app(mock=True))
     assert client.get("/me").status_code == 401

@@ -221,6 +221,7 @@ def test_security_callbacks_and_webhooks_stay_data(generated: tuple[Path, Any]) 
     assert "- POST hook \"\"\" {{ w }} \\" in protocols.__doc__
     method = next(cls.secured_op for cls in vars(protocols).values() if hasattr(cls, "secured_op"))
     assert '- cb """ {{ c }}: POST {$request.query#/url}"""\\' in method.__doc__
+    assert '`key.1-import` with roles `role """ {{ r }} \\`.' in method.__doc__
     client = TestClient(package.create_app())
     assert client.get('/secured"""').status_code == 401
     assert client.get('/secured"""', headers={scheme["name"]: "k"}).status_code == 501

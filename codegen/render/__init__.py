@@ -643,7 +643,7 @@ class Renderer:
                     returns=returns,
                     streams_only=streams_only,
                     route_docstring="",
-                    protocol_docstring=docstring(_protocol_doc(op), 8),
+                    protocol_docstring=docstring(_protocol_doc(op, self.api.security_schemes), 8),
                     not_implemented=statement(call("NotImplementedOperation", py(op.operation_id)), 2, "raise "),
                     protocol_signature=_method_signature(op.name, streams_only, arguments, returns),
                 )
@@ -748,7 +748,7 @@ def _tag_doc(tag: Tag) -> str:
     )
 
 
-def _protocol_doc(op: Operation) -> str:
+def _protocol_doc(op: Operation, schemes: tuple[SecurityScheme, ...] = ()) -> str:
     lines = [op.summary or f"{op.method.upper()} {op.path}"]
     if op.description:
         lines += ["", op.description]
@@ -763,6 +763,17 @@ def _protocol_doc(op: Operation) -> str:
         lines += ["", "Responses:", *answers]
     if op.security:
         options = [" and ".join(f"`{name}`" for name in option) or "none" for option in op.security]
+        if op.scopes:
+            # OAuth2 and OpenID Connect ask for scopes; other schemes may name roles (OpenAPI 3.1).
+            word = {s.name: "scopes" if s.kind in ("oauth2", "openIdConnect") else "roles" for s in schemes}
+            options = [
+                " and ".join(
+                    f"`{name}`" + (f" with {word.get(name, 'scopes')} " + ", ".join(f"`{s}`" for s in scopes) if scopes else "")
+                    for name, scopes in option
+                )
+                or "none"
+                for option in op.scopes
+            ]
         lines += ["", "Security (any one of): " + "; ".join(options) + "."]
         lines += [f"`{c.key}`: the `{c.scheme}` credential" + ("" if c.required else ", None when not sent") + "." for c in op.credentials]
     if op.callbacks:

@@ -350,3 +350,25 @@ async def test_a_run_past_bg_job_timeout_secs_ends_in_timeout(tmp_path: Path) ->
             assert (await client.threads.get(run["thread_id"]))["status"] == "error"
     finally:
         process.stop()
+
+
+# --- statuses on the wire (the client hides them) ---------------------------------------------
+
+
+async def test_cancel_answers_the_statuses_the_spec_declares(client: LangGraphClient, server: ServerProcess) -> None:
+    import httpx
+
+    # LangGraph's own server answers an undocumented 202 on a single-run cancel; the spec says 200.
+    run = await start(client)
+    await reaches(client, run, "running")
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        single = await http.post(f"/threads/{run['thread_id']}/runs/{run['run_id']}/cancel")
+        assert single.status_code == 200, single.text
+        assert await reaches(client, run, FINISHED) == "interrupted"
+        run = await start(client)
+        await reaches(client, run, "running")
+        many = await http.post("/runs/cancel", json={"status": "running"})
+        assert (many.status_code, many.content) == (204, b"")
+        assert await reaches(client, run, FINISHED) == "interrupted"
+        bogus = await http.post("/runs/cancel?action=bogus", json={"status": "running"})
+        assert bogus.status_code == 422 and set(bogus.json()) == {"detail"}

@@ -172,6 +172,40 @@ class ValidatorCompiler:
         fn.lines = body
         return name
 
+    def reference_source(self, schema: dict[str, Any]) -> str:
+        """`schema` as a JSON document for the reference validator: the schema at its root, and
+        every part of the spec its references reach at the same pointers."""
+        reached: set[str] = set()
+        pending = [schema]
+        while pending:
+            node = pending.pop()
+            if isinstance(node, list):
+                pending.extend(node)
+            elif isinstance(node, dict):
+                for key, value in node.items():
+                    if key in ("$ref", "$dynamicRef") and isinstance(value, str) and value.startswith("#/"):
+                        if value[1:] not in reached:
+                            reached.add(value[1:])
+                            target = self._resolve_ref(value)
+                            if target is not None:
+                                pending.append(target)
+                    else:
+                        pending.append(value)
+        document: dict[str, Any] = {}
+        placed: list[list[str]] = []
+        for pointer in sorted(reached, key=lambda p: (len(split_pointer(p)), p)):
+            tokens = split_pointer(pointer)
+            target = self._resolve_ref("#" + pointer)
+            if target is None or not tokens or any(tokens[: len(done)] == done for done in placed):
+                continue  # unresolvable, or inside a part already copied whole
+            node = document
+            for token in tokens[:-1]:
+                node = node.setdefault(token, {})
+            node[tokens[-1]] = target
+            placed.append(tokens)
+        root = {**document, **schema}
+        return json.dumps(root, sort_keys=True, separators=(",", ":"))
+
     # -- emission ----------------------------------------------------------------------------
     @staticmethod
     def _fail(path: list[str], message: str, ind: int, out: list[str]) -> None:
@@ -200,6 +234,13 @@ class ValidatorCompiler:
             self._fail(path, py("no value is allowed here"), ind, out)
             return
         if not isinstance(schema, dict):
+            return
+        if _needs_reference(schema):
+            # What `unevaluated*` leaves out depends on every applicator beside it: the reference
+            # validator judges this schema whole.
+            self.helpers.add("ReferenceCheck")
+            name = self.constant("R", call("ReferenceCheck", py(self.reference_source(schema))))
+            self._within(f"{name}({v})", path, ind, out)
             return
         if "$ref" in schema or "$dynamicRef" in schema:
             ref = schema.get("$ref", schema.get("$dynamicRef"))
@@ -559,6 +600,12 @@ def _guarded(guard: str, block: list[str], ind: int) -> list[str]:
     if "\n" in "".join(block) or not fits(joined) or not all(fits(line) for line in body):
         return [pad + f"if {guard}:  # noqa: SIM102", *block]
     return [joined, *body]
+
+
+def _needs_reference(schema: dict[str, Any]) -> bool:
+    """Whether the compiled keywords cannot judge `schema` alone: `unevaluatedItems`, or
+    `unevaluatedProperties` beside applicators."""
+    return "unevaluatedItems" in schema or ("unevaluatedProperties" in schema and _has_applicators(schema))
 
 
 def _has_applicators(schema: dict[str, Any]) -> bool:

@@ -6,6 +6,7 @@ and why; these helpers give them JSON Schema's own notions of equality, uniquene
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -165,6 +166,40 @@ def format_ok(name: str, value: Any) -> bool:
         _FORMATS = _format_checkers()
     check = _FORMATS.get(name)
     return True if check is None else check(value)
+
+
+class ReferenceCheck:
+    """A schema checked by the reference validator itself (`jsonschema`, Draft 2020-12, formats
+    asserted), for the keywords generated checks leave to it: `unevaluatedProperties` and
+    `unevaluatedItems`, whose meaning depends on what every applicator beside them evaluated.
+
+    `source` is a JSON document holding the schema's `$ref` at its root and every part of the
+    spec that reference reaches, at the same pointers; it is parsed on first use.
+    """
+
+    __slots__ = ("_source", "_validator")
+
+    def __init__(self, source: str) -> None:
+        self._source = source
+        self._validator: Any = None
+
+    def __call__(self, value: Any) -> Failure | None:
+        if self._validator is None:
+            from jsonschema import Draft202012Validator
+
+            self._validator = Draft202012Validator(
+                json.loads(self._source), format_checker=Draft202012Validator.FORMAT_CHECKER
+            )
+        from jsonschema.exceptions import best_match
+
+        try:
+            error = best_match(self._validator.iter_errors(value))
+        except (TypeError, ValueError) as exc:  # not JSON data (a model built in code)
+            return Failure(f"must be JSON data ({exc})")
+        if error is None:
+            return None
+        message = error.message[:1].lower() + error.message[1:]
+        return Failure(message, tuple(error.absolute_path))
 
 
 def compile_pattern(pattern: str) -> re.Pattern[str] | None:

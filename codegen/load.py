@@ -394,6 +394,18 @@ def _check_local_refs(data: Any, file: Path) -> list[SpecError]:
     def walk(node: Any, ptr: str) -> None:
         if isinstance(node, dict):
             ref = node.get("$ref")
+            for key in ("$ref", "$dynamicRef"):
+                anchor = node.get(key)
+                if isinstance(anchor, str) and anchor.startswith("#") and anchor[1:] and not anchor.startswith("#/"):
+                    errors.append(
+                        SpecError(
+                            f"{key} by anchor ({anchor!r}) is not supported",
+                            file=file,
+                            pointer=f"{ptr}/{key}",
+                            hint="refer to the schema by its JSON pointer (#/components/schemas/...)",
+                        )
+                    )
+                    ref = None
             if isinstance(ref, str) and ref.startswith("#"):
                 try:
                     resolve_pointer(data, ref[1:])

@@ -92,6 +92,10 @@ EXPECTED = {
         "undeclared-security-scheme.yaml:8:11 #/paths/~1pets/get/security/0",
         "security requirement names the undeclared scheme 'apiKey'",
     ),
+    "anchor-ref.yaml": (
+        "anchor-ref.yaml:18:15 #/components/schemas/List/items/$dynamicRef",
+        "$dynamicRef by anchor ('#item') is not supported",
+    ),
     # Folders: the spec is openapi.yaml; the problem is in a file it refers to.
     "external-invalid-schema": (
         "external-invalid-schema/schemas/pet.yaml:4:9 #/properties/tag/type",

@@ -449,8 +449,12 @@ class _Builder:
             route_path = "/" + route_path
         body = self.request_body(op, op_ptr, stem)
         responses = self.responses(op, op_ptr, stem)
-        requirements = op["security"] if "security" in op else self.data.get("security")
-        security = self.security(requirements, op_ptr + "/security" if "security" in op else "/security")
+        if "security" in op:
+            alternatives = self.security(op["security"], op_ptr + "/security")
+        else:
+            alternatives = self.security(self.data.get("security"), "/security")
+        # An empty alternative needs nothing: the credentials are then optional.
+        security = tuple(dict.fromkeys(tuple(name for name, _ in option) for option in alternatives))
         credentials = self.credentials(security, {p.key for p in params})
         arguments = self.arguments_schema(params, body, stem)
         arguments_model = self.synthesize(stem + "Arguments", arguments)
@@ -477,7 +481,7 @@ class _Builder:
             pointer=op_ptr,
             server_path=server_path(own_servers),
             security=security,
-            scopes=self.scopes(requirements),
+            scopes=alternatives if any(scopes for option in alternatives for _, scopes in option) else (),
             credentials=credentials,
         )
 
@@ -520,9 +524,9 @@ class _Builder:
             )
         return schemes
 
-    def security(self, requirements: Any, ptr: str) -> tuple[tuple[str, ...], ...]:
-        """Alternatives of schemes an operation requires; mutual TLS is left to the server that
-        terminates TLS (an alternative of it alone needs nothing here)."""
+    def security(self, requirements: Any, ptr: str) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], ...]:
+        """Alternatives of (scheme, scopes) an operation requires; mutual TLS is left to the
+        server that terminates TLS (an alternative of it alone needs nothing here)."""
         result = []
         for i, requirement in enumerate(requirements or []):
             if not isinstance(requirement, dict):
@@ -534,24 +538,13 @@ class _Builder:
                         f"{ptr}/{i}",
                         "declare it under components.securitySchemes, or fix the name",
                     )
-            result.append(tuple(n for n in requirement if n in self.schemes and self.schemes[n].kind != "mutualTLS"))
-        # An empty alternative needs nothing: the credentials are then optional.
-        return tuple(dict.fromkeys(result))
-
-    def scopes(self, requirements: Any) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], ...]:
-        """Alternatives of (scheme, scopes), kept only when some scheme asks for scopes."""
-        result = []
-        for requirement in requirements or []:
-            if isinstance(requirement, dict):
-                result.append(
-                    tuple(
-                        (name, tuple(str(s) for s in scopes) if isinstance(scopes, list) else ())
-                        for name, scopes in requirement.items()
-                        if name in self.schemes and self.schemes[name].kind != "mutualTLS"
-                    )
+            result.append(
+                tuple(
+                    (name, tuple(str(s) for s in scopes) if isinstance(scopes, list) else ())
+                    for name, scopes in requirement.items()
+                    if name in self.schemes and self.schemes[name].kind != "mutualTLS"
                 )
-        if not any(scopes for option in result for _, scopes in option):
-            return ()
+            )
         return tuple(dict.fromkeys(result))
 
     def credentials(self, security: tuple[tuple[str, ...], ...], taken: set[str]) -> tuple[Credential, ...]:

@@ -175,7 +175,7 @@ class ValidatorCompiler:
     def reference_source(self, schema: dict[str, Any]) -> str:
         """`schema` as a JSON document for the reference validator: the schema at its root, and
         every part of the spec its references reach at the same pointers."""
-        reached: set[str] = set()
+        reached: dict[str, Any] = {}  # pointer -> the part of the spec there
         pending = [schema]
         while pending:
             node = pending.pop()
@@ -183,25 +183,21 @@ class ValidatorCompiler:
                 pending.extend(node)
             elif isinstance(node, dict):
                 for key, value in node.items():
-                    if key in ("$ref", "$dynamicRef") and isinstance(value, str) and value.startswith("#/"):
-                        if value[1:] not in reached:
-                            reached.add(value[1:])
-                            target = self._resolve_ref(value)
-                            if target is not None:
-                                pending.append(target)
-                    else:
+                    if key not in ("$ref", "$dynamicRef"):
                         pending.append(value)
+                    elif isinstance(value, str) and value.startswith("#/") and value[1:] not in reached:
+                        reached[value[1:]] = target = self._resolve_ref(value)
+                        pending.append(target)
         document: dict[str, Any] = {}
         placed: list[list[str]] = []
         for pointer in sorted(reached, key=lambda p: (len(split_pointer(p)), p)):
             tokens = split_pointer(pointer)
-            target = self._resolve_ref("#" + pointer)
-            if target is None or not tokens or any(tokens[: len(done)] == done for done in placed):
+            if reached[pointer] is None or not tokens or any(tokens[: len(done)] == done for done in placed):
                 continue  # unresolvable, or inside a part already copied whole
             node = document
             for token in tokens[:-1]:
                 node = node.setdefault(token, {})
-            node[tokens[-1]] = target
+            node[tokens[-1]] = reached[pointer]
             placed.append(tokens)
         root = {**document, **schema}
         return json.dumps(root, sort_keys=True, separators=(",", ":"))

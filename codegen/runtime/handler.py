@@ -59,6 +59,8 @@ async def handle(
     dependencies; `call(implementation, arguments[, credentials])` calls the implementation.
     """
     rt = runtime_of(request)
+    # Which operation a request reached, for logs, metrics and tests (a path may serve several).
+    request.scope["codegen.operation"] = operation.operation_id
     try:
         if operation.security:
             authenticate(rt, operation, credentials or {})

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 2024
 
-.PHONY: install generate check test lint bench serve mock clean
+.PHONY: install generate check test lint bench corpus serve mock clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# The generator on APIs-guru's directory (fetched with npm into ~/.cache/codegen/corpus); not part
+# of `make test`. N=100 SEED=1 for a seeded sample, SHARD=1/4 for a shard, JOBS=2 documents at once.
+corpus: $(STAMP)
+	$(BIN)/python bench/corpus.py $(if $(N),--sample $(N)) --seed $(or $(SEED),1) $(if $(SHARD),--shard $(SHARD)) $(if $(JOBS),--jobs $(JOBS))
 
 serve: $(STAMP)
 	$(BIN)/uvicorn service.app:app --host 127.0.0.1 --port $(PORT)

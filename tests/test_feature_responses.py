@@ -117,8 +117,30 @@ REQUESTS = [
     ("delete", "/empty", "/empty", {}),
     ("get", "/binary", "/binary", {"headers": {"Accept": "image/png"}}),
     ("get", "/any-media", "/any-media", {}),
+    *[("get", f"/error-shapes/{shape}", f"/error-shapes/{shape}?n=1", {}) for shape in ("text", "enum", "xml", "string-default")],
 ]
 
 
 def test_mock_answers_validate(fx: Any) -> None:
     assert_mock_answers_valid(fx, REQUESTS)
+
+
+@pytest.mark.parametrize(
+    ("shape", "status", "media_type"),
+    [("text", 400, "text/plain"), ("enum", 400, "application/json"), ("xml", 422, "application/xml"), ("string-default", 422, "application/json")],
+)
+def test_error_bodies_take_a_declared_media_type_and_fit_its_schema(fx: Any, shape: str, status: int, media_type: str) -> None:
+    # The sentence "query parameter `n`: ..." fits none of these schemas as it is.
+    client = TestClient(fx.package.create_app(mock=True))
+    response = client.get(f"/error-shapes/{shape}?n=x")
+    assert (response.status_code, response.headers["content-type"].split(";")[0]) == (status, media_type)
+    fx.assert_answer_valid("get", f"/error-shapes/{shape}", response)
+    if shape == "text":
+        assert response.text.startswith("query parameter `n`")
+    elif shape == "enum":
+        assert response.json()["error"] in ("missing_parameter", "invalid_parameter")
+        assert len(response.json().get("message", "")) <= 10
+    elif shape == "xml":
+        assert "<Error><message>query parameter `n`" in response.text
+    else:
+        assert response.json().startswith("query parameter `n`")

@@ -20,11 +20,12 @@ from starlette.routing import BaseRoute, Match, Route
 
 from ..dialect import for_direction, normalize_document
 from .bodies import encode_xml, is_xml, xml_name
+from .checks import DIRECTION
 from .errors import reason
 from .handler import error_response, json_response, negotiate, sse_response
 from .mock import synthesize
 from .operation import Answer, Header, Operation, is_json
-from .params import SchemaStore
+from .params import MISSING, SchemaStore
 
 ALL_METHODS = ("GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE")
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
@@ -64,6 +65,7 @@ class Runtime:
         self.allowed: dict[str, tuple[str, ...]] = {}  # route path -> its `Allow` methods
         self._found: dict[str, object | None] = {}
         self._validator: Any = None
+        self._fallbacks: dict[str, Any] = {}  # error bodies the declared schema accepts, by answer
 
     def implementation_for(self, name: str) -> object | None:
         """The first implementation object with a method `name`, or None (answers 501)."""
@@ -120,6 +122,34 @@ class Runtime:
         schema = self.store.at(header.schema) if header.schema else {"type": "string"}
         container = self.store.at(header.schema.rsplit("/", 1)[0]) if header.schema else {}
         return header_text(self.valid_example(schema, container, header.name))
+
+    def conforming(self, answer: Answer, media_type: str, schema: Any, body: Any, detail: str) -> Any:
+        """`body` if the declared `schema` of `answer` accepts it, else a value it accepts
+        (synthesized once per answer, with `detail` in its first text field where that keeps
+        it valid): an error body never breaks the document."""
+        if answer.check is not None and is_json(media_type):
+            direction = DIRECTION.set("response")
+            try:
+                fits = answer.check(body) is None
+            finally:
+                DIRECTION.reset(direction)
+        else:
+            fits = self.is_valid(schema, body)
+        if fits:
+            return body
+        key = f"{answer.schema}|{media_type}"
+        fallback = self._fallbacks.get(key, MISSING)
+        if fallback is MISSING:
+            fallback = self._fallbacks[key] = self.valid_example(schema, self.media_object(answer, media_type), f"error {answer.status}")
+        if isinstance(fallback, dict):
+            for name in ("detail", "message", "error", "title", "description", "msg", "reason"):
+                if isinstance(fallback.get(name), str):
+                    told = {**fallback, name: detail}
+                    if self.is_valid(schema, told):
+                        return told
+        elif isinstance(fallback, str) and self.is_valid(schema, detail):
+            return detail
+        return fallback
 
     async def mock_response(self, request: Request, operation: Operation[Any], arguments: Any) -> Response:
         """The mock's answer: the first declared success status, its headers and a valid body."""

@@ -112,14 +112,28 @@ def error_response(
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    """An error answer whose body follows the schema the spec declares for that status."""
+    """An error answer in a media type the spec declares for that status (JSON first, then XML,
+    then text), whose body the declared schema accepts."""
     answer = operation.answer_for(status) if operation is not None else None
-    schema = rt.store.resolve(rt.store.at(answer.schema)) if answer is not None and answer.schema else None
-    if answer is not None and not answer.media_types:
+    if answer is None:
+        return json_response(error_body(None, status, detail, errors), status, headers=headers)
+    if not answer.media_types:
         return Response(status_code=status, headers=headers)
+    media_type = answer.json_type or next((m for m in answer.media_types if is_xml(m)), None) or next(
+        (m for m in answer.media_types if m.startswith("text/")), answer.media_types[0]
+    )
+    media = rt.media_object(answer, media_type)
+    declared = media.get("schema")
+    schema = rt.store.resolve(declared) if declared is not None else None
     body = error_body(schema, status, detail, errors, resolve=rt.store.resolve)
-    media_type = (answer.json_type if answer is not None else None) or "application/json"
-    return json_response(body, status, media_type=media_type, headers=headers)
+    if declared is not None:
+        body = rt.conforming(answer, media_type, declared, body, detail)
+    if is_json(media_type):
+        return json_response(body, status, media_type=media_type, headers=headers)
+    if is_xml(media_type) and not isinstance(body, str):
+        return Response(encode_xml(body, xml_name(declared)), status_code=status, media_type=media_type, headers=headers)
+    text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
+    return Response(text.encode("utf-8"), status_code=status, media_type=media_type, headers=headers)
 
 
 def json_response(body: Any, status: int, media_type: str = "application/json", headers: dict[str, str] | None = None) -> Response:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .errors import ref_pointer, ref_to
+
 # Keys under which a child is itself a JSON Schema, when its parent is one (with the older
 # drafts' `additionalItems` and `definitions`, which 3.0 documents still use).
 SCHEMA_CHILD_KEYS = (
@@ -29,22 +31,20 @@ SCHEMA_MAP_KEYS = ("properties", "patternProperties", "$defs", "definitions", "d
 
 def normalize_schema(schema: Any, version: str) -> Any:
     """A copy of `schema` with 3.0 keywords (`nullable`, boolean exclusive bounds, `$ref`
-    siblings) expressed in 2020-12; 3.1 schemas come back as equal copies."""
+    siblings) expressed in 2020-12; valid 3.1 schemas come back as equal copies."""
     if isinstance(schema, bool) or not isinstance(schema, dict):
         return schema
     node = dict(schema)
-    if version == "3.0":
-        if "$ref" in node:
-            return {"$ref": node["$ref"]}
-        for bound, exclusive in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
-            flag = node.get(exclusive)
-            if isinstance(flag, bool):
-                del node[exclusive]
-                if flag and bound in node:
-                    node[exclusive] = node.pop(bound)
-        nullable = node.pop("nullable", False) is True
-    else:
-        nullable = False
+    if version == "3.0" and "$ref" in node:
+        return {"$ref": node["$ref"]}
+    # 3.0's boolean exclusive bounds (a 3.1 document has them only when generated --lenient).
+    for bound, exclusive in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
+        flag = node.get(exclusive)
+        if isinstance(flag, bool):
+            del node[exclusive]
+            if flag and bound in node:
+                node[exclusive] = node.pop(bound)
+    nullable = version == "3.0" and node.pop("nullable", False) is True
     for key in SCHEMA_CHILD_KEYS:
         if key in node:
             node[key] = normalize_schema(node[key], version)
@@ -143,11 +143,13 @@ def iter_schema_slots(document: dict[str, Any]) -> list[tuple[Any, Any]]:
 
 
 def normalize_document(document: dict[str, Any], version: str) -> dict[str, Any]:
-    """A copy of an OpenAPI document whose every schema is in the 2020-12 dialect, and whose
-    request bodies' files are `format: binary` strings (see `mark_binary`)."""
+    """A copy of an OpenAPI document whose every schema is in the 2020-12 dialect, whose
+    request bodies' files are `format: binary` strings (see `mark_binary`), and whose local
+    `$ref`s are written one way (see `canonical_refs`)."""
     import copy
 
     doc = copy.deepcopy(document)
+    canonical_refs(doc)
     for container, key in iter_schema_slots(doc):
         container[key] = normalize_schema(container[key], version)
     bodies = [op.get("requestBody") for op in _operations(doc)]
@@ -158,6 +160,29 @@ def normalize_document(document: dict[str, Any], version: str) -> dict[str, Any]
             if isinstance(media, dict) and isinstance(media.get("schema"), dict):
                 mark_binary(media["schema"], str(media_type))
     return doc
+
+
+def canonical_refs(node: Any) -> None:
+    """Rewrite, in place, each local `$ref` (and discriminator mapping to one) in its canonical
+    form: a `$ref` is a URI reference whose fragment may be percent-encoded
+    ("#/paths/~1a~1%7Bid%7D"), and every reader downstream finds the same pointer in it."""
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#"):
+                node["$ref"] = ref_to(ref_pointer(ref))
+            mapping = node.get("mapping") if isinstance(node.get("propertyName"), str) else None
+            if isinstance(mapping, dict):
+                node["mapping"] = {k: ref_to(ref_pointer(v)) if isinstance(v, str) and v.startswith("#") else v for k, v in mapping.items()}
+            # Values of the API (examples, defaults, enums) are data, not references.
+            stack.extend(v for k, v in node.items() if k not in _VALUES and not (k == "examples" and isinstance(v, list)))
+
+
+_VALUES = ("example", "default", "enum", "const", "value")
 
 
 _TEXTUAL = ("application/json", "application/x-www-form-urlencoded", "text/")
@@ -218,13 +243,13 @@ def for_direction(document: dict[str, Any], direction: str) -> dict[str, Any]:
     response ("response") must carry (OpenAPI's readOnly and writeOnly)."""
     import copy
 
-    from .load import resolve_pointer
+    from .load import resolve_ref
 
     doc = copy.deepcopy(document)
 
     def resolve(ref: str) -> Any:
         try:
-            return resolve_pointer(document, ref[1:]) if ref.startswith("#") else None
+            return resolve_ref(document, ref) if ref.startswith("#") else None
         except (KeyError, IndexError, ValueError):
             return None
 

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .dialect import normalize_document
-from .errors import SpecError, SpecErrors, pointer
+from .errors import SpecError, SpecErrors, pointer, ref_pointer, schema_name
 from .load import Document, resolve_pointer
 from .names import NameSet, ascii_letters, package_name, pascal, snake
 
@@ -263,7 +263,7 @@ class _Builder:
                     )
                 )
             seen.append(ref)
-            ptr = ref[1:]
+            ptr = ref_pointer(ref)
             node = resolve_pointer(self.data, ptr)
         return node, ptr
 
@@ -331,15 +331,14 @@ class _Builder:
     def check_alias_cycles(self) -> None:
         """Schemas that only stand for another schema must not stand for themselves."""
         schemas = (self.data.get("components") or {}).get("schemas") or {}
-        prefix = "#/components/schemas/"
 
         def target(schema: Any) -> str | None:
             if not isinstance(schema, dict):
                 return None
             structural = {k for k in schema if k not in _ANNOTATIONS}
             ref = schema.get("$ref")
-            if structural == {"$ref"} and isinstance(ref, str) and ref.startswith(prefix):
-                return ref[len(prefix) :].replace("~1", "/").replace("~0", "~")
+            if structural == {"$ref"}:
+                return schema_name(ref)
             for key in ("allOf", "anyOf", "oneOf"):
                 if structural == {key} and isinstance(schema[key], list) and len(schema[key]) == 1:
                     return target(schema[key][0])

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from .dialect import SCHEMA_CHILD_KEYS, SCHEMA_LIST_KEYS, SCHEMA_MAP_KEYS
-from .errors import SpecError, SpecErrors, escape_token, pointer, split_pointer
+from .errors import SpecError, SpecErrors, escape_token, pointer, ref_pointer, ref_to, split_pointer
 
 
 class _SpecLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -244,6 +244,12 @@ def resolve_pointer(data: Any, ptr: str) -> Any:
     return node
 
 
+def resolve_ref(data: Any, ref: str) -> Any:
+    """The value a local `$ref` ("#/a/b", its fragment percent-encoded or not) names; KeyError
+    or ValueError when it names nothing."""
+    return resolve_pointer(data, ref_pointer(ref))
+
+
 def _located(error: SpecError, origins: dict[str, tuple[Path, str]] | None = None) -> SpecError:
     """`error` with line and column, moved to the file its pointer's content came from."""
     if origins and error.pointer:
@@ -309,6 +315,7 @@ class _Bundler:
             )
         target_file = (here.parent / file_part).resolve() if file_part else here
         doc = self._file(target_file, file_part, (here, used_at)) if file_part else self.files[here]
+        frag = ref_pointer("#" + frag)
         try:
             value = resolve_pointer(doc, frag)
         except (KeyError, ValueError):
@@ -368,7 +375,7 @@ class _Bundler:
                 component = pointer("components", "schemas", name)
                 self.origins[component] = (target_file, frag)
                 self._walk(copied, target_file, frag, component, in_schema=True)
-            node["$ref"] = "#" + pointer("components", "schemas", self.hoisted[key])
+            node["$ref"] = ref_to(pointer("components", "schemas", self.hoisted[key]))
             return
         if key in self.inlining:
             raise SpecError(
@@ -408,7 +415,7 @@ def _check_local_refs(data: Any, file: Path) -> list[SpecError]:
                     ref = None
             if isinstance(ref, str) and ref.startswith("#"):
                 try:
-                    resolve_pointer(data, ref[1:])
+                    resolve_ref(data, ref)
                 except (KeyError, ValueError):
                     errors.append(
                         SpecError(

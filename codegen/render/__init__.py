@@ -14,6 +14,7 @@ from typing import Any
 
 from ..config import templates_dir
 from ..errors import pointer as make_pointer
+from ..errors import schema_name
 from ..ir import Api, Operation, SecurityScheme, Tag
 from ..names import NameSet
 from . import verify
@@ -596,10 +597,9 @@ class Renderer:
         """A Python type for a response schema that got no model of its own."""
         if not isinstance(schema, dict) or not schema:
             return "Any"
-        ref = schema.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
-            name = models.by_pointer.get(ref[1:])
-            target = ref.split("/")[-1].replace("~1", "/").replace("~0", "~")
+        target = schema_name(schema.get("$ref"))
+        if target is not None:
+            name = models.by_pointer.get(component_pointer(target))
             if name is None and target in models.kinds:
                 name = target
             if name is not None:
@@ -719,8 +719,7 @@ def _strings(values: Iterable[str]) -> Bracket:
 def _json_types(schema: Any, api: Api) -> set[str]:
     seen = 0
     while isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and seen < 32:
-        name = schema["$ref"].split("/")[-1].replace("~1", "/").replace("~0", "~")
-        schema = api.model_schemas.get(name, {})
+        schema = api.model_schemas.get(schema_name(schema["$ref"]) or "", {})
         seen += 1
     if not isinstance(schema, dict):
         return set()

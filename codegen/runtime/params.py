@@ -51,12 +51,14 @@ class SchemaStore:
         return node
 
     def resolve(self, schema: Any) -> Any:
+        """`schema` with its local `$ref`s followed (a `$ref` is a URI reference: its fragment
+        is percent-decoded before it is read as a JSON pointer)."""
         seen = 0
         while isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and seen < 64:
             ref = schema["$ref"]
             if not ref.startswith("#"):
                 break
-            schema = self.at(ref)
+            schema = self.at(unquote(ref))
             seen += 1
         return schema
 

@@ -81,6 +81,7 @@ def build_files(
     """
     from .cache import Cache
 
+    require_spec(config)
     timings = timings or Timings()
     cache = Cache(config.root / ".codegen-cache")
     options = {
@@ -116,6 +117,17 @@ def build_files(
     if use_cache:
         cache.put(key, api.package, files, document.sources)
     return api.package, files
+
+
+def require_spec(config: Config) -> None:
+    """Refuse (UsageError) a spec path that names no readable file, with the reason."""
+    try:
+        with open(config.spec, "rb"):
+            pass
+    except OSError as exc:
+        reasons = {FileNotFoundError: "no such file", IsADirectoryError: "it is a directory", PermissionError: "permission denied"}
+        reason = reasons.get(type(exc)) or (exc.strerror or str(exc)).lower()
+        raise UsageError(f"cannot read the spec {_shown(config.spec, Path.cwd())}: {reason}") from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -252,6 +264,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     from .render import render_implementation
 
     config = _config(args)
+    require_spec(config)
     document = load.load(config.spec, allowed_dirs=tuple(config.allow_ref_dirs))
     api = ir.build(
         document,

@@ -15,12 +15,23 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
 from .dialect import SCHEMA_CHILD_KEYS, SCHEMA_LIST_KEYS, SCHEMA_MAP_KEYS
-from .errors import SpecError, SpecErrors, escape_token, pointer, ref_pointer, ref_to, split_pointer
+from .errors import (
+    SpecError,
+    SpecErrors,
+    SpecWarning,
+    escape_token,
+    pointer,
+    ref_pointer,
+    ref_to,
+    split_pointer,
+)
+
+Problem = TypeVar("Problem", SpecError, SpecWarning)
 
 
 class _SpecLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -145,7 +156,7 @@ class Document:
     sources: tuple[Path, ...]
     origins: dict[str, tuple[Path, str]] = field(default_factory=dict)  # see _Bundler.origins
 
-    def located(self, error: SpecError) -> SpecError:
+    def located(self, error: Problem) -> Problem:
         """`error` (pointing into the bundled document) in the file and at the line it came from."""
         return _located(error, self.origins)
 
@@ -250,7 +261,7 @@ def resolve_ref(data: Any, ref: str) -> Any:
     return resolve_pointer(data, ref_pointer(ref))
 
 
-def _located(error: SpecError, origins: dict[str, tuple[Path, str]] | None = None) -> SpecError:
+def _located(error: Problem, origins: dict[str, tuple[Path, str]] | None = None) -> Problem:
     """`error` with line and column, moved to the file its pointer's content came from."""
     if origins and error.pointer:
         prefix = max((k for k in origins if error.pointer == k or error.pointer.startswith(k + "/")), key=len, default=None)

@@ -106,6 +106,7 @@ class OperationView:
     streams_only: bool
     route_docstring: str
     protocol_docstring: str
+    dispatched: bool = False  # other operations share its path and method
     summary_docstring: str = ""
     glue_signature: str = ""  # the router's `def _op(service, arguments) -> object:`
     glue_call: str = ""  # its `return service.op(...)`
@@ -352,6 +353,9 @@ class Renderer:
                 0,
                 "SERVER_PATHS: dict[str, str] = ",
             ),
+            dispatched=statement(literal("(", [f"{tag.module}.{op.constant}" for tag in tags for op in tag.operations if op.dispatched], magic=True), 0, "DISPATCHED = ")
+            if any(op.dispatched for op in api.operations)
+            else "",
         )
         if api.security_schemes:
             schemes = [statement(_scheme_source(s), 0, f"{s.key} = ") for s in api.security_schemes if s.kind != "mutualTLS"]
@@ -442,6 +446,7 @@ class Renderer:
             streams_only=False,
             route_docstring=docstring(route_doc, 4),
             protocol_docstring="",
+            dispatched=op.dispatched,
             credentials=[
                 CredentialView(key=c.key, scheme=c.scheme, dependency=self.scheme_keys[c.scheme]) for c in op.credentials
             ],
@@ -457,6 +462,8 @@ class Renderer:
                 ("key", py(p.key)),
                 ("schema", py(p.schema_pointer)),
             ]
+            if not p.schema_pointer:  # a parameter the spec does not declare (--lenient)
+                kwargs.append(("inline_schema", py(p.schema)))
             if p.required:
                 kwargs.append(("required", "True"))
             kwargs.append(("style", py(p.style)))
@@ -518,6 +525,13 @@ class Renderer:
         ]
         if op.security:
             parts.append(("security", literal("(", [literal("(", [py(name) for name in option]) for option in op.security])))
+        if op.dispatched:
+            dispatch = [
+                (field, literal("(", [literal("(", [py(d.location), py(d.name), py(d.value)]) for d in op.discriminators if d.required is required]))
+                for field, required in (("parameters", True), ("hints", False))
+                if any(d.required is required for d in op.discriminators)
+            ]
+            parts.append(("dispatch", keywords("runtime.Dispatch", dispatch)))
         return keywords("runtime.Operation", parts)
 
     def _arguments(self, op: Operation, models: Models, annotations: _Annotations) -> list[ArgumentView]:

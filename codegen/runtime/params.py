@@ -215,7 +215,7 @@ class RawRequest:
 
 def decode_param(p: Param, raw: RawRequest, store: SchemaStore, claimed: set[str]) -> Any:
     """The JSON value of parameter `p`, or MISSING when the request does not carry it."""
-    schema = store.at(p.schema) if p.schema else {}
+    schema = store.at(p.schema) if p.schema else p.inline_schema if p.inline_schema is not None else {}
     if p.location == "path":
         text = raw.path_params.get(p.route_name or p.name)
         if text is None:

@@ -6,9 +6,10 @@ coercion), so both read schemas the same way.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from .errors import ref_pointer, ref_to
+from .errors import ref_pointer, ref_to, split_pointer
 
 # Keys under which a child is itself a JSON Schema, when its parent is one (with the older
 # drafts' `additionalItems` and `definitions`, which 3.0 documents still use).
@@ -31,20 +32,22 @@ SCHEMA_MAP_KEYS = ("properties", "patternProperties", "$defs", "definitions", "d
 
 def normalize_schema(schema: Any, version: str) -> Any:
     """A copy of `schema` with 3.0 keywords (`nullable`, boolean exclusive bounds, `$ref`
-    siblings) expressed in 2020-12; valid 3.1 schemas come back as equal copies."""
+    siblings) expressed in 2020-12; 3.1 schemas come back as equal copies."""
     if isinstance(schema, bool) or not isinstance(schema, dict):
         return schema
     node = dict(schema)
-    if version == "3.0" and "$ref" in node:
-        return {"$ref": node["$ref"]}
-    # 3.0's boolean exclusive bounds (a 3.1 document has them only when generated --lenient).
-    for bound, exclusive in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
-        flag = node.get(exclusive)
-        if isinstance(flag, bool):
-            del node[exclusive]
-            if flag and bound in node:
-                node[exclusive] = node.pop(bound)
-    nullable = version == "3.0" and node.pop("nullable", False) is True
+    if version == "3.0":
+        if "$ref" in node:
+            return {"$ref": node["$ref"]}
+        for bound, exclusive in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
+            flag = node.get(exclusive)
+            if isinstance(flag, bool):
+                del node[exclusive]
+                if flag and bound in node:
+                    node[exclusive] = node.pop(bound)
+        nullable = node.pop("nullable", False) is True
+    else:
+        nullable = False
     for key in SCHEMA_CHILD_KEYS:
         if key in node:
             node[key] = normalize_schema(node[key], version)
@@ -142,13 +145,19 @@ def iter_schema_slots(document: dict[str, Any]) -> list[tuple[Any, Any]]:
     return slots
 
 
-def normalize_document(document: dict[str, Any], version: str) -> dict[str, Any]:
-    """A copy of an OpenAPI document whose every schema is in the 2020-12 dialect, whose
-    request bodies' files are `format: binary` strings (see `mark_binary`), and whose local
-    `$ref`s are written one way (see `canonical_refs`)."""
+# A change `--lenient` makes to the document it reads (never to the one it serves):
+# ("set", JSON pointer, value) or ("remove", JSON pointer).
+Fix = tuple[Any, ...]
+
+
+def normalize_document(document: dict[str, Any], version: str, fixes: Sequence[Fix] = ()) -> dict[str, Any]:
+    """A copy of an OpenAPI document with `fixes` applied, whose every schema is in the
+    2020-12 dialect, whose request bodies' files are `format: binary` strings (see
+    `mark_binary`), and whose local `$ref`s are written one way (see `canonical_refs`)."""
     import copy
 
     doc = copy.deepcopy(document)
+    apply_fixes(doc, fixes)
     canonical_refs(doc)
     for container, key in iter_schema_slots(doc):
         container[key] = normalize_schema(container[key], version)
@@ -160,6 +169,30 @@ def normalize_document(document: dict[str, Any], version: str) -> dict[str, Any]
             if isinstance(media, dict) and isinstance(media.get("schema"), dict):
                 mark_binary(media["schema"], str(media_type))
     return doc
+
+
+def apply_fixes(document: dict[str, Any], fixes: Sequence[Fix]) -> None:
+    """Apply `fixes` to `document` in place (a pointer that names nothing is skipped)."""
+    for fix in fixes:
+        tokens = split_pointer(fix[1])
+        if not tokens:
+            continue
+        parent: Any = document
+        for token in tokens[:-1]:
+            parent = _child(parent, token)
+        if isinstance(parent, dict):
+            if fix[0] == "set":
+                parent[tokens[-1]] = fix[2]
+            else:
+                parent.pop(tokens[-1], None)
+
+
+def _child(node: Any, token: str) -> Any:
+    if isinstance(node, dict):
+        return node.get(token)
+    if isinstance(node, list) and token.isdigit() and int(token) < len(node):
+        return node[int(token)]
+    return None
 
 
 def canonical_refs(node: Any) -> None:

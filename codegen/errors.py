@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote
 
 
@@ -99,6 +99,10 @@ class SpecWarning:
 
     def render(self, root: Path | None = None) -> str:
         return f"{self.located(root)}: {self.message}"
+
+
+# Either kind of located problem (functions that locate one give back its kind).
+Problem = TypeVar("Problem", SpecError, SpecWarning)
 
 
 def _place(file: Path | None, line: int | None, column: int | None, ptr: str, root: Path | None) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from .dialect import normalize_document
+from .dialect import Fix, normalize_document
 from .errors import SpecError, SpecErrors, SpecWarning, pointer, ref_pointer, schema_name
 from .load import Document, resolve_pointer
 from .names import NameSet, ascii_letters, package_name, pascal, snake
@@ -264,12 +264,13 @@ class Api:
     webhooks: tuple[str, ...] = ()  # `name: METHOD` of each webhook (requests the API sends)
     notes: tuple[str, ...] = field(default=())
     warnings: tuple[SpecWarning, ...] = ()  # rules the spec breaks, worked around (--lenient)
+    fixes: tuple[Fix, ...] = ()  # how --lenient reads the document (see `load.Document.fixes`)
 
 
 class _Builder:
     def __init__(self, doc: Document, package: str | None, lenient: bool = False) -> None:
         self.doc = doc
-        self.data = normalize_document(doc.data, doc.version)
+        self.data = normalize_document(doc.data, doc.version, doc.fixes)
         self.errors: list[SpecError] = []
         self.warnings: list[SpecWarning] = []
         self.reported: set[tuple[str, str]] = set()
@@ -381,6 +382,7 @@ class _Builder:
             normalized=data,
             servers=servers,
             warnings=tuple(self.warnings),
+            fixes=self.doc.fixes,
         )
 
     def declared_operations(self) -> list[tuple[str, dict[str, Any], str, str, dict[str, Any]]]:

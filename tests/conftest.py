@@ -92,7 +92,7 @@ def generate_package(spec: Path, out: Path, package: str | None = None) -> str:
 
     name = package or f"fx_{spec.parent.name}_{uuid.uuid4().hex[:8]}".replace("-", "_")
     config = Config(root=spec.parent, spec=spec, out=out, package=name)
-    pkg, files = build_files(config)
+    pkg, files, _ = build_files(config)
     write(out / pkg, files)
     return pkg
 

@@ -341,7 +341,9 @@ class Renderer:
             checks=checks,
         )
         files["_spec.py"] = env.get_template("spec.py.jinja").render(
-            **context, document=statement(call("json.loads", json_literal(api.document)), 0, "DOCUMENT: dict[str, Any] = ")
+            **context,
+            document=statement(call("json.loads", json_literal(api.document)), 0, "DOCUMENT: dict[str, Any] = "),
+            fixes=statement(literal("(", [py(fix) for fix in api.fixes], magic=True), 0, "FIXES = ") if api.fixes else "",
         )
         files["app.py"] = env.get_template("app.py.jinja").render(
             **context,

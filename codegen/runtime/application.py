@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Match, Route
 
-from ..dialect import for_direction, normalize_document
+from ..dialect import Fix, for_direction, normalize_document
 from .bodies import encode_xml, is_xml, xml_name
 from .errors import reason
 from .handler import error_response, json_response, media_matches, negotiate, sse_response
@@ -50,6 +50,7 @@ class Runtime:
         validate_responses: bool,
         max_body_size: int,
         lenient_booleans: bool = False,
+        fixes: Sequence[Fix] = (),
     ) -> None:
         if implementation is None:
             self.implementations: tuple[object, ...] = ()
@@ -58,7 +59,7 @@ class Runtime:
         else:
             self.implementations = (implementation,)
         self.document = document
-        self.store = SchemaStore(normalize_document(document, openapi_version), digit_booleans=lenient_booleans)
+        self.store = SchemaStore(normalize_document(document, openapi_version, fixes), digit_booleans=lenient_booleans)
         self.mock = mock
         self.validate_responses = validate_responses
         self.max_body_size = max_body_size
@@ -527,6 +528,7 @@ def build_app(
     base_path: str = "",
     server_paths: dict[str, str] | None = None,
     dispatched: Sequence[Operation[Any]] = (),
+    fixes: Sequence[Fix] = (),
 ) -> FastAPI:
     """The FastAPI app of a generated package (see the package's `create_app`)."""
     paths = set((document.get("paths") or {}).keys())
@@ -549,6 +551,7 @@ def build_app(
         validate_responses=validate_responses,
         max_body_size=max_body_size or DEFAULT_MAX_BODY,
         lenient_booleans=lenient_booleans,
+        fixes=fixes,
     )
     app.openapi = lambda: document  # type: ignore[method-assign]
     builtin = list(app.router.routes)

@@ -614,6 +614,54 @@ def _findings(data: dict[str, Any], version: str) -> list[_Finding]:
     return list(unique.values())
 
 
+def _explained_findings(data: dict[str, Any], version: str) -> list[_Finding]:
+    """The structural errors as `_findings`, each explained down to what is wrong (`_leaves`):
+    `'description' is a required property` rather than "not valid under any of the given
+    schemas" (python jsonschema over openapi-spec-validator's OpenAPI schema)."""
+    if _valid_fast(data, version):
+        return []
+    from jsonschema import Draft202012Validator, validators
+
+    root = _openapi_schema(version)
+    validator = validators.validator_for(root)(root)
+    found = [_Finding(pointer(*[str(t) for t in leaf.absolute_path]), leaf) for err in validator.iter_errors(data) for leaf in _leaves(err)]
+    if version == "3.1" and not found:
+        meta = Draft202012Validator(Draft202012Validator.META_SCHEMA)
+        for ptr, schema in schema_locations(data):
+            for err in meta.iter_errors(schema):
+                found += [_Finding(ptr + pointer(*[str(t) for t in leaf.absolute_path]), leaf) for leaf in _leaves(err)]
+    unique: dict[tuple[str, str], _Finding] = {}
+    for finding in found:
+        unique.setdefault((finding.pointer, finding.message), finding)
+    return list(unique.values())
+
+
+def _leaves(err: Any) -> list[Any]:
+    """What is wrong, under a oneOf/anyOf error: the errors of the alternative the instance
+    was meant to be. Alternatives it plainly is not are set aside: a Reference (no `$ref`),
+    another type, or another value of a property that tells alternatives apart (a parameter's
+    `in`)."""
+    if err.validator not in ("oneOf", "anyOf") or not err.context:
+        return [err]
+    branches: dict[Any, list[Any]] = {}
+    for sub in err.context:
+        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+    is_ref = isinstance(err.instance, dict) and "$ref" in err.instance
+
+    def plausible(errors: list[Any]) -> bool:
+        for e in errors:
+            if e.validator == "required" and str(e.message) == "'$ref' is a required property" and not is_ref:
+                return False
+            if e.validator == "type" and not e.relative_path:
+                return False
+            if e.validator in ("enum", "const") and len(e.relative_path) == 1:
+                return False
+        return True
+
+    kept = [errors for errors in branches.values() if plausible(errors)] or list(branches.values())
+    return [leaf for e in kept[0] for leaf in _leaves(e)]
+
+
 def _validate_openapi(data: dict[str, Any], version: str, path: Path) -> list[SpecError]:
     """The structural errors (`_findings`) located in the document, at most 20; then patterns
     that are not regular expressions."""
@@ -728,7 +776,7 @@ def _validate_leniently(data: dict[str, Any], version: str, path: Path) -> tuple
     fixes: list[Fix] = []
     fixed = data
     for _ in range(MAX_ROUNDS):
-        findings = _findings(fixed, version)
+        findings = _explained_findings(fixed, version)
         if not findings:
             break
         worked = [(f, _workaround(f, fixed, version)) for f in findings]
@@ -738,8 +786,8 @@ def _validate_leniently(data: dict[str, Any], version: str, path: Path) -> tuple
             return [SpecError(f.message, file=path, pointer=f.pointer, hint=hint) for f in refused[:20]], [], []
         for finding, way in worked:
             assert way is not None
-            instead, more = way
-            warnings.append(SpecWarning(f"{finding.message}; {instead}", file=path, pointer=finding.pointer))
+            message, more = way
+            warnings.append(SpecWarning(message, file=path, pointer=finding.pointer))
             fixes.extend(more)
         fixed = copy.deepcopy(data)
         apply_fixes(fixed, fixes)
@@ -752,38 +800,46 @@ def _validate_leniently(data: dict[str, Any], version: str, path: Path) -> tuple
 
 
 def _workaround(finding: _Finding, document: dict[str, Any], version: str) -> tuple[str, list[Fix]] | None:
-    """How --lenient reads a part of the document that breaks the OpenAPI schema: what is done
-    instead, and the fixes that do it; None when generation cannot work around it."""
+    """How --lenient reads a part of the document that breaks the OpenAPI schema: the warning
+    (what is wrong; what is done instead) and the fixes that do it; None when generation
+    cannot work around it."""
     err, ptr = finding.error, finding.pointer
+
+    def said(instead: str) -> str:
+        return f"{finding.message}; {instead}"
+
     parent_ptr, _, key = ptr.rpartition("/")
     if err.validator == "required":
         missing = re.fullmatch(r"'(.+)' is a required property", str(err.message))
         name = missing.group(1) if missing else ""
         if name == "description" and re.search(r"/responses/[^/]+$", ptr):
-            return "read with an empty description", [("set", ptr + "/description", "")]
+            return said("read with an empty description"), [("set", ptr + "/description", "")]
         if name in ("schema", "content") and _is_parameter(ptr, err.instance):
-            return "read as a string", [("set", ptr + "/schema", {"type": "string"})]
+            return said("read as a string"), [("set", ptr + "/schema", {"type": "string"})]
         if name == "required" and _is_parameter(ptr, err.instance) and err.instance.get("in") == "path":
-            return "read as required (path parameters always are)", [("set", ptr + "/required", True)]
+            return said("read as required (path parameters always are)"), [("set", ptr + "/required", True)]
     if err.validator == "const" and key == "required" and err.validator_value is True and _is_parameter(parent_ptr, None):
-        return "read as required (path parameters always are)", [("set", ptr, True)]
+        return said("read as required (path parameters always are)"), [("set", ptr, True)]
     if err.validator == "additionalProperties" and isinstance(err.instance, dict) and ptr != "/paths":
         extra = _additional(err.instance, err.schema)
         if extra:
             names = ", ".join(repr(k) for k in extra)
-            return f"{names} {'is' if len(extra) == 1 else 'are'} ignored", [("remove", ptr + pointer(k)) for k in extra]
+            what = "is not a field of this object; it is" if len(extra) == 1 else "are not fields of this object; they are"
+            return f"{names} {what} ignored", [("remove", ptr + pointer(k)) for k in extra]
     if version == "3.1" and key in ("exclusiveMaximum", "exclusiveMinimum") and isinstance(err.instance, bool):
         bound = key.removeprefix("exclusive").lower()
         try:
             schema = resolve_pointer(document, parent_ptr)
         except (KeyError, ValueError):
             return None
-        if err.instance and isinstance(schema, dict) and bound in schema:
-            return (
-                f"read with OpenAPI 3.0's meaning: the {bound} {schema[bound]!r} is exclusive",
-                [("set", ptr, schema[bound]), ("remove", f"{parent_ptr}/{bound}")],
-            )
-        return f"read with OpenAPI 3.0's meaning: no exclusive {bound}", [("remove", ptr)]
+        if not isinstance(schema, dict) or bound not in schema:
+            return said(f"read with OpenAPI 3.0's meaning: without a {bound}, nothing is excluded"), [("remove", ptr)]
+        if not err.instance:
+            return said(f"read with OpenAPI 3.0's meaning: the {bound} {schema[bound]!r} is inclusive"), [("remove", ptr)]
+        return (
+            said(f"read with OpenAPI 3.0's meaning: the {bound} {schema[bound]!r} is exclusive"),
+            [("set", ptr, schema[bound]), ("remove", f"{parent_ptr}/{bound}")],
+        )
     return None
 
 

@@ -81,7 +81,7 @@ def test_every_operation_is_routed_to_its_own_endpoint(family: str, tmp_path_fac
         served = base_path(servers) + route_path
         route = matched_route(app, method, served)
         if route is not None and isinstance(route.endpoint, _Dispatch):  # operations sharing a route
-            content = next(iter((fx.resolve(op.get("requestBody") or {}).get("content") or {"": None})))
+            content = next(iter(fx.resolve(op.get("requestBody") or {}).get("content") or {"": None}))
             headers += [(b"content-type", content.encode())] if content else []
             scope = {"type": "http", "method": method.upper(), "path": served, "query_string": query.encode(), "headers": headers}
             route = route.endpoint.choose(Request(scope))

@@ -30,6 +30,7 @@ from .errors import (
     ref_pointer,
     ref_to,
     split_pointer,
+    unescape_token,
 )
 
 
@@ -779,7 +780,8 @@ def _validate_leniently(data: dict[str, Any], version: str, path: Path) -> tuple
         findings = _explained_findings(fixed, version)
         if not findings:
             break
-        worked = [(f, _workaround(f, fixed, version)) for f in findings]
+        schemas = tuple(ptr + "/" for ptr, _ in schema_locations(fixed))
+        worked = [(f, _workaround(f, fixed, version, schemas)) for f in findings]
         refused = [f for f, way in worked if way is None]
         if refused:
             hint = f"see the OpenAPI {version} specification for this object (--lenient cannot work around it)"
@@ -799,7 +801,7 @@ def _validate_leniently(data: dict[str, Any], version: str, path: Path) -> tuple
     return [], warnings, fixes
 
 
-def _workaround(finding: _Finding, document: dict[str, Any], version: str) -> tuple[str, list[Fix]] | None:
+def _workaround(finding: _Finding, document: dict[str, Any], version: str, schemas: tuple[str, ...] = ()) -> tuple[str, list[Fix]] | None:
     """How --lenient reads a part of the document that breaks the OpenAPI schema: the warning
     (what is wrong; what is done instead) and the fixes that do it; None when generation
     cannot work around it."""
@@ -840,7 +842,15 @@ def _workaround(finding: _Finding, document: dict[str, Any], version: str) -> tu
             said(f"read with OpenAPI 3.0's meaning: the {bound} {schema[bound]!r} is exclusive"),
             [("set", ptr, schema[bound]), ("remove", f"{parent_ptr}/{bound}")],
         )
+    if key not in ("", "$ref") and (parent_ptr + "/").startswith(schemas) and err.validator in _KEYWORD_CHECKS:
+        # A schema keyword whose value is not what JSON Schema says (`pattern: 0`): dropping it
+        # only ever lets more values through.
+        return said(f"the keyword {unescape_token(key)!r} is ignored"), [("remove", ptr)]
     return None
+
+
+# What the meta-schemas check of a schema keyword's own value.
+_KEYWORD_CHECKS = ("type", "enum", "const", "minimum", "exclusiveMinimum", "minItems", "uniqueItems", "format", "anyOf", "oneOf")
 
 
 def _is_parameter(ptr: str, node: Any) -> bool:

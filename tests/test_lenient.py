@@ -95,6 +95,11 @@ def check_invalid_pattern(client: TestClient, impl: Recorder, package: Any) -> N
     assert client.get("/pets?name=toolong").json() == {"detail": "query parameter `name`: must have at most 5 characters"}
 
 
+def check_schema_keyword_of_wrong_type(client: TestClient, impl: Recorder, package: Any) -> None:
+    assert client.post("/pets", json={}).status_code == 204  # `required: true` is ignored
+    assert client.post("/pets", json={"name": "far too long a name"}).json() == {"detail": "body.name: must have at most 10 characters"}
+
+
 # file -> (the strict error, the lenient warnings: place and message each, the behaviour)
 CASES: dict[str, tuple[str, str, Callable[[TestClient, Recorder, Any], None]]] = {
     "undeclared-path-variable.yaml": (
@@ -179,6 +184,18 @@ CASES: dict[str, tuple[str, str, Callable[[TestClient, Recorder, Any], None]]] =
         "is not valid under any of the schemas listed in the 'oneOf' keyword"),
         "misplaced-example.yaml:8:9 #/paths/~1pets/get/responses/200: 'example' is not a field of this object; it is ignored",
         check_misplaced_example,
+    ),
+    "schema-keyword-of-wrong-type.yaml": (
+        (
+            "schema-keyword-of-wrong-type.yaml:7:7 #/paths/~1pets/post/requestBody: "
+            '{"content":{"application/json":{"schema":{"properties":{"name":{"maxLength":10,"required":true,"type":"string"}},"type":"object"}}},'
+            "\"required\":true} is not valid under any of the schemas listed in the 'oneOf' keyword"
+        ),
+        (
+            "schema-keyword-of-wrong-type.yaml:14:38 #/paths/~1pets/post/requestBody/content/application~1json/schema/properties/name/required: "
+            "True is not of type 'array'; the keyword 'required' is ignored"
+        ),
+        check_schema_keyword_of_wrong_type,
     ),
     "invalid-pattern.yaml": (
         ("invalid-pattern.yaml:10:34 #/paths/~1pets/get/parameters/0/schema/pattern: "

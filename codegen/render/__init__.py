@@ -8,6 +8,7 @@ hold loops and conditions only.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,7 @@ from ..config import templates_dir
 from ..errors import pointer as make_pointer
 from ..errors import schema_name
 from ..ir import Api, Operation, SecurityScheme, Tag
+from ..load import resolve_ref
 from ..names import NameSet
 from . import verify
 from .format import format_files
@@ -589,7 +591,10 @@ class Renderer:
                 if primary.model:
                     options.append(f"models.{models.by_pointer.get(component_pointer(primary.model), primary.model)}")
                 else:
-                    options.append(annotations.qualify(self._type_of(json_media.schema, models)))
+                    typed = annotations.qualify(self._type_of(json_media.schema, models))
+                    if re.search(r"\bAny\b", typed):
+                        annotations.imports.add("typing", "Any")
+                    options.append(typed)
             for m in primary.media_types:
                 if m.is_json:
                     continue
@@ -613,7 +618,14 @@ class Renderer:
         """A Python type for a response schema that got no model of its own."""
         if not isinstance(schema, dict) or not schema:
             return "Any"
-        target = schema_name(schema.get("$ref"))
+        ref = schema.get("$ref")
+        target = schema_name(ref)
+        if isinstance(ref, str) and ref.startswith("#") and target is None:
+            # A schema elsewhere in the document (another response's, a parameter's).
+            try:
+                return self._type_of(resolve_ref(self.api.normalized, ref), models)
+            except (KeyError, ValueError):
+                return "Any"
         if target is not None:
             name = models.by_pointer.get(component_pointer(target))
             if name is None and target in models.kinds:

@@ -203,3 +203,17 @@ def test_a_variable_stops_at_the_literal_after_it() -> None:
     match = regex.match("/ranges/a-b-c")
     assert match is not None and match.groupdict() == {"first": "a", "last": "b-c"}
     assert _segment_regex("/v1/{name}") is None  # Starlette's own regex is right there
+
+
+def test_the_path_index_finds_the_route_a_router_finds(routing: Any) -> None:
+    from codegen.runtime.application import _PathIndex
+    from test_routing import METHODS, first_match, urls
+
+    routes = list(routing.package.create_app(mock=True).router.routes)
+    index = _PathIndex(routes)
+    for _, path, _ in routing.operations():
+        base = path.split("#")[0].split("?")[0] or "/"
+        for url in [*urls(base), base.replace("{name}", "a:b"), base.replace("{first}-{last}", "1-2-3")]:
+            for method in METHODS:
+                scope = {"type": "http", "method": method, "path": url, "root_path": "", "headers": []}
+                assert first_match(index.candidates(url), scope) == first_match(routes, scope), (method, url)

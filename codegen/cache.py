@@ -15,6 +15,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from .errors import SpecWarning
+
 MAX_ENTRIES = 8
 _SHAPING_LIBRARIES = ("datamodel-code-generator", "black", "pydantic", "jinja2")
 
@@ -54,8 +56,8 @@ class Cache:
         digest.update(_file_digest(spec).encode())
         return digest.hexdigest()
 
-    def get(self, key: str) -> tuple[str, dict[str, str]] | None:
-        """(package, files) when every source file is as it was, else None."""
+    def get(self, key: str) -> tuple[str, dict[str, str], tuple[SpecWarning, ...]] | None:
+        """(package, files, warnings) when every source file is as it was, else None."""
         entry_path = self.folder / f"{key}.json.gz"
         try:
             entry = json.loads(gzip.decompress(entry_path.read_bytes()))
@@ -67,9 +69,15 @@ class Cache:
                     return None
             except OSError:
                 return None
-        return entry["package"], entry["files"]
+        warnings = tuple(
+            SpecWarning(w["message"], Path(w["file"]) if w["file"] else None, w["pointer"], w["line"], w["column"])
+            for w in entry.get("warnings", ())
+        )
+        return entry["package"], entry["files"], warnings
 
-    def put(self, key: str, package: str, files: dict[str, str], sources: tuple[Path, ...]) -> None:
+    def put(
+        self, key: str, package: str, files: dict[str, str], sources: tuple[Path, ...], warnings: tuple[SpecWarning, ...] = ()
+    ) -> None:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             (self.folder / ".gitignore").write_text("*\n")
@@ -77,6 +85,10 @@ class Cache:
                 "package": package,
                 "files": files,
                 "sources": {str(p): _file_digest(p) for p in sources},
+                "warnings": [
+                    {"message": w.message, "file": str(w.file or ""), "pointer": w.pointer, "line": w.line, "column": w.column}
+                    for w in warnings
+                ],
             }
             tmp = self.folder / f".{key}.{os.getpid()}.tmp"
             tmp.write_bytes(gzip.compress(json.dumps(entry).encode(), compresslevel=1))

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Config, load_config
-from .errors import GeneratedCodeError, SpecError, SpecErrors, UsageError
+from .errors import GeneratedCodeError, Problem, SpecError, SpecErrors, SpecWarning, UsageError
 
 EXIT_OK, EXIT_DIFF, EXIT_BAD = 0, 1, 2
 
@@ -73,14 +73,16 @@ def spec_label(config: Config) -> str:
 
 def build_files(
     config: Config, timings: Timings | None = None, *, use_cache: bool = True, jobs: int | None = None
-) -> tuple[str, dict[str, str]]:
-    """Load, build the IR and render: (package name, files). Raises SpecError(s).
+) -> tuple[str, dict[str, str], tuple[SpecWarning, ...]]:
+    """Load, build the IR and render: (package name, files, warnings). Raises SpecError(s).
 
+    Warnings are the rules the spec breaks that generation worked around (`config.lenient`).
     An unchanged spec (same files, options and generator) is served from the cache. `jobs`
     worker processes render (default: one per core); any number gives the same files.
     """
     from .cache import Cache
 
+    require_spec(config)
     timings = timings or Timings()
     cache = Cache(config.root / ".codegen-cache")
     options = {
@@ -101,21 +103,43 @@ def build_files(
     with Workers(jobs) as workers:
         workers.start()  # the workers start while the spec is read
         with timings.stage("parse"):
-            document = load.load(config.spec, allowed_dirs=tuple(config.allow_ref_dirs))
+            document = load.load(config.spec, allowed_dirs=tuple(config.allow_ref_dirs), lenient=config.lenient)
         with timings.stage("ir"):
             api = ir.build(
                 document,
                 package=config.package,
                 include_tags=config.include_tags,
                 include_operations=config.include_operations,
+                lenient=config.lenient,
             )
         with timings.stage("render"):
             files = render.render(
                 api, spec_label=spec_label(config), options=config.render_options(), stage=timings.stage, workers=workers
             )
+    warnings = tuple(_with_line(w) for w in (*document.warnings, *api.warnings))
     if use_cache:
-        cache.put(key, api.package, files, document.sources)
-    return api.package, files
+        cache.put(key, api.package, files, document.sources, warnings)
+    return api.package, files, warnings
+
+
+def print_warnings(warnings: tuple[SpecWarning, ...], quiet: bool) -> None:
+    """Each warning on stderr as `codegen: warning: place: what is wrong; what was done`."""
+    if quiet:
+        return
+    root = _safe_root()
+    for warning in warnings:
+        print(f"codegen: warning: {warning.render(root)}", file=sys.stderr)
+
+
+def require_spec(config: Config) -> None:
+    """Refuse (UsageError) a spec path that names no readable file, with the reason."""
+    try:
+        with open(config.spec, "rb"):
+            pass
+    except OSError as exc:
+        reasons = {FileNotFoundError: "no such file", IsADirectoryError: "it is a directory", PermissionError: "permission denied"}
+        reason = reasons.get(type(exc)) or (exc.strerror or str(exc)).lower()
+        raise UsageError(f"cannot read the spec {_shown(config.spec, Path.cwd())}: {reason}") from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -133,6 +157,12 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--debug", action="store_true", help="show tracebacks")
         p.add_argument("--no-cache", action="store_true", help="ignore and do not write .codegen-cache/")
         p.add_argument("--jobs", type=int, help="worker processes (default: one per core; 1: none)")
+        p.add_argument(
+            "--lenient",
+            action="store_true",
+            default=None,
+            help="work around the rules of OpenAPI the spec breaks where generation can (each a warning)",
+        )
 
     common(sub.add_parser("generate", help="generate the server package from the spec"))
     common(sub.add_parser("check", help="exit 1 with a diff when the generated package is stale"))
@@ -154,6 +184,7 @@ def _config(args: argparse.Namespace) -> Config:
             "out": args.out,
             "package": args.package,
             "allow_ref_dirs": args.allow_ref_dirs,
+            "lenient": args.lenient,
         },
     )
 
@@ -169,7 +200,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     config = _config(args)
     timings = Timings(progress=sys.stderr.isatty() and not args.quiet)
     try:
-        package, files = build_files(config, timings, use_cache=not args.no_cache, jobs=args.jobs)
+        package, files, warnings = build_files(config, timings, use_cache=not args.no_cache, jobs=args.jobs)
+        print_warnings(warnings, args.quiet)
         with timings.stage("write"):
             changes = write.write(config.out / package, files)
     finally:
@@ -198,9 +230,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     config = _config(args)
     timings = Timings(progress=sys.stderr.isatty() and not args.quiet)
     try:
-        package, files = build_files(config, timings, use_cache=not args.no_cache, jobs=args.jobs)
+        package, files, warnings = build_files(config, timings, use_cache=not args.no_cache, jobs=args.jobs)
     finally:
         timings.done()
+    print_warnings(warnings, args.quiet)
     target = config.out / package
     with timings.stage("compare"):
         lines = write.diff(target, files, label=_shown(target, config.root))
@@ -235,7 +268,8 @@ def cmd_mock(args: argparse.Namespace) -> int:
     from . import write
 
     config = _config(args)
-    package, files = build_files(config)
+    package, files, warnings = build_files(config)
+    print_warnings(warnings, args.quiet)
     with tempfile.TemporaryDirectory(prefix="codegen-mock-") as tmp:
         write.write(Path(tmp) / package, files)
         sys.path.insert(0, tmp)
@@ -252,13 +286,16 @@ def cmd_init(args: argparse.Namespace) -> int:
     from .render import render_implementation
 
     config = _config(args)
-    document = load.load(config.spec, allowed_dirs=tuple(config.allow_ref_dirs))
+    require_spec(config)
+    document = load.load(config.spec, allowed_dirs=tuple(config.allow_ref_dirs), lenient=config.lenient)
     api = ir.build(
         document,
         package=config.package,
         include_tags=config.include_tags,
         include_operations=config.include_operations,
+        lenient=config.lenient,
     )
+    print_warnings(tuple(_with_line(w) for w in (*document.warnings, *api.warnings)), args.quiet)
     target = Path(args.module).resolve() if args.module else config.root / f"{api.package}_impl.py"
     if target.exists():
         raise UsageError(
@@ -322,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD
 
 
-def _with_line(error: SpecError) -> SpecError:
+def _with_line(error: Problem) -> Problem:
     if error.line is None and error.file is not None and error.pointer:
         from .load import locate
 

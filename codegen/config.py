@@ -19,6 +19,7 @@ DEFAULTS: dict[str, Any] = {
     "formatter": "black",
     "mock": False,
     "validate_responses": True,
+    "lenient": False,
 }
 FORMATTERS = ("black", "none")
 
@@ -37,6 +38,7 @@ class Config:
     formatter: str = "black"
     mock: bool = False
     validate_responses: bool = True
+    lenient: bool = False  # rules the spec breaks that generation can work around are warnings
 
     def render_options(self) -> dict[str, Any]:
         """The options that shape the generated code (also part of the cache key)."""
@@ -47,6 +49,7 @@ class Config:
             "formatter": self.formatter,
             "mock": self.mock,
             "validate_responses": self.validate_responses,
+            "lenient": self.lenient,
         }
 
 
@@ -91,6 +94,7 @@ def load_config(cwd: Path, overrides: dict[str, Any]) -> Config:
         formatter=values["formatter"],
         mock=values["mock"],
         validate_responses=values["validate_responses"],
+        lenient=values["lenient"],
     )
 
 
@@ -99,7 +103,7 @@ def _check_types(values: dict[str, Any], pyproject: Path) -> None:
     for key in ("include_tags", "include_operations", "allow_ref_dirs"):
         if not isinstance(values[key], list):
             raise UsageError(f"{where} {key.replace('_', '-')} must be a list of strings")
-    for key in ("mock", "validate_responses"):
+    for key in ("mock", "validate_responses", "lenient"):
         if not isinstance(values[key], bool):
             raise UsageError(f"{where} {key.replace('_', '-')} must be true or false")
     if values["formatter"] not in FORMATTERS:

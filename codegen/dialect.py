@@ -6,7 +6,10 @@ coercion), so both read schemas the same way.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+from .errors import ref_pointer, ref_to, split_pointer
 
 # Keys under which a child is itself a JSON Schema, when its parent is one (with the older
 # drafts' `additionalItems` and `definitions`, which 3.0 documents still use).
@@ -142,12 +145,20 @@ def iter_schema_slots(document: dict[str, Any]) -> list[tuple[Any, Any]]:
     return slots
 
 
-def normalize_document(document: dict[str, Any], version: str) -> dict[str, Any]:
-    """A copy of an OpenAPI document whose every schema is in the 2020-12 dialect, and whose
-    request bodies' files are `format: binary` strings (see `mark_binary`)."""
+# A change `--lenient` makes to the document it reads (never to the one it serves):
+# ("set", JSON pointer, value) or ("remove", JSON pointer).
+Fix = tuple[Any, ...]
+
+
+def normalize_document(document: dict[str, Any], version: str, fixes: Sequence[Fix] = ()) -> dict[str, Any]:
+    """A copy of an OpenAPI document with `fixes` applied, whose every schema is in the
+    2020-12 dialect, whose request bodies' files are `format: binary` strings (see
+    `mark_binary`), and whose local `$ref`s are written one way (see `canonical_refs`)."""
     import copy
 
     doc = copy.deepcopy(document)
+    apply_fixes(doc, fixes)
+    canonical_refs(doc)
     for container, key in iter_schema_slots(doc):
         container[key] = normalize_schema(container[key], version)
     bodies = [op.get("requestBody") for op in _operations(doc)]
@@ -158,6 +169,53 @@ def normalize_document(document: dict[str, Any], version: str) -> dict[str, Any]
             if isinstance(media, dict) and isinstance(media.get("schema"), dict):
                 mark_binary(media["schema"], str(media_type))
     return doc
+
+
+def apply_fixes(document: dict[str, Any], fixes: Sequence[Fix]) -> None:
+    """Apply `fixes` to `document` in place (a pointer that names nothing is skipped)."""
+    for fix in fixes:
+        tokens = split_pointer(fix[1])
+        if not tokens:
+            continue
+        parent: Any = document
+        for token in tokens[:-1]:
+            parent = _child(parent, token)
+        if isinstance(parent, dict):
+            if fix[0] == "set":
+                parent[tokens[-1]] = fix[2]
+            else:
+                parent.pop(tokens[-1], None)
+
+
+def _child(node: Any, token: str) -> Any:
+    if isinstance(node, dict):
+        return node.get(token)
+    if isinstance(node, list) and token.isdigit() and int(token) < len(node):
+        return node[int(token)]
+    return None
+
+
+def canonical_refs(node: Any) -> None:
+    """Rewrite, in place, each local `$ref` (and discriminator mapping to one) in its canonical
+    form: a `$ref` is a URI reference whose fragment may be percent-encoded
+    ("#/paths/~1a~1%7Bid%7D"), and every reader downstream finds the same pointer in it."""
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#"):
+                node["$ref"] = ref_to(ref_pointer(ref))
+            mapping = node.get("mapping") if isinstance(node.get("propertyName"), str) else None
+            if isinstance(mapping, dict):
+                node["mapping"] = {k: ref_to(ref_pointer(v)) if isinstance(v, str) and v.startswith("#") else v for k, v in mapping.items()}
+            # Values of the API (examples, defaults, enums) are data, not references.
+            stack.extend(v for k, v in node.items() if k not in _VALUES and not (k == "examples" and isinstance(v, list)))
+
+
+_VALUES = ("example", "default", "enum", "const", "value")
 
 
 _TEXTUAL = ("application/json", "application/x-www-form-urlencoded", "text/")
@@ -218,13 +276,13 @@ def for_direction(document: dict[str, Any], direction: str) -> dict[str, Any]:
     response ("response") must carry (OpenAPI's readOnly and writeOnly)."""
     import copy
 
-    from .load import resolve_pointer
+    from .load import resolve_ref
 
     doc = copy.deepcopy(document)
 
     def resolve(ref: str) -> Any:
         try:
-            return resolve_pointer(document, ref[1:]) if ref.startswith("#") else None
+            return resolve_ref(document, ref) if ref.startswith("#") else None
         except (KeyError, IndexError, ValueError):
             return None
 

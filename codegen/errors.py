@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import unquote
 
 
 def escape_token(token: str | int) -> str:
@@ -31,6 +33,30 @@ def split_pointer(ptr: str) -> list[str]:
     return [unescape_token(t) for t in ptr[1:].split("/")]
 
 
+def ref_pointer(ref: str) -> str:
+    """The JSON pointer a local `$ref` names: its fragment, percent-decoded, since a `$ref` is a
+    URI reference (RFC 3986; RFC 6901 section 6): "#/paths/~1a~1%7Bid%7D" -> "/paths/~1a~1{id}"."""
+    return unquote(ref.partition("#")[2])
+
+
+def schema_name(ref: Any) -> str | None:
+    """The name of the component schema a `$ref` names ("#/components/schemas/Pet" -> "Pet"),
+    or None when it names something else."""
+    if not isinstance(ref, str) or not ref.startswith("#"):
+        return None
+    try:
+        tokens = split_pointer(ref_pointer(ref))
+    except ValueError:
+        return None
+    return tokens[2] if len(tokens) == 3 and tokens[:2] == ["components", "schemas"] else None
+
+
+def ref_to(ptr: str) -> str:
+    """The local `$ref` naming the JSON pointer `ptr`; the inverse of `ref_pointer` (only `%`
+    needs escaping for that)."""
+    return "#" + ptr.replace("%", "%25")
+
+
 @dataclass
 class SpecError(Exception):
     """One problem in a spec, located by file and JSON pointer."""
@@ -47,20 +73,7 @@ class SpecError(Exception):
 
     def located(self, root: Path | None = None) -> str:
         """The place as `file:line:column #/pointer`, file relative to `root` when inside it."""
-        where = ""
-        if self.file is not None:
-            shown = self.file
-            if root is not None:
-                try:
-                    shown = self.file.resolve().relative_to(root.resolve())
-                except ValueError:
-                    shown = self.file
-            where = str(shown)
-            if self.line is not None:
-                where += f":{self.line}"
-                if self.column is not None:
-                    where += f":{self.column}"
-        return f"{where} #{self.pointer}" if where else f"#{self.pointer}"
+        return _place(self.file, self.line, self.column, self.pointer, root)
 
     def render(self, root: Path | None = None) -> str:
         """A short paragraph for the terminal: place, problem, what to do."""
@@ -68,6 +81,45 @@ class SpecError(Exception):
         if self.hint:
             text += f"\n  hint: {self.hint}"
         return text
+
+
+@dataclass
+class SpecWarning:
+    """A rule of OpenAPI the spec breaks and `--lenient` works around: what is wrong and what
+    was done instead, located like a SpecError."""
+
+    message: str
+    file: Path | None = None
+    pointer: str = ""
+    line: int | None = None
+    column: int | None = None
+
+    def located(self, root: Path | None = None) -> str:
+        return _place(self.file, self.line, self.column, self.pointer, root)
+
+    def render(self, root: Path | None = None) -> str:
+        return f"{self.located(root)}: {self.message}"
+
+
+# Either kind of located problem (functions that locate one give back its kind).
+Problem = TypeVar("Problem", SpecError, SpecWarning)
+
+
+def _place(file: Path | None, line: int | None, column: int | None, ptr: str, root: Path | None) -> str:
+    where = ""
+    if file is not None:
+        shown = file
+        if root is not None:
+            try:
+                shown = file.resolve().relative_to(root.resolve())
+            except ValueError:
+                shown = file
+        where = str(shown)
+        if line is not None:
+            where += f":{line}"
+            if column is not None:
+                where += f":{column}"
+    return f"{where} #{ptr}" if where else f"#{ptr}"
 
 
 @dataclass

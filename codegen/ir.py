@@ -6,14 +6,15 @@ modules, Protocol classes and the names of the models synthesized for inline sch
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from .dialect import normalize_document
-from .errors import SpecError, SpecErrors, pointer
+from .dialect import Fix, normalize_document
+from .errors import SpecError, SpecErrors, SpecWarning, pointer, ref_pointer, schema_name
 from .load import Document, resolve_pointer
 from .names import NameSet, ascii_letters, package_name, pascal, snake
 
@@ -44,7 +45,32 @@ class Parameter:
     has_default: bool
     default: Any
     pointer: str  # where the parameter is declared (after following $refs)
-    schema_pointer: str  # where its schema is
+    schema_pointer: str  # where its schema is; "" for a parameter the spec does not declare (--lenient)
+
+
+@dataclass(frozen=True)
+class KeyParameter:
+    """A parameter a path key names after its path: `/search?term={term}`, `/#Action=Describe`,
+    `/tags/{arn}#tagKeys`."""
+
+    name: str
+    value: str | None = None  # `name=value`: the value it has
+    variable: str | None = None  # `name={variable}`: the template variable its value is
+    sent: bool = True  # after `?`, in the URL clients send; after `#`, a label they never send
+
+
+@dataclass(frozen=True)
+class Discriminator:
+    """A parameter that tells apart operations sharing a path and a method: one their path keys
+    name (`#Action=Describe` is the query parameter Action with the value Describe)."""
+
+    location: str  # query or header
+    name: str
+    value: str | None  # the value it must have; None: any, as long as it is sent
+    # True: the operation is chosen only when the request carries it (a declared parameter, or
+    # one named after `?`); False: named after `#` and declared by no parameter, a label that
+    # makes the operation preferred when the request carries it.
+    required: bool
 
 
 @dataclass(frozen=True)
@@ -171,6 +197,11 @@ class Operation:
     # implementation's docstring (checking scopes is the implementation's business).
     scopes: tuple[tuple[tuple[str, tuple[str, ...]], ...], ...] = ()
     credentials: tuple[Credential, ...] = ()
+    base: str = ""  # the path the key names, before `?` or `#` (the key itself without them)
+    discriminators: tuple[Discriminator, ...] = ()  # the parameters the path key names
+    # Whether other operations share the operation's route (path and method): a request then
+    # goes to the one whose discriminators it carries.
+    dispatched: bool = False
 
     @property
     def success(self) -> Response | None:
@@ -232,20 +263,38 @@ class Api:
     security_schemes: tuple[SecurityScheme, ...] = ()
     webhooks: tuple[str, ...] = ()  # `name: METHOD` of each webhook (requests the API sends)
     notes: tuple[str, ...] = field(default=())
+    warnings: tuple[SpecWarning, ...] = ()  # rules the spec breaks, worked around (--lenient)
+    fixes: tuple[Fix, ...] = ()  # how --lenient reads the document (see `load.Document.fixes`)
 
 
 class _Builder:
-    def __init__(self, doc: Document, package: str | None) -> None:
+    def __init__(self, doc: Document, package: str | None, lenient: bool = False) -> None:
         self.doc = doc
-        self.data = normalize_document(doc.data, doc.version)
+        self.data = normalize_document(doc.data, doc.version, doc.fixes)
         self.errors: list[SpecError] = []
+        self.warnings: list[SpecWarning] = []
+        self.reported: set[tuple[str, str]] = set()
+        self.lenient = lenient
         self.package = package
         self.model_names = NameSet(set((self.data.get("components") or {}).get("schemas") or {}), separator="")
         self.synthesized: dict[str, Any] = {}
         self.schemes = self.security_schemes()
+        # (path key, renamed later occurrence) -> the template name it repeats (--lenient)
+        self.repeated: dict[tuple[str, str], str] = {}
 
     def error(self, message: str, ptr: str, hint: str = "") -> None:
         self.errors.append(self.doc.located(SpecError(message, file=self.doc.path, pointer=ptr, hint=hint)))
+
+    def violation(self, message: str, ptr: str, hint: str, instead: str) -> bool:
+        """A rule of OpenAPI the spec breaks: an error (False), or with --lenient a warning at the
+        same place saying what is done `instead` (True: generation works around it)."""
+        if (message, ptr) not in self.reported:  # path-level rules are met once per operation
+            self.reported.add((message, ptr))
+            if not self.lenient:
+                self.error(message, ptr, hint)
+            else:
+                self.warnings.append(self.doc.located(SpecWarning(f"{message}; {instead}", file=self.doc.path, pointer=ptr)))
+        return self.lenient
 
     def deref(self, node: Any, ptr: str) -> tuple[Any, str]:
         """Follow local `$ref`s of non-schema objects; returns the target and its pointer."""
@@ -263,7 +312,7 @@ class _Builder:
                     )
                 )
             seen.append(ref)
-            ptr = ref[1:]
+            ptr = ref_pointer(ref)
             node = resolve_pointer(self.data, ptr)
         return node, ptr
 
@@ -278,31 +327,37 @@ class _Builder:
         title = str(info.get("title") or "api")
         package = self.package or package_name(title)
         op_ids: dict[str, str] = {}
+        all_ids = {str(op["operationId"]) for *_, op in self.declared_operations() if op.get("operationId")}
         method_names = NameSet(separator="_")
         operations: list[Operation] = []
-        for path, item in (data.get("paths") or {}).items():
-            item_ptr = pointer("paths", path)
-            item, resolved_ptr = self.deref(item, item_ptr)
-            if not isinstance(item, dict):
+        for path, item, resolved_ptr, method, op in self.declared_operations():
+            # Pointers name where things are declared: inside a $ref'd path item, there.
+            op_ptr = f"{resolved_ptr}/{method}"
+            key = split_path_key(path)
+            if key is None:
+                self.error(
+                    f"the path key {path!r} names no parameters after its path",
+                    pointer("paths", path),
+                    "after `?` or `#`, a path key may only name parameters: `name`, `name=value` or `name={variable}`, joined by `&`",
+                )
                 continue
-            for method in [k for k in item if k in HTTP_METHODS]:
-                # Pointers name where things are declared: inside a $ref'd path item, there.
-                op_ptr = f"{resolved_ptr}/{method}"
-                op = item[method]
-                if not isinstance(op, dict):
+            op_id = str(op.get("operationId") or f"{method}_{path}")
+            if op_id in op_ids:
+                renamed = next(f"{op_id}_{n}" for n in range(2, len(all_ids) + 3) if f"{op_id}_{n}" not in all_ids)
+                if not self.violation(
+                    f"duplicate operationId {op_id!r}: also used at #{op_ids[op_id]}",
+                    op_ptr + "/operationId",
+                    "operationIds must be unique; rename one of the two",
+                    f"this one is renamed {renamed!r}",
+                ):
                     continue
-                op_id = op.get("operationId") or f"{method}_{path}"
-                if op_id in op_ids:
-                    self.error(
-                        f"duplicate operationId {op_id!r}: also used at #{op_ids[op_id]}",
-                        op_ptr + "/operationId",
-                        "operationIds must be unique; rename one of the two",
-                    )
-                    continue
-                op_ids[op_id] = op_ptr
-                built = self.operation(path, method, item, resolved_ptr, op, op_id, op_ptr, method_names)
-                if built is not None:
-                    operations.append(built)
+                all_ids.add(renamed)
+                op_id = renamed
+            op_ids[op_id] = op_ptr
+            built = self.operation(path, key, method, item, resolved_ptr, op, op_id, op_ptr, method_names)
+            if built is not None:
+                operations.append(built)
+        operations = self.routes(operations)
         self.check_alias_cycles()
         if self.errors:
             raise SpecErrors(self.errors)
@@ -326,20 +381,69 @@ class _Builder:
             document=self.doc.data,
             normalized=data,
             servers=servers,
+            warnings=tuple(self.warnings),
+            fixes=self.doc.fixes,
         )
+
+    def declared_operations(self) -> list[tuple[str, dict[str, Any], str, str, dict[str, Any]]]:
+        """(path key, path item, where the item is declared, method, operation) of each operation."""
+        found = []
+        for path, item in (self.data.get("paths") or {}).items():
+            item, resolved_ptr = self.deref(item, pointer("paths", path))
+            if isinstance(item, dict):
+                found += [(path, item, resolved_ptr, m, item[m]) for m in item if m in HTTP_METHODS and isinstance(item[m], dict)]
+        return found
+
+    def routes(self, operations: list[Operation]) -> list[Operation]:
+        """The operations, those sharing a route (path and method) marked `dispatched`.
+
+        Paths differing only in their template names are identical to OpenAPI (a rule the spec
+        breaks), and operations sharing a route must differ in the parameters their keys name.
+        """
+        shapes: dict[tuple[str | None, str], list[Operation]] = {}
+        for op in operations:
+            shapes.setdefault((op.server_path, TEMPLATE_VAR.sub("{}", op.route_path)), []).append(op)
+        shared: set[str] = set()
+        for group in shapes.values():
+            bases = list(dict.fromkeys(op.base for op in group))
+            for base in bases[1:]:
+                first = next(op.path for op in group if op.base == bases[0])
+                second = next(op.path for op in group if op.base == base)
+                self.violation(
+                    f"paths {first!r} and {second!r} differ only in the names of their template variables, "
+                    "so OpenAPI calls them identical",
+                    pointer("paths", second),
+                    "name the variables alike in both paths, or merge the two path items",
+                    "both are served as one route, each operation reading its own variable names",
+                )
+            for method in dict.fromkeys(op.method for op in group):
+                sharing = [op for op in group if op.method == method]
+                if len(sharing) < 2:
+                    continue
+                shared.update(op.operation_id for op in sharing)
+                for index, op in enumerate(sharing):
+                    twin = next((other for other in sharing[:index] if _indistinguishable(other, op)), None)
+                    if twin is not None:
+                        self.violation(
+                            f"{method.upper()} {twin.path} ({twin.operation_id}) and {method.upper()} {op.path} "
+                            f"({op.operation_id}) share a route and no parameter tells them apart",
+                            op.pointer,
+                            f"name a parameter after `#` or `?` in one of the path keys (`{op.base}#name=value`), or merge the operations",
+                            f"{twin.operation_id} answers their requests and {op.operation_id} is never reached",
+                        )
+        return [dataclasses.replace(op, dispatched=True) if op.operation_id in shared else op for op in operations]
 
     def check_alias_cycles(self) -> None:
         """Schemas that only stand for another schema must not stand for themselves."""
         schemas = (self.data.get("components") or {}).get("schemas") or {}
-        prefix = "#/components/schemas/"
 
         def target(schema: Any) -> str | None:
             if not isinstance(schema, dict):
                 return None
             structural = {k for k in schema if k not in _ANNOTATIONS}
             ref = schema.get("$ref")
-            if structural == {"$ref"} and isinstance(ref, str) and ref.startswith(prefix):
-                return ref[len(prefix) :].replace("~1", "/").replace("~0", "~")
+            if structural == {"$ref"}:
+                return schema_name(ref)
             for key in ("allOf", "anyOf", "oneOf"):
                 if structural == {key} and isinstance(schema[key], list) and len(schema[key]) == 1:
                     return target(schema[key][0])
@@ -392,6 +496,7 @@ class _Builder:
     def operation(
         self,
         path: str,
+        key: tuple[str, tuple[KeyParameter, ...]],
         method: str,
         item: dict[str, Any],
         item_ptr: str,
@@ -403,38 +508,14 @@ class _Builder:
         name = snake(op_id, prefix="op")
         name = method_names.add(name + "_" if name in ROUTER_GLOBALS else name)
         stem = pascal(op_id, prefix="Op")
-        # Path template variables become identifiers for Starlette's router.
-        variables = TEMPLATE_VAR.findall(path)
-        seen_vars: set[str] = set()
-        for var in variables:
-            if var in seen_vars:
-                self.error(
-                    f"path template names {{{var}}} twice",
-                    pointer("paths", path),
-                    "each template variable may appear once in a path",
-                )
-                return None
-            seen_vars.add(var)
-        params = self.parameters(item, op, item_ptr, op_ptr)
+        base, key_parameters = key
+        base = self.unique_variables(path, base)
+        if base is None:
+            return None
+        raw = self.raw_parameters(item, op, item_ptr, op_ptr)
+        params = self.template_parameters(path, base, key_parameters, self.parameters(raw), op_ptr)
         if params is None:
             return None
-        path_params = {p.name for p in params if p.location == "path"}
-        for var in variables:
-            if var not in path_params:
-                self.error(
-                    f"path template variable {{{var}}} has no path parameter",
-                    op_ptr,
-                    f"declare a parameter `{var}` with `in: path` and `required: true`",
-                )
-                return None
-        for p in params:
-            if p.location == "path" and p.name not in seen_vars:
-                self.error(
-                    f"path parameter {p.name!r} does not appear in the path {path!r}",
-                    p.pointer,
-                    f"add {{{p.name}}} to the path or remove the parameter",
-                )
-                return None
         route_vars: dict[str, str] = {}
         route_names = NameSet(separator="_")
 
@@ -444,7 +525,7 @@ class _Builder:
             route_vars[route_name] = match.group(1)
             return "{" + route_name + "}"
 
-        route_path = TEMPLATE_VAR.sub(rename, path)
+        route_path = TEMPLATE_VAR.sub(rename, base)
         if not route_path.startswith("/"):
             route_path = "/" + route_path
         body = self.request_body(op, op_ptr, stem)
@@ -483,7 +564,117 @@ class _Builder:
             security=security,
             scopes=alternatives if any(scopes for option in alternatives for _, scopes in option) else (),
             credentials=credentials,
+            base=base,
+            discriminators=self.discriminators(key_parameters, raw),
         )
+
+    def unique_variables(self, path: str, base: str) -> str | None:
+        """`base` with each template name once: a repeated one breaks a rule, and --lenient
+        renames its later occurrences (`/a/{id}/b/{id}` -> `/a/{id}/b/{id_2}`)."""
+        names = TEMPLATE_VAR.findall(base)
+        seen: set[str] = set()
+        taken = set(names)
+
+        def rename(match: re.Match[str]) -> str:
+            var = match.group(1)
+            if var not in seen:
+                seen.add(var)
+                return match.group(0)
+            fresh = next(f"{var}_{n}" for n in range(2, len(taken) + 3) if f"{var}_{n}" not in taken)
+            taken.add(fresh)
+            if not self.violation(
+                f"path template names {{{var}}} twice",
+                pointer("paths", path),
+                "each template variable may appear once in a path",
+                f"the second {{{var}}} is read as the path parameter {fresh!r}, of the same schema",
+            ):
+                raise _Refused
+            self.repeated[(path, fresh)] = var
+            return "{" + fresh + "}"
+
+        try:
+            return TEMPLATE_VAR.sub(rename, base)
+        except _Refused:
+            return None
+
+    def template_parameters(
+        self, path: str, base: str, key_parameters: tuple[KeyParameter, ...], params: list[Parameter], op_ptr: str
+    ) -> list[Parameter] | None:
+        """The parameters, matched with the path's template variables (OpenAPI: one required path
+        parameter per variable and none other). A variable in the key's query part
+        (`?term={term}`) is a query parameter of that name, whichever location declares it."""
+        in_path = TEMPLATE_VAR.findall(base)
+        in_query = {k.variable: k for k in key_parameters if k.variable is not None and k.variable not in in_path}
+        declared = {p.name for p in params if p.location == "path"}
+        keys = NameSet({"body", *(p.key for p in params)}, separator="_")
+        result: list[Parameter] = []
+        for p in params:
+            named = in_query.get(p.name)
+            if named is not None and p.location in ("path", "query"):
+                # Read from the query under the key's name, as a query parameter is read.
+                p = dataclasses.replace(p, location="query", name=named.name, style="form", explode=True)
+            elif p.location == "path" and p.name not in in_path:
+                if not self.violation(
+                    f"path parameter {p.name!r} does not appear in the path {path!r}",
+                    p.pointer,
+                    f"add {{{p.name}}} to the path or remove the parameter",
+                    "it is dropped",
+                ):
+                    return None
+                continue
+            result.append(p)
+        for var in in_path:
+            if var in declared:
+                continue
+            original = self.repeated.get((path, var))
+            twin = next((p for p in params if p.location == "path" and p.name == original), None)
+            if twin is not None:
+                result.append(dataclasses.replace(twin, name=var, key=keys.add(snake(var, prefix="param"))))
+                continue
+            if not self.violation(
+                f"path template variable {{{var}}} has no path parameter",
+                op_ptr,
+                f"declare a parameter `{var}` with `in: path` and `required: true`",
+                "it is read as a required string path parameter",
+            ):
+                return None
+            result.append(_undeclared(var, "path", keys, op_ptr))
+        for var, named in in_query.items():
+            if var in declared or any(p.location == "query" and p.name == named.name for p in result):
+                continue
+            if not self.violation(
+                f"path template variable {{{var}}} has no path parameter",
+                op_ptr,
+                f"declare a parameter `{var}` with `in: path` (or `in: query`) and `required: true`",
+                f"it is read as the required string query parameter {named.name!r}",
+            ):
+                return None
+            result.append(_undeclared(named.name, "query", keys, op_ptr))
+        order = {"path": 0, "query": 1, "header": 2, "cookie": 3}
+        return sorted(result, key=lambda p: order[p.location])
+
+    def discriminators(self, key_parameters: tuple[KeyParameter, ...], raw: list[tuple[dict[str, Any], str]]) -> tuple[Discriminator, ...]:
+        """What the path key says a request of the operation carries: each parameter it names,
+        in the location a parameter declares it (header or query), else in the query."""
+        found = []
+        for k in key_parameters:
+            if k.variable is not None:
+                found.append(Discriminator("query", k.name, None, required=True))
+                continue
+            declared = next(
+                (
+                    p
+                    for p, _ in raw
+                    if (p.get("in") == "query" and p.get("name") == k.name)
+                    or (p.get("in") == "header" and str(p.get("name")).lower() == k.name.lower())
+                ),
+                None,
+            )
+            if declared is not None:
+                found.append(Discriminator(str(declared["in"]), str(declared["name"]), k.value, required=True))
+            else:
+                found.append(Discriminator("query", k.name, k.value, required=k.sent))
+        return tuple(dict.fromkeys(found))
 
     def callbacks(self, declared: Any, ptr: str) -> tuple[str, ...]:
         """Each outgoing request of the operation's callbacks: `name: METHOD expression`."""
@@ -533,10 +724,11 @@ class _Builder:
                 continue
             for name in requirement:
                 if name not in self.schemes:
-                    self.error(
+                    self.violation(
                         f"security requirement names the undeclared scheme {name!r}",
                         f"{ptr}/{i}",
                         "declare it under components.securitySchemes, or fix the name",
+                        "the scheme is dropped from the requirement (which asks for no credentials once empty)",
                     )
             result.append(
                 tuple(
@@ -559,9 +751,9 @@ class _Builder:
             for name in names
         )
 
-    def parameters(
-        self, item: dict[str, Any], op: dict[str, Any], item_ptr: str, op_ptr: str
-    ) -> list[Parameter] | None:
+    def raw_parameters(self, item: dict[str, Any], op: dict[str, Any], item_ptr: str, op_ptr: str) -> list[tuple[dict[str, Any], str]]:
+        """The parameter objects of an operation and where each is declared: the path item's,
+        replaced by the operation's of the same name and location."""
         merged: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
         for source, base in ((item, item_ptr), (op, op_ptr)):
             for i, raw in enumerate(source.get("parameters") or []):
@@ -569,12 +761,16 @@ class _Builder:
                 if not isinstance(p, dict):
                     continue
                 merged[(str(p.get("name")), str(p.get("in")))] = (p, resolved)
+        return list(merged.values())
+
+    def parameters(self, raw: list[tuple[dict[str, Any], str]]) -> list[Parameter]:
         keys = NameSet({"body"}, separator="_")
         taken_plain: set[str] = set()
         result = []
         # Path first, then query, header, cookie: the order arguments are documented in.
         order = {"path": 0, "query": 1, "header": 2, "cookie": 3}
-        for (pname, location), (p, ptr) in sorted(merged.items(), key=lambda kv: order.get(kv[0][1], 9)):
+        for p, ptr in sorted(raw, key=lambda entry: order.get(str(entry[0].get("in")), 9)):
+            pname, location = str(p.get("name")), str(p.get("in"))
             if location not in order:
                 continue
             plain = snake(pname, prefix="param")
@@ -747,6 +943,68 @@ def _text_of(node: dict[str, Any], key: str) -> str:
     return str(node.get(key) or "")
 
 
+class _Refused(Exception):
+    """A rule the spec breaks, reported as an error: the operation is not built."""
+
+
+def _undeclared(name: str, location: str, keys: NameSet, ptr: str) -> Parameter:
+    """A required string parameter the spec uses without declaring it (--lenient)."""
+    return Parameter(
+        name=name,
+        location=location,
+        key=keys.add(snake(name, prefix="param")),
+        required=True,
+        schema={"type": "string"},
+        style=DEFAULT_STYLE[location],
+        explode=location == "query",
+        allow_reserved=False,
+        allow_empty_value=False,
+        content_type=None,
+        description="",
+        deprecated=False,
+        has_default=False,
+        default=None,
+        pointer=ptr,
+        schema_pointer="",
+    )
+
+
+def _indistinguishable(a: Operation, b: Operation) -> bool:
+    """Whether no request tells `a` and `b` (sharing a route) apart: the same parameters named
+    in their keys, and request bodies of a common media type (or neither has one)."""
+    if set(a.discriminators) != set(b.discriminators):
+        return False
+    media_a = {m.content_type for m in a.body.media_types} if a.body else set()
+    media_b = {m.content_type for m in b.body.media_types} if b.body else set()
+    return media_a == media_b == set() or bool(media_a & media_b)
+
+
+def split_path_key(key: str) -> tuple[str, tuple[KeyParameter, ...]] | None:
+    """The path a path key names and the parameters it names after `?` or `#`:
+    `/search?term={term}` -> ("/search", (term={term},)); None when what follows is not
+    parameters (`name`, `name=value`, `name={variable}`, joined by `&`)."""
+    cut = re.search(r"[?#]", key)
+    if cut is None:
+        return key, ()
+    found = []
+    sent = True
+    for part in re.split(r"([?#&])", key[cut.start() :]):
+        if part in ("?", "#", "&"):
+            sent = sent and part != "#"
+            continue
+        if not part:
+            continue
+        match = _KEY_PARAMETER.fullmatch(part)
+        if match is None:
+            return None
+        name, variable, value = match.groups()
+        found.append(KeyParameter(name=name, value=value if variable is None else None, variable=variable, sent=sent))
+    return key[: cut.start()], tuple(found)
+
+
+_KEY_PARAMETER = re.compile(r"([^=&/{}?#]+)(?:=(?:\{([^{}]+)\}|([^&{}]*)))?")
+
+
 def _default_body_schema(media: MediaType) -> dict[str, Any]:
     """What a body of a media type without a schema is: any JSON, text, or bytes."""
     if media.is_json or media.content_type.split(";")[0].strip() in ("*/*", "application/x-www-form-urlencoded", "multipart/form-data"):
@@ -785,13 +1043,15 @@ def build(
     package: str | None = None,
     include_tags: list[str] | None = None,
     include_operations: list[str] | None = None,
+    lenient: bool = False,
 ) -> Api:
-    """Build the IR of a loaded document; raise SpecErrors for semantic problems.
+    """Build the IR of a loaded document; raise SpecErrors for semantic problems (with
+    `lenient`, those generation can work around are warnings of the Api instead).
 
     With `include_tags` or `include_operations` (operationIds), only those operations are
     generated, and the served document lists only them.
     """
-    api = _Builder(doc, package).build()
+    api = _Builder(doc, package, lenient).build()
     if not include_tags and not include_operations:
         return api
     return _select(api, set(include_tags or ()), set(include_operations or ()))

@@ -19,8 +19,19 @@ from typing import Any
 
 import yaml
 
-from .dialect import SCHEMA_CHILD_KEYS, SCHEMA_LIST_KEYS, SCHEMA_MAP_KEYS
-from .errors import SpecError, SpecErrors, escape_token, pointer, split_pointer
+from .dialect import SCHEMA_CHILD_KEYS, SCHEMA_LIST_KEYS, SCHEMA_MAP_KEYS, Fix, apply_fixes
+from .errors import (
+    Problem,
+    SpecError,
+    SpecErrors,
+    SpecWarning,
+    escape_token,
+    pointer,
+    ref_pointer,
+    ref_to,
+    split_pointer,
+    unescape_token,
+)
 
 
 class _SpecLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -144,8 +155,12 @@ class Document:
     fingerprint: str  # sha256 over every file that was read
     sources: tuple[Path, ...]
     origins: dict[str, tuple[Path, str]] = field(default_factory=dict)  # see _Bundler.origins
+    # With --lenient: the rules of OpenAPI the document breaks and how it is read instead (the
+    # fixes, applied to every reading of it but never to the document served).
+    warnings: tuple[SpecWarning, ...] = ()
+    fixes: tuple[Fix, ...] = ()
 
-    def located(self, error: SpecError) -> SpecError:
+    def located(self, error: Problem) -> Problem:
         """`error` (pointing into the bundled document) in the file and at the line it came from."""
         return _located(error, self.origins)
 
@@ -244,7 +259,13 @@ def resolve_pointer(data: Any, ptr: str) -> Any:
     return node
 
 
-def _located(error: SpecError, origins: dict[str, tuple[Path, str]] | None = None) -> SpecError:
+def resolve_ref(data: Any, ref: str) -> Any:
+    """The value a local `$ref` ("#/a/b", its fragment percent-encoded or not) names; KeyError
+    or ValueError when it names nothing."""
+    return resolve_pointer(data, ref_pointer(ref))
+
+
+def _located(error: Problem, origins: dict[str, tuple[Path, str]] | None = None) -> Problem:
     """`error` with line and column, moved to the file its pointer's content came from."""
     if origins and error.pointer:
         prefix = max((k for k in origins if error.pointer == k or error.pointer.startswith(k + "/")), key=len, default=None)
@@ -309,6 +330,7 @@ class _Bundler:
             )
         target_file = (here.parent / file_part).resolve() if file_part else here
         doc = self._file(target_file, file_part, (here, used_at)) if file_part else self.files[here]
+        frag = ref_pointer("#" + frag)
         try:
             value = resolve_pointer(doc, frag)
         except (KeyError, ValueError):
@@ -368,7 +390,7 @@ class _Bundler:
                 component = pointer("components", "schemas", name)
                 self.origins[component] = (target_file, frag)
                 self._walk(copied, target_file, frag, component, in_schema=True)
-            node["$ref"] = "#" + pointer("components", "schemas", self.hoisted[key])
+            node["$ref"] = ref_to(pointer("components", "schemas", self.hoisted[key]))
             return
         if key in self.inlining:
             raise SpecError(
@@ -408,7 +430,7 @@ def _check_local_refs(data: Any, file: Path) -> list[SpecError]:
                     ref = None
             if isinstance(ref, str) and ref.startswith("#"):
                 try:
-                    resolve_pointer(data, ref[1:])
+                    resolve_ref(data, ref)
                 except (KeyError, ValueError):
                     errors.append(
                         SpecError(
@@ -488,9 +510,9 @@ def schema_locations(document: dict[str, Any]) -> list[tuple[str, Any]]:
     return located
 
 
-def _explain_30(data: dict[str, Any], ptr: str, message: str) -> tuple[str, str]:
-    """For a 3.0 error on a Schema Object, the exact place inside it (the 3.0 validator reports
-    only the enclosing object)."""
+def _explain_30(data: dict[str, Any], ptr: str, error: Any) -> tuple[str, Any]:
+    """For a 3.0 error on a Schema Object, the exact place inside it and the error there (the
+    3.0 validator reports only the enclosing object)."""
     import importlib.resources
 
     from jsonschema import validators
@@ -498,20 +520,20 @@ def _explain_30(data: dict[str, Any], ptr: str, message: str) -> tuple[str, str]
     try:
         node = resolve_pointer(data, ptr)
     except (KeyError, ValueError):
-        return ptr, message
+        return ptr, error
     if not (isinstance(node, dict) and ("/schemas/" in ptr or ptr.endswith("/schema"))):
-        return ptr, message
+        return ptr, error
     raw = importlib.resources.files("openapi_spec_validator").joinpath("resources/schemas/v3.0/schema.json").read_text()
     root = json.loads(raw)
     cls = validators.validator_for(root)
     validator = cls(root).evolve(schema={**root, "$ref": "#/definitions/Schema"}) if "definitions" in root else None
     if validator is None:
-        return ptr, message
+        return ptr, error
     errors = sorted(validator.iter_errors(node), key=lambda e: -len(list(_deepest(e).absolute_path)))
     if not errors:
-        return ptr, message
+        return ptr, error
     deep = _deepest(errors[0])
-    return ptr + pointer(*[str(t) for t in deep.absolute_path]), str(deep.message)
+    return ptr + pointer(*[str(t) for t in deep.absolute_path]), deep
 
 
 def _openapi_schema(version: str) -> dict[str, Any]:
@@ -549,48 +571,105 @@ def _valid_fast(data: dict[str, Any], version: str) -> bool:
     return True
 
 
-def _validate_openapi(data: dict[str, Any], version: str, path: Path) -> list[SpecError]:
+@dataclass(frozen=True)
+class _Finding:
+    """One structural error: where, and jsonschema's error there (`validator`, `instance`...)."""
+
+    pointer: str
+    error: Any
+
+    @property
+    def message(self) -> str:
+        first = str(self.error.message).splitlines()[0]
+        return first if len(first) <= 300 else first[:297] + "..."
+
+
+def _findings(data: dict[str, Any], version: str) -> list[_Finding]:
     """The structural errors (openapi-spec-validator's OpenAPI schema) and, for 3.1, each schema
-    object's errors against the JSON Schema 2020-12 meta-schema, every one located in the
-    document; then patterns that are not regular expressions. jsonschema-rs says quickly
-    whether there are any; python jsonschema finds and explains them."""
+    object's errors against the JSON Schema 2020-12 meta-schema, one per place. jsonschema-rs
+    says quickly whether there are any; python jsonschema finds and explains them."""
     if _valid_fast(data, version):
-        return _invalid_patterns(data, path)
+        return []
     from jsonschema import Draft202012Validator
     from jsonschema_path import SchemaPath
     from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 
     cls = OpenAPIV31SpecValidator if version == "3.1" else OpenAPIV30SpecValidator
     validator = cls(SchemaPath.from_dict(data))
-    found: list[tuple[str, str]] = []
+    found: list[_Finding] = []
     for err in validator.schema_validator.iter_errors(data):
         deep = _deepest(err)
         ptr = pointer(*[str(t) for t in deep.absolute_path])
         if version == "3.0" and not getattr(deep, "context", None):
-            ptr, message = _explain_30(data, ptr, str(deep.message))
-            found.append((ptr, message))
-            continue
-        found.append((ptr, str(deep.message)))
+            ptr, deep = _explain_30(data, ptr, deep)
+        found.append(_Finding(ptr, deep))
     if version == "3.1" and not found:
         meta = Draft202012Validator(Draft202012Validator.META_SCHEMA)
         for ptr, schema in schema_locations(data):
             for err in meta.iter_errors(schema):
                 deep = _deepest(err)
-                found.append((ptr + pointer(*[str(t) for t in deep.absolute_path]), str(deep.message)))
-    errors: list[SpecError] = []
-    seen: set[str] = set()
-    for ptr, message in found:
-        if ptr in seen:
-            continue
-        seen.add(ptr)
-        first = message.splitlines()[0]
-        if len(first) > 300:
-            first = first[:297] + "..."
-        errors.append(
-            SpecError(first, file=path, pointer=ptr, hint=f"see the OpenAPI {version} specification for this object")
-        )
-        if len(errors) >= 20:
-            break
+                found.append(_Finding(ptr + pointer(*[str(t) for t in deep.absolute_path]), deep))
+    unique: dict[str, _Finding] = {}
+    for finding in found:
+        unique.setdefault(finding.pointer, finding)
+    return list(unique.values())
+
+
+def _explained_findings(data: dict[str, Any], version: str) -> list[_Finding]:
+    """The structural errors as `_findings`, each explained down to what is wrong (`_leaves`):
+    `'description' is a required property` rather than "not valid under any of the given
+    schemas" (python jsonschema over openapi-spec-validator's OpenAPI schema)."""
+    if _valid_fast(data, version):
+        return []
+    from jsonschema import Draft202012Validator, validators
+
+    root = _openapi_schema(version)
+    validator = validators.validator_for(root)(root)
+    found = [_Finding(pointer(*[str(t) for t in leaf.absolute_path]), leaf) for err in validator.iter_errors(data) for leaf in _leaves(err)]
+    if version == "3.1" and not found:
+        meta = Draft202012Validator(Draft202012Validator.META_SCHEMA)
+        for ptr, schema in schema_locations(data):
+            for err in meta.iter_errors(schema):
+                found += [_Finding(ptr + pointer(*[str(t) for t in leaf.absolute_path]), leaf) for leaf in _leaves(err)]
+    unique: dict[tuple[str, str], _Finding] = {}
+    for finding in found:
+        unique.setdefault((finding.pointer, finding.message), finding)
+    return list(unique.values())
+
+
+def _leaves(err: Any) -> list[Any]:
+    """What is wrong, under a oneOf/anyOf error: the errors of the alternative the instance
+    was meant to be. Alternatives it plainly is not are set aside: a Reference (no `$ref`),
+    another type, or another value of a property that tells alternatives apart (a parameter's
+    `in`)."""
+    if err.validator not in ("oneOf", "anyOf") or not err.context:
+        return [err]
+    branches: dict[Any, list[Any]] = {}
+    for sub in err.context:
+        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+    is_ref = isinstance(err.instance, dict) and "$ref" in err.instance
+
+    def plausible(errors: list[Any]) -> bool:
+        for e in errors:
+            if e.validator == "required" and str(e.message) == "'$ref' is a required property" and not is_ref:
+                return False
+            if e.validator == "type" and not e.relative_path:
+                return False
+            if e.validator in ("enum", "const") and len(e.relative_path) == 1:
+                return False
+        return True
+
+    kept = [errors for errors in branches.values() if plausible(errors)] or list(branches.values())
+    return [leaf for e in kept[0] for leaf in _leaves(e)]
+
+
+def _validate_openapi(data: dict[str, Any], version: str, path: Path) -> list[SpecError]:
+    """The structural errors (`_findings`) located in the document, at most 20; then patterns
+    that are not regular expressions."""
+    errors = [
+        SpecError(f.message, file=path, pointer=f.pointer, hint=f"see the OpenAPI {version} specification for this object")
+        for f in _findings(data, version)[:20]
+    ]
     return errors or _invalid_patterns(data, path)
 
 
@@ -647,8 +726,9 @@ def fingerprint(paths: list[Path]) -> str:
     return digest.hexdigest()
 
 
-def load(path: Path, *, allowed_dirs: tuple[Path, ...] = (), validate: bool = True) -> Document:
-    """Read, bundle and check the spec at `path`; raise SpecError or SpecErrors."""
+def load(path: Path, *, allowed_dirs: tuple[Path, ...] = (), validate: bool = True, lenient: bool = False) -> Document:
+    """Read, bundle and check the spec at `path`; raise SpecError or SpecErrors. With
+    `lenient`, the structural errors `_workaround` knows become warnings and fixes."""
     path = Path(path)
     data = read_file(path)
     if not isinstance(data, dict):
@@ -665,8 +745,13 @@ def load(path: Path, *, allowed_dirs: tuple[Path, ...] = (), validate: bool = Tr
     except SpecError as exc:
         raise _located(exc) from None
     errors = _check_local_refs(data, path)
+    warnings: list[SpecWarning] = []
+    fixes: list[Fix] = []
     if not errors and validate:
-        errors = _validate_openapi(data, version, path)
+        if lenient:
+            errors, warnings, fixes = _validate_leniently(data, version, path)
+        else:
+            errors = _validate_openapi(data, version, path)
     if errors:
         raise SpecErrors([_located(e, bundler.origins) for e in errors])
     sources = tuple(sorted(bundler.files))
@@ -677,4 +762,106 @@ def load(path: Path, *, allowed_dirs: tuple[Path, ...] = (), validate: bool = Tr
         fingerprint=fingerprint(list(sources)),
         sources=sources,
         origins=bundler.origins,
+        warnings=tuple(_located(w, bundler.origins) for w in warnings),
+        fixes=tuple(fixes),
     )
+
+
+MAX_ROUNDS = 8  # a fix may uncover another error (inside a oneOf): validate again, this often
+
+
+def _validate_leniently(data: dict[str, Any], version: str, path: Path) -> tuple[list[SpecError], list[SpecWarning], list[Fix]]:
+    """Errors `_workaround` does not know, or else the warnings and fixes of those it does,
+    validating the document again with the fixes applied until it is valid."""
+    warnings: list[SpecWarning] = []
+    fixes: list[Fix] = []
+    fixed = data
+    for _ in range(MAX_ROUNDS):
+        findings = _explained_findings(fixed, version)
+        if not findings:
+            break
+        schemas = tuple(ptr + "/" for ptr, _ in schema_locations(fixed))
+        worked = [(f, _workaround(f, fixed, version, schemas)) for f in findings]
+        refused = [f for f, way in worked if way is None]
+        if refused:
+            hint = f"see the OpenAPI {version} specification for this object (--lenient cannot work around it)"
+            return [SpecError(f.message, file=path, pointer=f.pointer, hint=hint) for f in refused[:20]], [], []
+        for finding, way in worked:
+            assert way is not None
+            message, more = way
+            warnings.append(SpecWarning(message, file=path, pointer=finding.pointer))
+            fixes.extend(more)
+        fixed = copy.deepcopy(data)
+        apply_fixes(fixed, fixes)
+    else:
+        return _validate_openapi(fixed, version, path), [], []
+    for error in _invalid_patterns(fixed, path):
+        warnings.append(SpecWarning(f"{error.message}; the pattern is not checked", file=path, pointer=error.pointer))
+        fixes.append(("remove", error.pointer))
+    return [], warnings, fixes
+
+
+def _workaround(finding: _Finding, document: dict[str, Any], version: str, schemas: tuple[str, ...] = ()) -> tuple[str, list[Fix]] | None:
+    """How --lenient reads a part of the document that breaks the OpenAPI schema: the warning
+    (what is wrong; what is done instead) and the fixes that do it; None when generation
+    cannot work around it."""
+    err, ptr = finding.error, finding.pointer
+
+    def said(instead: str) -> str:
+        return f"{finding.message}; {instead}"
+
+    parent_ptr, _, key = ptr.rpartition("/")
+    if err.validator == "required":
+        missing = re.fullmatch(r"'(.+)' is a required property", str(err.message))
+        name = missing.group(1) if missing else ""
+        if name == "description" and re.search(r"/responses/[^/]+$", ptr):
+            return said("read with an empty description"), [("set", ptr + "/description", "")]
+        if name in ("schema", "content") and _is_parameter(ptr, err.instance):
+            return said("read as a string"), [("set", ptr + "/schema", {"type": "string"})]
+        if name == "required" and _is_parameter(ptr, err.instance) and err.instance.get("in") == "path":
+            return said("read as required (path parameters always are)"), [("set", ptr + "/required", True)]
+    if err.validator == "const" and key == "required" and err.validator_value is True and _is_parameter(parent_ptr, None):
+        return said("read as required (path parameters always are)"), [("set", ptr, True)]
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict) and ptr != "/paths":
+        extra = _additional(err.instance, err.schema)
+        if extra:
+            names = ", ".join(repr(k) for k in extra)
+            what = "is not a field of this object; it is" if len(extra) == 1 else "are not fields of this object; they are"
+            return f"{names} {what} ignored", [("remove", ptr + pointer(k)) for k in extra]
+    if version == "3.1" and key in ("exclusiveMaximum", "exclusiveMinimum") and isinstance(err.instance, bool):
+        bound = key.removeprefix("exclusive").lower()
+        try:
+            schema = resolve_pointer(document, parent_ptr)
+        except (KeyError, ValueError):
+            return None
+        if not isinstance(schema, dict) or bound not in schema:
+            return said(f"read with OpenAPI 3.0's meaning: without a {bound}, nothing is excluded"), [("remove", ptr)]
+        if not err.instance:
+            return said(f"read with OpenAPI 3.0's meaning: the {bound} {schema[bound]!r} is inclusive"), [("remove", ptr)]
+        return (
+            said(f"read with OpenAPI 3.0's meaning: the {bound} {schema[bound]!r} is exclusive"),
+            [("set", ptr, schema[bound]), ("remove", f"{parent_ptr}/{bound}")],
+        )
+    if key not in ("", "$ref") and (parent_ptr + "/").startswith(schemas) and err.validator in _KEYWORD_CHECKS:
+        # A schema keyword whose value is not what JSON Schema says (`pattern: 0`): dropping it
+        # only ever lets more values through.
+        return said(f"the keyword {unescape_token(key)!r} is ignored"), [("remove", ptr)]
+    return None
+
+
+# What the meta-schemas check of a schema keyword's own value.
+_KEYWORD_CHECKS = ("type", "enum", "const", "minimum", "exclusiveMinimum", "minItems", "uniqueItems", "format", "anyOf", "oneOf")
+
+
+def _is_parameter(ptr: str, node: Any) -> bool:
+    """Whether `ptr` names a parameter object (of an operation, a path item or the components)."""
+    return bool(re.search(r"/parameters/[^/]+$", ptr)) and (node is None or "in" in node)
+
+
+def _additional(instance: dict[str, Any], schema: Any) -> list[str]:
+    """The keys of `instance` its schema's `additionalProperties: false` refuses."""
+    if not isinstance(schema, dict):
+        return []
+    declared = set(schema.get("properties") or {})
+    patterns = list(schema.get("patternProperties") or {})
+    return [k for k in instance if k not in declared and not any(re.search(p, k) for p in patterns)]

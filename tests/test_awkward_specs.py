@@ -125,7 +125,7 @@ from codegen.config import Config
 
 digests = {}
 for spec in sorted(Path(sys.argv[1]).glob("*.yaml")):
-    _, files = build_files(Config(root=spec.parent, spec=spec, out=spec.parent, package="pkg"), use_cache=False)
+    _, files, _ = build_files(Config(root=spec.parent, spec=spec, out=spec.parent, package="pkg"), use_cache=False)
     digests[spec.name] = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()
 print(json.dumps(digests))
 """

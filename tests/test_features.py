@@ -26,6 +26,8 @@ FAMILIES = (
     "callbacks",
     "security",
     "untagged",
+    "uri-refs",
+    "routing",
 )
 
 
@@ -45,16 +47,44 @@ def base_path(servers: Any) -> str:
     return urlsplit(url).path.rstrip("/")
 
 
+def key_request(path: str, op: dict[str, Any]) -> tuple[str, str, list[tuple[bytes, bytes]]]:
+    """(path, query string, headers) of a request to the operation of a path key: variables as
+    1, and the parameters a key names after `?` or `#` sent (headers where declared so)."""
+    base = re.split(r"[?#]", path, maxsplit=1)[0]
+    rest = path[len(base) :]
+    query, headers = [], []
+    headers_declared = {str(p.get("name")).lower() for p in op.get("parameters") or [] if p.get("in") == "header"}
+    for part in re.split(r"[?#&]", rest):
+        if not part:
+            continue
+        name, _, value = part.partition("=")
+        value = "1" if value.startswith("{") else value
+        if name.lower() in headers_declared:
+            headers.append((name.lower().encode(), value.encode()))
+        else:
+            query.append(f"{name}={value}")
+    return re.sub(r"\{[^}]+\}", "1", base), "&".join(query), headers
+
+
 @pytest.mark.parametrize("family", FAMILIES)
 def test_every_operation_is_routed_to_its_own_endpoint(family: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    from codegen.runtime.application import _Dispatch
+    from starlette.requests import Request
+
     fx = feature(family, tmp_path_factory)
     app = fx.package.create_app(mock=True)
     endpoints = set()
     for method, path, op in fx.operations():
         item = fx.resolve(fx.normalized["paths"][path])
         servers = op.get("servers") or item.get("servers") or fx.normalized.get("servers")
-        served = base_path(servers) + re.sub(r"\{[^}]+\}", "1", path)
+        route_path, query, headers = key_request(path, op)
+        served = base_path(servers) + route_path
         route = matched_route(app, method, served)
+        if route is not None and isinstance(route.endpoint, _Dispatch):  # operations sharing a route
+            content = next(iter(fx.resolve(op.get("requestBody") or {}).get("content") or {"": None}))
+            headers += [(b"content-type", content.encode())] if content else []
+            scope = {"type": "http", "method": method.upper(), "path": served, "query_string": query.encode(), "headers": headers}
+            route = route.endpoint.choose(Request(scope))
         assert route is not None and hasattr(route, "operation_id"), f"{method.upper()} {path}: not routed at {served}"
         if "operationId" in op:
             assert route.operation_id == op["operationId"]

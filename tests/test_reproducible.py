@@ -66,7 +66,7 @@ def test_the_projects_formatter_settings_change_nothing(reference: dict[str, str
 
 def test_spec_without_workers_gives_the_committed_package() -> None:
     config = Config(root=ROOT, spec=ROOT / "spec" / "openapi.yaml", out=ROOT / "generated")
-    package, files = build_files(config, use_cache=False, jobs=1)
+    package, files, _ = build_files(config, use_cache=False, jobs=1)
     committed = {
         p.relative_to(ROOT / "generated" / package).as_posix(): p.read_text(encoding="utf-8")
         for p in (ROOT / "generated" / package).rglob("*")

@@ -258,3 +258,50 @@ def test_a_generator_failure_writes_nothing(
     assert f"codegen: error: {message}" in err
     assert "hint:" in err
     assert snapshot(out) == before
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (lambda spec: None, "no such file"),
+        (lambda spec: spec.mkdir(), "it is a directory"),
+    ],
+    ids=["missing", "a directory"],
+)
+@pytest.mark.parametrize("command", ["generate", "check", "init", "mock"])
+def test_an_unreadable_spec_path_is_named_with_the_reason(
+    make: Any, reason: str, command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    make(tmp_path / "api.yaml")
+    code = main([command, "--spec", "api.yaml", "--out", "out"])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.err == f"codegen: error: cannot read the spec api.yaml: {reason}\n"
+    assert captured.out == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["api.yaml"] if reason != "no such file" else [])
+
+
+def test_a_spec_without_read_permission_is_named_with_the_reason() -> None:
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    prefix: list[str] = []
+    if os.geteuid() == 0:  # root reads any file: the command runs as nobody
+        if shutil.which("setpriv") is None:
+            pytest.skip("running as root without setpriv")
+        prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    with tempfile.TemporaryDirectory() as tmp:  # in /tmp, which anyone may enter
+        folder = Path(tmp)
+        folder.chmod(0o755)
+        spec = folder / "api.yaml"
+        spec.write_text("openapi: 3.1.0\n")
+        spec.chmod(0)
+        command = [sys.executable, "-m", "codegen", "generate", "--no-cache", "--spec", "api.yaml", "--out", "out"]
+        result = subprocess.run([*prefix, *command], cwd=folder, capture_output=True, text=True, check=False)
+        assert result.returncode == 2
+        assert result.stderr == "codegen: error: cannot read the spec api.yaml: permission denied\n"
+        assert sorted(p.name for p in folder.iterdir()) == ["api.yaml"]

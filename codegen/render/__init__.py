@@ -8,13 +8,16 @@ hold loops and conditions only.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..config import templates_dir
 from ..errors import pointer as make_pointer
+from ..errors import schema_name
 from ..ir import Api, Operation, SecurityScheme, Tag
+from ..load import resolve_ref
 from ..names import NameSet
 from . import verify
 from .format import format_files
@@ -105,6 +108,7 @@ class OperationView:
     streams_only: bool
     route_docstring: str
     protocol_docstring: str
+    dispatched: bool = False  # other operations share its path and method
     summary_docstring: str = ""
     glue_signature: str = ""  # the router's `def _op(service, arguments) -> object:`
     glue_call: str = ""  # its `return service.op(...)`
@@ -339,7 +343,9 @@ class Renderer:
             checks=checks,
         )
         files["_spec.py"] = env.get_template("spec.py.jinja").render(
-            **context, document=statement(call("json.loads", json_literal(api.document)), 0, "DOCUMENT: dict[str, Any] = ")
+            **context,
+            document=statement(call("json.loads", json_literal(api.document)), 0, "DOCUMENT: dict[str, Any] = "),
+            fixes=statement(literal("(", [py(fix) for fix in api.fixes], magic=True), 0, "FIXES = ") if api.fixes else "",
         )
         files["app.py"] = env.get_template("app.py.jinja").render(
             **context,
@@ -351,6 +357,9 @@ class Renderer:
                 0,
                 "SERVER_PATHS: dict[str, str] = ",
             ),
+            dispatched=statement(literal("(", [f"{tag.module}.{op.constant}" for tag in tags for op in tag.operations if op.dispatched], magic=True), 0, "DISPATCHED = ")
+            if any(op.dispatched for op in api.operations)
+            else "",
         )
         if api.security_schemes:
             schemes = [statement(_scheme_source(s), 0, f"{s.key} = ") for s in api.security_schemes if s.kind != "mutualTLS"]
@@ -441,6 +450,7 @@ class Renderer:
             streams_only=False,
             route_docstring=docstring(route_doc, 4),
             protocol_docstring="",
+            dispatched=op.dispatched,
             credentials=[
                 CredentialView(key=c.key, scheme=c.scheme, dependency=self.scheme_keys[c.scheme]) for c in op.credentials
             ],
@@ -456,6 +466,8 @@ class Renderer:
                 ("key", py(p.key)),
                 ("schema", py(p.schema_pointer)),
             ]
+            if not p.schema_pointer:  # a parameter the spec does not declare (--lenient)
+                kwargs.append(("inline_schema", py(p.schema)))
             if p.required:
                 kwargs.append(("required", "True"))
             kwargs.append(("style", py(p.style)))
@@ -517,6 +529,13 @@ class Renderer:
         ]
         if op.security:
             parts.append(("security", literal("(", [literal("(", [py(name) for name in option]) for option in op.security])))
+        if op.dispatched:
+            dispatch = [
+                (field, literal("(", [literal("(", [py(d.location), py(d.name), py(d.value)]) for d in op.discriminators if d.required is required]))
+                for field, required in (("parameters", True), ("hints", False))
+                if any(d.required is required for d in op.discriminators)
+            ]
+            parts.append(("dispatch", keywords("runtime.Dispatch", dispatch)))
         return keywords("runtime.Operation", parts)
 
     def _arguments(self, op: Operation, models: Models, annotations: _Annotations) -> list[ArgumentView]:
@@ -572,7 +591,10 @@ class Renderer:
                 if primary.model:
                     options.append(f"models.{models.by_pointer.get(component_pointer(primary.model), primary.model)}")
                 else:
-                    options.append(annotations.qualify(self._type_of(json_media.schema, models)))
+                    typed = annotations.qualify(self._type_of(json_media.schema, models))
+                    if re.search(r"\bAny\b", typed):
+                        annotations.imports.add("typing", "Any")
+                    options.append(typed)
             for m in primary.media_types:
                 if m.is_json:
                     continue
@@ -597,9 +619,15 @@ class Renderer:
         if not isinstance(schema, dict) or not schema:
             return "Any"
         ref = schema.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
-            name = models.by_pointer.get(ref[1:])
-            target = ref.split("/")[-1].replace("~1", "/").replace("~0", "~")
+        target = schema_name(ref)
+        if isinstance(ref, str) and ref.startswith("#") and target is None:
+            # A schema elsewhere in the document (another response's, a parameter's).
+            try:
+                return self._type_of(resolve_ref(self.api.normalized, ref), models)
+            except (KeyError, ValueError):
+                return "Any"
+        if target is not None:
+            name = models.by_pointer.get(component_pointer(target))
             if name is None and target in models.kinds:
                 name = target
             if name is not None:
@@ -719,8 +747,7 @@ def _strings(values: Iterable[str]) -> Bracket:
 def _json_types(schema: Any, api: Api) -> set[str]:
     seen = 0
     while isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and seen < 32:
-        name = schema["$ref"].split("/")[-1].replace("~1", "/").replace("~0", "~")
-        schema = api.model_schemas.get(name, {})
+        schema = api.model_schemas.get(schema_name(schema["$ref"]) or "", {})
         seen += 1
     if not isinstance(schema, dict):
         return set()

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..dialect import required_in
-from ..errors import split_pointer
+from ..errors import ref_to, schema_name, split_pointer
 from .format import LINE_LENGTH
 
 if TYPE_CHECKING:
@@ -170,7 +170,6 @@ def is_polymorphic_base(schema: Any) -> bool:
 def subtypes(model_schemas: dict[str, Any]) -> dict[str, tuple[str, dict[str, str]]]:
     """Per polymorphic base: its discriminator property and the schema each value names (the
     mapping's, then each schema extending the base through `allOf`, by its own name)."""
-    prefix = "#/components/schemas/"
     found = {}
     for base, schema in model_schemas.items():
         if not is_polymorphic_base(schema):
@@ -178,13 +177,12 @@ def subtypes(model_schemas: dict[str, Any]) -> dict[str, tuple[str, dict[str, st
         discriminator = schema["discriminator"]
         table: dict[str, str] = {}
         for value, ref in (discriminator.get("mapping") or {}).items():
-            target = ref[len(prefix) :].replace("~1", "/").replace("~0", "~") if isinstance(ref, str) and ref.startswith(prefix) else ref
+            target = schema_name(ref) or ref
             if target in model_schemas and target != base:
                 table[str(value)] = target
-        base_ref = prefix + base.replace("~", "~0").replace("/", "~1")
         for name, other in model_schemas.items():
             parts = other.get("allOf") if isinstance(other, dict) else None
-            if name not in table.values() and isinstance(parts, list) and any(isinstance(p, dict) and p.get("$ref") == base_ref for p in parts):
+            if name not in table.values() and isinstance(parts, list) and any(isinstance(p, dict) and schema_name(p.get("$ref")) == base for p in parts):
                 table.setdefault(name, name)
         if table and isinstance(discriminator.get("propertyName"), str):
             found[base] = (discriminator["propertyName"], table)
@@ -195,8 +193,8 @@ def models_document(model_schemas: dict[str, Any], title: str) -> dict[str, Any]
     """The OpenAPI document datamodel-code-generator reads: the schemas' `pydantic_view`s."""
 
     def resolve(ref: str) -> Any:
-        prefix = "#/components/schemas/"
-        return model_schemas.get(ref[len(prefix) :].replace("~1", "/").replace("~0", "~")) if ref.startswith(prefix) else None
+        name = schema_name(ref)
+        return model_schemas.get(name) if name is not None else None
 
     # datamodel-code-generator reads dots in schema names as modules: those go in without them.
     undotted = _undotted(model_schemas)
@@ -358,12 +356,9 @@ def _renamed_refs(schema: Any, renamed: dict[str, str]) -> Any:
     if not isinstance(schema, dict):
         return schema
     result = {k: _renamed_refs(v, renamed) for k, v in schema.items()}
-    ref = schema.get("$ref")
-    prefix = "#/components/schemas/"
-    if isinstance(ref, str) and ref.startswith(prefix):
-        target = ref[len(prefix) :].replace("~1", "/").replace("~0", "~")
-        if target in renamed:
-            result["$ref"] = prefix + renamed[target].replace("~", "~0").replace("/", "~1")
+    target = schema_name(schema.get("$ref"))
+    if target in renamed:
+        result["$ref"] = ref_to(component_pointer(renamed[target]))
     return result
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..dialect import access
-from ..errors import escape_token, split_pointer
+from ..errors import escape_token, ref_pointer, split_pointer
 from ..names import NameSet
 from .layout import Bracket, Expr, call, fits, flat, literal, signature, statement
 from .text import py
@@ -148,7 +148,7 @@ class ValidatorCompiler:
 
     def _resolve_ref(self, ref: str) -> Any:
         try:
-            return self.resolve(ref[1:]) if ref.startswith("#") else None
+            return self.resolve(ref_pointer(ref)) if ref.startswith("#") else None
         except (KeyError, IndexError, ValueError):
             return None
 
@@ -160,7 +160,7 @@ class ValidatorCompiler:
         schema = self.resolve(pointer)
         if isinstance(schema, dict) and set(schema) <= {"$ref"} | ANNOTATIONS and isinstance(schema.get("$ref"), str) and schema["$ref"].startswith("#"):
             # A bare reference checks exactly what its target checks.
-            name = self.function_for(schema["$ref"])
+            name = self.function_for(ref_pointer(schema["$ref"]))
             self.by_pointer[pointer] = name
             return name
         name = self._name_for(pointer)
@@ -185,8 +185,8 @@ class ValidatorCompiler:
                 for key, value in node.items():
                     if key not in ("$ref", "$dynamicRef"):
                         pending.append(value)
-                    elif isinstance(value, str) and value.startswith("#/") and value[1:] not in reached:
-                        reached[value[1:]] = target = self._resolve_ref(value)
+                    elif isinstance(value, str) and value.startswith("#/") and ref_pointer(value) not in reached:
+                        reached[ref_pointer(value)] = target = self._resolve_ref(value)
                         pending.append(target)
         document: dict[str, Any] = {}
         placed: list[list[str]] = []
@@ -241,7 +241,7 @@ class ValidatorCompiler:
         if "$ref" in schema or "$dynamicRef" in schema:
             ref = schema.get("$ref", schema.get("$dynamicRef"))
             if isinstance(ref, str) and ref.startswith("#"):
-                self._within(f"{self.function_for(ref)}({v})", path, ind, out)
+                self._within(f"{self.function_for(ref_pointer(ref))}({v})", path, ind, out)
         types = schema.get("type")
         if isinstance(types, str):
             types = [types]

@@ -21,7 +21,7 @@ from .model import (
     bind_checks,
     bind_subtypes,
 )
-from .operation import Answer, Body, Header, Operation, Param, Reply, unset_to_none
+from .operation import Answer, Body, Dispatch, Header, Operation, Param, Reply, unset_to_none
 
 __all__ = [
     "UUID",
@@ -31,6 +31,7 @@ __all__ = [
     "AwareDatetime",
     "Body",
     "Check",
+    "Dispatch",
     "Failure",
     "Header",
     "NotImplementedOperation",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from typing import Any
 
@@ -18,13 +19,13 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Match, Route
 
-from ..dialect import for_direction, normalize_document
+from ..dialect import Fix, for_direction, normalize_document
 from .bodies import encode_xml, is_xml, xml_name
 from .checks import DIRECTION
 from .errors import reason
-from .handler import error_response, json_response, negotiate, sse_response
+from .handler import error_response, json_response, media_matches, negotiate, sse_response
 from .mock import synthesize
-from .operation import Answer, Header, Operation, is_json
+from .operation import Answer, Dispatch, Header, Operation, is_json
 from .params import MISSING, SchemaStore
 
 ALL_METHODS = ("GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE")
@@ -50,6 +51,7 @@ class Runtime:
         validate_responses: bool,
         max_body_size: int,
         lenient_booleans: bool = False,
+        fixes: Sequence[Fix] = (),
     ) -> None:
         if implementation is None:
             self.implementations: tuple[object, ...] = ()
@@ -58,7 +60,7 @@ class Runtime:
         else:
             self.implementations = (implementation,)
         self.document = document
-        self.store = SchemaStore(normalize_document(document, openapi_version), digit_booleans=lenient_booleans)
+        self.store = SchemaStore(normalize_document(document, openapi_version, fixes), digit_booleans=lenient_booleans)
         self.mock = mock
         self.validate_responses = validate_responses
         self.max_body_size = max_body_size
@@ -224,8 +226,45 @@ def _echo_values(operation: Operation[Any], arguments: Any) -> dict[str, Any]:
     return echo
 
 
-def _specificity(path: str) -> tuple[int, ...]:
-    return tuple(1 if "{" in segment else 0 for segment in path.strip("/").split("/"))
+_VARIABLE = re.compile(r"\{([^{}:]+)\}")
+
+
+def _specificity(path: str) -> tuple[tuple[int, int], ...]:
+    """Sort key of a route path, most literal first, segment by segment from the left: a literal
+    segment, then templated ones by how many literal characters they hold (`{name}:rename`
+    before `{name}`), as OpenAPI matches concrete paths before templated ones."""
+    return tuple(
+        (0, 0) if "{" not in segment else (1, -len(_VARIABLE.sub("", segment)))
+        for segment in path.strip("/").split("/")
+    )
+
+
+def _shape(path: str) -> str:
+    """A route path with its variables unnamed: paths of one shape match the same requests."""
+    return _VARIABLE.sub("{}", path)
+
+
+def _segment_regex(path: str) -> re.Pattern[str] | None:
+    """For a path with a variable followed by literal text in its segment (`{a}-{b}`,
+    `{id}.json`), the regex where that variable ends at the first occurrence of the text: a
+    variable never swallows the literal after it. None for other paths (Starlette's is right)."""
+    pieces = list(_VARIABLE.finditer(path))
+    if not any(path[m.end() : m.end() + 1] not in ("", "/") for m in pieces):
+        return None
+    pattern, last = "^", 0
+    for m in pieces:
+        lazy = "?" if path[m.end() : m.end() + 1] not in ("", "/") else ""
+        pattern += re.escape(path[last : m.start()]) + f"(?P<{m.group(1)}>[^/]+{lazy})"
+        last = m.end()
+    return re.compile(pattern + re.escape(path[last:]) + "$")
+
+
+def _lazy(route: BaseRoute) -> BaseRoute:
+    """`route`, matching by `_segment_regex` where that differs from Starlette's."""
+    regex = _segment_regex(getattr(route, "path", ""))
+    if regex is not None and isinstance(route, Route):
+        route.path_regex = regex
+    return route
 
 
 def allow_list(methods: Iterable[str]) -> tuple[str, ...]:
@@ -288,31 +327,127 @@ async def _close_unread(body: Any) -> None:
         await close()
 
 
-def _path_routes(api_routes: Sequence[BaseRoute]) -> tuple[list[BaseRoute], dict[str, tuple[str, ...]]]:
+def _path_routes(
+    api_routes: Sequence[BaseRoute], dispatched: dict[str, Operation[Any]] | None = None
+) -> tuple[list[BaseRoute], dict[str, tuple[str, ...]]]:
     """The routes of each path, then its HEAD, OPTIONS and 405 routes, concrete paths first;
     and the `Allow` list of each path.
 
     A path's 405 route sits right after its own routes, so `PATCH /things/count` answers 405
-    rather than reaching `PATCH /things/{id}`.
+    rather than reaching `PATCH /things/{id}`. Paths of one shape (`/a/{id}`, `/a/{name}`) are
+    one path; operations sharing one and a method (named in `dispatched`) are one route that
+    chooses among them by request (`_Dispatch`).
     """
-    by_path: dict[str, list[BaseRoute]] = {}
+    by_shape: dict[str, list[BaseRoute]] = {}
     for route in api_routes:
-        by_path.setdefault(getattr(route, "path", ""), []).append(route)
+        by_shape.setdefault(_shape(getattr(route, "path", "")), []).append(_lazy(route))
     ordered: list[BaseRoute] = []
     allowed: dict[str, tuple[str, ...]] = {}
-    for path in sorted(by_path, key=_specificity):
-        routes = by_path[path]
+    for shape in sorted(by_shape, key=_specificity):
+        routes = by_shape[shape]
+        path = getattr(routes[0], "path", "")
         declared = {m for route in routes for m in (getattr(route, "methods", None) or ())}
-        allow = allowed[path] = allow_list(declared)
-        ordered.extend(routes)
-        get = next((r for r in routes if "GET" in (getattr(r, "methods", None) or ())), None)
-        if get is not None and "HEAD" not in declared:
-            ordered.append(Route(path, _head_for_get(get.endpoint), methods=["HEAD"], include_in_schema=False))
+        allow = allow_list(declared)
+        for route in routes:
+            allowed[getattr(route, "path", path)] = allow
+        served: dict[str, BaseRoute] = {}  # method -> its route
+        for method in sorted(declared, key=ALL_METHODS.index):
+            sharing = [r for r in routes if method in (getattr(r, "methods", None) or ())]
+            if len(sharing) == 1:
+                served[method] = sharing[0]
+                continue
+            choices = [(r, (dispatched or {}).get(getattr(r, "name", ""))) for r in sharing]
+            # A dispatch route answers HEAD as GET itself (Starlette adds HEAD to a GET route).
+            served[method] = _lazy(Route(path, _Dispatch(method, choices), methods=[method], include_in_schema=False))
+        ordered.extend(served.values())
+        get = served.get("GET")
+        if get is not None and "HEAD" not in declared and not isinstance(getattr(get, "endpoint", None), _Dispatch):
+            ordered.append(_lazy(Route(path, _head_for_get(get.endpoint), methods=["HEAD"], include_in_schema=False)))  # type: ignore[attr-defined]
         if "OPTIONS" not in declared:
-            ordered.append(Route(path, _options(allow), methods=["OPTIONS"], include_in_schema=False))
+            ordered.append(_lazy(Route(path, _options(allow), methods=["OPTIONS"], include_in_schema=False)))
         # Any other method, including ones Starlette does not list, answers 405.
-        ordered.append(Route(path, _MethodNotAllowed(allow), include_in_schema=False))
+        ordered.append(_lazy(Route(path, _MethodNotAllowed(allow), include_in_schema=False)))
     return ordered, allowed
+
+
+class _Dispatch:
+    """The operations sharing a path and a method, as one ASGI app: a request goes to the one
+    whose path key's parameters it carries (see `choose`); one carrying none of them gets the
+    validation status of the first, naming what the operations expect."""
+
+    def __init__(self, method: str, choices: list[tuple[BaseRoute, Operation[Any] | None]]) -> None:
+        self.method = method
+        self.choices = choices
+
+    def choose(self, request: Request) -> BaseRoute | None:
+        """The route of the operation that carries all its key's required parameters and, among
+        those, names the most; then the most of its hints carried, a body of the request's
+        content type, the fewest hints missing, and the first declared."""
+        best: tuple[tuple[int, ...], BaseRoute] | None = None
+        for index, (route, operation) in enumerate(self.choices):
+            dispatch = (operation.dispatch if operation is not None else None) or Dispatch()
+            if not all(_carries(request, d) for d in dispatch.parameters):
+                continue
+            held = sum(_carries(request, d) for d in dispatch.hints)
+            score = (len(dispatch.parameters), held, _body_fits(request, operation), held - len(dispatch.hints), -index)
+            if best is None or score > best[0]:
+                best = (score, route)
+        return best[1] if best is not None else None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        request = Request(scope, receive)
+        route = self.choose(request)
+        if route is None:
+            await self.unmatched(request)(scope, receive, send)
+            return
+        # The chosen route's own variable names (paths of one shape may name them apart).
+        _, child_scope = route.matches({**scope, "method": self.method, "path_params": {}})
+        scope.update(child_scope)
+        if scope["method"] == "HEAD" and self.method == "GET":
+            await (await _head_for_get(route.endpoint)(Request(scope, receive)))(scope, receive, send)  # type: ignore[attr-defined]
+            return
+        await route.handle(scope, receive, send)
+
+    def unmatched(self, request: Request) -> Response:
+        """The answer to a request no operation's key fits: what each operation expects."""
+        # Operations told apart by one parameter's value are named together by its values.
+        wanted: dict[str, list[str]] = {}
+        for _, operation in self.choices:
+            parameters = operation.dispatch.parameters if operation is not None and operation.dispatch else ()
+            if len(parameters) == 1 and parameters[0][2] is not None:
+                location, name, value = parameters[0]
+                wanted.setdefault(f"{location} {name}", []).append(value)
+            elif parameters:
+                wanted.setdefault(" and ".join(f"{loc} {name}" + (f"={value}" if value is not None else "") for loc, name, value in parameters), [])
+        alternatives = "; or ".join(f"{text}: {_some(values)}" if values else text for text, values in wanted.items())
+        first = self.choices[0][1]
+        path = first.path if first is not None else request.url.path
+        detail = f"no operation of {self.method} {path.split('#')[0].split('?')[0] or '/'} matches the request: send {alternatives}"
+        status = first.validation_status if first is not None else 400
+        return error_response(request.app.state.codegen, first, status, detail)
+
+
+def _some(values: list[str], shown: int = 10) -> str:
+    """`a, b or c`; beyond `shown` values, the first ones and how many in all."""
+    if len(values) > shown:
+        return ", ".join(values[:shown]) + f", ... ({len(values)} values)"
+    return values[0] if len(values) == 1 else ", ".join(values[:-1]) + f" or {values[-1]}"
+
+
+def _carries(request: Request, discriminator: tuple[str, str, str | None]) -> bool:
+    """Whether the request carries the parameter (with the value, when one is given)."""
+    location, name, value = discriminator
+    values = request.headers.getlist(name) if location == "header" else request.query_params.getlist(name)
+    return bool(values) if value is None else value in values
+
+
+def _body_fits(request: Request, operation: Operation[Any] | None) -> int:
+    """1 when the operation takes the request's body as sent (its content type, or none)."""
+    body = operation.body if operation is not None else None
+    content_type = request.headers.get("content-type")
+    if not content_type:
+        return int(body is None or not body.required)
+    return int(body is not None and any(media_matches(content_type, m) for m in body.media_types))
 
 
 def _served_at(route: BaseRoute, prefix: str, app: FastAPI) -> BaseRoute:
@@ -422,6 +557,8 @@ def build_app(
     lenient_booleans: bool = False,
     base_path: str = "",
     server_paths: dict[str, str] | None = None,
+    dispatched: Sequence[Operation[Any]] = (),
+    fixes: Sequence[Fix] = (),
 ) -> FastAPI:
     """The FastAPI app of a generated package (see the package's `create_app`)."""
     paths = set((document.get("paths") or {}).keys())
@@ -444,6 +581,7 @@ def build_app(
         validate_responses=validate_responses,
         max_body_size=max_body_size or DEFAULT_MAX_BODY,
         lenient_booleans=lenient_booleans,
+        fixes=fixes,
     )
     app.openapi = lambda: document  # type: ignore[method-assign]
     builtin = list(app.router.routes)
@@ -452,7 +590,7 @@ def build_app(
         for router in routers
         for route in router.routes
     ]
-    routes, app.state.codegen.allowed = _path_routes(api_routes)
+    routes, app.state.codegen.allowed = _path_routes(api_routes, {op.name: op for op in dispatched})
     # /openapi.json and the docs are concrete paths: they go before the spec's templated ones.
     app.router.routes[:] = [*builtin, *routes]
     if app.router.middleware_stack == app.router.app:  # no router middleware to keep in front

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from typing import Any, Self
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -216,8 +216,8 @@ def xml_name(schema: Any, fallback: str = "root") -> str:
         if isinstance(xml, dict) and isinstance(xml.get("name"), str):
             return str(xml["name"])
         ref = schema.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
-            return ref.rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~")
+        if isinstance(ref, str) and unquote(ref).startswith("#/components/schemas/"):
+            return unquote(ref).rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~")
     return fallback
 
 

@@ -172,7 +172,7 @@ def check_sizes(request: Request, rt: Runtime) -> None:
             raise RequestInvalid(431, f"a request header is longer than {rt.max_header_size} bytes")
 
 
-def _media_matches(content_type: str, declared: str) -> bool:
+def media_matches(content_type: str, declared: str) -> bool:
     given = content_type.split(";")[0].strip().lower()
     want = declared.split(";")[0].strip().lower()
     if want in ("*/*", given):
@@ -219,7 +219,7 @@ async def decode(request: Request, operation: Operation[A], rt: Runtime) -> A:
     if body is not None:
         data = await read_body(request, rt.max_body_size)
         content_type = request.headers.get("content-type", "")
-        media = next((m for m in body.media_types if _media_matches(content_type, m)), None)
+        media = next((m for m in body.media_types if media_matches(content_type, m)), None)
         if not data and (not content_type or (not body.required and (media is None or is_json(media)))):
             # Nothing sent (an empty JSON body counts as none when the body is optional).
             if body.required:
@@ -273,7 +273,7 @@ def negotiate(request: Request, media_types: tuple[str, ...]) -> str | None:
         if q <= 0:
             continue
         for index, declared in enumerate(media_types):
-            if _media_matches(declared, wanted) or _media_matches(wanted, declared):
+            if media_matches(declared, wanted) or media_matches(wanted, declared):
                 candidate = (-q, index, declared)
                 if best is None or candidate < best:
                     best = candidate
@@ -343,7 +343,7 @@ def _undeclared(answer: Answer | None, status: int, headers: dict[str, str], med
     missing = [h.name for h in answer.headers if h.required and h.name.lower() not in given]
     if missing:
         return f"header {missing[0]}: is required"
-    if media_type is not None and not any(_media_matches(media_type, declared) for declared in answer.media_types):
+    if media_type is not None and not any(media_matches(media_type, declared) for declared in answer.media_types):
         return f"content type {media_type!r} is not declared"
     return None
 

@@ -27,6 +27,21 @@ class Param:
     content_type: str | None = None
     allow_empty_value: bool = False
     route_name: str | None = None  # path variables: the name in the route pattern
+    # The schema when the spec declares none to point at (a parameter --lenient added).
+    inline_schema: Any = None
+
+
+# A parameter a path key names: (location, name, value), value None for any value.
+Discriminator = tuple[str, str, str | None]
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    """How a request chooses among operations sharing a path and a method: by the parameters
+    their path keys name (`/#Action=Describe`, `/tags/{arn}#tagKeys`, `/search?term={term}`)."""
+
+    parameters: tuple[Discriminator, ...] = ()  # the request must carry each
+    hints: tuple[Discriminator, ...] = ()  # named after `#` but declared by no parameter: preferred when carried
 
 
 @dataclass(frozen=True)
@@ -99,6 +114,8 @@ class Operation(Generic[A]):
     path_validation_status: int = 422
     # Alternatives of security schemes (by spec name) that must all be present; () for none.
     security: tuple[tuple[str, ...], ...] = ()
+    # Set when other operations share the path and the method: how a request picks this one.
+    dispatch: Dispatch | None = None
     places: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -51,12 +51,14 @@ class SchemaStore:
         return node
 
     def resolve(self, schema: Any) -> Any:
+        """`schema` with its local `$ref`s followed (a `$ref` is a URI reference: its fragment
+        is percent-decoded before it is read as a JSON pointer)."""
         seen = 0
         while isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and seen < 64:
             ref = schema["$ref"]
             if not ref.startswith("#"):
                 break
-            schema = self.at(ref)
+            schema = self.at(unquote(ref))
             seen += 1
         return schema
 
@@ -213,7 +215,7 @@ class RawRequest:
 
 def decode_param(p: Param, raw: RawRequest, store: SchemaStore, claimed: set[str]) -> Any:
     """The JSON value of parameter `p`, or MISSING when the request does not carry it."""
-    schema = store.at(p.schema) if p.schema else {}
+    schema = store.at(p.schema) if p.schema else p.inline_schema if p.inline_schema is not None else {}
     if p.location == "path":
         text = raw.path_params.get(p.route_name or p.name)
         if text is None:

@@ -18,7 +18,15 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ROOT, assert_valid, free_port, spec_document, spec_operations, spec_validator
+from conftest import (
+    ROOT,
+    assert_valid,
+    free_port,
+    reference_validator,
+    spec_document,
+    spec_operations,
+    spec_validator,
+)
 from fastapi.testclient import TestClient
 
 OPERATIONS = spec_operations()
@@ -222,9 +230,8 @@ SYNTHESIZED = [
 @pytest.mark.parametrize("schema", SYNTHESIZED, ids=[json.dumps(s)[:60] for s in SYNTHESIZED])
 def test_synthesized_values_honour_the_schema(schema: dict[str, Any]) -> None:
     from codegen.runtime.mock import synthesize
-    from jsonschema import Draft202012Validator
 
-    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    validator = reference_validator(schema)
 
     def is_valid(sub: Any, value: Any) -> bool:
         return bool(validator.evolve(schema=sub).is_valid(value))

@@ -70,6 +70,7 @@ FORMAT_TRICKS: dict[str, list[Any]] = {
     "email": ["a@b", "@", "plain", "a@@b"],
     "uri": ["https://example.com/x?y#z", "urn:isbn:0451450523", "example.com", "/relative", "http://[::1]", "ht tp://x"],
 }
+EASTERN_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 NUMBER_TRICKS: list[Any] = [1e300, 2.0, -0.0, 0.5, 2**63, -(2**63) - 1, 10**30, 10**400, -(10**400), 1.5e-300]
 OTHER_TYPE: dict[type, list[Any]] = {
     str: [7, True, ["x"]],
@@ -178,8 +179,12 @@ class Inliner:
             target = False if seen.count(ref) >= self.DEPTH else self.inline(self.resolve(ref), (*seen, ref))
         out: dict[str, Any] = {}
         for key, value in node.items():
-            if key in ("properties", "patternProperties", "dependentSchemas"):
+            if key == "patternProperties":
+                out[key] = {drawable_pattern(k): self.inline(v, seen) for k, v in value.items()}
+            elif key in ("properties", "dependentSchemas"):
                 out[key] = {k: self.inline(v, seen) for k, v in value.items()}
+            elif key == "pattern" and isinstance(value, str):
+                out[key] = drawable_pattern(value)
             elif key in ("allOf", "anyOf", "oneOf"):
                 out[key] = [self.inline(v, seen) for v in value]
             elif key in ("items", "additionalProperties", "not", "if", "then", "else", "contains", "propertyNames"):
@@ -199,6 +204,18 @@ class Inliner:
         else:
             return {"allOf": [target, out]} if out else target
         return out
+
+
+def drawable_pattern(source: str) -> str:
+    """An ECMA-262 pattern respelled for hypothesis, which draws strings with Python's `re`
+    (`\\p{L}`, `(?<name>`...): only to draw near the pattern; the reference judges."""
+    from codegen.patterns import PatternError, pattern
+    from codegen.runtime.mock import _sre_syntax
+
+    try:
+        return _sre_syntax(source, unicode=pattern(source).flags == "u")
+    except PatternError:
+        return source
 
 
 class _Many:
@@ -335,6 +352,9 @@ def variants(value: Any, schema: Any, store: Any, depth: int = 0) -> Iterator[An
         yield from NUMBER_TRICKS
     if isinstance(value, str):
         yield value + "\ud800"  # JSON can carry a lone surrogate; Python keeps it
+        yield value + "\n"  # ECMA-262's `$` is the end, not before a final newline
+        if value.translate(EASTERN_DIGITS) != value:
+            yield value.translate(EASTERN_DIGITS)  # digits, but not `\d` in ECMA-262
     for fmt in _formats(schema, store):
         yield from FORMAT_TRICKS.get(fmt, [])
     if depth >= 3:
@@ -446,10 +466,10 @@ def test_models_of_spec_agree_with_json_schema(ls: Any) -> None:
     assert total >= MIN_SPEC_INSTANCES
 
 
-FIXTURES = sorted((SPECS / "jsonschema").glob("*.yaml"))
+FIXTURES = [*sorted((SPECS / "jsonschema").glob("*.yaml")), SPECS / "patterns" / "openapi.yaml"]
 
 
-@pytest.mark.parametrize("spec", FIXTURES, ids=[f.name for f in FIXTURES])
+@pytest.mark.parametrize("spec", FIXTURES, ids=[f"{f.parent.name}/{f.name}" for f in FIXTURES])
 def test_models_of_fixture_agree_with_json_schema(spec: Path, tmp_path: Path) -> None:
     package = generate_package(spec, tmp_path)
     models = import_package(tmp_path, package).models

@@ -507,22 +507,26 @@ def _from_set(items: Any) -> str:
     first of _OUTSIDERS it does not hold."""
     negate = False
     chosen: list[str] = []  # a representative of each item
-    holds: list[Callable[[str], bool]] = []
+    ranges: list[tuple[int, int]] = []  # single characters as ranges of one
+    categories: list[Callable[[str], bool]] = []
     for op, arg in items:
         name = str(op)
         if name == "NEGATE":
             negate = True
         elif name == "LITERAL":
             chosen.append(chr(arg))
-            holds.append(lambda c, code=arg: ord(c) == code)
+            ranges.append((arg, arg))
         elif name == "RANGE":
             chosen.append(chr(arg[0]))
-            holds.append(lambda c, lo=arg[0], hi=arg[1]: lo <= ord(c) <= hi)
+            ranges.append(arg)
         elif name == "CATEGORY":
             chosen.append(_CATEGORY_CHARS.get(str(arg), "a"))
-            holds.append(_CATEGORY_HOLDS.get(str(arg), lambda c: False))
+            categories.append(_CATEGORY_HOLDS.get(str(arg), lambda c: False))
     if negate:
-        return next((c for c in _OUTSIDERS if not any(test(c) for test in holds)), "~")
+        for c in _OUTSIDERS:
+            if not any(lo <= ord(c) <= hi for lo, hi in ranges) and not any(holds(c) for holds in categories):
+                return c
+        return "~"
     return next((c for c in chosen if c.isascii() and c.isalnum()), chosen[0] if chosen else "a")
 
 

@@ -692,26 +692,29 @@ def _subschemas(schema: Any, ptr: str) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def _invalid_patterns(data: dict[str, Any], path: Path) -> list[SpecError]:
-    """`pattern`s and `patternProperties` keys that are not regular expressions (Python `re`,
-    what the generated checks run), which would otherwise be silently unchecked."""
+    """`pattern`s and `patternProperties` keys that are not ECMA-262 regular expressions (in `u`
+    mode or without flags, see `codegen.patterns`), which would otherwise be silently unchecked."""
+    from .patterns import PatternError, pattern
+
     found = []
     for top, schema in schema_locations(data):
         for ptr, node in _subschemas(schema, top):
             patterns = [(ptr + "/pattern", node.get("pattern"))]
             if isinstance(node.get("patternProperties"), dict):
                 patterns += [(ptr + pointer("patternProperties", k), k) for k in node["patternProperties"]]
-            for where, pattern in patterns:
-                if not isinstance(pattern, str):
+            for where, source in patterns:
+                if not isinstance(source, str):
                     continue
                 try:
-                    re.compile(pattern)
-                except re.error as exc:
+                    pattern(source)
+                except PatternError as exc:
                     found.append(
                         SpecError(
-                            f"{pattern!r} is not a valid regular expression: {exc}",
+                            str(exc),
                             file=path,
                             pointer=where,
-                            hint="fix the pattern; the generated checks run it with Python's re",
+                            hint="fix the pattern: JSON Schema patterns are ECMA-262 regular expressions "
+                            "(tried with the u flag, then without), not Python's re",
                         )
                     )
     return sorted(found, key=lambda e: e.pointer)

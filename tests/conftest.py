@@ -30,12 +30,57 @@ def spec_document() -> dict[str, Any]:
     return read_file(SPEC)  # type: ignore[no-any-return]
 
 
+# -- the reference validator -------------------------------------------------------------------
+# jsonschema's Draft 2020-12 with format checking, but with `pattern`, `patternProperties` (and
+# the properties `additionalProperties`/`unevaluatedProperties` leave to them) and the `regex`
+# format judged as JSON Schema means them: ECMA-262, here by regress directly.
+
+
+@functools.cache
+def ecma_regex(source: str) -> Any:
+    """`source` compiled by regress with the `u` flag (JSON Schema 2020-12's Unicode semantics),
+    else without flags (Annex B, as browsers read wild patterns); RegressError if neither."""
+    import regress
+
+    try:
+        return regress.Regex(source, "u")
+    except regress.RegressError:
+        return regress.Regex(source)
+
+
+def ecma_search(source: str, text: str) -> bool:
+    """Whether the pattern matches somewhere in `text`. A lone surrogate in `text` raises
+    UnicodeEncodeError: regress (UTF-8) cannot judge it, so neither can the reference."""
+    return ecma_regex(source).find(text) is not None
+
+
+def ecma_compiles(source: str) -> bool:
+    import regress
+
+    try:
+        ecma_regex(source)
+    except regress.RegressError:
+        return False
+    return True
+
+
+def reference_class() -> Any:
+    """The reference validator class (a Draft202012Validator); its FORMAT_CHECKER asserts formats."""
+    from codegen.runtime.reference import validator_class
+
+    return validator_class(ecma_search, ecma_compiles)
+
+
+def reference_validator(schema: Any, **kwargs: Any) -> Any:
+    """The reference validator of `schema` (a document or schema), asserting formats."""
+    cls = reference_class()
+    return cls(schema, format_checker=cls.FORMAT_CHECKER, **kwargs)
+
+
 @functools.cache
 def spec_validator() -> Any:
-    """A jsonschema validator over spec/ (its `$ref`s resolve); `evolve(schema=...)` to use it."""
-    from jsonschema import Draft202012Validator
-
-    return Draft202012Validator(spec_document(), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    """A reference validator over spec/ (its `$ref`s resolve); `evolve(schema=...)` to use it."""
+    return reference_validator(spec_document())
 
 
 def assert_valid(instance: Any, schema: Any) -> None:
@@ -155,10 +200,8 @@ class Feature:
     def validator(self, schema: Any) -> Any:
         """A jsonschema validator of `schema` for responses (writeOnly properties not required)."""
         from codegen.dialect import for_direction
-        from jsonschema import Draft202012Validator
 
-        document = for_direction(self.normalized, "response")
-        return Draft202012Validator(document, format_checker=Draft202012Validator.FORMAT_CHECKER).evolve(schema=schema)
+        return reference_validator(for_direction(self.normalized, "response")).evolve(schema=schema)
 
     def declared(self, operation: dict[str, Any], status: int) -> dict[str, Any] | None:
         """The response object the spec declares for `status` (exact, range, then default)."""

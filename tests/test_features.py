@@ -28,6 +28,7 @@ FAMILIES = (
     "untagged",
     "uri-refs",
     "routing",
+    "patterns",
 )
 
 

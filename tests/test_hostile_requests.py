@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from codegen.load import resolve_pointer
-from conftest import json_of, spec_document, spec_operations
+from conftest import json_of, reference_class, spec_document, spec_operations
 from fastapi.testclient import TestClient
 
 OPERATIONS = spec_operations()
@@ -44,9 +44,7 @@ def document() -> dict[str, Any]:
 
 @functools.cache
 def validator() -> Any:
-    from jsonschema import Draft202012Validator
-
-    return Draft202012Validator(document())
+    return reference_class()(document())
 
 
 def declared_response(operation: dict[str, Any], status: int) -> dict[str, Any] | None:

@@ -82,7 +82,11 @@ EXPECTED = {
     ),
     "invalid-pattern.yaml": (
         "invalid-pattern.yaml:9:30 #/components/schemas/Pet/properties/name/pattern",
-        "'^([a-z]+$' is not a valid regular expression: missing ), unterminated subpattern",
+        "'^([a-z]+$' is not an ECMA-262 regular expression: unbalanced parenthesis",
+    ),
+    "python-pattern.yaml": (
+        "python-pattern.yaml:9:9 #/components/schemas/Names/patternProperties/^(?P<lang>[a-z]{2})$",
+        "'^(?P<lang>[a-z]{2})$' is not an ECMA-262 regular expression: invalid group modifier",
     ),
     "invalid-schema-type-30.yaml": (
         "invalid-schema-type-30.yaml:11:19 #/components/schemas/Pet/properties/tags/items/type",

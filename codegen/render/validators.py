@@ -3,7 +3,8 @@
 Each schema that needs a function (a model, a `$ref` target, a branch of a combinator) becomes
 `def check_X(value: Any) -> Failure | None`. Keywords of one schema compile inline; types are
 tested the way JSON Schema defines them (1.0 is an integer, true is not a number), equality is
-JSON equality, patterns are `re.search`, formats are the reference validator's.
+JSON equality, patterns are ECMA-262 (`codegen.patterns`, run by regress), formats are the
+reference validator's.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from ..dialect import access
 from ..errors import escape_token, ref_pointer, split_pointer
 from ..names import NameSet
+from ..patterns import is_pattern
 from .layout import Bracket, Expr, call, fits, flat, literal, signature, statement
 from .text import py
 
@@ -139,6 +141,11 @@ class ValidatorCompiler:
             self.constants[source] = f"_{prefix}{len(self.constants) + 1}"
             self.constant_values[self.constants[source]] = value
         return self.constants[source]
+
+    def pattern(self, source: str) -> str:
+        """The constant holding `source` compiled as an ECMA-262 pattern (once per module)."""
+        self.helpers.add("pattern")
+        return self.constant("P", call("pattern", py(source)))
 
     def resolve(self, pointer: str) -> Any:
         node: Any = self.document
@@ -377,8 +384,8 @@ class ValidatorCompiler:
             out.append(pad + f"if len({v}) > {high}:")
             self._fail(path, py(f"must have at most {high} character{'s' if high != 1 else ''}"), ind + 1, out)
         pattern = schema.get("pattern")
-        if isinstance(pattern, str) and _compiles(pattern):
-            name = self.constant("P", call("re.compile", py(pattern)))
+        if isinstance(pattern, str) and is_pattern(pattern):
+            name = self.pattern(pattern)
             out.append(pad + f"if not {name}.search({v}):")
             self._fail(path, py(f"must match the pattern {pattern}"), ind + 1, out)
         fmt = schema.get("format")
@@ -493,7 +500,7 @@ class ValidatorCompiler:
                 out.append(pad + f"    {item} = {v}[{py(name)}]")
                 out.extend(block)
         patterns = schema.get("patternProperties") if isinstance(schema.get("patternProperties"), dict) else {}
-        compiled = {p: self.constant("P", call("re.compile", py(p))) for p in patterns if _compiles(p)}
+        compiled = {p: self.pattern(p) for p in patterns if is_pattern(p)}
         for pattern, sub in patterns.items():
             if pattern not in compiled:
                 continue
@@ -606,11 +613,3 @@ def _needs_reference(schema: dict[str, Any]) -> bool:
 
 def _has_applicators(schema: dict[str, Any]) -> bool:
     return any(k in schema for k in ("allOf", "anyOf", "oneOf", "if", "$ref", "dependentSchemas", "not"))
-
-
-def _compiles(pattern: str) -> bool:
-    try:
-        re.compile(pattern)
-    except re.error:
-        return False
-    return True

@@ -79,14 +79,13 @@ class Runtime:
 
     # -- mock mode -------------------------------------------------------------------------
     def is_valid(self, schema: Any, instance: Any) -> bool:
-        """Whether `instance` matches `schema` (a schema of this spec), by `jsonschema`."""
+        """Whether `instance` matches `schema` (a schema of this spec), by `jsonschema` with
+        ECMA-262 patterns."""
         if self._validator is None:
-            from jsonschema import Draft202012Validator
+            from .reference import reference_validator
 
             # Mock answers are responses: writeOnly properties are not required in them.
-            self._validator = Draft202012Validator(
-                for_direction(self.store.document, "response"), format_checker=Draft202012Validator.FORMAT_CHECKER
-            )
+            self._validator = reference_validator(for_direction(self.store.document, "response"))
         try:
             return bool(self._validator.evolve(schema=schema).is_valid(instance))
         except Exception:  # noqa: BLE001 - an unresolvable schema cannot vouch for a value

@@ -1,19 +1,23 @@
 """Helpers for the generated JSON Schema checks (`_validators.py` of a generated package).
 
 The generated check functions return `None` for a valid instance or a `Failure` naming where
-and why; these helpers give them JSON Schema's own notions of equality, uniqueness and formats.
+and why; these helpers give them JSON Schema's own notions of equality, uniqueness, formats and
+patterns (ECMA-262, `pattern`).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from contextvars import ContextVar
 from fractions import Fraction
 from typing import Any
 
+from .. import patterns
+
 Check = Callable[[Any], "Failure | None"]
+# Generated checks compile their patterns with it (ECMA-262, once per pattern).
+pattern = patterns.pattern
 
 # Which way the value being checked travels: "request", "response", or "" for a value an
 # implementation builds. readOnly properties are required only in responses, writeOnly ones
@@ -137,10 +141,11 @@ def multiple_of(value: float, divisor: float) -> bool:
 
 
 def _format_checkers() -> dict[str, Callable[[Any], bool]]:
-    """The Draft 2020-12 format checkers of `jsonschema`, the reference the tests compare to."""
-    from jsonschema import Draft202012Validator
+    """The Draft 2020-12 format checkers of `jsonschema`, the reference the tests compare to
+    (`regex` being ECMA-262)."""
+    from .reference import validator_class
 
-    checker = Draft202012Validator.FORMAT_CHECKER
+    checker = validator_class().FORMAT_CHECKER
     table: dict[str, Callable[[Any], bool]] = {}
     for name, (func, raises) in checker.checkers.items():
 
@@ -170,7 +175,7 @@ def format_ok(name: str, value: Any) -> bool:
 
 class ReferenceCheck:
     """A schema checked by the reference validator itself (`jsonschema`, Draft 2020-12, formats
-    asserted), for the keywords generated checks leave to it: `unevaluatedProperties` and
+    asserted, patterns ECMA-262), for the keywords generated checks leave to it: `unevaluatedProperties` and
     `unevaluatedItems`, whose meaning depends on what every applicator beside them evaluated.
 
     `source` is a JSON document holding the schema's `$ref` at its root and every part of the
@@ -185,11 +190,9 @@ class ReferenceCheck:
 
     def __call__(self, value: Any) -> Failure | None:
         if self._validator is None:
-            from jsonschema import Draft202012Validator
+            from .reference import reference_validator
 
-            self._validator = Draft202012Validator(
-                json.loads(self._source), format_checker=Draft202012Validator.FORMAT_CHECKER
-            )
+            self._validator = reference_validator(json.loads(self._source))
         from jsonschema.exceptions import best_match
 
         try:
@@ -200,14 +203,6 @@ class ReferenceCheck:
             return None
         message = error.message[:1].lower() + error.message[1:]
         return Failure(message, tuple(error.absolute_path))
-
-
-def compile_pattern(pattern: str) -> re.Pattern[str] | None:
-    """Compile a schema `pattern` the way the reference validator does (Python `re`)."""
-    try:
-        return re.compile(pattern)
-    except re.error:
-        return None
 
 
 def _brief(failure: Failure) -> str:

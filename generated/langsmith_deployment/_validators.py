@@ -20,6 +20,7 @@ from codegen.runtime.checks import (
     json_equal,
     json_type,
     one_of,
+    pattern,
     required_alternatives,
 )
 
@@ -112,7 +113,7 @@ _E22 = frozenset({"cancel", "continue"})
 _E23 = frozenset(
     {"custom", "input", "lifecycle", "messages", "tasks", "tools", "updates", "values"}
 )
-_P24 = re.compile("^custom:.+$")
+_P24 = pattern("^custom:.+$")
 _E25 = frozenset(
     {
         "invalid_argument",

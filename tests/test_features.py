@@ -26,6 +26,7 @@ FAMILIES = (
     "callbacks",
     "security",
     "untagged",
+    "type-names",
 )
 
 

@@ -27,6 +27,7 @@ FAMILIES = (
     "security",
     "untagged",
     "type-names",
+    "typeless",
 )
 
 

@@ -47,6 +47,8 @@ def test_objects_arrive_as_models(fx: Any, client: TestClient, recorder: Recorde
     assert client.post("/pets", json=pet).json() == pet
     assert type(recorder.last["body"]) is models.Pet and recorder.last["body"].born == datetime.date(2020, 2, 29)
     assert client.post("/pets", json={"tag": "x"}).json() == {"detail": "body.name: is required"}
+    xml = client.post("/pets", content=b"<Pet><name>Rex</name><born>2020-02-29</born></Pet>", headers={"content-type": "application/xml"})
+    assert xml.status_code == 201 and recorder.last["body"] == models.Pet(name="Rex", born=datetime.date(2020, 2, 29))
     owner = {"name": "Ann", "address": {"city": "Oslo"}, "pets": [{"id": 1}], "spouse": None}
     assert client.put("/owners", json={"owner": owner}).json() == owner
     body = recorder.last["body"]

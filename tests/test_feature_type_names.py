@@ -109,6 +109,14 @@ def test_parameters_named_like_types_arrive_typed(fx: Any) -> None:
     assert recorder.last == {"date": datetime.date(2024, 1, 1)}
 
 
+def test_operation_named_like_a_constant(fx: Any) -> None:
+    # `none` names its arguments model `None_Arguments`; the generator writes `NoneArguments`.
+    recorder = Recorder({"ok": True})
+    client = TestClient(fx.package.create_app(recorder))
+    assert client.get("/status?date=2024-01-01").json() == {"ok": True}
+    assert recorder.calls == [("none", {"date": datetime.date(2024, 1, 1)})]
+
+
 def test_protocols_import_types_by_their_own_names(fx: Any) -> None:
     protocols = fx.package.protocols
     source = Path(protocols.__file__).read_text(encoding="utf-8")
@@ -153,6 +161,7 @@ REQUESTS = [
     ("post", "/events", "/events", {"json": EVENT}),
     ("get", "/events", "/events", {}),
     ("get", "/days/{date}", "/days/2024-01-01", {}),
+    ("get", "/status", "/status", {}),
     ("get", "/any", "/any", {}),
     ("get", "/lists", "/lists", {}),
 ]

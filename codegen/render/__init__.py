@@ -425,7 +425,7 @@ class Renderer:
             constant=constant,
             summary=op.summary,
             deprecated=op.deprecated,
-            arguments_class=op.arguments_model,
+            arguments_class=models.class_of(op.arguments_model),
             spec_source=spec_source,
             arguments=[],
             returns="",
@@ -499,7 +499,7 @@ class Renderer:
             ("name", py(op.name)),
             ("method", py(op.method.upper())),
             ("path", py(op.path)),
-            ("arguments", f"models.{op.arguments_model}"),
+            ("arguments", f"models.{models.class_of(op.arguments_model)}"),
             ("parameters", literal("(", params, magic=True)),
             ("body", body),
             ("answers", literal("(", answers, magic=True)),
@@ -511,7 +511,7 @@ class Renderer:
         return keywords("runtime.Operation", parts)
 
     def _arguments(self, op: Operation, models: Models, annotations: _Annotations) -> list[ArgumentView]:
-        fields = {(f.alias or f.name): f for f in models.fields.get(op.arguments_model, [])}
+        fields = {(f.alias or f.name): f for f in models.fields.get(models.class_of(op.arguments_model), [])}
         result = []
         entries: list[tuple[str, bool]] = [(p.key, p.required) for p in op.parameters]
         if op.body is not None:
@@ -561,7 +561,7 @@ class Renderer:
             json_media = primary.json_media
             if json_media is not None:
                 if primary.model:
-                    options.append(f"models.{models.by_pointer.get(component_pointer(primary.model), primary.model)}")
+                    options.append(f"models.{models.class_of(primary.model)}")
                 else:
                     options.append(self._type_of(json_media.schema, models, annotations.imports))
             for m in primary.media_types:
@@ -634,7 +634,7 @@ class Renderer:
                     constant="",
                     summary=op.summary,
                     deprecated=op.deprecated,
-                    arguments_class=op.arguments_model,
+                    arguments_class=models.class_of(op.arguments_model),
                     spec_source="",
                     arguments=arguments,
                     returns=returns,
@@ -658,7 +658,7 @@ class Renderer:
         api_tag = next(t for t in self.api.tags if t.module == tag.module)
         for view, op in zip(tag.operations, api_tag.operations, strict=True):
             view.arguments = self._arguments(op, models, annotations)
-            glue = [f"service: {tag.protocol}", f"arguments: models.{op.arguments_model}"]
+            glue = [f"service: {tag.protocol}", f"arguments: models.{models.class_of(op.arguments_model)}"]
             view.glue_signature = signature(
                 f"def _{op.name}", [*glue, "credentials: dict[str, Any]"] if view.credentials else glue, "object"
             )

@@ -125,6 +125,11 @@ class Models:
     def type_of(self, pointer: str) -> str | None:
         return self.by_pointer.get(pointer)
 
+    def class_of(self, schema: str) -> str:
+        """The class or alias of a component or synthesized schema, as datamodel-code-generator
+        named it (`NoneArguments` for `None_Arguments`)."""
+        return self.by_pointer.get(component_pointer(schema), schema)
+
     def origin(self, name: str) -> str:
         """`module.name` of what `name` is bound to by an import (`datetime.date` for
         `date_aliased`), else `name` itself (a class or alias of the module)."""

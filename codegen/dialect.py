@@ -71,6 +71,17 @@ def normalize_schema(schema: Any, version: str) -> Any:
     return node
 
 
+# The one place codegen reads a schema otherwise than JSON Schema does (README, "Schemas").
+TYPELESS_OBJECT = "must be an object (the schema has properties but no type; codegen reads it as an object)"
+
+
+def reads_as_object(schema: Any) -> bool:
+    """A schema with `properties` and no `type` (common in OpenAPI 3.0 documents): JSON
+    Schema lets any non-object through it, codegen reads it as `type: object`, as its model
+    (a class with those fields) and the spec's authors mean it."""
+    return isinstance(schema, dict) and "type" not in schema and isinstance(schema.get("properties"), dict)
+
+
 def iter_schema_slots(document: dict[str, Any]) -> list[tuple[Any, Any]]:
     """Every place in an OpenAPI document that holds a schema, as (container, key) pairs.
 

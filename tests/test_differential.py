@@ -7,7 +7,8 @@ retyped, a number given as a string, an integer as 1.0, format look-alikes, alte
 Each instance is judged by the generated model and by the reference validator (`jsonschema`'s
 Draft202012Validator with format checking and ECMA-262 patterns by regress, conftest), over the
 same document the generator compiles (`resolution_document`); the two must agree on every
-instance. Generation is derandomized, so a run is reproducible.
+instance but for one deliberate difference, named below (`TYPELESS`). Generation is
+derandomized, so a run is reproducible.
 """
 
 from __future__ import annotations
@@ -83,6 +84,45 @@ OTHER_TYPE: dict[type, list[Any]] = {
 }
 
 
+# The one place codegen's verdict differs from JSON Schema's by design (README, "Schemas"): a
+# schema with `properties` and no `type` is read as an object, as its model (a class) is. JSON
+# Schema lets any non-object through it; the generated check refuses one with this message. A
+# disagreement is allowed only when it is exactly that: the reference accepts, the model's check
+# refuses with this message, and the reference over the document read that way refuses too.
+TYPELESS = "the schema has properties but no type; codegen reads it as an object"
+
+
+def read_as_objects(document: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `document` in which every schema with `properties` and no `type` has `type:
+    object` (and nothing else changes)."""
+    from codegen.dialect import (
+        SCHEMA_CHILD_KEYS,
+        SCHEMA_LIST_KEYS,
+        SCHEMA_MAP_KEYS,
+        iter_schema_slots,
+    )
+
+    copied = copy.deepcopy(document)
+
+    def walk(schema: Any) -> None:
+        if not isinstance(schema, dict):
+            return
+        if "type" not in schema and isinstance(schema.get("properties"), dict):
+            schema["type"] = "object"
+        for key in SCHEMA_CHILD_KEYS:
+            walk(schema.get(key))
+        for key in SCHEMA_LIST_KEYS:
+            for sub in schema.get(key) if isinstance(schema.get(key), list) else ():
+                walk(sub)
+        for key in SCHEMA_MAP_KEYS:
+            for sub in schema.get(key).values() if isinstance(schema.get(key), dict) else ():
+                walk(sub)
+
+    for container, key in iter_schema_slots(copied):
+        walk(container[key])
+    return copied
+
+
 # Keywords that change nothing about which instances are drawn.
 IGNORED_TO_DRAW = {"$ref", "title", "description", "discriminator", "examples", "example", "default", "deprecated", "readOnly", "writeOnly", "$comment"}
 
@@ -92,23 +132,28 @@ class Subject:
     """One schema, the model standing for it, and the reference validator."""
 
     name: str
-    accepts: Callable[[Any], bool]
+    refusal: Callable[[Any], str | None]  # the model's error, None when it accepts
     reference: Any  # jsonschema validator
     schema: Any  # the schema as in the resolution document (2020-12)
+    read_as_objects: Any  # the reference over the document with the `TYPELESS` reading
 
-    def judge(self, instance: Any) -> bool | None:
+    def judge(self, instance: Any, validator: Any = None) -> bool | None:
         """The reference's verdict; None when it cannot judge (its float multipleOf overflows
         on huge integers; regress cannot take a lone surrogate under a pattern)."""
         try:
-            return bool(self.reference.is_valid(copy.deepcopy(instance)))
+            return bool((validator or self.reference).is_valid(copy.deepcopy(instance)))
         except (OverflowError, UnicodeEncodeError):
             return None
+
+    def accepts(self, instance: Any) -> bool:
+        return self.refusal(instance) is None
 
 
 @dataclass
 class Tally:
     instances: int = 0
     valid: int = 0
+    typeless: int = 0  # disagreements that are the `TYPELESS` reading, and only that
     disagreements: list[str] = field(default_factory=list)
 
 
@@ -116,31 +161,42 @@ class Tally:
 def subjects(api: Any, models: Any) -> list[Subject]:
     """A Subject for every schema of `api` that has a model, alias or enum in `models`."""
     from codegen.render import Renderer
-    from pydantic import BaseModel, ValidationError
+    from codegen.render.models import component_pointer, render_models
+    from pydantic import BaseModel, TypeAdapter, ValidationError
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT202012
 
     document = Renderer(api, "spec").resolution_document()
-    uri = "urn:codegen:spec"
-    registry = Registry().with_resource(uri, Resource.from_contents(document, default_specification=DRAFT202012))
+    # The class or alias of each schema: its own name, else the one standing for its pointer
+    # (`Date` for a schema named `date`, `Date1` for one named `Date` beside it).
+    rendered = render_models(api.model_schemas, api.title)
+    registries = {
+        uri: Registry().with_resource(uri, Resource.from_contents(doc, default_specification=DRAFT202012))
+        for uri, doc in (("urn:codegen:spec", document), ("urn:codegen:objects", read_as_objects(document)))
+    }
     found = []
     for name, schema in api.model_schemas.items():
-        target = getattr(models, name)
+        pointer = component_pointer(name)
+        class_name = name if rendered.pointers.get(name) == pointer else rendered.by_pointer.get(pointer, name)
+        target = getattr(models, class_name)
         if isinstance(target, type) and issubclass(target, BaseModel):
             validate: Callable[[Any], Any] = target.model_validate
+            types = schema.get("type") if isinstance(schema, dict) else None
+            if isinstance(types, list) and "null" in types:
+                # A class is never null: where such a schema is used, its type is `X | None`.
+                validate = TypeAdapter(target | None).validate_python
         else:
-            validate = models.ADAPTERS[name].validate_python
+            validate = models.ADAPTERS[class_name].validate_python
 
-        def accepts(instance: Any, validate: Callable[[Any], Any] = validate) -> bool:
+        def refusal(instance: Any, validate: Callable[[Any], Any] = validate) -> str | None:
             try:
                 validate(instance)
-            except ValidationError:
-                return False
-            return True
+            except ValidationError as error:
+                return str(error)
+            return None
 
-        pointer = "#/components/schemas/" + name.replace("~", "~0").replace("/", "~1")
-        reference = reference_validator({"$ref": uri + pointer}, registry=registry)
-        found.append(Subject(name, accepts, reference, schema))
+        reference, objects = (reference_validator({"$ref": f"{uri}#{pointer}"}, registry=registry) for uri, registry in registries.items())
+        found.append(Subject(name, refusal, reference, schema, objects))
     return found
 
 
@@ -383,11 +439,18 @@ def _key(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
 
-def instances_for(subject: Subject, inliner: Inliner, store: Any, rng: random.Random, near_misses: int) -> list[Any]:
-    """Drawn instances, negations, merged alternatives and near misses of one schema, deduplicated."""
+def instances_for(
+    subject: Subject, inliner: Inliner, store: Any, rng: random.Random, near_misses: int, objects: Inliner | None = None
+) -> list[Any]:
+    """Drawn instances, negations, merged alternatives and near misses of one schema, deduplicated
+    (drawn from the `objects` reading too, where it differs: JSON Schema's own draws of a
+    typeless schema are mostly not objects)."""
     pointer = {"$ref": "#/components/schemas/" + subject.name.replace("~", "~0").replace("/", "~1")}
     flat = inliner.inline(pointer)
     drawn = draw(flat, POSITIVE) + draw({"not": flat}, NEGATIVE)
+    as_objects = objects.inline(pointer) if objects is not None else flat
+    if _key(as_objects) != _key(flat):
+        drawn += draw(as_objects, POSITIVE) + draw({"not": as_objects}, NEGATIVE)
     merged: list[Any] = []
     options = [draw(inliner.inline(option), 3) for option in alternatives(pointer, inliner)]
     for i, one in enumerate(options):
@@ -418,23 +481,28 @@ def compare(api: Any, models: Any, near_misses: int = NEAR_MISSES) -> dict[str, 
 
     document = Renderer(api, "spec").resolution_document()
     inliner = Inliner(document)
+    objects = Inliner(read_as_objects(document))
     store = SchemaStore(document)
     tallies: dict[str, Tally] = {}
     for subject in subjects(api, models):
         rng = random.Random(subject.name)
         tally = tallies.setdefault(subject.name, Tally())
-        for instance in instances_for(subject, inliner, store, rng, near_misses):
+        for instance in instances_for(subject, inliner, store, rng, near_misses, objects):
             expected = subject.judge(instance)
             if expected is None:
                 continue
             try:
-                got = subject.accepts(copy.deepcopy(instance))
+                refusal = subject.refusal(copy.deepcopy(instance))
             except Exception as exc:  # noqa: BLE001 - a crash is a disagreement of its own
                 tally.disagreements.append(f"{subject.name}: {_key(instance)} raised {exc!r}")
                 tally.instances += 1
                 continue
+            got = refusal is None
             tally.instances += 1
             tally.valid += expected
+            if expected and not got and TYPELESS in refusal and subject.judge(instance, subject.read_as_objects) is False:  # type: ignore[operator]
+                tally.typeless += 1
+                continue
             if got != expected:
                 verdict = "accepted an invalid" if got else "rejected a valid"
                 tally.disagreements.append(f"{subject.name}: model {verdict} instance {_key(instance)[:300]}")
@@ -445,10 +513,12 @@ def summarize(label: str, tallies: dict[str, Tally]) -> tuple[int, list[str]]:
     total = sum(t.instances for t in tallies.values())
     valid = sum(t.valid for t in tallies.values())
     wrong = [d for t in tallies.values() for d in t.disagreements]
-    agreed = total - len(wrong)
+    typeless = sum(t.typeless for t in tallies.values())
+    agreed = total - len(wrong) - typeless
     print(
         f"\n{label}: {len(tallies)} schemas, {total} instances ({valid} valid, {total - valid} invalid), "
-        f"agreement {agreed}/{total} ({100 * agreed / max(total, 1):.2f}%)"
+        f"agreement {agreed}/{total} ({100 * agreed / max(total, 1):.2f}%), "
+        f"{typeless} non-objects refused by the typeless-properties reading"
     )
     return total, wrong
 
@@ -466,7 +536,12 @@ def test_models_of_spec_agree_with_json_schema(ls: Any) -> None:
     assert total >= MIN_SPEC_INSTANCES
 
 
-FIXTURES = [*sorted((SPECS / "jsonschema").glob("*.yaml")), SPECS / "patterns" / "openapi.yaml"]
+FIXTURES = [
+    *sorted((SPECS / "jsonschema").glob("*.yaml")),
+    SPECS / "patterns" / "openapi.yaml",
+    SPECS / "type-names" / "openapi.yaml",
+    SPECS / "typeless" / "openapi.yaml",
+]
 
 
 @pytest.mark.parametrize("spec", FIXTURES, ids=[f"{f.parent.name}/{f.name}" for f in FIXTURES])
@@ -476,6 +551,28 @@ def test_models_of_fixture_agree_with_json_schema(spec: Path, tmp_path: Path) ->
     total, wrong = summarize(spec.name, compare(load_api(spec), models, FIXTURE_NEAR_MISSES))
     assert not wrong, f"{len(wrong)} disagreements:\n" + "\n".join(wrong[:40])
     assert total > 0
+
+
+def test_typeless_properties_are_read_as_objects_and_nothing_else(tmp_path: Path) -> None:
+    # The `TYPELESS` reading is there (it fails when the models take JSON Schema's verdict
+    # instead, or when Pydantic rather than the check refuses), and it is no wider than
+    # `properties` without `type`: other object keywords without a type keep JSON Schema's.
+    from pydantic import ValidationError
+
+    spec = SPECS / "typeless" / "openapi.yaml"
+    models = import_package(tmp_path, generate_package(spec, tmp_path)).models
+    tallies = compare(load_api(spec), models, FIXTURE_NEAR_MISSES)
+    summarize(spec.name, tallies)
+    assert not [d for t in tallies.values() for d in t.disagreements]
+    assert {name for name, t in tallies.items() if t.typeless} >= {"Pet", "Owner", "PetPatch", "Choice"}
+    assert not any(tallies[name].typeless for name in ("Counts", "Needs", "Either"))
+    for value in (5, "x", None, [1]):
+        with pytest.raises(ValidationError, match=re.escape(TYPELESS)):
+            models.Pet.model_validate(value)
+        for name in ("Counts", "Needs", "Either"):
+            assert models.ADAPTERS[name].validate_python(value) == value
+    with pytest.raises(ValidationError, match="is required"):
+        models.ADAPTERS["Needs"].validate_python({})
 
 
 

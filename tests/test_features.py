@@ -29,6 +29,8 @@ FAMILIES = (
     "uri-refs",
     "routing",
     "patterns",
+    "type-names",
+    "typeless",
 )
 
 

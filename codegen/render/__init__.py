@@ -32,7 +32,15 @@ from .layout import (
     statement,
     string,
 )
-from .models import Models, component_pointer, join_runs, models_module, render_models, subtypes
+from .models import (
+    ADAPTERS,
+    Models,
+    component_pointer,
+    join_runs,
+    models_module,
+    render_models,
+    subtype_classes,
+)
 from .parallel import Workers
 from .text import comment, docstring, json_literal, py
 from .validators import ValidatorCompiler
@@ -226,16 +234,16 @@ class _Annotations:
             def visit_Name(self, node: ast.Name) -> ast.AST:
                 if node.id in models.kinds:
                     return ast.copy_location(ast.Attribute(ast.Name("models", ast.Load()), node.id, ast.Load()), node)
-                module = models.imports.get(node.id)
-                if module == "codegen.runtime" and node.id in PLAIN_TYPES:
+                if node.id not in models.imports:
+                    return node
+                # Imported under its own name here, whatever name models.py binds it to.
+                module, name = models.imports[node.id]
+                if module == "codegen.runtime" and name in PLAIN_TYPES:
                     # The runtime's JSON Schema types are these Python types to an implementation.
-                    plain_module, plain = PLAIN_TYPES[node.id]
-                    if plain_module:
-                        imports.add(plain_module, plain)
-                    return ast.copy_location(ast.Name(plain, ast.Load()), node)
-                if module and module != "__future__":
-                    imports.add(module, node.id)
-                return node
+                    module, name = PLAIN_TYPES[name]
+                if module and module not in ("__future__", "builtins"):
+                    imports.add(module, name)
+                return ast.copy_location(ast.Name(name, ast.Load()), node)
 
         return ast.unparse(Qualify().visit(tree))
 
@@ -297,10 +305,9 @@ class Renderer:
                 ptr = models.pointers.get(name)
                 if ptr is not None:
                     checks[name] = compiler.function_for(ptr)
-            adapters = [name for name in checks if models.kinds[name] != "model"]
         # The models are finished in worker processes beside the rest of the rendering.
         formatted = self.options.get("formatter") != "none"
-        models_file = models_module(models, self.models_head(models), self.models_tail(adapters, models), workers, formatted=formatted)
+        models_file = models_module(models, self.models_head(models), self.models_tail(models), workers, formatted=formatted)
         with self.stage("routes"):
             files = self._templates(models, compiler, checks)
         if formatted:
@@ -309,10 +316,6 @@ class Renderer:
         compiled = verify.start(files, workers)  # after the models' runs, in the workers
         with self.stage("models"):
             files["models.py"] = join_runs(models_file)
-            if not adapters:
-                files["models.py"] = drop_import(files["models.py"], "codegen.runtime", "SchemaAdapter")
-            if "bind_subtypes(" not in files["models.py"]:
-                files["models.py"] = drop_import(files["models.py"], "codegen.runtime", "bind_subtypes")
         with self.stage("verify"):
             compiled += verify.start({"models.py": files["models.py"]}, workers)
             verify.finish(compiled, files)
@@ -396,24 +399,12 @@ class Renderer:
             + '\n"""Models of the spec\'s schemas (Pydantic v2, with exact JSON Schema checks)."""\n\n'
         )
 
-    def models_tail(self, adapters: list[str], models: Models) -> str:
-        classes = {}  # polymorphic base class -> (discriminator, {value: subtype class})
-        for base, (prop, values) in subtypes(self.api.model_schemas).items():
-            names = {value: models.by_pointer.get(component_pointer(name)) for value, name in values.items()}
-            base_class = models.by_pointer.get(component_pointer(base))
-            if base_class and all(names.values()):
-                classes[base_class] = (prop, names)
-        table = Bracket(
-            "",
-            tuple((f"{py(name)}: ", call("SchemaAdapter", name, f"CHECKS[{py(name)}]")) for name in adapters),
-            "{",
-            literal=True,
-            magic=True,
-        )
+    def models_tail(self, models: Models) -> str:
+        classes = subtype_classes(self.api.model_schemas, models)
         text = environment().get_template("models_tail.py.jinja").render(
             header=self.header,
-            adapters=statement(table, 0, "ADAPTERS: Adapters = "),
-            subtypes=statement(call("bind_subtypes", "globals()", py(classes)), 0) if classes else "",
+            adapters=ADAPTERS,
+            subtypes=statement(call("runtime.bind_subtypes", "globals()", py(classes)), 0) if classes else "",
         )
         return str(text)
 
@@ -443,7 +434,7 @@ class Renderer:
             constant=constant,
             summary=op.summary,
             deprecated=op.deprecated,
-            arguments_class=op.arguments_model,
+            arguments_class=models.class_of(op.arguments_model),
             spec_source=spec_source,
             arguments=[],
             returns="",
@@ -520,7 +511,7 @@ class Renderer:
             ("name", py(op.name)),
             ("method", py(op.method.upper())),
             ("path", py(op.path)),
-            ("arguments", f"models.{op.arguments_model}"),
+            ("arguments", f"models.{models.class_of(op.arguments_model)}"),
             ("parameters", literal("(", params, magic=True)),
             ("body", body),
             ("answers", literal("(", answers, magic=True)),
@@ -539,7 +530,7 @@ class Renderer:
         return keywords("runtime.Operation", parts)
 
     def _arguments(self, op: Operation, models: Models, annotations: _Annotations) -> list[ArgumentView]:
-        fields = {(f.alias or f.name): f for f in models.fields.get(op.arguments_model, [])}
+        fields = {(f.alias or f.name): f for f in models.fields.get(models.class_of(op.arguments_model), [])}
         result = []
         entries: list[tuple[str, bool]] = [(p.key, p.required) for p in op.parameters]
         if op.body is not None:
@@ -550,8 +541,8 @@ class Renderer:
             if f is None:
                 continue
             members = _Annotations.union_members(f.annotation)
-            missing = "MISSING" in members
-            members = [m for m in members if m != "MISSING"]
+            missing = any(models.origin(m) == "pydantic.MISSING" for m in members)
+            members = [m for m in members if models.origin(m) != "pydantic.MISSING"]
             default = f.default
             if key in nullable and not nullable[key] and "None" in members and default not in (None, "None"):
                 members = [m for m in members if m != "None"]
@@ -589,12 +580,9 @@ class Renderer:
             json_media = primary.json_media
             if json_media is not None:
                 if primary.model:
-                    options.append(f"models.{models.by_pointer.get(component_pointer(primary.model), primary.model)}")
+                    options.append(f"models.{models.class_of(primary.model)}")
                 else:
-                    typed = annotations.qualify(self._type_of(json_media.schema, models))
-                    if re.search(r"\bAny\b", typed):
-                        annotations.imports.add("typing", "Any")
-                    options.append(typed)
+                    options.append(self._type_of(json_media.schema, models, annotations.imports))
             for m in primary.media_types:
                 if m.is_json:
                     continue
@@ -614,37 +602,44 @@ class Renderer:
             streams_only = False
         return base, streams_only
 
-    def _type_of(self, schema: Any, models: Models) -> str:
-        """A Python type for a response schema that got no model of its own."""
+    def _type_of(self, schema: Any, models: Models, imports: Imports) -> str:
+        """A Python type for a response schema that got no model of its own, as the Protocol
+        writes it (`models.X` for the spec's types, so a schema named `Any` is not typing's)."""
         if not isinstance(schema, dict) or not schema:
+            imports.add("typing", "Any")
             return "Any"
         ref = schema.get("$ref")
         target = schema_name(ref)
         if isinstance(ref, str) and ref.startswith("#") and target is None:
             # A schema elsewhere in the document (another response's, a parameter's).
             try:
-                return self._type_of(resolve_ref(self.api.normalized, ref), models)
+                return self._type_of(resolve_ref(self.api.normalized, ref), models, imports)
             except (KeyError, ValueError):
+                imports.add("typing", "Any")
                 return "Any"
         if target is not None:
             name = models.by_pointer.get(component_pointer(target))
             if name is None and target in models.kinds:
                 name = target
             if name is not None:
-                return name
-            return self._type_of(self.api.model_schemas.get(target, {}), models)
+                return f"models.{name}"
+            return self._type_of(self.api.model_schemas.get(target, {}), models, imports)
         types = schema.get("type")
         if isinstance(types, str):
             types = [types]
         if not isinstance(types, list):
+            imports.add("typing", "Any")
             return "Any"
         out = []
         for t in types:
             if t == "array":
-                out.append(f"list[{self._type_of(schema.get('items', {}), models)}]")
+                out.append(f"list[{self._type_of(schema.get('items', {}), models, imports)}]")
             elif t == "object":
+                imports.add("typing", "Any")
                 out.append("dict[str, Any]")
             else:
+                if t not in _TYPE_NAMES:
+                    imports.add("typing", "Any")
                 out.append(_TYPE_NAMES.get(t, "Any"))
         return " | ".join(dict.fromkeys(out))
 
@@ -665,7 +660,7 @@ class Renderer:
                     constant="",
                     summary=op.summary,
                     deprecated=op.deprecated,
-                    arguments_class=op.arguments_model,
+                    arguments_class=models.class_of(op.arguments_model),
                     spec_source="",
                     arguments=arguments,
                     returns=returns,
@@ -689,7 +684,7 @@ class Renderer:
         api_tag = next(t for t in self.api.tags if t.module == tag.module)
         for view, op in zip(tag.operations, api_tag.operations, strict=True):
             view.arguments = self._arguments(op, models, annotations)
-            glue = [f"service: {tag.protocol}", f"arguments: models.{op.arguments_model}"]
+            glue = [f"service: {tag.protocol}", f"arguments: models.{models.class_of(op.arguments_model)}"]
             view.glue_signature = signature(
                 f"def _{op.name}", [*glue, "credentials: dict[str, Any]"] if view.credentials else glue, "object"
             )

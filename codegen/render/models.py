@@ -13,6 +13,7 @@ import ast
 import json
 import re
 import tempfile
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -82,17 +83,16 @@ OPTIONS: dict[str, Any] = {
     "base_class": "codegen.runtime.SpecModel",
     "use_type_alias": True,
     # Types Pydantic would read differently from JSON Schema, replaced by the runtime's.
-    # The names the module's tail binds checks with (imported at the top, as linters expect).
-    "additional_imports": [
-        "codegen.runtime.Adapters",
-        "codegen.runtime.SchemaAdapter",
-        "codegen.runtime.bind_checks",
-        "codegen.runtime.bind_subtypes",
-    ],
     "import_overrides": {name: "codegen.runtime" for name in ("AwareDatetime", "StrictFloat", "StrictInt", "UUID")},
     "schema_version": "3.1",
     "deserialize_default_values": ["enum"],
 }
+
+
+# The module's tail reaches its helpers through these modules, whose names no schema's class can
+# take (classes start with a capital or a letter without case, never `_`).
+OWN_IMPORTS = ("from codegen import runtime", "from . import _validators")
+ADAPTERS = "ADAPTERS"  # public (`models.ADAPTERS[name]`): a schema's class never takes it
 
 
 @dataclass
@@ -115,13 +115,25 @@ class Models:
     by_pointer: dict[str, str] = field(default_factory=dict)  # schema pointer -> class or alias
     fields: dict[str, list[Field]] = field(default_factory=dict)
     enum_members: dict[str, dict[Any, str]] = field(default_factory=dict)
-    imports: dict[str, str] = field(default_factory=dict)  # symbol -> module it is imported from
+    # name bound by an import -> (module, imported name): datamodel-code-generator imports a type
+    # as `date_aliased` when a field named `date` would hide it in a class body.
+    imports: dict[str, tuple[str, str]] = field(default_factory=dict)
     mutable_class_values: bool = False  # a class body assigns a list, dict or set literal
     class_lines: list[int] = field(default_factory=list)  # where each top-level class starts
     qualified: dict[str, Any] = field(default_factory=dict)  # type expressions as other modules write them
 
     def type_of(self, pointer: str) -> str | None:
         return self.by_pointer.get(pointer)
+
+    def class_of(self, schema: str) -> str:
+        """The class or alias of a component or synthesized schema, as datamodel-code-generator
+        named it (`NoneArguments` for `None_Arguments`)."""
+        return self.by_pointer.get(component_pointer(schema), schema)
+
+    def origin(self, name: str) -> str:
+        """`module.name` of what `name` is bound to by an import (`datetime.date` for
+        `date_aliased`), else `name` itself (a class or alias of the module)."""
+        return _dotted(self.imports[name]) if name in self.imports else name
 
 
 def pydantic_view(schema: Any, resolve: Any = None) -> Any:
@@ -189,16 +201,28 @@ def subtypes(model_schemas: dict[str, Any]) -> dict[str, tuple[str, dict[str, st
     return found
 
 
-def models_document(model_schemas: dict[str, Any], title: str) -> dict[str, Any]:
-    """The OpenAPI document datamodel-code-generator reads: the schemas' `pydantic_view`s."""
+def subtype_classes(model_schemas: dict[str, Any], models: Models) -> dict[str, tuple[str, dict[str, str]]]:
+    """`subtypes` by class: per polymorphic base class, its discriminator property and the
+    class each value names (bases with a value of no class are left out)."""
+    classes = {}
+    for base, (prop, values) in subtypes(model_schemas).items():
+        names = {value: models.by_pointer.get(component_pointer(name)) for value, name in values.items()}
+        base_class = models.by_pointer.get(component_pointer(base))
+        if base_class and all(names.values()):
+            classes[base_class] = (prop, {value: str(name) for value, name in names.items()})
+    return classes
+
+
+def models_document(model_schemas: dict[str, Any], title: str, renamed: dict[str, str] | None = None) -> dict[str, Any]:
+    """The OpenAPI document datamodel-code-generator reads: the schemas' `pydantic_view`s, under
+    the `renamed` names where given (default: `safe_names`)."""
 
     def resolve(ref: str) -> Any:
         name = schema_name(ref)
         return model_schemas.get(name) if name is not None else None
 
-    # datamodel-code-generator reads dots in schema names as modules: those go in without them.
-    undotted = _undotted(model_schemas)
-    views = {undotted.get(name, name): _renamed_refs(pydantic_view(s, resolve), undotted) for name, s in model_schemas.items()}
+    renamed = safe_names(model_schemas) if renamed is None else renamed
+    views = {renamed.get(name, name): _renamed_refs(pydantic_view(s, resolve), renamed) for name, s in model_schemas.items()}
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": "0"},
@@ -247,7 +271,7 @@ def finish_run(source: str, head: str, tail: str, formatted: bool) -> str:
     lays it out when `formatted`, else as datamodel-code-generator's formatter does."""
     from .format import format_layout, format_source
 
-    lines = format_models(source).splitlines()
+    lines = _merged_imports(format_models(source)).splitlines()
     while head and lines and (lines[0].startswith("#") or not lines[0].strip()):
         lines.pop(0)  # the generator's own header comments
     text = head + "\n".join(lines) + "\n"
@@ -256,6 +280,47 @@ def finish_run(source: str, head: str, tail: str, formatted: bool) -> str:
     if tail and "class " not in text:  # nothing but imports: black decides the lines between
         return format_source(text + tail)
     return format_layout(text, relayout=True) + (format_layout(tail) if tail else "")
+
+
+def _merged_imports(source: str) -> str:
+    """`source` with the names a module imports under their own names in one statement, as
+    isort (and ruff) want: datamodel-code-generator's formatter leaves them split around the
+    names it imports under aliases (`from pydantic import ConfigDict`, `... Field as
+    Field_aliased`, `... StrictBool`)."""
+    from . import isort_names
+
+    lines = source.splitlines(keepends=True)
+    block = "".join(lines[: _import_block_end(lines)])
+    if " as " not in block:
+        return source
+    plain: dict[tuple[int, str], list[ast.ImportFrom]] = {}
+    for node in ast.parse(block).body:
+        if isinstance(node, ast.ImportFrom) and not any(alias.asname for alias in node.names):
+            plain.setdefault((node.level, node.module or ""), []).append(node)
+    for (level, module), nodes in sorted(plain.items(), key=lambda item: -item[1][0].lineno):
+        if len(nodes) < 2:
+            continue
+        names = isort_names({alias.name for node in nodes for alias in node.names})
+        statement = f"from {'.' * level}{module} import {', '.join(names)}"
+        if len(statement) > LINE_LENGTH:
+            statement = f"from {'.' * level}{module} import (\n" + "".join(f"    {name},\n" for name in names) + ")"
+        for node in reversed(nodes[1:]):
+            del lines[node.lineno - 1 : node.end_lineno or node.lineno]
+        first = nodes[0]
+        lines[first.lineno - 1 : first.end_lineno or first.lineno] = [statement + "\n"]
+    return "".join(lines)
+
+
+def _import_block_end(lines: list[str]) -> int:
+    """The index of the line after a module's leading imports (and the comments among them)."""
+    end = depth = 0
+    for i, line in enumerate(lines):
+        if depth == 0 and line.strip() and not line.startswith(("from ", "import ", "#")):
+            break
+        depth += line.count("(") - line.count(")")
+        if depth == 0 and line.strip():
+            end = i + 1
+    return end
 
 
 def models_module(models: Models, head: str, tail: str, workers: Workers, *, formatted: bool = True) -> list[Future[str]]:
@@ -285,21 +350,13 @@ def join_runs(runs: list[Future[str]]) -> str:
     return "\n\n\n".join(run.result().strip("\n") for run in runs) + "\n"
 
 
-VALIDATORS_IMPORT = "from ._validators import CHECKS\n"
-
-
-def _with_validators_import(source: str) -> str:
-    """The module with `from ._validators import CHECKS` closing its import block."""
-    lines = source.splitlines(keepends=True)
-    last = 0
-    depth = 0
-    for i, line in enumerate(lines):
-        if depth == 0 and not line.startswith(("from ", "import ", "#", "\n", ")")) and line.strip():
-            break
-        depth += line.count("(") - line.count(")")
-        if line.startswith(("from ", "import ")) or (line.startswith(")") and depth == 0):
-            last = i + 1
-    return "".join(lines[:last]) + "\n" + VALIDATORS_IMPORT + "".join(lines[last:])
+def _with_own_imports(models: Models) -> None:
+    """`OWN_IMPORTS` closing the module's import block (the formatter sorts them in)."""
+    lines = models.source.splitlines(keepends=True)
+    end = _import_block_end(lines)
+    added = ["\n", *(f"{line}\n" for line in OWN_IMPORTS)]
+    models.source = "".join([*lines[:end], *added, *lines[end:]])
+    models.class_lines = [line + len(added) for line in models.class_lines]
 
 
 def render_models(model_schemas: dict[str, Any], title: str, workers: Workers | None = None) -> Models:
@@ -308,17 +365,28 @@ def render_models(model_schemas: dict[str, Any], title: str, workers: Workers | 
     generator's memory never adds to this process's."""
     if not model_schemas:
         # datamodel-code-generator refuses an empty input; a spec without schemas has no models.
-        return Models(
-            source="from __future__ import annotations\n\n"
-            "from codegen.runtime import Adapters, SchemaAdapter, bind_checks, bind_subtypes\n\n" + VALIDATORS_IMPORT
-        )
-    document = models_document(model_schemas, title)
-    if workers is None:
-        source, metadata = generate_models(document)
-    else:
-        source, metadata = workers.submit(generate_models, document).result()
-    models = Models(source=_with_validators_import(_builtin_generics(_escape_line_breaks(source))))
-    original = {safe: name for name, safe in _undotted(model_schemas).items()}
+        models = Models(source="from __future__ import annotations\n")
+        _with_own_imports(models)
+        return models
+    reserved: set[str] = set()
+    while True:
+        renamed = safe_names(model_schemas, reserved)
+        document = models_document(model_schemas, title, renamed)
+        if workers is None:
+            source, metadata = generate_models(document)
+        else:
+            source, metadata = workers.submit(generate_models, document).result()
+        original = {safe: name for name, safe in renamed.items()}
+        # A schema whose class took the name of the table the tail defines is renamed (rare).
+        taking = {
+            original.get(entry["source_path"][2], entry["source_path"][2])
+            for entry in metadata.get("models", [])
+            if entry["class_name"] == ADAPTERS and len(entry.get("source_path", [])) > 2
+        }
+        if not taking - reserved:
+            break
+        reserved |= taking
+    models = Models(source=_builtin_generics(_escape_line_breaks(source)))
     for entry in metadata.get("models", []):
         name = entry["class_name"]
         path = [str(t) for t in entry.get("source_path", [])]
@@ -328,16 +396,19 @@ def render_models(model_schemas: dict[str, Any], title: str, workers: Workers | 
         models.pointers[name] = pointer
         models.by_pointer.setdefault(pointer, name)
     _read_source(models)
+    _with_own_imports(models)
     return models
 
 
-def _undotted(model_schemas: dict[str, Any]) -> dict[str, str]:
-    """A name without dots for each schema name with some, unique among all names."""
+def safe_names(model_schemas: dict[str, Any], reserved: Collection[str] = ()) -> dict[str, str]:
+    """A new name for each schema name with dots (which datamodel-code-generator would read as
+    modules: `pet.v1` -> `pet_v1`) or in `reserved` (`ADAPTERS` -> `ADAPTERSModel`), unique
+    among all names."""
     taken = set(model_schemas)
     renamed = {}
     for name in model_schemas:
-        if "." in name:
-            safe = base = name.replace(".", "_")
+        if "." in name or name in reserved:
+            safe = base = name.replace(".", "_") + ("Model" if name in reserved else "")
             counter = 1
             while safe in taken:
                 counter += 1
@@ -372,6 +443,41 @@ def _escape_line_breaks(source: str) -> str:
     return _LINE_BREAKS.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) <= 0xFF else f"\\u{ord(m.group()):04x}", source)
 
 
+# What generated code names, by where it comes from (whatever name the module imports it under).
+ENUM_BASES = {"enum.Enum", "enum.StrEnum", "enum.IntEnum"}
+TYPE_ALIAS_TYPE = {"typing_extensions.TypeAliasType", "typing.TypeAliasType"}
+TYPE_ALIAS = {"typing_extensions.TypeAlias", "typing.TypeAlias"}
+ANNOTATED = {"typing.Annotated", "typing_extensions.Annotated"}
+LIST = {"list", "builtins.list", "typing.List"}
+
+
+def _import_table(tree: ast.Module) -> dict[str, tuple[str, str]]:
+    """Each name the module's imports bind -> (module, imported name)."""
+    table = {}
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom):
+            module = "." * node.level + (node.module or "")
+            for alias in node.names:
+                table[alias.asname or alias.name] = (module, alias.name)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                table[alias.asname or alias.name.split(".")[0]] = ("", alias.name if alias.asname else alias.name.split(".")[0])
+    return table
+
+
+def _dotted(binding: tuple[str, str]) -> str:
+    module, name = binding
+    return f"{module}.{name}" if module else name
+
+
+def _origin(expr: ast.expr, table: dict[str, tuple[str, str]]) -> str:
+    """`module.name` of an imported name (`datetime.date` for `date_aliased`), else the
+    expression's source."""
+    if isinstance(expr, ast.Name) and expr.id in table:
+        return _dotted(table[expr.id])
+    return ast.unparse(expr)
+
+
 def _unparse(node: ast.AST | None) -> str | None:
     return None if node is None else ast.unparse(node)
 
@@ -380,10 +486,11 @@ def enum_members_in_defaults(source: str) -> str:
     """`= ["a"]` defaults of fields typed by enums (through unions, lists and aliases) written
     as the members they stand for, `= [Mode.a]`, as the field's type says."""
     tree = ast.parse(source)
+    table = _import_table(tree)
     enums: dict[str, dict[str, str]] = {}
     aliases: dict[str, ast.expr] = {}
     for node in tree.body:
-        if isinstance(node, ast.ClassDef) and {ast.unparse(b) for b in node.bases} & {"Enum", "StrEnum"}:
+        if isinstance(node, ast.ClassDef) and {_origin(b, table) for b in node.bases} & ENUM_BASES:
             enums[node.name] = {
                 stmt.value.value: stmt.targets[0].id
                 for stmt in node.body
@@ -396,7 +503,7 @@ def enum_members_in_defaults(source: str) -> str:
             isinstance(node, ast.Assign)
             and isinstance(node.targets[0], ast.Name)
             and isinstance(node.value, ast.Call)
-            and ast.unparse(node.value.func) == "TypeAliasType"
+            and _origin(node.value.func, table) in TYPE_ALIAS_TYPE
             and len(node.value.args) > 1
         ):
             aliases[node.targets[0].id] = node.value.args[1]
@@ -410,7 +517,7 @@ def enum_members_in_defaults(source: str) -> str:
             elif expr.id in aliases and expr.id not in seen:
                 found |= enums_in(aliases[expr.id], seen | {expr.id}, in_list, listed)
             return found
-        if isinstance(expr, ast.Subscript) and ast.unparse(expr.value) in ("list", "List"):
+        if isinstance(expr, ast.Subscript) and _origin(expr.value, table) in LIST:
             return enums_in(expr.slice, seen, in_list, True)
         for child in ast.iter_child_nodes(expr):
             if isinstance(child, ast.expr):
@@ -471,17 +578,12 @@ def _read_source(models: Models) -> None:
         if isinstance(node, ast.ClassDef)
         for stmt in node.body
     )
+    models.imports = _import_table(tree)
+    table = models.imports
     for node in tree.body:
-        if isinstance(node, ast.ImportFrom) and node.module:
-            for alias in node.names:
-                models.imports[alias.asname or alias.name] = node.module
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                models.imports[alias.asname or alias.name] = ""
-        elif isinstance(node, ast.ClassDef):
+        if isinstance(node, ast.ClassDef):
             models.class_lines.append(min([node.lineno, *(d.lineno for d in node.decorator_list)]))
-            bases = {ast.unparse(b) for b in node.bases}
-            if bases & {"Enum", "StrEnum", "IntEnum"}:
+            if {_origin(b, table) for b in node.bases} & ENUM_BASES:
                 models.kinds[node.name] = "enum"
                 members: dict[Any, str] = {}
                 for stmt in node.body:
@@ -499,28 +601,28 @@ def _read_source(models: Models) -> None:
                     name = stmt.target.id
                     if name.startswith("__") or name == "model_config":
                         continue
-                    annotation, alias = _field_type(stmt.annotation)
+                    annotation, alias = _field_type(stmt.annotation, table)
                     fields.append(Field(name=name, annotation=annotation, default=_unparse(stmt.value), alias=alias))
             models.fields[node.name] = fields
         elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
             value = node.value
-            if isinstance(value, ast.Call) and ast.unparse(value.func) == "TypeAliasType":
+            if isinstance(value, ast.Call) and _origin(value.func, table) in TYPE_ALIAS_TYPE:
                 models.kinds[node.targets[0].id] = "alias"
         elif (
             isinstance(node, ast.AnnAssign)
             and isinstance(node.target, ast.Name)
-            and ast.unparse(node.annotation) == "TypeAlias"
+            and _origin(node.annotation, table) in TYPE_ALIAS
         ):
             models.kinds[node.target.id] = "alias"
 
 
-def _field_type(annotation: ast.expr) -> tuple[str, str | None]:
+def _field_type(annotation: ast.expr, table: dict[str, tuple[str, str]]) -> tuple[str, str | None]:
     """The type of a field without `Annotated[...]` metadata, and its alias if any."""
     alias = None
-    if isinstance(annotation, ast.Subscript) and ast.unparse(annotation.value) == "Annotated":
+    if isinstance(annotation, ast.Subscript) and _origin(annotation.value, table) in ANNOTATED:
         elements = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else [annotation.slice]
         for meta in elements[1:]:
-            if isinstance(meta, ast.Call) and ast.unparse(meta.func) == "Field":
+            if isinstance(meta, ast.Call) and _origin(meta.func, table) == "pydantic.Field":
                 for kw in meta.keywords:
                     if kw.arg in ("alias", "validation_alias") and isinstance(kw.value, ast.Constant):
                         alias = str(kw.value.value)

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..dialect import access
+from ..dialect import TYPELESS_OBJECT, access, reads_as_object
 from ..errors import escape_token, ref_pointer, split_pointer
 from ..names import NameSet
 from ..patterns import is_pattern
@@ -271,6 +271,11 @@ class ValidatorCompiler:
             self.helpers.add("json_type")
             self._fail(path, f"{py('must be ' + _describe_types(types))} + \", not \" + json_type({v})", ind + 1, out)
         type_set = set(types) if isinstance(types, list) else None
+        if types is None and reads_as_object(schema):
+            # Our reading, not JSON Schema's (README, "Schemas"): the model is an object's.
+            out.append(pad + f"if not isinstance({v}, dict):")
+            self._fail(path, py(TYPELESS_OBJECT), ind + 1, out)
+            type_set = {"object"}
 
         if "const" in schema:
             self._const(schema["const"], v, path, ind, out, type_set == {"string"})

@@ -170,12 +170,18 @@ Adapters = dict[str, SchemaAdapter[Any]]
 """The `ADAPTERS` of a generated models module: schema name -> adapter."""
 
 
-def bind_checks(namespace: dict[str, Any], checks: dict[str, Check]) -> None:
-    """Attach each generated check to the model class of the same name in `namespace`."""
+def bind_checks(namespace: dict[str, Any], checks: dict[str, Check]) -> Adapters:
+    """Attach each generated check to the model class of the same name in `namespace`; the
+    other names checked (enums and type aliases: no class of theirs carries a check) get a
+    `SchemaAdapter` each, returned by name."""
+    adapters: Adapters = {}
     for name, check in checks.items():
-        cls = namespace.get(name)
-        if isinstance(cls, type) and issubclass(cls, SpecModel):
-            cls.__schema_check__ = check
+        target = namespace.get(name)
+        if isinstance(target, type) and issubclass(target, SpecModel):
+            target.__schema_check__ = check
+        elif target is not None:
+            adapters[name] = SchemaAdapter(target, check)
+    return adapters
 
 
 # JSON Schema types Pydantic reads differently. The generated check has already accepted the

@@ -94,6 +94,9 @@ class SchemaStore:
                     result = result & self.types(sub)
             if "$ref" in schema:
                 result = result & self.types({"$ref": schema["$ref"]})
+            if isinstance(schema.get("properties"), dict):
+                # Properties without a type: codegen reads an object (codegen.dialect.reads_as_object).
+                result = result & {"object"}
         if "integer" in result:
             result = result | {"number"} if "number" in result else result
         self._types[key] = result

@@ -313,6 +313,8 @@ def _line_pieces(lines: list[str]) -> list[_Piece] | None:
             return None
         wrappers = ("if _:",) * (indent // 4)
         if not stripped.endswith(":"):
+            if not _is_statement(stripped):
+                return None  # a line inside brackets (wide characters count twice): ask the tree
             pieces.append(_Piece(index, index + 1, wrappers))
             continue
         following = next((ln for ln in lines[index + 1 :] if ln.strip()), "")
@@ -321,6 +323,15 @@ def _line_pieces(lines: list[str]) -> list[_Piece] | None:
         lead = _LEADS.get(stripped.split(None, 1)[0], ())
         pieces.append(_Piece(index, index + 1, wrappers, lead, ("    pass",)))
     return pieces
+
+
+def _is_statement(text: str) -> bool:
+    """`text` is one whole simple statement."""
+    try:
+        ast.parse(text)
+    except SyntaxError:
+        return False
+    return True
 
 
 # `name: Annotated[...] = default` split by another formatter, in the three layouts black may

@@ -79,6 +79,11 @@ REQUESTS = [
         {"x_amz_target": "Store.DeleteItem", "body": {"Key": "k"}},
     ),
     ("GET", "/tags/arn:1", {}, "list_tags", {"resource_arn": "arn:1"}),
+    # A value holding "/" travels as %2F and stays one segment (AWS ARNs, Azure scopes).
+    ("GET", "/tags/arn:aws:s3:::bucket%2Fkey", {}, "list_tags", {"resource_arn": "arn:aws:s3:::bucket/key"}),
+    ("GET", "/v1/projects%2Fp%2Ftopics%2Ft", {}, "get_thing", {"name": "projects/p/topics/t"}),
+    ("POST", "/v1/projects%2Fp:rename", {}, "rename_thing", {"name": "projects/p"}),
+    ("GET", "/files/a%2Fb%2Fc.json", {}, "get_file_json", {"id": "a/b/c"}),
     ("DELETE", "/tags/arn:1?tagKeys=a&tagKeys=b", {}, "untag_resource", {"resource_arn": "arn:1", "tag_keys": ["a", "b"]}),
     ("GET", "/buckets/b1", {}, "list_objects", {"bucket": "b1"}),
     ("GET", "/buckets/b1?cors", {}, "get_bucket_cors", {"bucket": "b1"}),

@@ -7,6 +7,7 @@ import os
 import re
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from typing import Any
+from urllib.parse import unquote
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -510,6 +511,23 @@ class _PathIndex:
         return [self.routes[i] for i in sorted(positions)]
 
 
+def _encoded_slashes(scope: Any) -> str | None:
+    """The request path percent-decoded but for its encoded slashes (`%2F`), when it has any
+    (and no root path to strip), else None. Starlette routes the decoded path, where
+    `/tags/arn%2Fkey` has one segment more than its route."""
+    raw = scope.get("raw_path")
+    if not isinstance(raw, bytes) or b"%2" not in raw or scope.get("root_path"):
+        return None
+    text = raw.split(b"?", 1)[0].decode("latin-1")
+    pieces = _ENCODED_SLASH.split(text)
+    if len(pieces) == 1:
+        return None
+    return "".join(piece if index % 2 else unquote(piece) for index, piece in enumerate(pieces))
+
+
+_ENCODED_SLASH = re.compile("(%2[fF])")
+
+
 class _SpecRouter(APIRouter):
     """The app's router, finding a request's route through a `_PathIndex`: a spec's many
     routes cost little per request. Routes are tried in the same order as a router tries them."""
@@ -525,8 +543,14 @@ class _SpecRouter(APIRouter):
         if self._index is None or not self._index.current(self.routes):
             self._index = _PathIndex(list(self.routes))
         partial: tuple[BaseRoute, Any] | None = None
-        for route in self._index.candidates(get_route_path(scope)):
-            match, child_scope = route.matches(scope)
+        path = get_route_path(scope)
+        matching = scope
+        encoded = _encoded_slashes(scope)
+        if encoded is not None:  # match as sent: a value's %2F stays inside its segment
+            path = encoded
+            matching = {**scope, "path": scope.get("root_path", "") + encoded}
+        for route in self._index.candidates(path):
+            match, child_scope = route.matches(matching)
             if match == Match.FULL:
                 scope.update(child_scope)
                 await route.handle(scope, receive, send)

@@ -75,16 +75,13 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0] if text else ''}"[:500]
 
 
-def _generate(spec: Path, work: Path, lenient: bool) -> tuple[str, dict[str, str], list[str]]:
+def _generate(spec: Path, work: Path, lenient: bool) -> tuple[str, dict[str, str], tuple[Any, ...]]:
     from codegen.cli import build_files
     from codegen.config import load_config
 
     config = load_config(work, {"spec": str(spec), "out": str(work / "out"), "package": "corpus_api"})
-    if lenient:
-        config = dataclasses.replace(config, lenient=True)
-    warnings: list[str] = []
-    package, files = build_files(config, use_cache=False, jobs=1, **({"warnings": warnings} if lenient else {}))
-    return package, files, warnings
+    config = dataclasses.replace(config, lenient=lenient)
+    return build_files(config, use_cache=False, jobs=1)
 
 
 def _check(spec: Path, work: Path, result: dict[str, Any]) -> None:
@@ -98,10 +95,7 @@ def _check(spec: Path, work: Path, result: dict[str, Any]) -> None:
     except (SpecError, SpecErrors) as exc:
         errors = exc.errors if isinstance(exc, SpecErrors) else [exc]
         result["strict_error"] = _spec_error_text(errors[0])
-        if not _lenient_available():
-            result["failure"] = "refused: " + _error_class(errors[0])
-            result["error"] = result["strict_error"]
-            return
+        result["strict_class"] = _error_class(errors[0])
         try:
             package, files, warnings = _generate(spec, work, lenient=True)
         except (SpecError, SpecErrors) as again:
@@ -122,12 +116,6 @@ def _check(spec: Path, work: Path, result: dict[str, Any]) -> None:
     app = module.create_app(mock=True)
     result["stage"] = "requests"
     _drive(spec, app, result)
-
-
-def _lenient_available() -> bool:
-    from codegen.config import Config
-
-    return "lenient" in {f.name for f in dataclasses.fields(Config)}
 
 
 def _spec_error_text(error: Any) -> str:
@@ -151,13 +139,17 @@ class Requests:
     def __init__(self, document: dict[str, Any], version: str) -> None:
         from codegen.dialect import for_direction, normalize_document
         from codegen.runtime.params import SchemaStore
-        from jsonschema import Draft202012Validator
+        from codegen.runtime.reference import reference_validator
 
         self.normalized = normalize_document(document, version)
         self.store = SchemaStore(self.normalized)
-        self.validator = Draft202012Validator(
-            for_direction(self.normalized, "request"), format_checker=Draft202012Validator.FORMAT_CHECKER
-        )
+        import re
+
+        self.templates = [
+            (key, re.compile(re.sub(r"\\\{[^{}]*\\\}", "[^/]+", re.escape(key))))
+            for key in (re.split(r"[?#]", k, maxsplit=1)[0] for k in (self.normalized.get("paths") or {}))
+        ]
+        self.validator = reference_validator(for_direction(self.normalized, "request"))
 
     def resolve(self, node: Any) -> Any:
         return self.store.resolve(node)
@@ -168,10 +160,10 @@ class Requests:
         except Exception:  # noqa: BLE001 - an unresolvable schema vouches for nothing
             return False
 
-    def value(self, schema: Any, seed: str) -> Any:
-        from codegen.runtime.mock import synthesize
+    def value(self, schema: Any, seed: str, variant: int = 0) -> Any:
+        from codegen.runtime.mock import Synthesizer
 
-        return synthesize(schema, resolve=self.resolve, is_valid=self.is_valid, seed=seed)
+        return Synthesizer(self.resolve, self.is_valid, seed).value(schema, "", 0, variant)
 
     def operations(self) -> list[dict[str, Any]]:
         from codegen.ir import server_path
@@ -207,18 +199,18 @@ class Requests:
                     merged[(str(p["name"]), str(p["in"]))] = p
         return list(merged.values())
 
-    def request(self, key: str, method: str, item: dict[str, Any], op: dict[str, Any], base: str) -> dict[str, Any]:
-        import re
-
-        path_part = re.split(r"[?#]", key, maxsplit=1)[0]
-        fixed_query = ""
-        if "?" in key:
-            fixed_query = key.split("?", 1)[1].split("#", 1)[0]
-        seed = f"{method} {key}"
-        path_values: dict[str, str] = {}
-        query: list[tuple[str, str]] = []
-        headers: dict[str, str] = {}
-        cookies: dict[str, str] = {}
+    def fill(
+        self,
+        item: dict[str, Any],
+        op: dict[str, Any],
+        seed: str,
+        attempt: int,
+        path_values: dict[str, str],
+        query: list[tuple[str, str]],
+        headers: dict[str, str],
+        cookies: dict[str, str],
+    ) -> None:
+        """Values for the path parameters and the required others (`attempt` varies the path's)."""
         for p in self.parameters(item, op):
             location, name = p["in"], str(p["name"])
             if location != "path" and not p.get("required"):
@@ -227,7 +219,7 @@ class Requests:
             if isinstance(p.get("content"), dict) and p["content"]:
                 content, media = next(iter(p["content"].items()))
                 schema = (media or {}).get("schema", {})
-            value = self.value(schema, f"{seed} {location} {name}")
+            value = self.value(schema, f"{seed} {location} {name}", attempt if location == "path" else 0)
             style = p.get("style") or {"path": "simple", "header": "simple"}.get(location, "form")
             explode = bool(p.get("explode", style == "form"))
             if content is not None:
@@ -243,7 +235,38 @@ class Requests:
                 headers[name] = encoded[0][1] if encoded else ""
             elif location == "cookie":
                 cookies.update(encoded)
-        path = re.sub(r"\{([^{}]*)\}", lambda m: path_values.get(m.group(1), "x"), path_part)
+
+    def shadowed(self, key: str, path: str) -> bool:
+        """Whether a more literal path of the document also matches `path` (it would win)."""
+        from codegen.runtime.application import _specificity
+
+        from urllib.parse import unquote
+
+        mine = _specificity(key)
+        path = "/".join(unquote(segment) for segment in path.split("/"))  # as the server reads it
+        return any(regex.fullmatch(path) and _specificity(other) < mine for other, regex in self.templates if other != key)
+
+    def request(self, key: str, method: str, item: dict[str, Any], op: dict[str, Any], base: str) -> dict[str, Any]:
+        import re
+
+        path_part = re.split(r"[?#]", key, maxsplit=1)[0]
+        fixed_query = ""
+        if "?" in key:
+            fixed_query = key.split("?", 1)[1].split("#", 1)[0]
+        seed = f"{method} {key}"
+        path_values: dict[str, str] = {}
+        query: list[tuple[str, str]] = []
+        headers: dict[str, str] = {}
+        cookies: dict[str, str] = {}
+        for attempt in range(8):
+            path_values.clear()
+            self.fill(item, op, seed, attempt, path_values, query, headers, cookies)
+            path = re.sub(r"\{([^{}]*)\}", lambda m: path_values.get(m.group(1), "x"), path_part)
+            if not self.shadowed(path_part, path):
+                break
+            query.clear()
+            headers.clear()
+            cookies.clear()
         fixed = re.sub(r"\{([^{}]*)\}", lambda m: quote(path_values.get(m.group(1), "x"), safe=""), fixed_query)
         self.credentials(op, headers, query, cookies)
         body, content_type = self.body(op.get("requestBody"), seed)
@@ -547,8 +570,6 @@ def _fuzz(spec: Path, work: Path, result: dict[str, Any]) -> None:
     try:
         package, files, _ = _generate(spec, work, lenient=False)
     except (SpecError, SpecErrors):
-        if not _lenient_available():
-            raise
         package, files, _ = _generate(spec, work, lenient=True)
     write(work / "pkg" / package, files)
     sys.path.insert(0, str(work / "pkg"))
@@ -733,6 +754,7 @@ def summarize(results: list[dict[str, Any]], baseline_mb: float) -> dict[str, An
         "operations_ok": sum((r.get("outcomes") or {}).get("ok", 0) for r in results),
         "operations_rejected": sum((r.get("outcomes") or {}).get("rejected", 0) for r in results),
         "failure_classes": dict(classes.most_common()),
+        "strict_refusals": dict(Counter(r["strict_class"] for r in results if r.get("strict_class")).most_common()),
         "generate_seconds": {
             "total": round(sum(times), 1),
             "median": round(statistics.median(times), 3) if times else 0,
@@ -764,6 +786,12 @@ def markdown(summary: dict[str, Any], results: list[dict[str, Any]]) -> str:
         f"median {summary['peak_mb']['median']} MB, p99 {summary['peak_mb']['p99']} MB; largest: "
         + ", ".join(f"{d} {m:.0f} MB" for d, m in summary["peak_mb"]["largest"]),
     ]
+    if summary.get("strict_refusals"):
+        lines.append("")
+        lines.append("| what the strict run refused (then generated with --lenient, or not) | documents |")
+        lines.append("| --- | --- |")
+        for cls, count in summary["strict_refusals"].items():
+            lines.append(f"| {cls.replace('|', chr(92) + '|')} | {count} |")
     if summary["failure_classes"]:
         lines.append("")
         lines.append("| failure class | documents | first document: first error |")

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 2024
 
-.PHONY: install generate check test lint bench corpus serve mock clean
+.PHONY: install generate check test lint bench corpus corpus-models serve mock clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ bench: $(STAMP)
 # of `make test`. N=100 SEED=1 for a seeded sample, SHARD=1/4 for a shard, JOBS=2 documents at once.
 corpus: $(STAMP)
 	$(BIN)/python bench/corpus.py $(if $(N),--sample $(N)) --seed $(or $(SEED),1) $(if $(SHARD),--shard $(SHARD)) $(if $(JOBS),--jobs $(JOBS))
+
+# The differential model test over every OpenAPI 3.1 document of the directory.
+corpus-models: $(STAMP)
+	$(BIN)/python -m pytest -q -s -m corpus tests/test_corpus_differential.py
 
 serve: $(STAMP)
 	$(BIN)/uvicorn service.app:app --host 127.0.0.1 --port $(PORT)

@@ -238,9 +238,9 @@ class Requests:
 
     def shadowed(self, key: str, path: str) -> bool:
         """Whether a more literal path of the document also matches `path` (it would win)."""
-        from codegen.runtime.application import _specificity
-
         from urllib.parse import unquote
+
+        from codegen.runtime.application import _specificity
 
         mine = _specificity(key)
         path = "/".join(unquote(segment) for segment in path.split("/"))  # as the server reads it

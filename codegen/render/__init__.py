@@ -176,7 +176,6 @@ class Imports:
 
 def drop_import(source: str, module: str, name: str) -> str:
     """`source` without `name` in its `from module import ...` (one line, or one name a line)."""
-    import re
 
     source = re.sub(rf"^(from {re.escape(module)} import .*?)\b{name}, ", r"\1", source, count=1, flags=re.MULTILINE)
     source = re.sub(rf"^(from {re.escape(module)} import .*?), {name}\b", r"\1", source, count=1, flags=re.MULTILINE)
@@ -185,7 +184,6 @@ def drop_import(source: str, module: str, name: str) -> str:
 
 def ruf022_sorted(names: list[str]) -> list[str]:
     """`__all__` in the order linters expect: SCREAMING_CASE, CamelCase, then the rest (natural)."""
-    import re
 
     def key(name: str) -> tuple[int, list[Any]]:
         kind = 0 if name.isupper() and len(name) > 1 else 1 if name[:1].isupper() else 2

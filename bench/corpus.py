@@ -26,6 +26,7 @@ import dataclasses
 import json
 import os
 import random
+import re
 import resource
 import select
 import signal
@@ -79,7 +80,9 @@ def _generate(spec: Path, work: Path, lenient: bool) -> tuple[str, dict[str, str
     from codegen.cli import build_files
     from codegen.config import load_config
 
-    config = load_config(work, {"spec": str(spec), "out": str(work / "out"), "package": "corpus_api"})
+    config = load_config(
+        work, {"spec": str(spec), "out": str(work / "out"), "package": "corpus_api"}
+    )
     config = dataclasses.replace(config, lenient=lenient)
     return build_files(config, use_cache=False, jobs=1)
 
@@ -147,7 +150,9 @@ class Requests:
 
         self.templates = [
             (key, re.compile(re.sub(r"\\\{[^{}]*\\\}", "[^/]+", re.escape(key))))
-            for key in (re.split(r"[?#]", k, maxsplit=1)[0] for k in (self.normalized.get("paths") or {}))
+            for key in (
+                re.split(r"[?#]", k, maxsplit=1)[0] for k in (self.normalized.get("paths") or {})
+            )
         ]
         self.validator = reference_validator(for_direction(self.normalized, "request"))
 
@@ -219,7 +224,9 @@ class Requests:
             if isinstance(p.get("content"), dict) and p["content"]:
                 content, media = next(iter(p["content"].items()))
                 schema = (media or {}).get("schema", {})
-            value = self.value(schema, f"{seed} {location} {name}", attempt if location == "path" else 0)
+            value = self.value(
+                schema, f"{seed} {location} {name}", attempt if location == "path" else 0
+            )
             style = p.get("style") or {"path": "simple", "header": "simple"}.get(location, "form")
             explode = bool(p.get("explode", style == "form"))
             if content is not None:
@@ -228,7 +235,9 @@ class Requests:
             else:
                 encoded = serialize(name, value, style, explode)
             if location == "path":
-                path_values[name] = "".join(quote(v, safe="") if n == name else n for n, v in encoded)
+                path_values[name] = "".join(
+                    quote(v, safe="") if n == name else n for n, v in encoded
+                )
             elif location == "query":
                 query += encoded
             elif location == "header":
@@ -244,9 +253,15 @@ class Requests:
 
         mine = _specificity(key)
         path = "/".join(unquote(segment) for segment in path.split("/"))  # as the server reads it
-        return any(regex.fullmatch(path) and _specificity(other) < mine for other, regex in self.templates if other != key)
+        return any(
+            regex.fullmatch(path) and _specificity(other) < mine
+            for other, regex in self.templates
+            if other != key
+        )
 
-    def request(self, key: str, method: str, item: dict[str, Any], op: dict[str, Any], base: str) -> dict[str, Any]:
+    def request(
+        self, key: str, method: str, item: dict[str, Any], op: dict[str, Any], base: str
+    ) -> dict[str, Any]:
         import re
 
         path_part = re.split(r"[?#]", key, maxsplit=1)[0]
@@ -267,7 +282,9 @@ class Requests:
             query.clear()
             headers.clear()
             cookies.clear()
-        fixed = re.sub(r"\{([^{}]*)\}", lambda m: quote(path_values.get(m.group(1), "x"), safe=""), fixed_query)
+        fixed = re.sub(
+            r"\{([^{}]*)\}", lambda m: quote(path_values.get(m.group(1), "x"), safe=""), fixed_query
+        )
         self.credentials(op, headers, query, cookies)
         body, content_type = self.body(op.get("requestBody"), seed)
         if content_type:
@@ -275,13 +292,21 @@ class Requests:
         qs = "&".join(x for x in (fixed, urlencode(query, quote_via=quote)) if x)
         return {
             "method": method.upper(),
-            "url": ("/" + base.strip("/") if base.strip("/") else "") + (path if path.startswith("/") else "/" + path) + ("?" + qs if qs else ""),
+            "url": ("/" + base.strip("/") if base.strip("/") else "")
+            + (path if path.startswith("/") else "/" + path)
+            + ("?" + qs if qs else ""),
             "headers": headers,
             "cookies": cookies,
             "body": body,
         }
 
-    def credentials(self, op: dict[str, Any], headers: dict[str, str], query: list[tuple[str, str]], cookies: dict[str, str]) -> None:
+    def credentials(
+        self,
+        op: dict[str, Any],
+        headers: dict[str, str],
+        query: list[tuple[str, str]],
+        cookies: dict[str, str],
+    ) -> None:
         requirements = op.get("security", self.normalized.get("security")) or []
         schemes = (self.normalized.get("components") or {}).get("securitySchemes") or {}
         for requirement in requirements[:1]:
@@ -297,13 +322,21 @@ class Requests:
                     elif where == "cookie":
                         cookies[key] = "corpus-key"
                 elif kind == "http" and str(scheme.get("scheme", "")).lower() == "basic":
-                    headers["authorization"] = "Basic " + base64.b64encode(b"corpus:secret").decode()
+                    headers["authorization"] = (
+                        "Basic " + base64.b64encode(b"corpus:secret").decode()
+                    )
                 elif kind in ("http", "oauth2", "openIdConnect"):
-                    headers["authorization"] = f"{str(scheme.get('scheme') or 'Bearer').title()} corpus-token"
+                    headers["authorization"] = (
+                        f"{str(scheme.get('scheme') or 'Bearer').title()} corpus-token"
+                    )
 
     def body(self, raw: Any, seed: str) -> tuple[bytes | None, str | None]:
         body = self.resolve(raw)
-        if not isinstance(body, dict) or not isinstance(body.get("content"), dict) or not body["content"]:
+        if (
+            not isinstance(body, dict)
+            or not isinstance(body.get("content"), dict)
+            or not body["content"]
+        ):
             return None, None
         content = body["content"]
         media_type = next((m for m in content if _is_json(m)), None) or next(iter(content))
@@ -318,7 +351,11 @@ class Requests:
             return json.dumps(value).encode(), "application/json" if base == "*/*" else media_type
         if base == "application/x-www-form-urlencoded":
             value = self.value(schema, seed + " body")
-            pairs = [pair for k, v in (value.items() if isinstance(value, dict) else ()) for pair in serialize(k, v, "form", True)]
+            pairs = [
+                pair
+                for k, v in (value.items() if isinstance(value, dict) else ())
+                for pair in serialize(k, v, "form", True)
+            ]
             return urlencode(pairs).encode(), media_type
         if base.endswith("xml"):
             from codegen.runtime.bodies import encode_xml, xml_name
@@ -333,7 +370,9 @@ class Requests:
 
 def _is_json(media_type: str) -> bool:
     base = media_type.split(";")[0].strip().lower()
-    return base == "application/json" or (base.startswith("application/") and base.endswith("+json"))
+    return base == "application/json" or (
+        base.startswith("application/") and base.endswith("+json")
+    )
 
 
 def text_of(value: Any) -> str:
@@ -374,7 +413,11 @@ def serialize(name: str, value: Any, style: str, explode: bool) -> list[tuple[st
         if style == "label":
             return [("", "."), (name, joined)]
         if style == "matrix":
-            return [("", f";{name}="), (name, joined)] if not explode else [("", ";" + joined.replace(",", ";"))]
+            return (
+                [("", f";{name}="), (name, joined)]
+                if not explode
+                else [("", ";" + joined.replace(",", ";"))]
+            )
         return [(name, joined)]
     text = text_of(value)
     if style == "label":
@@ -389,8 +432,12 @@ def multipart(value: dict[str, Any]) -> tuple[bytes, str]:
     parts = []
     for key, item in value.items():
         text = item if isinstance(item, str) else json.dumps(item)
-        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{text}\r\n')
-    return ("".join(parts) + f"--{boundary}--\r\n").encode(), f"multipart/form-data; boundary={boundary}"
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{text}\r\n'
+        )
+    return (
+        "".join(parts) + f"--{boundary}--\r\n"
+    ).encode(), f"multipart/form-data; boundary={boundary}"
 
 
 def _drive(spec: Path, app: Any, result: dict[str, Any]) -> None:
@@ -434,21 +481,29 @@ def _drive(spec: Path, app: Any, result: dict[str, Any]) -> None:
                 try:
                     headers = dict(req["headers"])
                     if req["cookies"]:
-                        headers["cookie"] = "; ".join(f"{k}={quote(v, safe='')}" for k, v in req["cookies"].items())
-                    request = client.build_request(req["method"], req["url"], headers=headers, content=req["body"])
+                        headers["cookie"] = "; ".join(
+                            f"{k}={quote(v, safe='')}" for k, v in req["cookies"].items()
+                        )
+                    request = client.build_request(
+                        req["method"], req["url"], headers=headers, content=req["body"]
+                    )
                     response = await client.send(request, stream=True)
                     raw = b"".join([chunk async for chunk in response.aiter_raw()])
                     await response.aclose()
                 except RequestTimeout:
                     outcomes["timeout"] += 1
-                    failures.append(f"{op['method'].upper()} {op['key']}: no answer within {REQUEST_SECONDS:g} s")
+                    failures.append(
+                        f"{op['method'].upper()} {op['key']}: no answer within {REQUEST_SECONDS:g} s"
+                    )
                     continue
                 finally:
                     signal.setitimer(signal.ITIMER_REAL, 0)
                 outcome = judge(op, response.status_code, seen.get("operation"))
                 outcomes[outcome] += 1
                 if outcome not in ("ok", "rejected"):
-                    failures.append(f"{op['method'].upper()} {op['key']} -> {response.status_code}: {outcome}: {raw[:200].decode('utf-8', 'replace')}")
+                    failures.append(
+                        f"{op['method'].upper()} {op['key']} -> {response.status_code}: {outcome}: {raw[:200].decode('utf-8', 'replace')}"
+                    )
 
     asyncio.run(run())
     result["outcomes"] = dict(outcomes)
@@ -507,14 +562,37 @@ BROKEN_RESPONSE = {
 }
 
 
-def fuzz_config() -> Any:
+def fuzz_auth(document: dict[str, Any]) -> dict[str, Any]:
+    """Credentials for each security scheme (the mock checks their presence, not their value),
+    as schemathesis's OpenAPI-aware auth configuration."""
+    schemes = (document.get("components") or {}).get("securitySchemes") or {}
+    auth: dict[str, Any] = {}
+    for name, scheme in schemes.items():
+        kind = scheme.get("type") if isinstance(scheme, dict) else None
+        if kind == "apiKey":
+            auth[name] = {"api_key": "corpus-key"}
+        elif kind == "http" and str(scheme.get("scheme", "")).lower() == "basic":
+            auth[name] = {"username": "corpus", "password": "secret"}
+        elif kind == "http" and str(scheme.get("scheme", "")).lower() == "bearer":
+            auth[name] = {"bearer": "corpus-token"}
+    return auth
+
+
+def fuzz_config(document: dict[str, Any]) -> Any:
     from schemathesis.config import SchemathesisConfig
 
+    auth = fuzz_auth(document)
     return SchemathesisConfig.from_dict(
         {
+            **({"auth": {"openapi": auth}} if auth else {}),
             "seed": 1,
             "continue-on-failure": True,
-            "suppress-health-check": ["too_slow", "filter_too_much", "data_too_large", "large_base_example"],
+            "suppress-health-check": [
+                "too_slow",
+                "filter_too_much",
+                "data_too_large",
+                "large_base_example",
+            ],
             "cache": {"enabled": False},
             "generation": {"max-examples": FUZZ_EXAMPLES, "mode": "all", "database": "none"},
             "checks": {"enabled": False, **{name: {"enabled": True} for name in FUZZ_CHECKS}},
@@ -534,7 +612,11 @@ def _case_data(case: Any) -> dict[str, Any]:
     from schemathesis.core import NOT_SET
 
     def plain(value: Any) -> Any:
-        return None if value is NOT_SET or value is None else json.loads(json.dumps(value, default=repr))
+        return (
+            None
+            if value is NOT_SET or value is None
+            else json.loads(json.dumps(value, default=repr))
+        )
 
     return {
         "method": case.method,
@@ -574,7 +656,12 @@ def _fuzz(spec: Path, work: Path, result: dict[str, Any]) -> None:
     write(work / "pkg" / package, files)
     sys.path.insert(0, str(work / "pkg"))
     module: Any = importlib.import_module(package)
+    import triage
+
+    wire = triage.Wire()
+    wire.install()
     app = module.create_app(mock=True, base_path="")
+    reference = triage.Reference(app.state.codegen)
     result["stage"] = "schemathesis"
     sys.path.insert(0, str(ROOT / "tests"))
     import schemathesis
@@ -584,7 +671,8 @@ def _fuzz(spec: Path, work: Path, result: dict[str, Any]) -> None:
     findings: list[dict[str, Any]] = []
     cases = 0
     with serve(app) as url:
-        schema = schemathesis.openapi.from_url(f"{url}/openapi.json", config=fuzz_config())
+        document = json.loads(json.dumps(module._spec.DOCUMENT))
+        schema = schemathesis.openapi.from_url(f"{url}/openapi.json", config=fuzz_config(document))
         schema.config.update(base_url=url)
         for event in from_schema(schema).execute():
             if isinstance(event, events.ScenarioFinished):
@@ -597,33 +685,70 @@ def _fuzz(spec: Path, work: Path, result: dict[str, Any]) -> None:
                         failure = node.failure_info.failure
                         response = recorder.find_response(case_id=case_id)
                         case = recorder.cases[case_id].value
-                        findings.append(
-                            {
-                                "phase": str(event.phase),
-                                "operation": recorder.label,
-                                "check": node.name,
-                                "title": failure.title,
-                                "status": response.status_code if response is not None else None,
-                                "message": str(failure.message)[:600],
-                                "curl": node.failure_info.code_sample[:1500],
-                                "mode": str(case.meta.generation.mode) if case.meta else None,
-                                "negative": sorted(str(loc) for loc, c in (case.meta.components.items() if case.meta else ()) if c.mode.is_negative),
-                                "case": _case_data(case),
-                            }
-                        )
+                        finding = {
+                            "phase": str(event.phase),
+                            "operation": recorder.label,
+                            "check": node.name,
+                            "title": failure.title,
+                            "status": response.status_code if response is not None else None,
+                            "message": str(failure.message)[:600],
+                            "curl": node.failure_info.code_sample[:1500],
+                            "mode": str(case.meta.generation.mode) if case.meta else None,
+                            "negative": sorted(
+                                str(loc)
+                                for loc, c in (case.meta.components.items() if case.meta else ())
+                                if c.mode.is_negative
+                            ),
+                            "case": _case_data(case),
+                            "response_body": _text(response),
+                        }
+                        finding["excused"] = triage.triage(finding, wire, reference, case.id)
+                        findings.append(finding)
             elif isinstance(event, events.NonFatalError):
-                findings.append({"phase": str(event.phase), "operation": event.label, "title": "error", "message": str(event.info)[:600]})
+                findings.append(
+                    {
+                        "phase": str(event.phase),
+                        "operation": event.label,
+                        "title": "error",
+                        "message": str(event.info)[:600],
+                    }
+                )
             elif isinstance(event, events.FatalError):
                 raise event.exception
     result["cases"] = cases
-    result["findings"] = findings
-    titles = Counter(f["title"] for f in findings)
+    ours = [f for f in findings if not f.get("excused")]
+    excused = [f for f in findings if f.get("excused")]
+    result["findings"] = ours[:200]
+    result["finding_count"] = len(ours)
+    # One example of each reason, with how often it excused a finding.
+    reasons: dict[str, dict[str, Any]] = {}
+    for f in excused:
+        key = f"{f['title']}: {_reason_kind(f['excused'])}"
+        entry = reasons.setdefault(
+            key,
+            {"count": 0, "example": {k: f[k] for k in ("operation", "status", "excused", "case")}},
+        )
+        entry["count"] += 1
+    result["excused"] = reasons
+    titles = Counter(f["title"] for f in ours)
     result["titles"] = dict(titles)
     result["stage"] = "done"
-    if findings:
+    if ours:
         worst = max(titles, key=lambda t: (t in BROKEN_RESPONSE or t == "error", titles[t], t))
         result["failure"] = f"schemathesis: {worst}"
-        result["error"] = next(f for f in findings if f["title"] == worst)["message"][:300]
+        result["error"] = next(f for f in ours if f["title"] == worst)["message"][:300]
+
+
+def _text(response: Any) -> str:
+    content = getattr(response, "content", None) if response is not None else None
+    if isinstance(content, bytes):
+        return content[:2000].decode("utf-8", "replace")
+    return ""
+
+
+def _reason_kind(reason: str) -> str:
+    """A reason without its particulars (values, names), to count reasons alike."""
+    return re.sub(r"\(.*|: .*|'[^']*'| [0-9]{3},", "", reason)[:120]
 
 
 # -- the run: a process per document -----------------------------------------------------------
@@ -685,22 +810,36 @@ class Child:
         _, status, usage = os.wait4(self.pid, 0)
         result: dict[str, Any]
         if self.timed_out:
-            result = {"failure": "timeout (document)", "error": f"killed after {self.timeout:g} s", "stage": "?"}
+            result = {
+                "failure": "timeout (document)",
+                "error": f"killed after {self.timeout:g} s",
+                "stage": "?",
+            }
         elif os.WIFSIGNALED(status):
             sig = signal.Signals(os.WTERMSIG(status)).name
-            result = {"failure": f"crash ({sig})", "error": f"the process died of {sig}", "stage": "?"}
+            result = {
+                "failure": f"crash ({sig})",
+                "error": f"the process died of {sig}",
+                "stage": "?",
+            }
         else:
             try:
                 result = json.loads(b"".join(self.chunks))
             except ValueError:
-                result = {"failure": "crash (no result)", "error": f"exit status {status}", "stage": "?"}
+                result = {
+                    "failure": "crash (no result)",
+                    "error": f"exit status {status}",
+                    "stage": "?",
+                }
         result["document"] = self.name
         result["seconds"] = round(time.perf_counter() - self.started, 3)
         result["peak_mb"] = round(usage.ru_maxrss / 1024, 1)
         return result
 
 
-def run_all(api: Path, docs: list[str], jobs: int, timeout: float, progress: Any, check: Any = None) -> list[dict[str, Any]]:
+def run_all(
+    api: Path, docs: list[str], jobs: int, timeout: float, progress: Any, check: Any = None
+) -> list[dict[str, Any]]:
     """Check `docs`, `jobs` at a time, each in a fork of this (single-threaded) process."""
     pending = list(reversed(docs))
     running: dict[int, Child] = {}
@@ -754,26 +893,36 @@ def summarize(results: list[dict[str, Any]], baseline_mb: float) -> dict[str, An
         "operations_ok": sum((r.get("outcomes") or {}).get("ok", 0) for r in results),
         "operations_rejected": sum((r.get("outcomes") or {}).get("rejected", 0) for r in results),
         "failure_classes": dict(classes.most_common()),
-        "strict_refusals": dict(Counter(r["strict_class"] for r in results if r.get("strict_class")).most_common()),
+        "strict_refusals": dict(
+            Counter(r["strict_class"] for r in results if r.get("strict_class")).most_common()
+        ),
         "generate_seconds": {
             "total": round(sum(times), 1),
             "median": round(statistics.median(times), 3) if times else 0,
             "p99": round(pct(times, 0.99), 3),
-            "slowest": [(r["document"], r["generate_seconds"]) for r in sorted(generated, key=lambda r: -r["generate_seconds"])[:5]],
+            "slowest": [
+                (r["document"], r["generate_seconds"])
+                for r in sorted(generated, key=lambda r: -r["generate_seconds"])[:5]
+            ],
         },
         "peak_mb": {
             "baseline": round(baseline_mb, 1),
             "median": round(statistics.median(peaks), 1) if peaks else 0,
             "p99": round(pct(peaks, 0.99), 1),
-            "largest": [(r["document"], r["peak_mb"]) for r in sorted(results, key=lambda r: -r["peak_mb"])[:5]],
+            "largest": [
+                (r["document"], r["peak_mb"])
+                for r in sorted(results, key=lambda r: -r["peak_mb"])[:5]
+            ],
         },
     }
 
 
 def markdown(summary: dict[str, Any], results: list[dict[str, Any]]) -> str:
     lines = [
-        (f"- documents: {summary['documents']}; passed (generated, imported, every operation reached): "
-        f"{summary['passed']} ({100 * summary['passed'] / max(1, summary['documents']):.2f}%)"),
+        (
+            f"- documents: {summary['documents']}; passed (generated, imported, every operation reached): "
+            f"{summary['passed']} ({100 * summary['passed'] / max(1, summary['documents']):.2f}%)"
+        ),
         f"- generated: {summary['generated']} ({summary['generated_strict']} strict, {summary['generated_lenient']} only with --lenient)",
         (
             f"- operations: {summary['operations']}; answered as declared {summary['operations_ok']}, "
@@ -788,7 +937,9 @@ def markdown(summary: dict[str, Any], results: list[dict[str, Any]]) -> str:
     ]
     if summary.get("strict_refusals"):
         lines.append("")
-        lines.append("| what the strict run refused (then generated with --lenient, or not) | documents |")
+        lines.append(
+            "| what the strict run refused (then generated with --lenient, or not) | documents |"
+        )
         lines.append("| --- | --- |")
         for cls, count in summary["strict_refusals"].items():
             lines.append(f"| {cls.replace('|', chr(92) + '|')} | {count} |")
@@ -805,23 +956,50 @@ def markdown(summary: dict[str, Any], results: list[dict[str, Any]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("-n", "--sample", type=int, default=None, help="a seeded random sample of this many documents")
+    parser.add_argument(
+        "-n",
+        "--sample",
+        type=int,
+        default=None,
+        help="a seeded random sample of this many documents",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--shard", help="i/k: every k-th document from the i-th (1-based)")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="documents at once (default: one per core)")
-    parser.add_argument("--timeout", type=float, default=DOCUMENT_SECONDS, help="seconds per document")
-    parser.add_argument("--out", type=Path, help="results file (default: <cache>/results-<sample>-<seed>.json)")
-    parser.add_argument("--only", action="append", help="these documents (relative to api/), repeatable")
-    parser.add_argument("--schemathesis", action="store_true", help="run schemathesis against each mock instead")
-    parser.add_argument("--summary", type=Path, help="print the Markdown summary of a results file and exit")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="documents at once (default: one per core)",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=DOCUMENT_SECONDS, help="seconds per document"
+    )
+    parser.add_argument(
+        "--out", type=Path, help="results file (default: <cache>/results-<sample>-<seed>.json)"
+    )
+    parser.add_argument(
+        "--only", action="append", help="these documents (relative to api/), repeatable"
+    )
+    parser.add_argument(
+        "--schemathesis", action="store_true", help="run schemathesis against each mock instead"
+    )
+    parser.add_argument(
+        "--summary", type=Path, help="print the Markdown summary of a results file and exit"
+    )
     args = parser.parse_args(argv)
     if args.summary:
         data = json.loads(args.summary.read_text())
         print(markdown(data["summary"], data["results"]))
         return 0
     api = directory.api_dir()
-    docs = args.only or select_documents(directory.documents(api), args.sample, args.seed, args.shard)
-    out = args.out or directory.cache_dir() / f"{'fuzz' if args.schemathesis else 'results'}-{args.sample or 'all'}-{args.seed}{'-' + args.shard.replace('/', 'of') if args.shard else ''}.json"
+    docs = args.only or select_documents(
+        directory.documents(api), args.sample, args.seed, args.shard
+    )
+    out = (
+        args.out
+        or directory.cache_dir()
+        / f"{'fuzz' if args.schemathesis else 'results'}-{args.sample or 'all'}-{args.seed}{'-' + args.shard.replace('/', 'of') if args.shard else ''}.json"
+    )
     preload()
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     tty = sys.stderr.isatty()
@@ -836,13 +1014,25 @@ def main(argv: list[str] | None = None) -> int:
         elif len(results) % 50 == 0 or len(results) == len(docs):
             print(line, file=sys.stderr, flush=True)
 
-    results = run_all(api, docs, max(1, args.jobs), args.timeout, progress, fuzz_document if args.schemathesis else None)
+    results = run_all(
+        api,
+        docs,
+        max(1, args.jobs),
+        args.timeout,
+        progress,
+        fuzz_document if args.schemathesis else None,
+    )
     if tty:
         sys.stderr.write("\n")
     results.sort(key=lambda r: r["document"])
     summary = summarize(results, baseline)
     summary["wall_seconds"] = round(time.perf_counter() - started, 1)
-    summary["sample"] = {"n": args.sample, "seed": args.seed, "shard": args.shard, "package": f"{directory.PACKAGE}@{directory.VERSION}"}
+    summary["sample"] = {
+        "n": args.sample,
+        "seed": args.seed,
+        "shard": args.shard,
+        "package": f"{directory.PACKAGE}@{directory.VERSION}",
+    }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"summary": summary, "results": results}, indent=1, default=str))
     print(markdown(summary, results))

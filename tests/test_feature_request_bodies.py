@@ -125,6 +125,10 @@ def test_binary_and_text_bodies(client: TestClient, impl: Recorder) -> None:
     assert client.put("/any-bytes", content=b"x", headers={"Content-Type": "text/plain"}).status_code == 400
     assert client.post("/text", content="héllo".encode(), headers={"Content-Type": "text/plain; charset=utf-8"}).status_code == 200
     assert impl.last["body"] == "héllo"
+    for content_type in ("*/*", "application/octet-stream"):
+        assert client.put("/encoded", content=b"aGk=", headers={"Content-Type": content_type}).status_code == 200
+        assert impl.last["body"] == "aGk="
+    assert client.put("/encoded", content=b"\xff", headers={"Content-Type": "application/octet-stream"}).status_code == 400
     response = client.post("/text", content=b"", headers={"Content-Type": "text/plain"})
     assert response.json() == {"error": "body: must have at least 1 character"}
 
@@ -177,6 +181,7 @@ REQUESTS = [
     ("post", "/upload", "/upload", {"files": {"file": ("a", b"x")}}),
     ("put", "/raw", "/raw", {"content": b"x", "headers": {"Content-Type": "application/octet-stream"}}),
     ("put", "/any-bytes", "/any-bytes", {}),
+    ("put", "/encoded", "/encoded", {"content": b"aGk=", "headers": {"Content-Type": "application/octet-stream"}}),
     ("post", "/text", "/text", {"content": b"x", "headers": {"Content-Type": "text/plain"}}),
     ("post", "/pets", "/pets", {"json": {"name": "a"}}),
     ("post", "/notes", "/notes", {"content": b"x", "headers": {"Content-Type": "text/plain"}}),

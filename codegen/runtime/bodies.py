@@ -91,9 +91,15 @@ def decode_body(data: bytes, declared: str, content_type: str, media: dict[str, 
         return decode_multipart(data, content_type, schema, encoding, store)
     if is_xml(kind):
         return decode_xml(data, schema, store)
-    if kind.startswith("text/"):
+    if kind.startswith("text/") or _is_text(store.resolve(schema)):
         return _text(data, content_type)
     return UploadedFile(data, content_type=content_type or None)
+
+
+def _is_text(schema: Any) -> bool:
+    """A string schema that is not a file (`format: binary`): base64 (`format: byte`) or other
+    text, whatever media type carries it."""
+    return isinstance(schema, dict) and schema.get("type") == "string" and schema.get("format") != "binary"
 
 
 class _Part:

@@ -27,7 +27,7 @@ from .errors import reason
 from .handler import error_response, json_response, media_matches, negotiate, sse_response
 from .mock import synthesize
 from .operation import Answer, Dispatch, Header, Operation, is_json
-from .params import MISSING, SchemaStore
+from .params import MISSING, RawRequest, SchemaStore, decode_param
 
 ALL_METHODS = ("GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE")
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
@@ -380,16 +380,19 @@ class _Dispatch:
         self.choices = choices
 
     def choose(self, request: Request) -> BaseRoute | None:
-        """The route of the operation that carries all its key's required parameters and, among
-        those, names the most; then the most of its hints carried, a body of the request's
-        content type, the fewest hints missing, and the first declared."""
+        """The route of the operation whose path parameters accept the request's path values
+        (paths of one shape: Google's `{parent}/subscriptions` beside `{name}/subscriptions`,
+        told apart by their patterns) and that carries all its key's required parameters and,
+        among those, names the most; then the most of its hints carried, a body of the
+        request's content type, the fewest hints missing, and the first declared."""
         best: tuple[tuple[int, ...], BaseRoute] | None = None
         for index, (route, operation) in enumerate(self.choices):
             dispatch = (operation.dispatch if operation is not None else None) or Dispatch()
             if not all(_carries(request, d) for d in dispatch.parameters):
                 continue
             held = sum(_carries(request, d) for d in dispatch.hints)
-            score = (len(dispatch.parameters), held, _body_fits(request, operation), held - len(dispatch.hints), -index)
+            fits = _path_fits(request, route, operation) if len(self.choices) > 1 else 1
+            score = (fits, len(dispatch.parameters), held, _body_fits(request, operation), held - len(dispatch.hints), -index)
             if best is None or score > best[0]:
                 best = (score, route)
         return best[1] if best is not None else None
@@ -439,6 +442,29 @@ def _carries(request: Request, discriminator: tuple[str, str, str | None]) -> bo
     location, name, value = discriminator
     values = request.headers.getlist(name) if location == "header" else request.query_params.getlist(name)
     return bool(values) if value is None else value in values
+
+
+def _path_fits(request: Request, route: BaseRoute, operation: Operation[Any] | None) -> int:
+    """1 when the request's path values, read by `route`'s variable names, are each accepted by
+    the schema of `operation`'s path parameter (by the reference validator)."""
+    if operation is None:
+        return 1
+    path = request.scope.get("raw_path")
+    regex = getattr(route, "path_regex", None)
+    text = path.split(b"?", 1)[0].decode("latin-1") if isinstance(path, bytes) else request.url.path
+    match = regex.match(text) if regex is not None else None
+    if match is None:
+        return 1
+    rt = request.app.state.codegen
+    raw = RawRequest(path_params=match.groupdict(), query=[], headers={}, cookies={}, raw_path=True)
+    for p in operation.parameters:
+        if p.location != "path":
+            continue
+        value = decode_param(p, raw, rt.store, set())
+        schema = rt.store.at(p.schema) if p.schema else (p.inline_schema or {})
+        if value is MISSING or not rt.is_valid(schema, value):
+            return 0
+    return 1
 
 
 def _body_fits(request: Request, operation: Operation[Any] | None) -> int:

@@ -277,7 +277,9 @@ class Requests:
             path_values.clear()
             self.fill(item, op, seed, attempt, path_values, query, headers, cookies)
             path = re.sub(r"\{([^{}]*)\}", lambda m: path_values.get(m.group(1), "x"), path_part)
-            if not self.shadowed(path_part, path):
+            # An empty path value cannot be sent (`/offers/` is another path); nor one that a
+            # more literal path of the document would catch.
+            if all(path_values.values()) and not self.shadowed(path_part, path):
                 break
             query.clear()
             headers.clear()

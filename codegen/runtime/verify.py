@@ -1,0 +1,103 @@
+"""The validator mock values are verified with: `jsonschema` (Draft 2020-12, formats asserted),
+except that a `pattern` the backtracking `re` engine may take exponential (or high polynomial)
+time on is not run on long strings, which then count as not matching.
+
+A spec's own examples are verified before the mock answers them; `^(https?:\\/\\/)?...([\\w.-]*)*$`
+takes seconds on a 40-character example URL that does not quite match, minutes at 50. The
+mock's own strings for such patterns are short; a long example under one is just not used.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator
+from typing import Any
+
+try:  # Python 3.11+ keeps the regex parser here
+    import re._parser as _sre_parse  # type: ignore[import-not-found]
+except ImportError:  # pragma: no cover
+    import sre_parse as _sre_parse  # type: ignore[no-redef]
+
+NESTED_LIMIT = 16  # characters checked against a pattern with nested repetition (2^n steps)
+SEQUENCE_LIMIT = 256  # characters checked against one with several open-ended repetitions (n^k)
+_REPEATS = ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
+
+
+@functools.lru_cache(maxsize=1024)
+def safe_length(pattern: str) -> int | None:
+    """The longest string `re.search(pattern, ...)` is run on (None: any; the pattern has at
+    most one open-ended repetition and none nested)."""
+    try:
+        parsed = _sre_parse.parse(pattern)
+    except Exception:  # noqa: BLE001 - not Python syntax: jsonschema reports it
+        return None
+    nested, open_ended = _scan(parsed, inside=False)
+    if nested:
+        return NESTED_LIMIT
+    if open_ended > 1:
+        return SEQUENCE_LIMIT
+    return None
+
+
+def _scan(parsed: Any, inside: bool) -> tuple[bool, int]:
+    """(whether a repetition holds another repetition of varying count or an alternation,
+    how many open-ended repetitions there are)."""
+    nested, open_ended = False, 0
+    for op, arg in parsed:
+        name = str(op)
+        if name in _REPEATS:
+            low, high, sub = arg
+            repeats = high is _sre_parse.MAXREPEAT or high > 1
+            if inside and low != high:  # a count of its own to choose inside another: ambiguous
+                return True, open_ended
+            open_ended += high is _sre_parse.MAXREPEAT
+            inner_nested, inner_open = _scan(sub, inside or repeats)
+            if inner_nested:
+                return True, open_ended
+            open_ended += inner_open
+        elif name == "BRANCH":
+            if inside:
+                return True, open_ended
+            for branch in arg[1]:
+                inner_nested, inner_open = _scan(branch, inside)
+                if inner_nested:
+                    return True, open_ended
+                open_ended = max(open_ended, inner_open)
+        elif name == "SUBPATTERN":
+            inner_nested, inner_open = _scan(arg[-1], inside)
+            if inner_nested:
+                return True, open_ended
+            open_ended += inner_open
+        elif name in ("ASSERT", "ASSERT_NOT"):
+            inner_nested, inner_open = _scan(arg[1], inside)
+            if inner_nested:
+                return True, open_ended
+            open_ended += inner_open
+    return nested, open_ended
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[Any]:
+    from jsonschema.exceptions import ValidationError
+
+    if not validator.is_type(instance, "string"):
+        return
+    limit = safe_length(pattern)
+    if limit is not None and len(instance) > limit:
+        yield ValidationError(f"{instance[:40]!r}... is too long to match {pattern!r} safely")
+    elif not re.search(pattern, instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+@functools.cache
+def _validator_class() -> Any:
+    from jsonschema import Draft202012Validator, validators
+
+    return validators.extend(Draft202012Validator, {"pattern": _pattern})
+
+
+def mock_validator(document: dict[str, Any]) -> Any:
+    """A validator over `document` (evolve it with `schema=` to check values of a schema)."""
+    from jsonschema import Draft202012Validator
+
+    return _validator_class()(document, format_checker=Draft202012Validator.FORMAT_CHECKER)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -223,6 +224,29 @@ def test_values_nested_too_deeply_answer_4xx_fast_in_every_place(client: TestCli
     assert "nested" in response.json().get("detail", "") or response.status_code == 422
 
 
+@pytest.mark.parametrize(
+    ("path", "returned", "status"),
+    [
+        ("/self/optional", nested(100, {"name": "x"}, extra={"name": "n"}), 200),
+        ("/self/optional", nested(3000, {"name": "x"}, extra={"name": "n"}), 500),
+        ("/overlap", nested(60, {"y": 1}, "x"), 200),
+        ("/overlap", nested(60, 5, "x"), 500),
+        ("/codes", {"code": "code-4999", "more": [f"code-{i:04d}" for i in range(5000)]}, 200),
+        ("/wide", {"k51": {"k51": [{"k0": {"k0": "nope"}}] * 50}}, 500),
+    ],
+    ids=["deep", "too deep", "overlap", "overlap invalid", "enum", "wide invalid"],
+)
+def test_response_checks_of_hostile_values_are_fast(hostile: Any, path: str, returned: Any, status: int) -> None:
+    from conftest import Recorder
+
+    client = TestClient(hostile.package.create_app(Recorder(lambda *_: returned)), raise_server_exceptions=False)
+    body = {"name": "x"} if path == "/self/optional" else {"x": {"y": 1}} if path == "/overlap" else None
+    body = body or ({"code": "code-0001"} if path == "/codes" else {"k0": {"k0": "v1"}})
+    with within(DEADLINE):
+        response = client.post(path, json=body)
+    assert response.status_code == status, response.text[:300]
+
+
 def test_self_referential_bodies_without_a_body_answer_at_once(client: TestClient) -> None:
     for path in ("/self/optional", "/self/maps", "/overlap"):  # optional bodies: the mock answers
         with within(DEADLINE):
@@ -319,3 +343,28 @@ def test_analytics_index_of_the_directory_answers_in_time_with_a_valid_body(tmp_
     validator = Draft202012Validator(document, format_checker=Draft202012Validator.FORMAT_CHECKER)
     errors = list(validator.evolve(schema={"$ref": "#/components/schemas/analyticsIndex"}).iter_errors(response.json()))
     assert not errors, errors[0].message
+
+
+@pytest.mark.parametrize(
+    ("pattern", "limit"),
+    [
+        (r"^(https?:\/\/)?([\da-z\.-]+)\.([a-z\.]{2,6})([\/\w \.-]*)*\/?$", 16),  # beezup.com's URLs
+        (r"^(a|ab)*$", 16),
+        (r"^(a+|b)*$", 16),
+        (r"^(a{1,3})+$", 16),
+        (r"^(.+)@(.+)$", 256),
+        (r"^\s*(.*?)\s*$", 256),
+        (r"^[a-z]{3}-[0-9]+$", None),
+        (r"^(ab|cd|[0-9])+$", None),
+        (r"^(\d{3})+$", None),
+    ],
+)
+def test_the_mock_verifier_runs_backtracking_patterns_on_short_strings_only(pattern: str, limit: int | None) -> None:
+    from codegen.runtime.verify import mock_validator, safe_length
+
+    assert safe_length(pattern) == limit
+    validator = mock_validator({}).evolve(schema={"type": "string", "pattern": pattern})
+    hostile = "https://www.gravatar.com/avatar/205e460b479e2e5b48aec07710c08d50?d=mm"
+    with within(DEADLINE):
+        checked = limit is None or len(hostile) <= limit
+        assert validator.is_valid(hostile) is (checked and re.search(pattern, hostile) is not None)

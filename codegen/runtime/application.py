@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -201,7 +202,7 @@ class Runtime:
         """
         schema = self.media_object(answer, media_type).get("schema", {})
         for index in range(MOCK_EVENTS):
-            data = await in_mock_thread(lambda index=index: self.valid_example(schema, None, f"{seed}#{index}"))
+            data = await in_mock_thread(functools.partial(self.valid_example, schema, None, f"{seed}#{index}"))
             yield ServerSentEvent(data=data, event="message", id=str(index + 1))
 
 

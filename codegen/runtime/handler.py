@@ -119,7 +119,7 @@ def error_response(
     schema = rt.store.resolve(rt.store.at(answer.schema)) if answer is not None and answer.schema else None
     if answer is not None and not answer.media_types:
         return Response(status_code=status, headers=headers)
-    body = error_body(schema, status, detail, errors, resolve=rt.store.resolve)
+    body = error_body(schema, status, detail, errors, resolve=rt.store.resolve, shapes=rt.shapes)
     media_type = (answer.json_type if answer is not None else None) or "application/json"
     return json_response(body, status, media_type=media_type, headers=headers)
 

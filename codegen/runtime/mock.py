@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -130,6 +131,9 @@ class Shapes:
         self._heights: dict[int, tuple[Any, int]] = {}
         self._shallow: dict[int, tuple[Any, Any]] = {}
         self._ref_heights: dict[str, int] = {}
+        # Error bodies are synthesized on the event loop's thread, mock values on the mock's:
+        # heights are solved by one thread at a time (a half-solved one is provisional).
+        self._solving = threading.RLock()
 
     def target(self, ref: str) -> Any:
         try:
@@ -214,20 +218,19 @@ class Shapes:
         hit = self._heights.get(id(schema))
         if hit is not None and hit[0] is schema:
             return hit[1]
-        self._solve(schema)
-        found = self._eval(schema, 0)
+        with self._solving:
+            self._solve(schema)
+            found = self._eval(schema, 0)
         self._heights[id(schema)] = (schema, found)
         return found
 
     def kind_height(self, schema: dict[str, Any], kind: str) -> int:
         """The height of the smallest value of `schema` of JSON type `kind`."""
-        if kind == "object":
+        if kind not in ("object", "array"):
+            return 0
+        with self._solving:
             self._solve(schema)
-            return self._object_height(schema, 0)
-        if kind == "array":
-            self._solve(schema)
-            return self._array_height(schema, 0)
-        return 0
+            return self._object_height(schema, 0) if kind == "object" else self._array_height(schema, 0)
 
     def _solve(self, schema: Any) -> None:
         """Find the heights of the `$ref`s `schema` reaches that are not known yet."""

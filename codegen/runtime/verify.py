@@ -57,7 +57,7 @@ def _scan(parsed: Any, inside: bool) -> tuple[bool, int]:
                 return True, open_ended
             open_ended += inner_open
         elif name == "BRANCH":
-            if inside:
+            if inside and not _unambiguous(arg[1]):
                 return True, open_ended
             for branch in arg[1]:
                 inner_nested, inner_open = _scan(branch, inside)
@@ -75,6 +75,55 @@ def _scan(parsed: Any, inside: bool) -> tuple[bool, int]:
                 return True, open_ended
             open_ended += inner_open
     return nested, open_ended
+
+
+def _unambiguous(branches: list[Any]) -> bool:
+    """Alternatives that never compete for the same text: each of one fixed length, no two
+    starting with the same character (`('|"|[a-z])*` is linear, `(a|ab)*` is not)."""
+    seen: set[int] = set()
+    for branch in branches:
+        first = _first(branch)
+        if first is None or first & seen or not _fixed(branch):
+            return False
+        seen |= first
+    return True
+
+
+def _first(parsed: Any) -> set[int] | None:
+    """The characters a match of `parsed` can start with (None: unknown or any)."""
+    for op, arg in parsed:
+        name = str(op)
+        if name == "LITERAL":
+            return {arg}
+        if name == "SUBPATTERN":
+            return _first(arg[-1])
+        if name == "IN":
+            chars: set[int] = set()
+            for item_op, item in arg:
+                if str(item_op) == "LITERAL":
+                    chars.add(item)
+                elif str(item_op) == "RANGE" and item[1] - item[0] < 4096:
+                    chars.update(range(item[0], item[1] + 1))
+                else:
+                    return None
+            return chars
+        return None
+    return None
+
+
+def _fixed(parsed: Any) -> bool:
+    """Whether every match of `parsed` has the same length (no choice of count or branch)."""
+    for op, arg in parsed:
+        name = str(op)
+        if name in _REPEATS:
+            if arg[0] != arg[1] or not _fixed(arg[2]):
+                return False
+        elif name == "SUBPATTERN":
+            if not _fixed(arg[-1]):
+                return False
+        elif name not in ("LITERAL", "NOT_LITERAL", "IN", "ANY", "CATEGORY", "AT"):
+            return False
+    return True
 
 
 def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[Any]:

@@ -128,7 +128,7 @@ def schemas() -> dict[str, Any]:
         "properties": {
             "href": {"type": "string", "example": "/v2/things/{id}"},
             "method": {"type": "string", "enum": ["GET", "POST", "PUT", "DELETE"], "default": "GET"},
-            "templated": {"type": "boolean", "example": "true", "default": "false"},  # examples of the wrong type
+            "templated": {"type": "boolean", "example": "true"},  # an example of the wrong type
             "docUrl": {"type": "string", "format": "uri", "example": "not a uri"},
             "info": ref("LinkInfo"),
             "parameters": {"type": "object", "additionalProperties": ref("LinkParameter")},
@@ -149,7 +149,7 @@ def schemas() -> dict[str, Any]:
     s["LinkParameter"] = {
         "type": "object",
         "properties": {
-            "required": {"type": "boolean", "default": "false"},
+            "required": {"type": "boolean", "example": "false"},
             "lovLink": ref("Link"),
             "properties": {"type": "object", "additionalProperties": ref("LinkParameter")},
         },

@@ -163,7 +163,9 @@ class Runtime:
         if answer is None:
             return Response(status_code=200)
         status = answer.status_code
-        headers = await in_mock_thread(lambda: {header.name: self.header_value(header) for header in answer.headers})
+        headers = {}
+        if answer.headers:
+            headers = await in_mock_thread(lambda: {header.name: self.header_value(header) for header in answer.headers})
         if status == 405:
             path = getattr(request.scope.get("route"), "path", operation.path)
             headers.setdefault("Allow", ", ".join(self.allowed.get(path, ())))

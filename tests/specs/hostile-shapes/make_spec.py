@@ -278,7 +278,7 @@ def paths() -> dict[str, Any]:
         ("/self/all-of", "AllOfTree", True),
         ("/self/one-of", "OneOfTree", True),
         ("/cycle", "CycleA", True),
-        ("/chain", "Chain0", True),
+        ("/chain", "Chain0", False),
         ("/wide", "Wide1", True),
         ("/overlap", "Overlap", False),
         ("/codes", "Coded", True),
@@ -289,6 +289,9 @@ def paths() -> dict[str, Any]:
         p[path] = {"post": operation(op_id, ref(name), json_body(ref(name), required=required))}
     p["/self/endless"] = {
         "post": operation("post_endless", {"type": "object", "properties": {"ok": {"type": "boolean"}}}, json_body(ref("Endless")))
+    }
+    p["/self/endless/echo"] = {
+        "post": operation("post_endless_echo", ref("Endless"), json_body(ref("Endless"), required=False))
     }
     p["/tree"] = {"get": operation("get_tree", ref("Tree0A"))}
     p["/tree/huge"] = {"get": operation("get_huge_tree", ref("Huge0"))}

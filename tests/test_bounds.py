@@ -372,3 +372,30 @@ def test_the_mock_verifier_runs_backtracking_patterns_on_short_strings_only(patt
     with within(DEADLINE):
         checked = limit is None or len(hostile) <= limit
         assert validator.is_valid(hostile) is (checked and re.search(pattern, hostile) is not None)
+
+
+def test_synthesis_of_the_deepest_value_stays_far_from_the_recursion_limit() -> None:
+    """A value nested MAX_DEPTH levels through allOf and anyOf at every level (the anyOf
+    branches sharing one schema, as YAML aliases make them) is found and verified within 400
+    frames of the caller's: far from Python's limit of 1,000, in any thread."""
+    import inspect
+
+    from codegen.runtime.mock import MAX_DEPTH, Synthesizer
+    from codegen.runtime.verify import mock_validator
+
+    schema: dict[str, Any] = {"type": "string", "pattern": "^[a-z]+$"}
+    for _ in range(MAX_DEPTH):
+        pair = {"type": "object", "required": ["b"], "properties": {"b": schema}}
+        schema = {"type": "object", "required": ["a"], "properties": {"a": {"allOf": [{"anyOf": [schema, pair]}]}}}
+    validator = mock_validator({})
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(len(inspect.stack(0)) + 400)
+    try:
+        with within(DEADLINE):
+            value, found = Synthesizer(None, lambda s, v: bool(validator.evolve(schema=s).is_valid(v)), "seed").find(schema)
+    finally:
+        sys.setrecursionlimit(limit)
+    assert found and validator.evolve(schema=schema).is_valid(value)
+    wrapped = {"type": "object", "required": ["a"], "properties": {"a": schema}}  # one level too deep
+    with within(DEADLINE):
+        assert Synthesizer(None, lambda s, v: bool(validator.evolve(schema=s).is_valid(v)), "seed").find(wrapped)[1] is False

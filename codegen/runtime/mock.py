@@ -220,7 +220,7 @@ class Shapes:
             return hit[1]
         with self._solving:
             self._solve(schema)
-            found = self._eval(schema, 0)
+            found = self._eval(schema, 0, {})
         self._heights[id(schema)] = (schema, found)
         return found
 
@@ -230,7 +230,7 @@ class Shapes:
             return 0
         with self._solving:
             self._solve(schema)
-            return self._object_height(schema, 0) if kind == "object" else self._array_height(schema, 0)
+            return self._object_height(schema, 0, {}) if kind == "object" else self._array_height(schema, 0, {})
 
     def _solve(self, schema: Any) -> None:
         """Find the heights of the `$ref`s `schema` reaches that are not known yet."""
@@ -249,14 +249,24 @@ class Shapes:
         for _ in range(len(pending) + 1):
             changed = False
             for ref, target in pending:
-                found = self._eval(target, 0)
+                found = self._eval(target, 0, {})
                 if found < self._ref_heights[ref]:
                     self._ref_heights[ref] = found
                     changed = True
             if not changed:
                 break
 
-    def _eval(self, schema: Any, level: int) -> int:
+    def _eval(self, schema: Any, level: int, known: dict[int, tuple[Any, int]]) -> int:
+        """The height of `schema` with the `$ref` heights as they stand; `known` holds those of
+        the inline schemas already evaluated in this evaluation (each is evaluated once)."""
+        hit = known.get(id(schema))
+        if hit is not None and hit[0] is schema:
+            return hit[1]
+        found = self._evaluated(schema, level, known)
+        known[id(schema)] = (schema, found)
+        return found
+
+    def _evaluated(self, schema: Any, level: int, known: dict[int, tuple[Any, int]]) -> int:
         if not isinstance(schema, dict):
             return INFINITE if schema is False else 0
         if level > 2 * MAX_STEPS:
@@ -268,11 +278,11 @@ class Shapes:
         if isinstance(ref, str):
             found = self._ref_heights.get(ref, INFINITE)
         for part in schema.get("allOf") if isinstance(schema.get("allOf"), list) else ():
-            found = max(found, self._eval(part, level + 1))
+            found = max(found, self._eval(part, level + 1, known))
         for key in ("oneOf", "anyOf"):
             options = schema.get(key)
             if isinstance(options, list) and options:
-                found = max(found, min(self._eval(option, level + 1) for option in options))
+                found = max(found, min(self._eval(option, level + 1, known) for option in options))
         types = schema.get("type")
         if isinstance(types, str):
             kinds = [types]
@@ -286,32 +296,32 @@ class Shapes:
             own = INFINITE
             for kind in kinds:
                 if kind == "object":
-                    own = min(own, self._object_height(schema, level))
+                    own = min(own, self._object_height(schema, level, known))
                 elif kind == "array":
-                    own = min(own, self._array_height(schema, level))
+                    own = min(own, self._array_height(schema, level, known))
                 else:
                     own = 0
             found = max(found, own)
         return min(found, INFINITE)
 
-    def _object_height(self, schema: dict[str, Any], level: int) -> int:
+    def _object_height(self, schema: dict[str, Any], level: int, known: dict[int, tuple[Any, int]]) -> int:
         properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
         extra = schema.get("additionalProperties", {})
         required = [n for n in schema.get("required") or [] if isinstance(n, str)]
-        below = [self._eval(properties.get(name, extra), level + 1) for name in required]
+        below = [self._eval(properties.get(name, extra), level + 1, known) for name in required]
         low = schema.get("minProperties")
         if isinstance(low, int) and low > len(required):
-            below.append(self._eval(extra, level + 1))
+            below.append(self._eval(extra, level + 1, known))
         return min(1 + max(below), INFINITE) if below else 0
 
-    def _array_height(self, schema: dict[str, Any], level: int) -> int:
+    def _array_height(self, schema: dict[str, Any], level: int, known: dict[int, tuple[Any, int]]) -> int:
         low = schema.get("minItems")
         if not isinstance(low, int) or low <= 0:
             return 0
         prefix = schema.get("prefixItems") if isinstance(schema.get("prefixItems"), list) else []
-        below = [self._eval(sub, level + 1) for sub in prefix[:low]]
+        below = [self._eval(sub, level + 1, known) for sub in prefix[:low]]
         if low > len(prefix):
-            below.append(self._eval(schema.get("items", {}), level + 1))
+            below.append(self._eval(schema.get("items", {}), level + 1, known))
         return min(1 + max(below), INFINITE)
 
 
@@ -319,8 +329,12 @@ def _refs(schema: Any) -> list[str]:
     """The `$ref`s inside `schema`, not following them (examples and enums are data)."""
     found: list[str] = []
     stack = [schema]
+    seen: set[int] = set()  # a part shared by several (YAML aliases) is walked once
     while stack:
         node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
         if isinstance(node, dict):
             ref = node.get("$ref")
             if isinstance(ref, str):

@@ -399,3 +399,29 @@ def test_synthesis_of_the_deepest_value_stays_far_from_the_recursion_limit() -> 
     wrapped = {"type": "object", "required": ["a"], "properties": {"a": schema}}  # one level too deep
     with within(DEADLINE):
         assert Synthesizer(None, lambda s, v: bool(validator.evolve(schema=s).is_valid(v)), "seed").find(wrapped)[1] is False
+
+
+def test_the_mock_verifier_judges_nested_alternatives_once_and_as_jsonschema_does(hostile: Any) -> None:
+    from codegen.dialect import for_direction
+    from codegen.runtime.verify import mock_validator
+    from jsonschema import Draft202012Validator
+
+    document = for_direction(hostile.normalized, "response")
+    ours = mock_validator(document)
+    reference = Draft202012Validator(document, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    cases = [
+        ("Overlap", nested(2, 5, "x")),  # the reference takes seconds on this one, minutes one deeper
+        ("Overlap", nested(40, {"y": 1}, "x")),
+        ("Wide1", {"k1": {"k2": [{"k0": {"k0": "v1"}}]}}),
+        ("Wide1", {"k1": {"k2": [{"k0": {"k0": "nope"}}]}}),
+        ("OneOfTree", {"left": "leaf-1", "right": {"left": "leaf-2", "right": "leaf-3"}}),
+        ("OneOfTree", {"left": "leaf-1", "right": "leaf"}),
+        ("SelfRequired", {"name": "a", "next": {"name": "b", "next": None}}),
+    ]
+    for name, value in cases:
+        schema = {"$ref": f"#/components/schemas/{name}"}
+        with within(DEADLINE):
+            judged = ours.evolve(schema=schema).is_valid(value)
+        assert judged is reference.evolve(schema=schema).is_valid(value), (name, value)
+    with within(DEADLINE):
+        assert not ours.evolve(schema={"$ref": "#/components/schemas/Overlap"}).is_valid(nested(60, 5, "x"))

@@ -1,6 +1,8 @@
 """The validator mock values are verified with: `jsonschema` (Draft 2020-12, formats asserted),
 except that a `pattern` the backtracking `re` engine may take exponential (or high polynomial)
-time on is not run on long strings, which then count as not matching.
+time on is not run on long strings, which then count as not matching, and that `anyOf` and
+`oneOf` try each part of the instance against each of their alternatives once (their errors
+say only that it failed: the mock needs only whether a value is valid).
 
 A spec's own examples are verified before the mock answers them; `^(https?:\\/\\/)?...([\\w.-]*)*$`
 takes seconds on a 40-character example URL that does not quite match, minutes at 50. The
@@ -12,6 +14,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any
 
 try:  # Python 3.11+ keeps the regex parser here
@@ -138,11 +141,55 @@ def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterat
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
+# Which alternatives each part of the instance matched, while the outermost anyOf/oneOf is
+# being judged: nested combinators try the same parts again and again (52 overlapping
+# alternatives nested twice took jsonschema 4.6 s, three times minutes); each is tried once.
+_MATCHED: ContextVar[dict[tuple[int, int], tuple[Any, Any, int]] | None] = ContextVar("codegen_matched", default=None)
+
+
+def _matches(validator: Any, alternatives: list[Any], instance: Any, most: int) -> int:
+    """How many of `alternatives` `instance` matches (counting stops at `most`)."""
+    matched = _MATCHED.get()
+    if matched is None:
+        token = _MATCHED.set({})
+        try:
+            return _matches(validator, alternatives, instance, most)
+        finally:
+            _MATCHED.reset(token)
+    key = (id(alternatives), id(instance))
+    hit = matched.get(key)
+    if hit is not None and hit[0] is alternatives and hit[1] is instance:
+        return hit[2]
+    count = 0
+    for index, alternative in enumerate(alternatives):
+        if next(validator.descend(instance, alternative, schema_path=index), None) is None:
+            count += 1
+            if count >= most:
+                break
+    matched[key] = (alternatives, instance, count)  # both kept alive: their ids stay theirs
+    return count
+
+
+def _any_of(validator: Any, alternatives: list[Any], instance: Any, schema: Any) -> Iterator[Any]:
+    from jsonschema.exceptions import ValidationError
+
+    if not _matches(validator, alternatives, instance, 1):
+        yield ValidationError(f"{instance!r} is not valid under any of the given schemas")
+
+
+def _one_of(validator: Any, alternatives: list[Any], instance: Any, schema: Any) -> Iterator[Any]:
+    from jsonschema.exceptions import ValidationError
+
+    count = _matches(validator, alternatives, instance, 2)
+    if count != 1:
+        yield ValidationError(f"{instance!r} is valid under {'none' if not count else 'more than one'} of the given schemas")
+
+
 @functools.cache
 def _validator_class() -> Any:
     from jsonschema import Draft202012Validator, validators
 
-    return validators.extend(Draft202012Validator, {"pattern": _pattern})
+    return validators.extend(Draft202012Validator, {"pattern": _pattern, "anyOf": _any_of, "oneOf": _one_of})
 
 
 def mock_validator(document: dict[str, Any]) -> Any:

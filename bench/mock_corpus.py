@@ -87,7 +87,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--every", type=int, default=1, help="take every Nth document (default: all)")
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--limit", type=float, default=60.0, help="seconds a document may take")
+    parser.add_argument("--limit", type=float, default=300.0, help="seconds a document may take (all its bodies)")
     args = parser.parse_args()
     api = api_dir()
     chosen = documents(api)[:: args.every]

@@ -386,7 +386,7 @@ def render_models(model_schemas: dict[str, Any], title: str, workers: Workers | 
         if not taking - reserved:
             break
         reserved |= taking
-    models = Models(source=_builtin_generics(_escape_line_breaks(source)))
+    models = Models(source=_merged_literals(_builtin_generics(_escape_line_breaks(source))))
     for entry in metadata.get("models", []):
         name = entry["class_name"]
         path = [str(t) for t in entry.get("source_path", [])]
@@ -568,12 +568,56 @@ def _builtin_generics(source: str) -> str:
     return source
 
 
+def _merged_literals(source: str) -> str:
+    """One `Literal[a, b]` where a union lists `Literal[a] | Literal[b]` (an anyOf/oneOf of
+    several `const` branches), as linters ask."""
+    if source.count("Literal[") < 2:
+        return source
+    tree = ast.parse(source)
+    data = source.encode()  # ast's column offsets count UTF-8 bytes
+    starts = [0]
+    for line in data.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    replaced: list[tuple[int, int, str]] = []
+
+    def members(node: ast.expr) -> list[ast.expr]:
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            return [*members(node.left), *members(node.right)]
+        return [node]
+
+    def is_literal(node: ast.expr) -> bool:
+        return isinstance(node, ast.Subscript) and ast.unparse(node.value) == "Literal"
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            union = members(node)
+            literals = [m for m in union if is_literal(m)]
+            if len(literals) > 1:
+                values = [v for m in literals for v in (m.slice.elts if isinstance(m.slice, ast.Tuple) else [m.slice])]  # type: ignore[attr-defined]
+                merged = "Literal[" + ", ".join(ast.unparse(v) for v in values) + "]"
+                parts = [merged if m is literals[0] else ast.unparse(m) for m in union if m is literals[0] or not is_literal(m)]
+                start = starts[node.lineno - 1] + node.col_offset
+                end = starts[node.end_lineno - 1] + node.end_col_offset  # type: ignore[operator]
+                replaced.append((start, end, " | ".join(parts)))
+                return
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    for start, end, text in sorted(replaced, reverse=True):
+        data = data[:start] + text.encode() + data[end:]
+    return data.decode()
+
+
 def _read_source(models: Models) -> None:
     """Fields, enum members, aliases and imports, read from the generated source (never run)."""
     models.source = enum_members_in_defaults(models.source)
     tree = ast.parse(models.source)
     models.mutable_class_values = any(
-        isinstance(stmt, (ast.Assign, ast.AnnAssign)) and isinstance(stmt.value, (ast.List, ast.Dict, ast.Set))
+        isinstance(stmt, (ast.Assign, ast.AnnAssign))
+        and isinstance(stmt.value, (ast.List, ast.Dict, ast.Set))
+        # `__annotations__ = {...}` (typed extras) is no shared class value
+        and not any(isinstance(t, ast.Name) and t.id.startswith("__") for t in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]))
         for node in tree.body
         if isinstance(node, ast.ClassDef)
         for stmt in node.body

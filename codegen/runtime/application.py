@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
 import os
 import re
+import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 from urllib.parse import unquote
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute, APIRouter
@@ -25,14 +30,18 @@ from .bodies import encode_xml, is_xml, xml_name
 from .checks import DIRECTION
 from .errors import reason
 from .handler import error_response, json_response, media_matches, negotiate, sse_response
-from .mock import synthesize
+from .mock import Shapes, Synthesizer
 from .operation import Answer, Dispatch, Header, Operation, is_json
 from .params import MISSING, RawRequest, SchemaStore, decode_param
+from .verify import mock_validator
 
 ALL_METHODS = ("GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE")
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
 VALIDATE_RESPONSES_ENV = "CODEGEN_VALIDATE_RESPONSES"
 MOCK_EVENTS = 3  # events a mock event stream sends before it ends
+MOCK_STACK = 16 * 1024 * 1024  # stack of the thread that synthesizes mock values
+logger = logging.getLogger("codegen.runtime")
+T = TypeVar("T")
 
 
 class Runtime:
@@ -69,6 +78,10 @@ class Runtime:
         self._found: dict[str, object | None] = {}
         self._validator: Any = None
         self._fallbacks: dict[str, Any] = {}  # error bodies the declared schema accepts, by answer
+        self._validators: dict[int, tuple[Any, Any]] = {}  # by id() of a schema (kept alive)
+        self.shapes = Shapes(self.store.resolve)
+        # Mock values by (schema, container, seed): the same request gets the same answer.
+        self._mock_values: dict[tuple[int, int, str], tuple[Any, Any, Any, bool]] = {}
 
     def implementation_for(self, name: str) -> object | None:
         """The first implementation object with a method `name`, or None (answers 501)."""
@@ -81,24 +94,43 @@ class Runtime:
     # -- mock mode -------------------------------------------------------------------------
     def is_valid(self, schema: Any, instance: Any) -> bool:
         """Whether `instance` matches `schema` (a schema of this spec), by `jsonschema` with
-        ECMA-262 patterns."""
-        if self._validator is None:
-            from .reference import reference_validator
-
-            # Mock answers are responses: writeOnly properties are not required in them.
-            self._validator = reference_validator(for_direction(self.store.document, "response"))
+        ECMA-262 patterns (`verify.mock_validator`)."""
+        validator = self._validators.get(id(schema))
+        if validator is None or validator[0] is not schema:
+            validator = self._validators[id(schema)] = (schema, self.prepare_mock().evolve(schema=schema))
         try:
-            return bool(self._validator.evolve(schema=schema).is_valid(instance))
-        except Exception:  # noqa: BLE001 - an unresolvable schema cannot vouch for a value
+            return bool(validator[1].is_valid(instance))
+        except Exception:  # noqa: BLE001 - an unresolvable (or endless) schema cannot vouch for a value
             return False
 
-    def valid_example(self, schema: Any, container: Any, seed: str) -> Any:
+    def prepare_mock(self) -> Any:
+        """The validator mock values are verified with (built on first use: a large spec takes
+        a moment, which `build_app` spends on the mock's thread before the first request)."""
+        if self._validator is None:
+            # Mock answers are responses: writeOnly properties are not required in them.
+            self._validator = mock_validator(for_direction(self.store.document, "response"))
+        return self._validator
+
+    def found_value(self, schema: Any, container: Any, seed: str) -> tuple[Any, bool]:
         """The first of the spec's examples in `container` (a media type or header object) that
-        `schema` accepts, else a value synthesized from `schema`; deterministic."""
+        `schema` accepts, else a value synthesized from `schema`, and whether it is valid (a
+        value the synthesizer's budget found no valid one for is not); deterministic."""
+        key = (id(schema), id(container), seed)
+        hit = self._mock_values.get(key)
+        if hit is not None and hit[0] is schema and hit[1] is container:
+            return hit[2], hit[3]
         for example in _examples(container, self.store.resolve):
             if self.is_valid(schema, example):
-                return example
-        return synthesize(schema, resolve=self.store.resolve, is_valid=self.is_valid, seed=seed)
+                found: tuple[Any, bool] = (example, True)
+                break
+        else:
+            found = Synthesizer(self.store.resolve, self.is_valid, seed, shapes=self.shapes).find(schema)
+        self._mock_values[key] = (schema, container, *found)
+        return found
+
+    def valid_example(self, schema: Any, container: Any, seed: str) -> Any:
+        """The value `found_value` finds (valid unless the schema is beyond the mock's budget)."""
+        return self.found_value(schema, container, seed)[0]
 
     def media_object(self, answer: Answer, media_type: str) -> dict[str, Any]:
         """The spec's media type object of `answer` for `media_type` ({} when unknown)."""
@@ -108,16 +140,17 @@ class Runtime:
         media = content.get(media_type) if isinstance(content, dict) else None
         return media if isinstance(media, dict) else {}
 
-    def mock_body(self, answer: Answer, media_type: str, seed: str, echo: dict[str, Any]) -> Any:
-        """A body for `media_type` of `answer` that its schema accepts; path values echoed."""
+    def mock_body(self, answer: Answer, media_type: str, seed: str, echo: dict[str, Any]) -> tuple[Any, bool]:
+        """A body for `media_type` of `answer` that its schema accepts, path values echoed; and
+        whether it is valid."""
         media = self.media_object(answer, media_type)
         schema = media.get("schema", {} if is_json(media_type) else {"type": "string"})
-        value = self.valid_example(schema, media, seed)
+        value, valid = self.found_value(schema, media, seed)
         if isinstance(value, dict) and echo:
             echoed = {key: echo.get(key, given) for key, given in value.items()}
             if echoed != value and self.is_valid(schema, echoed):
                 value = echoed
-        return value
+        return value, valid
 
     def header_value(self, header: Header) -> str:
         """A declared response header's value: its example when valid, else synthesized."""
@@ -154,12 +187,19 @@ class Runtime:
         return fallback
 
     async def mock_response(self, request: Request, operation: Operation[Any], arguments: Any) -> Response:
-        """The mock's answer: the first declared success status, its headers and a valid body."""
+        """The mock's answer: the first declared success status, its headers and a valid body.
+
+        When the synthesizer finds no valid body within its budget (a schema no value
+        satisfies, or one whose smallest value is too large), the operation's declared 500
+        (`5XX`, `default`) answers with its error body, if it declares one.
+        """
         answer = operation.success or (operation.answers[0] if operation.answers else None)
         if answer is None:
             return Response(status_code=200)
         status = answer.status_code
-        headers = {header.name: self.header_value(header) for header in answer.headers}
+        headers = {}
+        if answer.headers:
+            headers = await in_mock_thread(lambda: {header.name: self.header_value(header) for header in answer.headers})
         if status == 405:
             path = getattr(request.scope.get("route"), "path", operation.path)
             headers.setdefault("Allow", ", ".join(self.allowed.get(path, ())))
@@ -169,7 +209,20 @@ class Runtime:
         media_type = negotiate(request, answer.media_types) or answer.media_types[0]
         if media_type.split(";")[0].strip() == "text/event-stream":
             return await sse_response(self.mock_events(answer, media_type, seed), status, headers)
-        body = self.mock_body(answer, media_type, seed, _echo_values(operation, arguments))
+        echo = _echo_values(operation, arguments)
+        body, valid = await in_mock_thread(lambda: self.mock_body(answer, media_type, seed, echo))
+        if not valid:
+            fallback = operation.answer_for(500)
+            logger.warning(
+                "%s %s (%s): the mock found no %s body valid against the spec within its budget%s",
+                operation.method,
+                operation.path,
+                operation.operation_id,
+                answer.status,
+                "; answering the declared 500" if fallback not in (None, answer) else "",
+            )
+            if fallback not in (None, answer):
+                return error_response(self, operation, 500, "the mock found no valid response body")
         if is_json(media_type):
             return json_response(body, status, media_type=media_type, headers=headers)
         if is_xml(media_type) and not isinstance(body, str):
@@ -185,8 +238,39 @@ class Runtime:
         """
         schema = self.media_object(answer, media_type).get("schema", {})
         for index in range(MOCK_EVENTS):
-            data = self.valid_example(schema, None, f"{seed}#{index}")
+            data = await in_mock_thread(functools.partial(self.valid_example, schema, None, f"{seed}#{index}"))
             yield ServerSentEvent(data=data, event="message", id=str(index + 1))
+
+
+_mock_pool: ThreadPoolExecutor | None = None
+_mock_pool_lock = threading.Lock()
+
+
+def _mock_thread() -> ThreadPoolExecutor:
+    """The one thread of the process that synthesizes mock values: the event loop goes on
+    serving other requests meanwhile, and its stack is `MOCK_STACK` deep whatever the
+    platform gives threads by default (musl's is 128 KiB)."""
+    global _mock_pool
+    with _mock_pool_lock:
+        if _mock_pool is None:
+            try:
+                previous = threading.stack_size(MOCK_STACK)
+            except (ValueError, RuntimeError):  # the platform does not let it be set
+                previous = None
+            try:
+                pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="codegen-mock")
+                pool.submit(int).result()  # the thread starts now, with that stack size
+            finally:
+                if previous is not None:
+                    threading.stack_size(previous)
+            _mock_pool = pool
+    return _mock_pool
+
+
+async def in_mock_thread(work: Callable[[], T]) -> T:
+    """`work()` run on the mock's thread, awaited."""
+    pool = _mock_thread()
+    return await anyio.to_thread.run_sync(lambda: pool.submit(work).result())
 
 
 def _examples(container: Any, resolve: Callable[[Any], Any]) -> list[Any]:
@@ -632,6 +716,8 @@ def build_app(
         lenient_booleans=lenient_booleans,
         fixes=fixes,
     )
+    if mock:
+        _mock_thread().submit(app.state.codegen.prepare_mock)
     app.openapi = lambda: document  # type: ignore[method-assign]
     builtin = list(app.router.routes)
     api_routes = [

@@ -7,13 +7,13 @@ Files (multipart parts with a file name or a binary schema, and binary bodies) a
 
 from __future__ import annotations
 
-import json
 from typing import Any, Self
 from urllib.parse import parse_qsl, unquote
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from .nesting import MAX_NESTING, TooDeep, loads
 from .operation import is_json
 from .params import SchemaStore, coerce, decode_form
 
@@ -67,9 +67,9 @@ def _json(text: str, where: str = "body") -> Any:
         raise ValueError(f"{name} is not valid JSON")
 
     try:
-        return json.loads(text, parse_constant=no_constants)
-    except RecursionError:
-        raise BodyInvalid(f"{where}: JSON nested too deeply") from None
+        return loads(text, parse_constant=no_constants)
+    except TooDeep as exc:
+        raise BodyInvalid(f"{where}: JSON {exc}") from None
     except ValueError as exc:
         raise BodyInvalid(f"{where}: malformed JSON ({exc})") from None
 
@@ -265,9 +265,22 @@ def decode_xml(data: bytes, schema: Any, store: SchemaStore) -> Any:
     from xml.etree.ElementTree import ParseError, TreeBuilder, XMLParser
 
     class NoDoctype(TreeBuilder):
-        # No DTD, hence no entities to expand (as defusedxml does).
+        # No DTD, hence no entities to expand (as defusedxml does); elements nest at most
+        # MAX_NESTING levels.
+        depth = 0
+
         def doctype(self, *_: Any) -> None:
             raise BodyInvalid("body: XML with a document type declaration is not accepted")
+
+        def start(self, *args: Any) -> Any:
+            self.depth += 1
+            if self.depth > MAX_NESTING:
+                raise BodyInvalid(f"body: XML elements nested more than {MAX_NESTING} levels")
+            return super().start(*args)
+
+        def end(self, *args: Any) -> Any:
+            self.depth -= 1
+            return super().end(*args)
 
     parser = XMLParser(target=NoDoctype())
     try:
@@ -276,7 +289,7 @@ def decode_xml(data: bytes, schema: Any, store: SchemaStore) -> Any:
         return _from_element(root, schema, store)
     except ParseError as exc:
         raise BodyInvalid(f"body: malformed XML ({exc})") from None
-    except RecursionError:
+    except RecursionError:  # not reached: elements nest at most MAX_NESTING levels
         raise BodyInvalid("body: XML nested too deeply") from None
 
 

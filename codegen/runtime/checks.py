@@ -205,25 +205,76 @@ class ReferenceCheck:
         return Failure(message, tuple(error.absolute_path))
 
 
+MAX_REASON = 200  # characters of one alternative's failure quoted in a combinator's message
+MAX_MESSAGE = 1000  # characters of a combinator's message
+
+
 def _brief(failure: Failure) -> str:
     where = failure.where()
-    return f"{where}: {failure.message}" if where else failure.message
+    text = f"{where}: {failure.message}" if where else failure.message
+    return text if len(text) <= MAX_REASON else text[: MAX_REASON - 3] + "..."
+
+
+def _reasons(failures: list[tuple[int, Failure]]) -> str:
+    """Each alternative's failure, briefly, as long as the message stays short."""
+    shown: list[str] = []
+    size = 0
+    for count, (i, failure) in enumerate(failures):
+        reason = f"({i}) {_brief(failure)}"
+        if size + len(reason) > MAX_MESSAGE and shown:
+            shown.append(f"and {len(failures) - count} more")
+            break
+        shown.append(reason)
+        size += len(reason) + 2
+    return "; ".join(shown)
+
+
+# What each combinator found for each part of the instance, while the outermost combinator is
+# being evaluated: combinators nested in combinators try the same parts again and again (an
+# `anyOf` of 50 alternatives in one of 50 is 2,500 tries, one level further 125,000); each is
+# judged once. Keyed by the alternatives (functions) and the id() of the part, which is kept
+# with the result (alive, its id cannot be reused while the outermost evaluation lasts).
+_JUDGED: ContextVar[dict[tuple[tuple[Check, ...], int], tuple[Any, Failure | None]] | None] = ContextVar("codegen_judged", default=None)
+
+
+def _judged(kind: Callable[[Any, tuple[Check, ...]], Failure | None], value: Any, checks: tuple[Check, ...]) -> Failure | None:
+    judged = _JUDGED.get()
+    if judged is None:
+        token = _JUDGED.set({})
+        try:
+            return kind(value, checks)
+        finally:
+            _JUDGED.reset(token)
+    key = (checks, id(value))
+    hit = judged.get(key)
+    if hit is not None and hit[0] is value:
+        return hit[1]
+    failure = kind(value, checks)
+    judged[key] = (value, failure)
+    return failure
 
 
 def any_of(value: Any, checks: tuple[Check, ...]) -> Failure | None:
     """`anyOf`: None when one alternative matches, else a failure quoting each mismatch."""
-    failures = []
-    for check in checks:
-        failure = check(value)
-        if failure is None:
-            return None
-        failures.append(failure)
-    reasons = "; ".join(f"({i}) {_brief(f)}" for i, f in enumerate(failures, 1))
-    return Failure(f"must match at least one of {len(checks)} alternatives: {reasons}")
+    return _judged(_any_of, value, checks)
 
 
 def one_of(value: Any, checks: tuple[Check, ...]) -> Failure | None:
     """`oneOf`: None when exactly one alternative matches."""
+    return _judged(_one_of, value, checks)
+
+
+def _any_of(value: Any, checks: tuple[Check, ...]) -> Failure | None:
+    failures = []
+    for i, check in enumerate(checks, 1):
+        failure = check(value)
+        if failure is None:
+            return None
+        failures.append((i, failure))
+    return Failure(f"must match at least one of {len(checks)} alternatives: {_reasons(failures)}")
+
+
+def _one_of(value: Any, checks: tuple[Check, ...]) -> Failure | None:
     failures = []
     matched = []
     for i, check in enumerate(checks, 1):
@@ -235,8 +286,7 @@ def one_of(value: Any, checks: tuple[Check, ...]) -> Failure | None:
     if len(matched) == 1:
         return None
     if not matched:
-        reasons = "; ".join(f"({i}) {_brief(f)}" for i, f in failures)
-        return Failure(f"must match exactly one of {len(checks)} alternatives, matches none: {reasons}")
+        return Failure(f"must match exactly one of {len(checks)} alternatives, matches none: {_reasons(failures)}")
     listed = ", ".join(str(i) for i in matched)
     return Failure(f"must match exactly one of {len(checks)} alternatives, matches {len(matched)} (alternatives {listed})")
 

@@ -143,12 +143,14 @@ def error_body(
     errors: list[dict[str, Any]] | None = None,
     *,
     resolve: Any = None,
+    shapes: Any = None,
 ) -> Any:
     """A body for an error status that conforms to the schema the spec declares for it.
 
     FastAPI-style `{"detail": [{"loc", "msg", "type"}]}` schemas get the error list; schemas with a
     string property (`detail`, `message`, `error`, `title`, ...) get the sentence there; other
-    required properties are filled from the schema (defaults, enums, examples, or plain values).
+    required properties are filled from the schema (defaults, enums, examples, or plain values;
+    bounded like mock values, `shapes` being what the synthesizer knows of the document).
     """
     from .mock import synthesize
 
@@ -175,7 +177,7 @@ def error_body(
             body[name] = [_fit_error(deref(prop.get("items")), e) for e in errors]
             break
         if "object" in prop_types:
-            body[name] = {"message": detail} if not (prop.get("properties") or {}) else synthesize(prop, resolve=resolve, seed=detail)
+            body[name] = {"message": detail} if not (prop.get("properties") or {}) else synthesize(prop, resolve=resolve, seed=detail, shapes=shapes)
             break
     for name in schema.get("required") or []:
         if name in body:
@@ -186,9 +188,9 @@ def error_body(
         elif name == "title" and isinstance(prop, dict) and "string" in _types(prop):
             body[name] = reason(status)  # RFC 9457 problem details: the status's phrase
         else:
-            body[name] = synthesize(prop if isinstance(prop, dict) else {}, resolve=resolve, seed=f"{status}:{name}")
+            body[name] = synthesize(prop if isinstance(prop, dict) else {}, resolve=resolve, seed=f"{status}:{name}", shapes=shapes)
     if not body:
-        body = synthesize(schema, resolve=resolve, seed=str(status)) if schema.get("properties") else {"detail": detail}
+        body = synthesize(schema, resolve=resolve, seed=str(status), shapes=shapes) if schema.get("properties") else {"detail": detail}
     return body
 
 

@@ -30,6 +30,7 @@ from .errors import (
     reason,
 )
 from .model import SUBTYPES
+from .nesting import TooDeep
 from .operation import Answer, Operation, Reply, is_json
 from .params import MISSING, RawRequest, decode_param
 from .security import challenge, describe
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("codegen.runtime")
 READING_REQUEST = {SUBTYPES: True}
+_PLACES = {"path": "path parameter", "query": "query parameter", "header": "header", "cookie": "cookie"}
 
 A = TypeVar("A", bound=BaseModel)
 
@@ -125,7 +127,7 @@ def error_response(
     media = rt.media_object(answer, media_type)
     declared = media.get("schema")
     schema = rt.store.resolve(declared) if declared is not None else None
-    body = error_body(schema, status, detail, errors, resolve=rt.store.resolve)
+    body = error_body(schema, status, detail, errors, resolve=rt.store.resolve, shapes=rt.shapes)
     if declared is not None:
         body = rt.conforming(answer, media_type, declared, body, detail)
     if is_json(media_type):
@@ -212,7 +214,10 @@ async def decode(request: Request, operation: Operation[A], rt: Runtime) -> A:
     values: dict[str, Any] = {}
     claimed = {p.name for p in operation.parameters if p.location == "query"}
     for p in operation.parameters:
-        value = decode_param(p, raw, store, claimed)
+        try:
+            value = decode_param(p, raw, store, claimed)
+        except TooDeep as exc:
+            raise _reject(operation, f"{_PLACES.get(p.location, p.location)} `{p.name}`: {exc}") from None
         if value is not MISSING:
             values[p.key] = value
     body = operation.body
@@ -238,6 +243,8 @@ async def decode(request: Request, operation: Operation[A], rt: Runtime) -> A:
                 values[body.key] = decode_body(data, media, content_type, media_object if isinstance(media_object, dict) else {}, store)
             except BodyInvalid as exc:
                 raise _reject(operation, str(exc)) from None
+            except TooDeep as exc:
+                raise _reject(operation, f"body: {exc}") from None
     direction = DIRECTION.set("request")
     try:
         return operation.arguments.model_validate(values, context=READING_REQUEST)

@@ -1,8 +1,14 @@
 """Deterministic example values synthesized from JSON Schemas (mock mode, error bodies).
 
-`synthesize(schema)` returns the same value for the same schema and seed. In mock mode each
-candidate is verified against the schema (by `jsonschema`, which mock mode may afford) and the
-next variant is tried until one is valid.
+`synthesize(schema)` returns the same value for the same schema and seed. Given `is_valid`
+(mock mode verifies with `jsonschema`), `Synthesizer.find` looks for a value it accepts in up to
+three attempts: as built (examples, optional properties near the top, one array item), then
+verifying each part as it is built and trying other variants of the parts that fail, then the
+smallest value (required properties only, `minItems` items, `null` where allowed). Every attempt
+is bounded whatever the document: values nest at most `MAX_DEPTH` levels (recursive schemas
+take their shortest way out, found once per document by `Shapes`), and a `Budget` caps the parts
+built, the verifications and the wall time. The counts decide what is built, so the same schema
+gives the same value on any machine; the wall time only ends what the counts let through.
 """
 
 from __future__ import annotations
@@ -11,8 +17,11 @@ import contextlib
 import hashlib
 import math
 import re
+import threading
+import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -49,11 +58,305 @@ _FORMAT_VALUES: dict[str, str] = {
     "binary": "",
     "password": "secret",
 }
-MAX_DEPTH = 6
+MAX_DEPTH = 24  # levels of arrays and objects a synthesized value nests, at most
+RICH_DEPTH = 3  # above this depth, optional properties and one array item are included
+MAX_STEPS = 64  # $ref, allOf, oneOf and anyOf steps taken at one depth before giving up there
+MAX_PARTS = 256  # schemas one allOf tree (with its $refs) is flattened from, at most
+VARIANTS = 8  # variants of a part tried when it fails verification
+BRANCH_VARIANTS = 3  # variants of each oneOf/anyOf branch tried
+INFINITE = 1 << 30  # the height of a schema no finite value satisfies (as far as is known)
+# Keywords a built value satisfies by construction once its parts are valid (checked shallowly).
+_BUILT_RIGHT = frozenset(
+    {
+        "type",
+        "properties",
+        "required",
+        "items",
+        "title",
+        "description",
+        "$comment",
+        "readOnly",
+        "writeOnly",
+        "deprecated",
+        "xml",
+        "externalDocs",
+        "discriminator",
+        "nullable",
+        "$schema",
+        "$id",
+        "$anchor",
+        "contentMediaType",
+        "contentEncoding",
+    }
+)
+_ANNOTATIONS = _BUILT_RIGHT - {"type", "properties", "required", "items"}
+_DATA_KEYWORDS = frozenset({"enum", "const", "default", "example", "examples"})
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What one synthesized value may cost, over all its attempts."""
+
+    nodes: int = 20_000  # values built by one attempt (each scalar, array and object)
+    checks: int = 2_000  # verifications by `is_valid`, all attempts together
+    seconds: float = 1.0  # wall time, all attempts together: a last resort
+
+
+class _TooDeep(Exception):
+    """No value fits in the depth left (or the `$ref`/combinator steps went in circles)."""
+
+
+class _OutOfBudget(Exception):
+    """The attempt built more than its budget allows, or the time is up."""
+
+
+_NOTHING: Any = object()
 
 
 def _identity(schema: Any) -> Any:
     return schema
+
+
+class Shapes:
+    """What synthesis learns about a document's schemas, kept from one value to the next:
+    each `$ref`/`allOf` tree flattened into one schema, each oneOf/anyOf branch merged with its
+    siblings, what a built value still needs verified, and each schema's height (how deeply its
+    smallest value nests: 0 for a scalar or an empty container, infinite when no finite value
+    satisfies it). Heights of `$ref`s are solved together for everything a schema reaches, as
+    the least fixed point (a recursive schema's way out is its shortest one)."""
+
+    def __init__(self, resolve: Resolve | None = None) -> None:
+        self.resolve = resolve or _identity
+        # by id() of a schema, with the schema itself kept so that the id is never reused
+        self._flat: dict[int, tuple[Any, dict[str, Any]]] = {}
+        self._branches: dict[tuple[int, str, int], tuple[Any, Any]] = {}
+        self._heights: dict[int, tuple[Any, int]] = {}
+        self._shallow: dict[int, tuple[Any, Any]] = {}
+        self._ref_heights: dict[str, int] = {}
+        # Error bodies are synthesized on the event loop's thread, mock values on the mock's:
+        # heights are solved by one thread at a time (a half-solved one is provisional).
+        self._solving = threading.RLock()
+
+    def target(self, ref: str) -> Any:
+        try:
+            return self.resolve({"$ref": ref})
+        except Exception:  # noqa: BLE001 - an unresolvable reference allows no value
+            return False
+
+    def flat(self, schema: dict[str, Any]) -> dict[str, Any]:
+        """`schema` with its `$ref` and `allOf` (transitively, each schema once) merged in."""
+        hit = self._flat.get(id(schema))
+        if hit is not None and hit[0] is schema:
+            return hit[1]
+        parts: list[dict[str, Any]] = []
+        self._parts(schema, set(), parts, 0)
+        merged = _merge(parts)
+        self._flat[id(schema)] = (schema, merged)
+        return merged
+
+    def _parts(self, node: Any, seen: set[int], out: list[Any], steps: int) -> None:
+        if steps > MAX_STEPS or len(out) >= MAX_PARTS:
+            return
+        if node is False:
+            out.append({"not": {}})
+            return
+        if not isinstance(node, dict) or id(node) in seen:
+            return
+        seen.add(id(node))
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            self._parts(self.target(ref), seen, out, steps + 1)
+        own = {k: v for k, v in node.items() if k not in ("$ref", "allOf")}
+        if own:
+            out.append(own)
+        parts = node.get("allOf")
+        for part in parts if isinstance(parts, list) else ():
+            self._parts(part, seen, out, steps + 1)
+
+    def branch(self, schema: dict[str, Any], key: str, index: int) -> Any:
+        """Branch `index` of `schema[key]` (oneOf/anyOf) with the keywords beside it."""
+        hit = self._branches.get((id(schema), key, index))
+        if hit is not None and hit[0] is schema:
+            return hit[1]
+        option = schema[key][index]
+        # Examples and defaults of the whole were tried before choosing a branch.
+        rest = {k: v for k, v in schema.items() if k != key and k not in ("example", "examples", "default")}
+        merged = {"allOf": [rest, option]} if any(k not in _ANNOTATIONS for k in rest) else option
+        self._branches[(id(schema), key, index)] = (schema, merged)
+        return merged
+
+    def to_verify(self, schema: dict[str, Any]) -> Any:
+        """What a value built for `schema` (neither a `$ref`, an `allOf` nor a choice) still
+        needs checked once its parts are valid: `schema` with its parts' schemas as `true`;
+        None when construction alone satisfies it."""
+        hit = self._shallow.get(id(schema))
+        if hit is not None and hit[0] is schema:
+            return hit[1]
+        if all(k in _BUILT_RIGHT or k.startswith("x-") for k in schema) or (
+            schema.get("format") in _FORMAT_VALUES
+            and all(k in _BUILT_RIGHT or k == "format" or k.startswith("x-") for k in schema)
+        ):
+            shallow: Any = None
+        elif any(k in schema for k in ("unevaluatedProperties", "unevaluatedItems")):
+            shallow = schema  # what they allow depends on the parts: checked whole
+        else:
+            shallow = dict(schema)
+            for key in ("properties", "patternProperties"):
+                if isinstance(schema.get(key), dict):
+                    shallow[key] = {name: True for name in schema[key]}
+            for key in ("items", "additionalProperties"):
+                if isinstance(schema.get(key), dict):
+                    shallow[key] = True
+            if isinstance(schema.get("prefixItems"), list):
+                shallow["prefixItems"] = [True] * len(schema["prefixItems"])
+        self._shallow[id(schema)] = (schema, shallow)
+        return shallow
+
+    # -- heights ---------------------------------------------------------------------------
+    def height(self, schema: Any) -> int:
+        """How many levels below it the smallest value of `schema` nests (INFINITE: none)."""
+        if not isinstance(schema, dict):
+            return INFINITE if schema is False else 0
+        hit = self._heights.get(id(schema))
+        if hit is not None and hit[0] is schema:
+            return hit[1]
+        with self._solving:
+            self._solve(schema)
+            found = self._eval(schema, 0, {})
+        self._heights[id(schema)] = (schema, found)
+        return found
+
+    def kind_height(self, schema: dict[str, Any], kind: str) -> int:
+        """The height of the smallest value of `schema` of JSON type `kind`."""
+        if kind not in ("object", "array"):
+            return 0
+        with self._solving:
+            self._solve(schema)
+            return self._object_height(schema, 0, {}) if kind == "object" else self._array_height(schema, 0, {})
+
+    def _solve(self, schema: Any) -> None:
+        """Find the heights of the `$ref`s `schema` reaches that are not known yet."""
+        pending: list[tuple[str, Any]] = []
+        stack = _refs(schema)
+        while stack:
+            ref = stack.pop()
+            if ref in self._ref_heights:
+                continue
+            self._ref_heights[ref] = INFINITE
+            target = self.target(ref)
+            pending.append((ref, target))
+            stack.extend(_refs(target))
+        # The last found reach nothing new: evaluated first, most heights settle in one round.
+        pending.reverse()
+        for _ in range(len(pending) + 1):
+            changed = False
+            for ref, target in pending:
+                found = self._eval(target, 0, {})
+                if found < self._ref_heights[ref]:
+                    self._ref_heights[ref] = found
+                    changed = True
+            if not changed:
+                break
+
+    def _eval(self, schema: Any, level: int, known: dict[int, tuple[Any, int]]) -> int:
+        """The height of `schema` with the `$ref` heights as they stand; `known` holds those of
+        the inline schemas already evaluated in this evaluation (each is evaluated once)."""
+        hit = known.get(id(schema))
+        if hit is not None and hit[0] is schema:
+            return hit[1]
+        found = self._evaluated(schema, level, known)
+        known[id(schema)] = (schema, found)
+        return found
+
+    def _evaluated(self, schema: Any, level: int, known: dict[int, tuple[Any, int]]) -> int:
+        if not isinstance(schema, dict):
+            return INFINITE if schema is False else 0
+        if level > 2 * MAX_STEPS:
+            return INFINITE
+        if "const" in schema or (isinstance(schema.get("enum"), list) and schema["enum"]):
+            return 0
+        found = 0
+        ref = schema.get("$ref")
+        if isinstance(ref, str):
+            found = self._ref_heights.get(ref, INFINITE)
+        for part in schema.get("allOf") if isinstance(schema.get("allOf"), list) else ():
+            found = max(found, self._eval(part, level + 1, known))
+        for key in ("oneOf", "anyOf"):
+            options = schema.get(key)
+            if isinstance(options, list) and options:
+                found = max(found, min(self._eval(option, level + 1, known) for option in options))
+        types = schema.get("type")
+        if isinstance(types, str):
+            kinds = [types]
+        elif isinstance(types, list) and types:
+            kinds = [t for t in types if isinstance(t, str)]
+        elif any(k in schema for k in ("$ref", "allOf", "oneOf", "anyOf")):
+            kinds = []  # the referenced or combined schemas decide
+        else:
+            kinds = [_guess_type(schema)]
+        if kinds:
+            own = INFINITE
+            for kind in kinds:
+                if kind == "object":
+                    own = min(own, self._object_height(schema, level, known))
+                elif kind == "array":
+                    own = min(own, self._array_height(schema, level, known))
+                else:
+                    own = 0
+            found = max(found, own)
+        return min(found, INFINITE)
+
+    def _object_height(self, schema: dict[str, Any], level: int, known: dict[int, tuple[Any, int]]) -> int:
+        properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+        extra = schema.get("additionalProperties", {})
+        required = [n for n in schema.get("required") or [] if isinstance(n, str)]
+        below = [self._eval(properties.get(name, extra), level + 1, known) for name in required]
+        low = schema.get("minProperties")
+        if isinstance(low, int) and low > len(required):
+            below.append(self._eval(extra, level + 1, known))
+        return min(1 + max(below), INFINITE) if below else 0
+
+    def _array_height(self, schema: dict[str, Any], level: int, known: dict[int, tuple[Any, int]]) -> int:
+        low = schema.get("minItems")
+        if not isinstance(low, int) or low <= 0:
+            return 0
+        prefix = schema.get("prefixItems") if isinstance(schema.get("prefixItems"), list) else []
+        below = [self._eval(sub, level + 1, known) for sub in prefix[:low]]
+        if low > len(prefix):
+            below.append(self._eval(schema.get("items", {}), level + 1, known))
+        return min(1 + max(below), INFINITE)
+
+
+def _refs(schema: Any) -> list[str]:
+    """The `$ref`s inside `schema`, not following them (examples and enums are data)."""
+    found: list[str] = []
+    stack = [schema]
+    seen: set[int] = set()  # a part shared by several (YAML aliases) is walked once
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                found.append(ref)
+            stack.extend(v for k, v in node.items() if k not in _DATA_KEYWORDS and isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, (dict, list)))
+    return found
+
+
+def _given(schema: dict[str, Any], variant: int) -> Any:
+    """The spec's own value for a variant: the first example (variant 0), the default (1)."""
+    if variant == 0:
+        if isinstance(schema.get("examples"), list) and schema["examples"]:
+            return schema["examples"][0]
+        if "example" in schema:
+            return schema["example"]
+    if variant == 1 and "default" in schema:
+        return schema["default"]
+    return _NOTHING
 
 
 class Synthesizer:
@@ -64,94 +367,179 @@ class Synthesizer:
         resolve: Resolve | None = None,
         is_valid: Callable[[Any, Any], bool] | None = None,
         seed: str = "",
+        *,
+        budget: Budget | None = None,
+        shapes: Shapes | None = None,
     ) -> None:
         self.resolve = resolve or _identity
         self.is_valid = is_valid
         self.seed = seed
+        self.budget = budget or Budget()
+        self.shapes = shapes if shapes is not None else Shapes(self.resolve)
+        self.checks = 0
+        self.deadline = math.inf
+        self.expired = False
+        # the attempt under way
+        self.careful = False
+        self.minimal = False
+        self.nodes = 0
+        self.memo: dict[tuple[int, str, int, int], tuple[Any, Any]] = {}
 
-    def value(self, schema: Any, path: str = "", depth: int = 0, variant: int = 0) -> Any:
-        if self.is_valid is None:
-            return self._value(schema, path, depth, variant)
-        for v in range(variant, variant + 8):
-            candidate = self._value(schema, path, depth, v)
+    def find(self, schema: Any) -> tuple[Any, bool]:
+        """A value for `schema`, and whether it is known valid: `is_valid` accepted it (without
+        `is_valid`: it was built whole). Not valid, the value is the last attempt's, or None."""
+        self.deadline = time.monotonic() + self.budget.seconds
+        attempts = ((False, False), (True, False), (True, True)) if self.is_valid else ((False, False), (False, True))
+        found: Any = None
+        for careful, minimal in attempts:
+            self.careful, self.minimal, self.nodes, self.memo = careful, minimal, 0, {}
+            try:
+                candidate = self._value(schema, "", 0, 0, 0)
+            except _TooDeep:
+                continue
+            except _OutOfBudget:
+                if self.expired:
+                    break
+                continue
+            finally:
+                self.memo = {}
+            if self.is_valid is None:
+                return candidate, True
+            self.checks += 1
             if self.is_valid(schema, candidate):
+                return candidate, True
+            found = candidate
+        return found, False
+
+    # -- budget ----------------------------------------------------------------------------
+    def _tick(self) -> None:
+        if self.nodes >= self.budget.nodes:
+            raise _OutOfBudget
+        self.nodes += 1
+        if not self.nodes & 63 and time.monotonic() > self.deadline:
+            self.expired = True
+            raise _OutOfBudget
+
+    def _verify(self, schema: Any, value: Any) -> bool:
+        """Whether `is_valid` accepts `value`; True (trusted as built) once checks run out."""
+        if self.is_valid is None or self.checks >= self.budget.checks:
+            return True
+        if time.monotonic() > self.deadline:
+            self.expired = True
+            raise _OutOfBudget
+        self.checks += 1
+        return self.is_valid(schema, value)
+
+    # -- building --------------------------------------------------------------------------
+    def _value(self, schema: Any, path: str, depth: int, variant: int, steps: int) -> Any:
+        """A value of `schema` at `path`, `depth` levels down, after `steps` steps at that depth."""
+        if not self.careful:
+            return self._build(schema, path, depth, variant, steps)
+        # Careful: each part is built (and verified) once per variant, however often asked for.
+        key = (id(schema), path, depth, variant)
+        hit = self.memo.get(key)
+        if hit is not None and hit[0] is schema:
+            if hit[1] is _TooDeep:
+                raise _TooDeep
+            return hit[1]
+        try:
+            value = self._verified(schema, path, depth, variant, steps)
+        except _TooDeep:
+            self.memo[key] = (schema, _TooDeep)
+            raise
+        self.memo[key] = (schema, value)
+        return value
+
+    def _verified(self, schema: Any, path: str, depth: int, variant: int, steps: int) -> Any:
+        """The first variant of this part that verifies (what is left to verify of it once its
+        own parts are verified), else the first built."""
+        if not isinstance(schema, dict) or "$ref" in schema or "allOf" in schema:
+            return self._build(schema, path, depth, variant, steps)  # the flattened schema verifies
+        first = _NOTHING
+        for v in range(variant, variant + VARIANTS):
+            candidate = self._build(schema, path, depth, v, steps)
+            if first is _NOTHING:
+                first = candidate
+            if not self.minimal and _given(schema, v) is not _NOTHING:
+                if self._verify(schema, candidate):  # the spec's example: checked whole
+                    return candidate
+                continue
+            if "oneOf" in schema or "anyOf" in schema:
+                return candidate  # the choice verified it
+            left = self.shapes.to_verify(schema)
+            if left is None or self._verify(left, candidate):
                 return candidate
-        return self._value(schema, path, depth, variant)
+        return first
+
+    def _build(self, schema: Any, path: str, depth: int, variant: int, steps: int) -> Any:
+        self._tick()
+        if depth > MAX_DEPTH or steps > MAX_STEPS:
+            raise _TooDeep
+        if schema is True or schema is None:
+            return {}
+        if not isinstance(schema, dict):
+            return None  # `false`: no value is valid
+        if "$ref" in schema or isinstance(schema.get("allOf"), list):
+            return self._value(self.shapes.flat(schema), path, depth, variant, steps + 1)
+        if "const" in schema:
+            return schema["const"]
+        options = schema.get("enum")
+        if isinstance(options, list) and options:
+            return options[variant % len(options)]
+        if not self.minimal:
+            given = _given(schema, variant)
+            if given is not _NOTHING:
+                return given
+        for key in ("oneOf", "anyOf"):
+            if isinstance(schema.get(key), list) and schema[key]:
+                return self._choose(schema, key, path, depth, variant, steps)
+        return self._typed(self._kind(schema, depth, variant), schema, path, depth, variant)
+
+    def _choose(self, schema: dict[str, Any], key: str, path: str, depth: int, variant: int, steps: int) -> Any:
+        """A value of one branch that the whole accepts (oneOf: that branch alone): branches in
+        turn from `variant` near the top, smallest first further down; none that cannot fit."""
+        count = len(schema[key])
+        order = [(variant + i) % count for i in range(count)]
+        heights = {i: self.shapes.height(self.shapes.branch(schema, key, i)) for i in order}
+        fitting = [i for i in order if depth + heights[i] <= MAX_DEPTH]
+        if self.minimal or depth >= RICH_DEPTH:
+            fitting.sort(key=lambda i: heights[i])  # stable: ties keep their turn
+        tries = BRANCH_VARIANTS if self.is_valid is not None else 1
+        first = _NOTHING
+        for i in fitting:
+            branch = self.shapes.branch(schema, key, i)
+            for v in range(tries):
+                try:
+                    candidate = self._value(branch, path, depth, v, steps + 1)
+                except _TooDeep:
+                    break
+                if first is _NOTHING:
+                    first = candidate
+                if self._verify(schema, candidate):
+                    return candidate
+        if first is _NOTHING:
+            raise _TooDeep
+        return first
+
+    def _kind(self, schema: dict[str, Any], depth: int, variant: int) -> str:
+        """The JSON type to build: in turn from `variant` (null last; first when smallest is
+        wanted), of those whose smallest value fits in the depth left."""
+        types = schema.get("type")
+        if isinstance(types, str):
+            return types
+        if not isinstance(types, list) or not types:
+            return _guess_type(schema)
+        kinds = [t for t in types if isinstance(t, str)]
+        others = [t for t in kinds if t != "null"]
+        others = others[variant % len(others) :] + others[: variant % len(others)] if others else []
+        nulls = ["null"] if "null" in kinds else []
+        for kind in [*nulls, *others] if self.minimal else [*others, *nulls]:
+            if depth + self.shapes.kind_height(schema, kind) <= MAX_DEPTH:
+                return kind
+        raise _TooDeep
 
     def _uuid(self, path: str) -> str:
         return str(uuid.UUID(bytes=hashlib.sha256(f"{self.seed}|{path}".encode()).digest()[:16], version=4))
-
-    def _value(self, schema: Any, path: str, depth: int, variant: int) -> Any:
-        if depth > 4 * MAX_DEPTH:
-            return self._minimal(self.resolve(schema) if isinstance(schema, dict) else schema, path, depth)
-        if schema is True or schema is None:
-            return {}
-        if schema is False:
-            return None
-        if not isinstance(schema, dict):
-            return None
-        if "$ref" in schema:
-            target = self.resolve({"$ref": schema["$ref"]})
-            rest = {k: v for k, v in schema.items() if k != "$ref"}
-            if depth > MAX_DEPTH:
-                return self._minimal(target, path, depth)
-            merged = _merge([target, rest]) if rest and isinstance(target, dict) else target
-            return self.value(merged, path, depth + 1, variant)
-        if "const" in schema:
-            return schema["const"]
-        if isinstance(schema.get("enum"), list) and schema["enum"]:
-            options = schema["enum"]
-            return options[variant % len(options)]
-        if "examples" in schema and isinstance(schema["examples"], list) and schema["examples"] and variant == 0:
-            return schema["examples"][0]
-        if "example" in schema and variant == 0:
-            return schema["example"]
-        if "default" in schema and variant == 1:
-            return schema["default"]
-        if isinstance(schema.get("allOf"), list):
-            parts = [self.resolve(s) if isinstance(s, dict) and "$ref" in s else s for s in schema["allOf"]]
-            rest = {k: v for k, v in schema.items() if k != "allOf"}
-            return self.value(_merge([rest, *[p for p in parts if isinstance(p, dict)]]), path, depth + 1, variant)
-        for key in ("oneOf", "anyOf"):
-            options = schema.get(key)
-            if isinstance(options, list) and options:
-                rest = {k: v for k, v in schema.items() if k != key}
-                if self.is_valid is None:
-                    branch = options[variant % len(options)]
-                    return self.value(_merge([rest, self.resolve(branch)]) if rest else branch, path, depth + 1, 0)
-                for i in range(len(options)):
-                    branch = options[(variant + i) % len(options)]
-                    resolved = self.resolve(branch)
-                    sub = _merge([rest, resolved]) if rest and isinstance(resolved, dict) else branch
-                    for v in range(3):
-                        candidate = self._value(sub, path, depth + 1, v)
-                        if self.is_valid(schema, candidate):
-                            return candidate
-                branch = options[variant % len(options)]
-                return self._value(branch, path, depth + 1, 0)
-        types = schema.get("type")
-        if isinstance(types, list):
-            non_null = [t for t in types if t != "null"]
-            if not non_null or depth > MAX_DEPTH:
-                return None if "null" in types else self._typed(types[0], schema, path, depth, variant)
-            kind = non_null[variant % len(non_null)]
-        elif isinstance(types, str):
-            kind = types
-        else:
-            kind = _guess_type(schema)
-        return self._typed(kind, schema, path, depth, variant)
-
-    def _minimal(self, schema: Any, path: str, depth: int) -> Any:
-        if not isinstance(schema, dict):
-            return None
-        types = schema.get("type")
-        if isinstance(types, list) and "null" in types:
-            return None
-        if schema.get("type") == "array" or "items" in schema:
-            return []
-        if schema.get("type") == "object" or "properties" in schema:
-            return {name: None for name in schema.get("required") or []}
-        return None
 
     def _typed(self, kind: str, schema: dict[str, Any], path: str, depth: int, variant: int) -> Any:
         if kind == "null":
@@ -189,10 +577,13 @@ class Synthesizer:
             text = text[:high]
         return text
 
+    def _fits(self, schema: Any, depth: int) -> bool:
+        return depth + self.shapes.height(schema) <= MAX_DEPTH
+
     def _array(self, schema: dict[str, Any], path: str, depth: int, variant: int) -> list[Any]:
-        low = int(schema.get("minItems", 0) or 0)
+        low = schema.get("minItems") if isinstance(schema.get("minItems"), int) else 0
         high = schema.get("maxItems")
-        count = max(low, 0 if depth > 2 else 1)
+        count = max(low, 1 if depth < RICH_DEPTH and not self.minimal else 0)
         if isinstance(high, int):
             count = min(count, high)
         prefix = schema.get("prefixItems") if isinstance(schema.get("prefixItems"), list) else []
@@ -202,30 +593,45 @@ class Synthesizer:
             sub = prefix[i] if i < len(prefix) else items
             if sub is False:
                 break
-            result.append(self.value(sub, f"{path}/{i}", depth + 1, variant + i if schema.get("uniqueItems") else variant))
+            needed = i < low
+            if not needed and not self._fits(sub, depth + 1):
+                break
+            item_variant = variant + i if schema.get("uniqueItems") else variant
+            try:
+                result.append(self._value(sub, f"{path}/{i}", depth + 1, item_variant, 0))
+            except _TooDeep:
+                if needed:
+                    raise
+                break
         return result
 
     def _object(self, schema: dict[str, Any], path: str, depth: int, variant: int) -> dict[str, Any]:
-        properties = schema.get("properties") or {}
-        required = list(schema.get("required") or [])
+        properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+        required = [name for name in dict.fromkeys(schema.get("required") or []) if isinstance(name, str)]
+        wanted = set(required)
+        rich = depth < RICH_DEPTH and variant == 0 and not self.minimal
         result: dict[str, Any] = {}
-        shallow = depth <= 2
         for name, sub in properties.items():
             if access(sub, lambda ref: self.resolve({"$ref": ref})) == "writeOnly":
                 continue  # a response should not carry it
-            if name in required or (shallow and variant == 0):
-                result[name] = self.value(sub, f"{path}/{name}", depth + 1, 0)
+            if name in wanted:
+                result[name] = self._value(sub, f"{path}/{name}", depth + 1, 0, 0)
+            elif rich and self._fits(sub, depth + 1):
+                try:
+                    result[name] = self._value(sub, f"{path}/{name}", depth + 1, 0, 0)
+                except _TooDeep:
+                    pass  # optional: left out
+        extra = schema.get("additionalProperties", True)
+        extra_schema = extra if isinstance(extra, dict) else {}
         for name in required:
             if name not in result and name not in properties:
-                extra = schema.get("additionalProperties", {})
-                result[name] = self.value(extra if isinstance(extra, dict) else {}, f"{path}/{name}", depth + 1, 0)
-        low = int(schema.get("minProperties", 0) or 0)
-        extra_schema = schema.get("additionalProperties", True)
+                result[name] = self._value(extra_schema, f"{path}/{name}", depth + 1, 0, 0)
+        low = schema.get("minProperties") if isinstance(schema.get("minProperties"), int) else 0
         i = 0
-        while len(result) < low and extra_schema is not False and i < low + 10:
+        while len(result) < low and extra is not False and i < low + 10:
             key = f"key{i}"
             if key not in result:
-                result[key] = self.value(extra_schema if isinstance(extra_schema, dict) else {}, f"{path}/{key}", depth + 1, 0)
+                result[key] = self._value(extra_schema, f"{path}/{key}", depth + 1, 0, 0)
             i += 1
         return result
 
@@ -530,17 +936,42 @@ def _from_set(items: Any) -> str:
     return next((c for c in chosen if c.isascii() and c.isalnum()), chosen[0] if chosen else "a")
 
 
+
+_NUMERIC = ("integer", "number")
+
+
+def _type_list(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else [t for t in value if isinstance(t, str)] if isinstance(value, list) else []
+
+
+def _both_types(one: Any, two: Any) -> Any:
+    """The types both `type` keywords allow (integer is a number)."""
+    first, second = _type_list(one), _type_list(two)
+    both = [t for t in first if t in second or (t == "integer" and "number" in second)]
+    both += [t for t in second if t == "integer" and "number" in first and t not in both]
+    if not both:
+        return two  # contradictory: no value will do, whichever is kept
+    return both[0] if len(both) == 1 else both
+
+
 def _merge(parts: list[Any]) -> dict[str, Any]:
-    """A rough intersection of schemas, good enough to synthesize from (allOf, $ref siblings)."""
+    """A rough intersection of schemas, good enough to synthesize from (allOf, $ref siblings):
+    a property named by several parts gets all their schemas (`allOf`), types are intersected,
+    bounds tightened, `required` joined; for other keywords the last part wins."""
     merged: dict[str, Any] = {}
     for part in parts:
         if not isinstance(part, dict):
             continue
         for key, value in part.items():
             if key == "properties" and isinstance(value, dict):
-                merged.setdefault("properties", {}).update(value)
+                properties = merged.setdefault("properties", {})
+                for name, sub in value.items():
+                    known = properties.get(name)
+                    properties[name] = sub if known is None or known is sub else {"allOf": [known, sub]}
             elif key == "required" and isinstance(value, list):
                 merged["required"] = list(dict.fromkeys([*merged.get("required", []), *value]))
+            elif key == "type" and key in merged:
+                merged[key] = _both_types(merged[key], value)
             elif key in ("minimum", "minLength", "minItems", "minProperties", "exclusiveMinimum") and key in merged:
                 merged[key] = max(merged[key], value)
             elif key in ("maximum", "maxLength", "maxItems", "maxProperties", "exclusiveMaximum") and key in merged:
@@ -558,6 +989,9 @@ def synthesize(
     resolve: Resolve | None = None,
     is_valid: Callable[[Any, Any], bool] | None = None,
     seed: str = "",
+    budget: Budget | None = None,
+    shapes: Shapes | None = None,
 ) -> Any:
-    """A deterministic value for `schema` (valid when `is_valid` is given and one is found)."""
-    return Synthesizer(resolve, is_valid, seed).value(schema, path="")
+    """A deterministic value for `schema`: one `is_valid` accepts when it is given and such a
+    value is found within `budget`; otherwise the best attempt (None if none could be built)."""
+    return Synthesizer(resolve, is_valid, seed, budget=budget, shapes=shapes).find(schema)[0]

@@ -7,13 +7,13 @@ the JSON types a parameter's schema allows ("5" is 5 for an integer, "true" is t
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
+from .nesting import MAX_NESTING, TooDeep, loads
 from .operation import Param
 
 _INT = re.compile(r"^-?(0|[1-9][0-9]*)$")
@@ -185,8 +185,8 @@ def coerce(text: str, schema: Any, store: SchemaStore) -> Any:
             return number
     if types & {"object", "array"} and not ("string" in types) and text[:1] in ("{", "["):
         try:
-            return json.loads(text)
-        except (ValueError, RecursionError):  # not JSON, or nested too deeply: fails the schema
+            return loads(text)
+        except ValueError:  # not JSON, or nested too deeply (TooDeep): fails the schema
             return text
     return text
 
@@ -244,8 +244,8 @@ def decode_param(p: Param, raw: RawRequest, store: SchemaStore, claimed: set[str
             text = values[0]
         assert text is not None
         try:
-            return json.loads(text) if "json" in p.content_type else text
-        except (ValueError, RecursionError):
+            return loads(text) if "json" in p.content_type else text
+        except ValueError:  # not JSON, or nested too deeply (TooDeep): fails the schema
             return text
 
     types = store.types(schema)
@@ -311,6 +311,8 @@ def _decode_query(p: Param, raw: RawRequest, store: SchemaStore, schema: Any, ki
         result: dict[str, Any] = {}
         for key, value in pairs:
             path = [part.rstrip("]") for part in key.split("[")]
+            if len(path) > MAX_NESTING:
+                raise TooDeep
             node = result
             for part in path[:-1]:
                 nxt = node.setdefault(part, {})

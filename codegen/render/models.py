@@ -160,6 +160,7 @@ def pydantic_view(schema: Any, resolve: Any = None) -> Any:
             view[key] = {k: pydantic_view(v, resolve) for k, v in value.items()}
         else:
             view[key] = value
+    _distribute_siblings(view)
     if is_polymorphic_base(schema):
         # The base of an allOf hierarchy: becomes the subtype its discriminator names (see
         # PolymorphicModel), and keeps unknown subtypes' properties (model_extra).
@@ -171,6 +172,38 @@ def pydantic_view(schema: Any, resolve: Any = None) -> Any:
         if view.get("additionalProperties") is not None:
             view.pop("additionalProperties")
     return view
+
+
+# Keywords that constrain one JSON type each, by that type.
+_TYPED_KEYWORDS = {
+    "array": ("items", "prefixItems", "minItems", "maxItems", "uniqueItems", "contains"),
+    "object": ("properties", "additionalProperties", "required", "minProperties", "maxProperties"),
+    "string": ("minLength", "maxLength", "pattern", "format"),
+    "number": ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"),
+}
+
+
+def _distribute_siblings(view: dict[str, Any]) -> None:
+    """`{items: ..., oneOf: [{type: array}, {type: string}]}` as `{oneOf: [{type: array, items:
+    ...}, {type: string}]}`: the same schema (each keyword constrains its own type only), which
+    datamodel-code-generator types as the union of its alternatives (it reads the first form as
+    an array only)."""
+    if "type" in view:
+        return
+    for key in ("oneOf", "anyOf"):
+        branches = view.get(key)
+        if not isinstance(branches, list) or not all(isinstance(b, dict) and isinstance(b.get("type"), str) and "$ref" not in b for b in branches):
+            continue
+        if len({b["type"] for b in branches}) < 2:
+            continue
+        siblings = {k: view.pop(k) for keys in _TYPED_KEYWORDS.values() for k in keys if k in view}
+        if siblings:
+            kinds = {"integer": "number"}
+            view[key] = [
+                {**{k: v for k, v in siblings.items() if k in _TYPED_KEYWORDS.get(kinds.get(b["type"], b["type"]), ())}, **b}
+                for b in branches
+            ]
+        return
 
 
 def is_polymorphic_base(schema: Any) -> bool:

@@ -531,7 +531,8 @@ def _carries(request: Request, discriminator: tuple[str, str, str | None]) -> bo
 def _path_fits(request: Request, route: BaseRoute, operation: Operation[Any] | None) -> int:
     """1 when the request's path values, read by `route`'s variable names, are each accepted by
     the schema of `operation`'s path parameter (by the reference validator)."""
-    if operation is None:
+    app = request.scope.get("app")
+    if operation is None or app is None:
         return 1
     path = request.scope.get("raw_path")
     regex = getattr(route, "path_regex", None)
@@ -539,7 +540,7 @@ def _path_fits(request: Request, route: BaseRoute, operation: Operation[Any] | N
     match = regex.match(text) if regex is not None else None
     if match is None:
         return 1
-    rt = request.app.state.codegen
+    rt = app.state.codegen
     raw = RawRequest(path_params=match.groupdict(), query=[], headers={}, cookies={}, raw_path=True)
     for p in operation.parameters:
         if p.location != "path":

@@ -117,6 +117,7 @@ REQUESTS = [
     ("delete", "/empty", "/empty", {}),
     ("get", "/binary", "/binary", {"headers": {"Accept": "image/png"}}),
     ("get", "/any-media", "/any-media", {}),
+    ("get", "/overlapping", "/overlapping", {}),
     *[("get", f"/error-shapes/{shape}", f"/error-shapes/{shape}?n=1", {}) for shape in ("text", "enum", "xml", "string-default")],
 ]
 

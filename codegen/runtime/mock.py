@@ -517,9 +517,37 @@ class Synthesizer:
                     first = candidate
                 if self._verify(schema, candidate):
                     return candidate
+                apart = self._apart(schema, key, i, candidate) if key == "oneOf" else _NOTHING
+                if apart is not _NOTHING and self._verify(schema, apart):
+                    return apart
         if first is _NOTHING:
             raise _TooDeep
         return first
+
+    def _apart(self, schema: dict[str, Any], key: str, index: int, candidate: Any) -> Any:
+        """`candidate` (an object of branch `index`) with a property that only the other
+        branches declare, set to a value of a type they refuse there: a oneOf of objects whose
+        properties are all optional accepts `{}` under every branch, so no value is valid
+        until one says which it is not. `_NOTHING` when no such property is found."""
+        if not isinstance(candidate, dict):
+            return _NOTHING
+        mine = self.shapes.flat(self.shapes.branch(schema, key, index))
+        if mine.get("additionalProperties") is False or "unevaluatedProperties" in mine or "patternProperties" in mine:
+            return _NOTHING
+        declared = mine.get("properties") if isinstance(mine.get("properties"), dict) else {}
+        value = dict(candidate)
+        for other in range(len(schema[key])):
+            if other == index:
+                continue
+            theirs = self.shapes.flat(self.shapes.branch(schema, key, other)).get("properties")
+            for name, prop in (theirs.items() if isinstance(theirs, dict) else ()):
+                if name in declared or name in value:
+                    continue
+                wrong = _refused(self.shapes.flat(prop) if isinstance(prop, dict) else prop)
+                if wrong is not _NOTHING:
+                    value[name] = wrong
+                    break
+        return value if value != candidate else _NOTHING
 
     def _kind(self, schema: dict[str, Any], depth: int, variant: int) -> str:
         """The JSON type to build: in turn from `variant` (null last; first when smallest is
@@ -634,6 +662,22 @@ class Synthesizer:
                 result[key] = self._value(extra_schema, f"{path}/{key}", depth + 1, 0, 0)
             i += 1
         return result
+
+
+def _refused(schema: Any) -> Any:
+    """A small value of a JSON type `schema` does not allow, or `_NOTHING`."""
+    if not isinstance(schema, dict):
+        return _NOTHING
+    allowed = set(_type_list(schema.get("type")))
+    if "integer" in allowed:
+        allowed.add("number")
+    # (the JSON type of the value, the value): a number where the schema wants none, else text
+    for kind, value in (("number", 0), ("string", "0"), ("boolean", False)):
+        if allowed and kind not in allowed:
+            return value
+    if isinstance(schema.get("enum"), list) and "" not in schema["enum"]:
+        return ""
+    return _NOTHING
 
 
 def _guess_type(schema: dict[str, Any]) -> str:

@@ -168,7 +168,7 @@ class Requests:
     def value(self, schema: Any, seed: str, variant: int = 0) -> Any:
         from codegen.runtime.mock import Synthesizer
 
-        return Synthesizer(self.resolve, self.is_valid, seed).value(schema, "", 0, variant)
+        return Synthesizer(self.resolve, self.is_valid, seed).find(schema, variant)[0]
 
     def operations(self) -> list[dict[str, Any]]:
         from codegen.ir import server_path

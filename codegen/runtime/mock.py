@@ -385,16 +385,17 @@ class Synthesizer:
         self.nodes = 0
         self.memo: dict[tuple[int, str, int, int], tuple[Any, Any]] = {}
 
-    def find(self, schema: Any) -> tuple[Any, bool]:
+    def find(self, schema: Any, variant: int = 0) -> tuple[Any, bool]:
         """A value for `schema`, and whether it is known valid: `is_valid` accepted it (without
-        `is_valid`: it was built whole). Not valid, the value is the last attempt's, or None."""
+        `is_valid`: it was built whole). Not valid, the value is the last attempt's, or None.
+        Another `variant` starts from other choices (enum members, alternatives, types)."""
         self.deadline = time.monotonic() + self.budget.seconds
         attempts = ((False, False), (True, False), (True, True)) if self.is_valid else ((False, False), (False, True))
         found: Any = None
         for careful, minimal in attempts:
             self.careful, self.minimal, self.nodes, self.memo = careful, minimal, 0, {}
             try:
-                candidate = self._value(schema, "", 0, 0, 0)
+                candidate = self._value(schema, "", 0, variant, 0)
             except _TooDeep:
                 continue
             except _OutOfBudget:

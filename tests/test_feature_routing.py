@@ -37,6 +37,7 @@ def client(routing: Any) -> tuple[TestClient, Reached, Recorder]:
 
 
 JSON = {"content-type": "application/json"}
+KEY = {"x-token": "secret"}
 REQUESTS = [
     # (method, url, request keyword arguments, operation, its arguments)
     ("GET", "/v1/abc", {}, "get_thing", {"name": "abc"}),
@@ -99,6 +100,10 @@ REQUESTS = [
         "analyze_stream",
         {"body": b"\x89PNG"},
     ),
+    ("GET", "/objects/o1", {"headers": KEY}, "get_object", {"key": "o1", "token": "secret"}),
+    ("HEAD", "/objects/o1", {"headers": KEY}, "head_object", {"key": "o1", "token": "secret"}),
+    ("GET", "/objects/o1?acl", {"headers": KEY}, "get_object_acl", {"key": "o1", "acl": "", "token": "secret"}),
+    ("GET", "/secured/s1", {"headers": KEY}, "get_secured", {"id": "s1", "token": "secret"}),
 ]
 
 
@@ -175,6 +180,24 @@ def test_methods_head_and_options_of_shared_and_custom_paths(client: tuple[TestC
     assert http.head("/buckets/b1?cors").status_code == 200
     assert http.put("/").headers["allow"] == "GET, POST, OPTIONS, HEAD"
     assert reached.operations[-3:] == ["run_instances", "get_bucket_cors", None]
+
+
+def test_head_runs_the_get_route_whole_security_included(client: tuple[TestClient, Reached, Recorder]) -> None:
+    http, reached, impl = client
+    answered = http.head("/secured/s1", headers=KEY)
+    assert (answered.status_code, answered.content) == (200, b"")
+    assert int(answered.headers["content-length"]) == len(http.get("/secured/s1", headers=KEY).content) > 0
+    refused = http.head("/secured/s1")
+    assert (refused.status_code, refused.content) == (401, b"")
+    assert reached.operations == ["get_secured"] * 3  # the third reached it and was refused there
+    assert [name for name, _ in impl.calls] == ["get_secured", "get_secured"]
+
+
+def test_a_declared_head_beside_a_shared_get_wins(client: tuple[TestClient, Reached, Recorder]) -> None:
+    http, reached, _ = client
+    assert http.head("/objects/o1?acl", headers=KEY).status_code == 200
+    assert http.options("/objects/o1").headers["allow"] == "GET, OPTIONS, HEAD"
+    assert reached.operations == ["head_object", None]
 
 
 def test_the_mock_answers_each_operation(routing: Any) -> None:

@@ -22,7 +22,7 @@ from starlette._utils import get_route_path
 from starlette.convertors import FloatConvertor, IntegerConvertor, StringConvertor, UUIDConvertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route
 
 from ..dialect import Fix, for_direction, normalize_document
@@ -382,33 +382,43 @@ def _options(allow: tuple[str, ...]) -> Any:
     return endpoint
 
 
-def _head_for_get(get: Any) -> Any:
-    """HEAD answers what GET would, without the body (a stream is closed unread)."""
+class _HeadForGet:
+    """HEAD answers what GET would, without the body: the GET route runs whole (its security
+    and parameters included), its status and headers (Content-Length too) go out, and its body
+    is closed unread at the first chunk, so a stream's `finally` runs."""
 
-    async def endpoint(request: Request) -> Response:
-        full = await get(request)
-        if isinstance(full, StreamingResponse):
-            await _close_unread(full.body_iterator)
-        head = Response(status_code=full.status_code)
-        head.raw_headers = list(full.raw_headers)  # all of them, Content-Length included
-        return head
+    def __init__(self, get: BaseRoute) -> None:
+        self.get = get
 
-    return endpoint
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        started = False
+
+        async def head_only(message: Any) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                await send(message)
+            elif message["type"] == "http.response.body":
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                raise _BodyDropped
+            else:
+                await send(message)
+
+        scope["method"] = "GET"  # in place: what the route records in the scope stays visible
+        try:
+            await self.get.handle(scope, receive, head_only)
+        except _BodyDropped:
+            pass
+        except Exception:
+            if not started:
+                raise
+            # the stream failed after its head went out: nothing left to send
+        finally:
+            scope["method"] = "HEAD"
 
 
-async def _close_unread(body: Any) -> None:
-    """Close a response body that will not be sent, so the implementation's stream closes too.
-
-    Event stream bodies close the implementation's iterator in a `finally`, which only runs once
-    the body has started: take its first chunk (already computed) before closing it.
-    """
-    try:
-        await body.__anext__()
-    except StopAsyncIteration:
-        return
-    close = getattr(body, "aclose", None)
-    if close is not None:
-        await close()
+class _BodyDropped(Exception):
+    """Raised into a GET response once HEAD has what it needs (its status and headers)."""
 
 
 def _path_routes(
@@ -443,10 +453,11 @@ def _path_routes(
             choices = [(r, (dispatched or {}).get(getattr(r, "name", ""))) for r in sharing]
             # A dispatch route answers HEAD as GET itself (Starlette adds HEAD to a GET route).
             served[method] = _lazy(Route(path, _Dispatch(method, choices), methods=[method], include_in_schema=False))
-        ordered.extend(served.values())
+        # A declared HEAD goes first: Starlette lets a GET route (a dispatch route is one) match HEAD.
+        ordered.extend(served[method] for method in sorted(served, key=lambda method: method != "HEAD"))
         get = served.get("GET")
         if get is not None and "HEAD" not in declared and not isinstance(getattr(get, "endpoint", None), _Dispatch):
-            ordered.append(_lazy(Route(path, _head_for_get(get.endpoint), methods=["HEAD"], include_in_schema=False)))  # type: ignore[attr-defined]
+            ordered.append(_lazy(Route(path, _HeadForGet(get), methods=["HEAD"], include_in_schema=False)))
         if "OPTIONS" not in declared:
             ordered.append(_lazy(Route(path, _options(allow), methods=["OPTIONS"], include_in_schema=False)))
         # Any other method, including ones Starlette does not list, answers 405.
@@ -491,7 +502,7 @@ class _Dispatch:
         _, child_scope = route.matches({**scope, "method": self.method, "path_params": {}})
         scope.update(child_scope)
         if scope["method"] == "HEAD" and self.method == "GET":
-            await (await _head_for_get(route.endpoint)(Request(scope, receive)))(scope, receive, send)  # type: ignore[attr-defined]
+            await _HeadForGet(route)(scope, receive, send)
             return
         await route.handle(scope, receive, send)
 

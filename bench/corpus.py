@@ -171,7 +171,10 @@ class Requests:
         return Synthesizer(self.resolve, self.is_valid, seed).find(schema, variant)[0]
 
     def operations(self) -> list[dict[str, Any]]:
+        import re
+
         from codegen.ir import server_path
+        from codegen.runtime.application import _shape
 
         doc = self.normalized
         found = []
@@ -191,6 +194,8 @@ class Requests:
                         "operation_id": op.get("operationId") or f"{method}_{key}",
                         "request": self.request(key, method, item, op, server_path(servers) or ""),
                         "statuses": [str(s).upper() for s in (op.get("responses") or {})],
+                        # paths of one shape are one route (OpenAPI calls them identical)
+                        "route": f"{method.upper()} {_shape(re.split(r'[?#]', key)[0])}",
                     }
                 )
         return found
@@ -287,6 +292,7 @@ class Requests:
         fixed = re.sub(
             r"\{([^{}]*)\}", lambda m: quote(path_values.get(m.group(1), "x"), safe=""), fixed_query
         )
+        fixed = "&".join(x for x in (fixed, self.labels(key, item, op)) if x)
         self.credentials(op, headers, query, cookies)
         body, content_type = self.body(op.get("requestBody"), seed)
         if content_type:
@@ -301,6 +307,23 @@ class Requests:
             "cookies": cookies,
             "body": body,
         }
+
+    def labels(self, key: str, item: dict[str, Any], op: dict[str, Any]) -> str:
+        """The labels after `#` that no parameter declares (`#disambiguation_dummy`,
+        `/files/{id}#add_shared_link`), as the query flags the server prefers an operation by."""
+        from codegen.ir import split_path_key
+
+        split = split_path_key(key)
+        declared = {
+            (str(p["in"]), str(p["name"]).lower() if p["in"] == "header" else str(p["name"]))
+            for p in self.parameters(item, op)
+        }
+        flags = []
+        for k in split[1] if split else ():
+            if k.sent or k.variable is not None or ("query", k.name) in declared or ("header", k.name.lower()) in declared:
+                continue
+            flags.append(quote(k.name, safe="") + ("" if k.value is None else "=" + quote(k.value, safe="")))
+        return "&".join(flags)
 
     def credentials(
         self,
@@ -460,6 +483,7 @@ def _drive(spec: Path, app: Any, result: dict[str, Any]) -> None:
 
     signal.signal(signal.SIGALRM, on_alarm)
     seen: dict[str, str] = {}
+    routes = {op["operation_id"]: op["route"] for op in operations}
 
     class Spy:
         """Records which operation the runtime ran for each request."""
@@ -500,16 +524,16 @@ def _drive(spec: Path, app: Any, result: dict[str, Any]) -> None:
                     continue
                 finally:
                     signal.setitimer(signal.ITIMER_REAL, 0)
-                outcome = judge(op, response.status_code, seen.get("operation"))
+                outcome = judge(op, response.status_code, seen.get("operation"), routes)
                 outcomes[outcome] += 1
-                if outcome not in ("ok", "rejected"):
+                if outcome not in PASSING:
                     failures.append(
                         f"{op['method'].upper()} {op['key']} -> {response.status_code}: {outcome}: {raw[:200].decode('utf-8', 'replace')}"
                     )
 
     asyncio.run(run())
     result["outcomes"] = dict(outcomes)
-    bad = {k: v for k, v in outcomes.items() if k not in ("ok", "rejected")}
+    bad = {k: v for k, v in outcomes.items() if k not in PASSING}
     if bad:
         worst = max(bad, key=lambda k: (bad[k], k))
         result["failure"] = f"request: {worst}"
@@ -518,12 +542,25 @@ def _drive(spec: Path, app: Any, result: dict[str, Any]) -> None:
     result["stage"] = "done"
 
 
-def judge(op: dict[str, Any], status: int, reached: str | None) -> str:
-    """ok: the declared status; rejected: a 4xx of that operation; else what went wrong."""
+SAME_PATH = "same path in the document"
+PASSING = ("ok", "rejected", SAME_PATH)
+
+
+def judge(op: dict[str, Any], status: int, reached: str | None, routes: dict[str, str]) -> str:
+    """ok: the declared status; rejected: a 4xx of that operation; else what went wrong.
+
+    Operations on paths OpenAPI calls identical (`/a/{id}` and `/a/{name}`, one method: the
+    strict run refuses the document, `--lenient` serves them as one route and warns) may be
+    indistinguishable by any request: one that reached another of them, which answered it as
+    declared, is `same path in the document`, counted apart; one the other refused is a failure
+    (something in the request, its body, told them apart).
+    """
     declared = op["statuses"]
     if not reached:
         return f"not routed ({status})"
     if reached != op["operation_id"]:
+        if routes.get(reached) == op["route"] and status < 400:
+            return SAME_PATH
         return "reached another operation"
     if status >= 500 and str(status) not in declared and f"{str(status)[0]}XX" not in declared:
         return f"server error ({status})"
@@ -894,6 +931,8 @@ def summarize(results: list[dict[str, Any]], baseline_mb: float) -> dict[str, An
         "operations": sum(r.get("operations", 0) for r in results),
         "operations_ok": sum((r.get("outcomes") or {}).get("ok", 0) for r in results),
         "operations_rejected": sum((r.get("outcomes") or {}).get("rejected", 0) for r in results),
+        "operations_same_path": sum((r.get("outcomes") or {}).get(SAME_PATH, 0) for r in results),
+        "documents_same_path": sorted(r["document"] for r in results if (r.get("outcomes") or {}).get(SAME_PATH)),
         "failure_classes": dict(classes.most_common()),
         "strict_refusals": dict(
             Counter(r["strict_class"] for r in results if r.get("strict_class")).most_common()
@@ -928,7 +967,9 @@ def markdown(summary: dict[str, Any], results: list[dict[str, Any]]) -> str:
         f"- generated: {summary['generated']} ({summary['generated_strict']} strict, {summary['generated_lenient']} only with --lenient)",
         (
             f"- operations: {summary['operations']}; answered as declared {summary['operations_ok']}, "
-            f"refused with a 4xx {summary['operations_rejected']}"
+            f"refused with a 4xx {summary['operations_rejected']}; reached another operation on a path the "
+            f"document declares twice, which answered it as declared: {summary.get('operations_same_path', 0)} "
+            f"(in {len(summary.get('documents_same_path', []))} documents: {', '.join(summary.get('documents_same_path', [])) or 'none'})"
         ),
         f"- generation time: total {summary['generate_seconds']['total']} s, median {summary['generate_seconds']['median']} s, "
         f"p99 {summary['generate_seconds']['p99']} s; slowest: "

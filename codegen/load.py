@@ -410,7 +410,7 @@ class _Bundler:
                 node.setdefault(k, v)
 
 
-def _check_local_refs(data: Any, file: Path) -> list[SpecError]:
+def _check_local_refs(data: Any, file: Path, version: str = "3.1") -> list[SpecError]:
     errors: list[SpecError] = []
 
     def walk(node: Any, ptr: str) -> None:
@@ -440,6 +440,17 @@ def _check_local_refs(data: Any, file: Path) -> list[SpecError]:
                             hint=f"define {ref[1:]} or fix the $ref",
                         )
                     )
+                else:
+                    ignored = _into_ref_siblings(data, ref) if version == "3.0" else None
+                    if ignored is not None:
+                        errors.append(
+                            SpecError(
+                                f"$ref points into {ignored!r}, a sibling of a $ref, which OpenAPI 3.0 ignores: {ref!r}",
+                                file=file,
+                                pointer=ptr + "/$ref",
+                                hint=f"move what {ref[1:]} holds to components/schemas and refer to it there",
+                            )
+                        )
             for key, value in node.items():
                 walk(value, f"{ptr}/{key.replace('~', '~0').replace('/', '~1')}")
         elif isinstance(node, list):
@@ -448,6 +459,18 @@ def _check_local_refs(data: Any, file: Path) -> list[SpecError]:
 
     walk(data, "")
     return errors
+
+
+def _into_ref_siblings(data: Any, ref: str) -> str | None:
+    """The pointer of the `$ref` sibling a local `$ref` leads into, if it does (3.0: a
+    Reference Object's other keys are ignored, so what they hold is not in the document)."""
+    node, walked = data, ""
+    for token in split_pointer(ref_pointer(ref)):
+        if isinstance(node, dict) and "$ref" in node and token != "$ref":
+            return f"{walked}/{escape_token(token)}"
+        node = node[int(token)] if isinstance(node, list) else node[token]
+        walked += f"/{escape_token(token)}"
+    return None
 
 
 def _check_version(data: dict[str, Any], path: Path) -> str:
@@ -747,7 +770,7 @@ def load(path: Path, *, allowed_dirs: tuple[Path, ...] = (), validate: bool = Tr
         bundler.bundle()
     except SpecError as exc:
         raise _located(exc) from None
-    errors = _check_local_refs(data, path)
+    errors = _check_local_refs(data, path, version)
     warnings: list[SpecWarning] = []
     fixes: list[Fix] = []
     if not errors and validate:

@@ -244,3 +244,19 @@ def test_operations_without_ids_or_with_odd_ids_get_distinct_methods(tmp_path_fa
         response = client.request(method.upper(), concrete(path))
         assert response.status_code < 300, (method, path, response.text)
     assert len(called) == len(set(called)) == len(operations(document))
+
+
+def test_a_property_declared_again_beside_an_allof_checks_both(tmp_path_factory: pytest.TempPathFactory) -> None:
+    _, package, _ = package_of("redeclared.yaml", tmp_path_factory)
+    http = TestClient(package.create_app(mock=True))
+    both = {"serviceType": "apple", "data": {"certificate": "c", "password": "long enough", "username": "u"}}
+    assert http.post("/secrets", json=both).status_code == 201
+    for broken in (
+        {"serviceType": "apple", "data": {"password": "long enough"}},  # the local part requires certificate
+        {"serviceType": "apple", "data": {"certificate": "c", "password": "short"}},
+        {"serviceType": "apple", "data": {"certificate": "c", "password": "long enough", "username": 1}},  # the allOf's
+        {"data": {"certificate": "c", "password": "long enough"}},  # the allOf requires serviceType
+    ):
+        assert http.post("/secrets", json=broken).status_code in (400, 422), broken
+    monster = http.get("/monsters/orc").json()
+    assert isinstance(monster["name"], str)

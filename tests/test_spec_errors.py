@@ -28,6 +28,10 @@ EXPECTED = {
         "dangling-ref.yaml:13:17 #/paths/~1pets/get/responses/200/content/application~1json/schema/$ref",
         "$ref points nowhere: '#/components/schemas/Pet'",
     ),
+    "ref-into-ref-siblings.yaml": (
+        "ref-into-ref-siblings.yaml:20:18 #/components/schemas/Monster/properties/damage/$ref",
+        "$ref points into '/paths/~1monsters/get/responses/200/content/application~1json/schema/properties', a sibling of a $ref, which OpenAPI 3.0 ignores",
+    ),
     "missing-external-file.yaml": (
         "missing-external-file.yaml:13:17 #/paths/~1pets/get/responses/200/content/application~1json/schema/$ref",
         "$ref names a file that does not exist",

@@ -301,7 +301,11 @@ class Renderer:
             checks: dict[str, str] = {}
             for name in models.kinds:
                 ptr = models.pointers.get(name)
-                if ptr is not None:
+                # datamodel-code-generator names a few nested models by paths of its own (a
+                # property declared again beside an allOf: `data#-datamodel-code-generator-#-
+                # object-#-special-#`; siblings of a 3.0 `$ref`, which OpenAPI ignores): such a
+                # class has no check of its own, the check of the schema holding it covers it.
+                if ptr is not None and compiler.resolves(ptr):
                     checks[name] = compiler.function_for(ptr)
         # The models are finished in worker processes beside the rest of the rendering.
         formatted = self.options.get("formatter") != "none"

@@ -153,6 +153,14 @@ class ValidatorCompiler:
             node = node[int(token)] if isinstance(node, list) else node[token]
         return node
 
+    def resolves(self, pointer: str) -> bool:
+        """Whether `pointer` names a schema of the document."""
+        try:
+            self.resolve(pointer.removeprefix("#"))
+        except (KeyError, IndexError, ValueError, TypeError):
+            return False
+        return True
+
     def _resolve_ref(self, ref: str) -> Any:
         try:
             return self.resolve(ref_pointer(ref)) if ref.startswith("#") else None

@@ -118,6 +118,7 @@ REQUESTS = [
     ("get", "/binary", "/binary", {"headers": {"Accept": "image/png"}}),
     ("get", "/any-media", "/any-media", {}),
     ("get", "/overlapping", "/overlapping", {}),
+    ("get", "/overlapping-items", "/overlapping-items", {}),
     *[("get", f"/error-shapes/{shape}", f"/error-shapes/{shape}?n=1", {}) for shape in ("text", "enum", "xml", "string-default")],
 ]
 

@@ -64,6 +64,7 @@ MAX_STEPS = 64  # $ref, allOf, oneOf and anyOf steps taken at one depth before g
 MAX_PARTS = 256  # schemas one allOf tree (with its $refs) is flattened from, at most
 VARIANTS = 8  # variants of a part tried when it fails verification
 BRANCH_VARIANTS = 3  # variants of each oneOf/anyOf branch tried
+DIFFER_DEPTH = 4  # levels down a oneOf branch is told apart from the others (`Synthesizer._differ`)
 INFINITE = 1 << 30  # the height of a schema no finite value satisfies (as far as is known)
 # Keywords a built value satisfies by construction once its parts are valid (checked shallowly).
 _BUILT_RIGHT = frozenset(
@@ -526,29 +527,61 @@ class Synthesizer:
         return first
 
     def _apart(self, schema: dict[str, Any], key: str, index: int, candidate: Any) -> Any:
-        """`candidate` (an object of branch `index`) with a property that only the other
-        branches declare, set to a value of a type they refuse there: a oneOf of objects whose
-        properties are all optional accepts `{}` under every branch, so no value is valid
-        until one says which it is not. `_NOTHING` when no such property is found."""
-        if not isinstance(candidate, dict):
-            return _NOTHING
-        mine = self.shapes.flat(self.shapes.branch(schema, key, index))
-        if mine.get("additionalProperties") is False or "unevaluatedProperties" in mine or "patternProperties" in mine:
-            return _NOTHING
-        declared = mine.get("properties") if isinstance(mine.get("properties"), dict) else {}
-        value = dict(candidate)
+        """`candidate` (a value of branch `index`) changed so that the other branches refuse
+        it: a oneOf of objects whose properties are all optional accepts `{}` under every
+        branch, and two branches that differ only in what an array's items may hold accept
+        the same objects until one holds an item only one accepts. `_NOTHING` when no such
+        change is found (the caller verifies the result whole)."""
+        mine = self.shapes.branch(schema, key, index)
+        value = candidate
         for other in range(len(schema[key])):
             if other == index:
                 continue
-            theirs = self.shapes.flat(self.shapes.branch(schema, key, other)).get("properties")
-            for name, prop in (theirs.items() if isinstance(theirs, dict) else ()):
-                if name in declared or name in value:
+            changed = self._differ(mine, self.shapes.branch(schema, key, other), value, 0)
+            if changed is not _NOTHING:
+                value = changed
+        return value if value is not candidate else _NOTHING
+
+    def _differ(self, mine: Any, theirs: Any, value: Any, depth: int) -> Any:
+        """`value` (of `mine`) with one change `theirs` refuses: a property only `theirs`
+        declares, set to a value of a type it refuses there; else, where both declare a
+        property (or both have array items), the same one level down. `_NOTHING` if none."""
+        if depth > DIFFER_DEPTH or not isinstance(mine, dict) or not isinstance(theirs, dict):
+            return _NOTHING
+        mine, theirs = self.shapes.flat(mine), self.shapes.flat(theirs)
+        if isinstance(value, dict):
+            declared = mine.get("properties") if isinstance(mine.get("properties"), dict) else {}
+            others = theirs.get("properties") if isinstance(theirs.get("properties"), dict) else {}
+            closed = mine.get("additionalProperties") is False or "unevaluatedProperties" in mine or "patternProperties" in mine
+            for name, prop in others.items() if not closed else ():
+                if name not in declared and name not in value:
+                    wrong = _refused(self.shapes.flat(prop) if isinstance(prop, dict) else prop)
+                    if wrong is not _NOTHING:
+                        return {**value, name: wrong}
+            for name, prop in others.items():
+                if name not in declared or declared[name] is prop:
                     continue
-                wrong = _refused(self.shapes.flat(prop) if isinstance(prop, dict) else prop)
-                if wrong is not _NOTHING:
-                    value[name] = wrong
-                    break
-        return value if value != candidate else _NOTHING
+                inner = value.get(name, _NOTHING)
+                if inner is _NOTHING:
+                    inner = self._part(declared[name], depth)
+                changed = self._differ(declared[name], prop, inner, depth + 1)
+                if changed is not _NOTHING:
+                    return {**value, name: changed}
+        elif isinstance(value, list) and mine.get("items") is not theirs.get("items"):
+            if isinstance(mine.get("maxItems"), int) and mine["maxItems"] < 1:
+                return _NOTHING
+            item = value[0] if value else self._part(mine.get("items", True), depth)
+            changed = self._differ(mine.get("items"), theirs.get("items"), item, depth + 1)
+            if changed is not _NOTHING:
+                return [changed, *value[1:]]
+        return _NOTHING
+
+    def _part(self, schema: Any, depth: int) -> Any:
+        """A value of `schema` to change further down (`_NOTHING` when none fits)."""
+        try:
+            return self._value(schema, "", depth, 0, 0)
+        except _TooDeep:
+            return _NOTHING
 
     def _kind(self, schema: dict[str, Any], depth: int, variant: int) -> str:
         """The JSON type to build: in turn from `variant` (null last; first when smallest is

@@ -300,7 +300,7 @@ class Requests:
         qs = "&".join(x for x in (fixed, urlencode(query, quote_via=quote)) if x)
         return {
             "method": method.upper(),
-            "url": ("/" + base.strip("/") if base.strip("/") else "")
+            "url": ("/" + quote(base.strip("/"), safe="/:@!$&'()*+,;=") if base.strip("/") else "")
             + (path if path.startswith("/") else "/" + path)
             + ("?" + qs if qs else ""),
             "headers": headers,

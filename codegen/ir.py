@@ -11,7 +11,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from .dialect import Fix, normalize_document
 from .errors import SpecError, SpecErrors, SpecWarning, pointer, ref_pointer, schema_name
@@ -1028,7 +1028,7 @@ def server_path(servers: Any) -> str | None:
 
     url = TEMPLATE_VAR.sub(default, str(server.get("url") or ""))
     path = urlsplit(url).path if "://" in url or url.startswith("//") else url.split("?")[0].split("#")[0]
-    path = "/" + path.strip("/")
+    path = "/" + unquote(path).strip("/")  # requests are routed by their decoded path
     return "" if path == "/" else path
 
 

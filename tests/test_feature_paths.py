@@ -26,6 +26,7 @@ def test_operations_are_served_under_their_servers_paths(servers: Any) -> None:
     assert client.get("/ping").status_code == 404
     assert client.get("/storage/files/a.txt").text == "string"  # the path item's server
     assert client.delete("/admin/files/a.txt").status_code == 204  # the operation's server
+    assert client.get("/old%20api/%3Fsource=http://example.com/v1/reports/2024").status_code == 204  # decoded
     assert client.get("/openapi.json").status_code == 200  # the spec stays at the root
     assert servers.package.app.BASE_PATH == "/api/v2"
     assert matched_route(app, "get", "/api/v2/ping").operation_id == "ping"
@@ -111,6 +112,7 @@ REQUESTS = {
         ("get", "/ping", "/api/v2/ping", {}),
         ("get", "/files/{name}", "/storage/files/a", {}),
         ("delete", "/files/{name}", "/admin/files/a", {}),
+        ("get", "/reports/{year}", "/old%20api/%3Fsource=http://example.com/v1/reports/2024", {}),
     ],
     "path-items": [
         ("get", "/users/{id}", "/users/1", {}),

@@ -193,12 +193,17 @@ class SearchWorker:
     A plain `python -c` child (not `multiprocessing`), reading `flags source-size text-size
     seconds` lines and the UTF-8 they announce from its stdin and answering one byte: it never
     imports the server's `__main__` (as `spawn` and `forkserver` do) and ends when its stdin
-    closes, whichever way the server ends. POSIX only (`select` on a pipe)."""
+    closes, whichever way the server ends. POSIX only (`poll` on a pipe)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
         self.started = 0  # workers started by this process (tests watch it)
+
+    @property
+    def busy(self) -> bool:
+        """Whether a search runs in the worker now (or is about to: the lock is taken)."""
+        return self._lock.locked()
 
     @property
     def pid(self) -> int | None:
@@ -223,6 +228,7 @@ class SearchWorker:
             try:
                 assert process.stdin is not None and process.stdout is not None
                 process.stdin.write(request)
+                process.stdin.flush()
                 answer = _read_byte(process.stdout, deadline)
             except OSError as exc:  # its pipe broke: it died
                 self._stop()
@@ -248,7 +254,7 @@ class SearchWorker:
         code = f"import sys; sys.path.insert(0, {root!r}); from codegen.patterns import serve; serve()"
         try:
             # -P: the working directory is not put on sys.path (a `regress.py` there is not ours).
-            process = subprocess.Popen([sys.executable, "-P", "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
+            process = subprocess.Popen([sys.executable, "-P", "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         except OSError as exc:
             raise PatternWorkerError(f"the pattern worker did not start: {exc}") from None
         self._process = process
@@ -281,9 +287,13 @@ class SearchWorker:
 
 def _read_byte(pipe: IO[bytes], deadline: float) -> bytes | None:
     """One byte from `pipe` (b"" at its end), or None when none came before `deadline`;
-    waits in `select`, without the GIL."""
+    waits in `poll` (no descriptor limit, unlike `select`), without the GIL."""
     remaining = deadline - time.monotonic()
-    if remaining <= 0 or not select.select([pipe], [], [], remaining)[0]:
+    if remaining <= 0:
+        return None
+    poller = select.poll()
+    poller.register(pipe.fileno(), select.POLLIN)
+    if not poller.poll(math.ceil(remaining * 1000)):
         return None
     return os.read(pipe.fileno(), 1)
 

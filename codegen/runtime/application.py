@@ -26,7 +26,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route
 
 from ..dialect import Fix, for_direction, normalize_document
-from ..patterns import PatternTimeout
+from ..patterns import PatternTimeout, PatternWorkerError
 from .bodies import encode_xml, is_xml, xml_name
 from .checks import DIRECTION
 from .errors import reason
@@ -167,7 +167,7 @@ class Runtime:
             direction = DIRECTION.set("response")
             try:
                 fits = answer.check(body) is None
-            except PatternTimeout:  # a detail too long to judge in time: one known to fit instead
+            except (PatternTimeout, PatternWorkerError):  # unjudged in time: a body known to fit instead
                 fits = False
             finally:
                 DIRECTION.reset(direction)

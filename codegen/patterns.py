@@ -251,7 +251,7 @@ class SearchWorker:
             return self._process
         self._stop()
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        code = f"import sys; sys.path.insert(0, {root!r}); from codegen.patterns import serve; serve()"
+        code = f"import sys; sys.path.insert(0, {root!r}); from codegen.patterns import serve_searches; serve_searches()"
         try:
             # -P: the working directory is not put on sys.path (a `regress.py` there is not ours).
             process = subprocess.Popen([sys.executable, "-P", "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
@@ -298,7 +298,7 @@ def _read_byte(pipe: IO[bytes], deadline: float) -> bytes | None:
     return os.read(pipe.fileno(), 1)
 
 
-def serve() -> None:
+def serve_searches() -> None:
     """The worker's loop (see SearchWorker); runs in the child until its stdin closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C is for the server, which stops us
     # Should the server be gone while a search runs, the default action of SIGALRM ends us.

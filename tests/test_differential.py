@@ -278,11 +278,10 @@ class Inliner:
 def drawable_pattern(source: str) -> str:
     """An ECMA-262 pattern respelled for hypothesis, which draws strings with Python's `re`
     (`\\p{L}`, `(?<name>`...): only to draw near the pattern; the reference judges."""
-    from codegen.patterns import PatternError, pattern
-    from codegen.runtime.mock import _sre_syntax
+    from codegen.patterns import PatternError, pattern, sre_syntax
 
     try:
-        return _sre_syntax(source, unicode=pattern(source).flags == "u")
+        return sre_syntax(source, unicode=pattern(source).flags == "u")
     except PatternError:
         return source
 

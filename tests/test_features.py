@@ -31,6 +31,7 @@ FAMILIES = (
     "patterns",
     "type-names",
     "typeless",
+    "redos",
 )
 
 

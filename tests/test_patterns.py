@@ -5,6 +5,8 @@ validator and regress itself, with the mock finding a matching string for nearly
 from __future__ import annotations
 
 import json
+import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +47,146 @@ def test_a_lone_surrogate_is_judged_as_ecma_262_would() -> None:
     }
     for (source, text), matches in verdicts.items():
         assert pattern(source).search(text) is matches, source
+
+
+# -- searches at risk ------------------------------------------------------------------------------
+
+AT_RISK = [r"^(a+)+$", r"^([\/\w \.-]*)*$", r"(a|ab)*c"]
+NOT_AT_RISK = [r"^[a-z]+$", r"^\d{3}-\d{4}$", r"""('|"|[a-z])*"""]
+URL_PATH = r"^([\/\w \.-]*)*$"  # a real API's: regress takes hours on 40 characters it does not match
+HOSTILE = "a" * 40 + "!"
+
+
+@pytest.fixture()
+def short_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CODEGEN_PATTERN_TIME_LIMIT", "0.2")
+
+
+def test_patterns_at_risk_are_told_from_the_others() -> None:
+    from codegen.patterns import NESTED_LIMIT, SEQUENCE_LIMIT, safe_length
+
+    assert {source: safe_length(source) for source in AT_RISK} == dict.fromkeys(AT_RISK, NESTED_LIMIT)
+    assert {source: safe_length(source) for source in NOT_AT_RISK} == dict.fromkeys(NOT_AT_RISK, None)
+    assert safe_length(r"^(.+)@(.+)$") == SEQUENCE_LIMIT  # polynomial: several open-ended repetitions
+
+
+def test_searches_within_the_safe_length_or_of_other_patterns_stay_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    from codegen.patterns import NESTED_LIMIT, WORKER, pattern
+
+    def refuse(*_: Any) -> bool:
+        raise AssertionError("the worker was asked")
+
+    monkeypatch.setattr(WORKER, "search", refuse)
+    assert pattern(URL_PATH).search("a" * NESTED_LIMIT)
+    assert not pattern(r"^(a+)+$").search("a" * (NESTED_LIMIT - 1) + "!")
+    assert pattern(r"^[a-z]+$").search("a" * 100_000)
+    assert not pattern(r"^\d{3}-\d{4}$").search("1" * 100_000)
+    with pytest.raises(AssertionError, match="the worker was asked"):
+        pattern(URL_PATH).search("a" * (NESTED_LIMIT + 1))
+
+
+def test_a_search_past_the_time_limit_raises_and_a_new_worker_takes_over(short_limit: None) -> None:
+    from codegen.patterns import WORKER, PatternTimeout, pattern
+
+    compiled = pattern(URL_PATH)
+    assert compiled.search("/srv/" + "a" * 40 + "/x.tar.gz")  # long and at risk: in the worker
+    first = WORKER.pid
+    assert first is not None
+    with pytest.raises(PatternTimeout) as raised:
+        compiled.search(HOSTILE)
+    assert (raised.value.source, raised.value.length, raised.value.limit) == (URL_PATH, 41, 0.2)
+    assert str(raised.value) == f"a string of 41 characters could not be checked against the pattern {URL_PATH} within the time limit (0.2 s)"
+    assert WORKER.pid is None
+    with pytest.raises(ProcessLookupError):
+        os.kill(first, 0)  # killed and reaped
+    started = WORKER.started
+    assert compiled.search("a" * 40) and not pattern(r"^(a+)+$").search("b" * 30)
+    assert WORKER.started == started + 1 and WORKER.pid not in (None, first)
+
+
+def test_concurrent_searches_share_the_worker_one_at_a_time(short_limit: None) -> None:
+    from codegen.patterns import WORKER, PatternTimeout, pattern
+
+    compiled = pattern(r"^(\w+\s?)*$")
+    results: list[tuple[str, bool | str]] = []
+
+    def search(text: str) -> None:
+        try:
+            results.append((text, WORKER.search(compiled, text)))
+        except PatternTimeout:
+            results.append((text, "timeout"))
+
+    texts = [("" if i % 2 else "!") + f"word {i} " * 5 for i in range(12)]  # each judged at once
+    threads = [threading.Thread(target=search, args=(text,)) for text in [*texts, HOSTILE]]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert dict(results) == {**{text: ecma_search(compiled.source, text) for text in texts}, HOSTILE: "timeout"}
+
+
+def test_the_worker_judges_as_regress_does_here() -> None:
+    # Every pattern of tests/specs/patterns, sent to the worker (whatever its shape), on strings
+    # the mock makes for it, the probes, long repetitions of both and lone surrogates.
+    import yaml
+    from codegen.patterns import WORKER, pattern
+    from codegen.runtime.mock import _from_regex
+
+    document = yaml.safe_load((Path(__file__).parent / "specs" / "patterns" / "openapi.yaml").read_text(encoding="utf-8"))
+    sources: set[str] = set()
+    stack: list[Any] = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("pattern"), str):
+                sources.add(node["pattern"])
+            sources.update(node.get("patternProperties") or {})
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    assert len(sources) >= 14
+    disagreements = []
+    for source in sorted(sources):
+        made = {t for v in (0, 1) for extra in (0, 3) if (t := _from_regex(source, v, extra)) is not None}
+        texts = sorted(made | set(PROBES) | {t * 50 for t in made | set(PROBES)} | {"a\ud800b", "\udc00" * 20})
+        for text in texts:
+            expected = ecma_search(source, text.replace("\ud800", "\uffff").replace("\udc00", "\uffff"))
+            if WORKER.search(pattern(source), text) is not expected or pattern(source).search(text) is not expected:
+                disagreements.append((source, text[:60], expected))
+    assert not disagreements
+
+
+def test_a_caller_that_must_not_wait_is_told_to_search_elsewhere() -> None:
+    from codegen.patterns import DEFER_WORKER, SearchDeferred, pattern
+
+    token = DEFER_WORKER.set(True)
+    try:
+        assert pattern(URL_PATH).search("a" * 16)  # here: within the safe length
+        with pytest.raises(SearchDeferred):
+            pattern(URL_PATH).search("a" * 40)
+    finally:
+        DEFER_WORKER.reset(token)
+
+
+def test_the_runtime_reference_validator_raises_rather_than_guessing(short_limit: None) -> None:
+    from codegen.patterns import PatternTimeout
+    from codegen.runtime.reference import validator_class
+
+    validator = validator_class()({"type": "string", "pattern": URL_PATH})
+    assert validator.is_valid("/srv/" + "a" * 40)
+    with pytest.raises(PatternTimeout):
+        validator.is_valid(HOSTILE)
+
+
+def test_the_time_limit_must_be_a_number_of_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
+    from codegen.patterns import DEFAULT_TIME_LIMIT, PatternWorkerError, time_limit
+
+    monkeypatch.delenv("CODEGEN_PATTERN_TIME_LIMIT", raising=False)
+    assert time_limit() == DEFAULT_TIME_LIMIT == 1.0
+    for wrong in ("0", "-1", "soon", "nan", "inf"):
+        monkeypatch.setenv("CODEGEN_PATTERN_TIME_LIMIT", wrong)
+        with pytest.raises(PatternWorkerError, match="CODEGEN_PATTERN_TIME_LIMIT"):
+            time_limit()
 
 
 # -- every pattern of the directory ---------------------------------------------------------------

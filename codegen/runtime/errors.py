@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
+
+if TYPE_CHECKING:
+    from ..patterns import PatternTimeout
 
 
 class ApiError(Exception):
@@ -108,6 +111,39 @@ def describe_validation_error(
         return "invalid request", items
     detail = sentences[0] if len(sentences) == 1 else sentences[0] + f" (and {len(sentences) - 1} more)"
     return detail, items
+
+
+def describe_pattern_timeout(
+    exc: PatternTimeout, arguments: dict[str, Any], argument_places: dict[str, tuple[str, str]]
+) -> tuple[str, list[dict[str, Any]]]:
+    """As `describe_validation_error`, for a value of `arguments` a pattern could not be
+    searched in within the time limit: placed where a mismatch of that pattern would be."""
+    loc = list(located(arguments, exc.text))
+    where = _where(loc, argument_places)
+    return f"{where}: {exc.reason}", [{"loc": loc, "msg": exc.reason, "type": "pattern_timeout"}]
+
+
+def located(value: Any, text: str) -> tuple[str | int, ...]:
+    """Where the string `text` is in `value` (objects and arrays), as a value or a key: the
+    place of that very object, else of the first equal string; () when it is nowhere."""
+    equal: tuple[str | int, ...] | None = None
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, ())]
+    while stack:
+        node, path = stack.pop()
+        if node is text:
+            return path
+        if equal is None and isinstance(node, str) and node == text:
+            equal = path
+        if isinstance(node, dict):
+            for key in node:
+                if key is text:
+                    return (*path, key)
+                if equal is None and key == text:
+                    equal = (*path, key)
+            stack.extend((item, (*path, key)) for key, item in reversed(node.items()))
+        elif isinstance(node, (list, tuple)):
+            stack.extend((item, (*path, index)) for index, item in reversed(list(enumerate(node))))
+    return equal or ()
 
 
 def _split_path(text: str) -> list[str | int]:

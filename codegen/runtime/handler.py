@@ -7,6 +7,7 @@ encode: the return value -> the declared status, media type and headers, optiona
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import logging
@@ -16,17 +17,21 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from fastapi.sse import EventSourceResponse, ServerSentEvent, format_sse_event
 from pydantic import BaseModel, ValidationError
 from pydantic_core import to_jsonable_python
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
+from ..patterns import DEFER_WORKER, PatternTimeout, SearchDeferred
 from .bodies import BodyInvalid, decode_body, encode_xml, is_xml, xml_name
-from .checks import DIRECTION
+from .checks import DIRECTION, Check, Failure
 from .errors import (
     ApiError,
     NotImplementedOperation,
     RequestInvalid,
+    describe_pattern_timeout,
     describe_validation_error,
     error_body,
+    located,
     reason,
 )
 from .model import SUBTYPES
@@ -43,6 +48,7 @@ READING_REQUEST = {SUBTYPES: True}
 _PLACES = {"path": "path parameter", "query": "query parameter", "header": "header", "cookie": "cookie"}
 
 A = TypeVar("A", bound=BaseModel)
+T = TypeVar("T")
 
 
 def runtime_of(request: Request) -> Runtime:
@@ -245,20 +251,49 @@ async def decode(request: Request, operation: Operation[A], rt: Runtime) -> A:
                 raise _reject(operation, str(exc)) from None
             except TooDeep as exc:
                 raise _reject(operation, f"body: {exc}") from None
+    try:
+        return await off_the_loop(functools.partial(_validated, operation, values))
+    except ValidationError as exc:
+        detail, errors = describe_validation_error(exc, operation.places)
+    except PatternTimeout as exc:  # refused as a mismatch of the pattern would be
+        detail, errors = describe_pattern_timeout(exc, values, operation.places)
+    except RecursionError:
+        raise _reject(operation, "body: nested too deeply") from None
+    status = operation.validation_status
+    path_keys = {p.key for p in operation.parameters if p.location == "path"}
+    if any(e["loc"] and e["loc"][0] in path_keys for e in errors):
+        status = operation.path_validation_status
+    raise RequestInvalid(status, detail, errors)
+
+
+def _validated(operation: Operation[A], values: dict[str, Any]) -> A:
     direction = DIRECTION.set("request")
     try:
         return operation.arguments.model_validate(values, context=READING_REQUEST)
-    except ValidationError as exc:
-        detail, errors = describe_validation_error(exc, operation.places)
-        status = operation.validation_status
-        path_keys = {p.key for p in operation.parameters if p.location == "path"}
-        if any(e["loc"] and e["loc"][0] in path_keys for e in errors):
-            status = operation.path_validation_status
-        raise RequestInvalid(status, detail, errors) from None
-    except RecursionError:
-        raise _reject(operation, "body: nested too deeply") from None
     finally:
         DIRECTION.reset(direction)
+
+
+def _response_failure(check: Check, body: Any) -> Failure | None:
+    direction = DIRECTION.set("response")
+    try:
+        return check(body)
+    finally:
+        DIRECTION.reset(direction)
+
+
+async def off_the_loop(check: Callable[[], T]) -> T:
+    """`check()` here, on the event loop, unless a pattern search in it has to wait for the
+    search worker (`codegen.patterns`): then `check()` again on a thread, so that the loop
+    serves other requests meanwhile. A check has no effects: running it twice is running it."""
+    token = DEFER_WORKER.set(True)
+    try:
+        return check()
+    except SearchDeferred:
+        pass
+    finally:
+        DEFER_WORKER.reset(token)
+    return await run_in_threadpool(check)
 
 
 def negotiate(request: Request, media_types: tuple[str, ...]) -> str | None:
@@ -326,11 +361,10 @@ async def encode(request: Request, operation: Operation[Any], result: Any, rt: R
     if is_json(media_type):
         body = jsonable(result)
         if rt.validate_responses and answer.check is not None:
-            direction = DIRECTION.set("response")
             try:
-                failure = answer.check(body)
-            finally:
-                DIRECTION.reset(direction)
+                failure = await off_the_loop(functools.partial(_response_failure, answer.check, body))
+            except PatternTimeout as exc:  # judged as a failed check: unknown is not valid
+                failure = Failure(exc.reason, located(body, exc.text))
             if failure is not None:
                 return _invalid_response(rt, operation, status, f"{failure.where('body') or 'body'}: {failure.message}")
         content = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")

@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import math
-import re
 import threading
 import time
 import uuid
@@ -26,7 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..dialect import access
-from ..patterns import PatternError, pattern
+from ..patterns import PatternError, pattern, sre_syntax
 
 try:  # Python 3.11+ keeps the regex parser here
     import re._parser as sre_parse  # type: ignore[import-not-found]
@@ -771,7 +770,7 @@ def _from_regex(source: str, variant: int, extra: int = 0) -> str | None:
     r"""A short string the ECMA-262 pattern `source` matches somewhere, or None if none is found;
     `extra` more repetitions of each repeated part make it longer.
 
-    Candidates come from walking the pattern with Python's regex parser (after `_sre_syntax`
+    Candidates come from walking the pattern with Python's regex parser (after `sre_syntax`
     respells what ECMA-262 writes differently); only regress decides which one matches."""
     try:
         compiled = pattern(source)
@@ -779,145 +778,13 @@ def _from_regex(source: str, variant: int, extra: int = 0) -> str | None:
         return None
     candidates: list[str] = []
     with contextlib.suppress(Exception):  # unusual constructs fall back to probing
-        parsed = sre_parse.parse(_sre_syntax(source, unicode=compiled.flags == "u"))
+        parsed = sre_parse.parse(sre_syntax(source, unicode=compiled.flags == "u"))
         # Lookaheads spelled out first (`(?=.*\d)` needs a digit somewhere), then without them.
         candidates = [_emit(parsed, variant, extra, lookahead) for lookahead in (True, False)]
     for text in (*candidates, "", "a", "0", "aa", "a0", "A", "-", "_"):
         if compiled.search(text):
             return text
     return None
-
-
-# Characters standing for a Unicode property (`\p{...}`) while a pattern is walked: enough to
-# produce a candidate, which regress then judges. Names per ECMA-262 (General_Category values,
-# their long names, binary properties, and scripts).
-_PROPERTY_CHARS: dict[str, str] = {
-    **dict.fromkeys(("L", "Letter", "LC", "Cased_Letter", "Alphabetic", "Alpha", "Latin", "Latn", "ID_Start"), "a-zA-Z"),
-    **dict.fromkeys(("Lu", "Uppercase_Letter", "Uppercase", "Upper"), "A-Z"),
-    **dict.fromkeys(("Ll", "Lowercase_Letter", "Lowercase", "Lower"), "a-z"),
-    **dict.fromkeys(("Lt", "Titlecase_Letter"), "\u01c5"),
-    **dict.fromkeys(("Lm", "Modifier_Letter"), "\u02b0"),
-    **dict.fromkeys(("Lo", "Other_Letter"), "\u00aa"),
-    **dict.fromkeys(("N", "Number", "Nd", "Decimal_Number", "digit", "ASCII_Hex_Digit", "AHex", "Hex_Digit"), "0-9"),
-    **dict.fromkeys(("Nl", "Letter_Number"), "\u2160"),
-    **dict.fromkeys(("No", "Other_Number"), "\u00b2"),
-    **dict.fromkeys(("Z", "Separator", "Zs", "Space_Separator", "White_Space", "space"), " "),
-    **dict.fromkeys(("Zl", "Line_Separator"), "\u2028"),
-    **dict.fromkeys(("Zp", "Paragraph_Separator"), "\u2029"),
-    **dict.fromkeys(("P", "Punctuation", "punct", "Po", "Other_Punctuation"), "!"),
-    **dict.fromkeys(("Pc", "Connector_Punctuation"), "_"),
-    **dict.fromkeys(("Pd", "Dash_Punctuation", "Dash"), "\\-"),
-    **dict.fromkeys(("Ps", "Open_Punctuation"), "("),
-    **dict.fromkeys(("Pe", "Close_Punctuation"), ")"),
-    **dict.fromkeys(("Pi", "Initial_Punctuation"), "\u00ab"),
-    **dict.fromkeys(("Pf", "Final_Punctuation"), "\u00bb"),
-    **dict.fromkeys(("S", "Symbol", "Sm", "Math_Symbol", "Math"), "+"),
-    **dict.fromkeys(("Sc", "Currency_Symbol"), "$"),
-    **dict.fromkeys(("Sk", "Modifier_Symbol"), "\\^"),
-    **dict.fromkeys(("So", "Other_Symbol"), "\u00a9"),
-    **dict.fromkeys(("M", "Mark", "Combining_Mark", "Mn", "Nonspacing_Mark"), "\u0300"),
-    **dict.fromkeys(("Mc", "Spacing_Mark"), "\u0903"),
-    **dict.fromkeys(("Me", "Enclosing_Mark"), "\u20dd"),
-    **dict.fromkeys(("C", "Other", "Cc", "Control", "cntrl"), "\x01"),
-    **dict.fromkeys(("Cf", "Format"), "\u00ad"),
-    **dict.fromkeys(("Co", "Private_Use"), "\ue000"),
-    **dict.fromkeys(("Cn", "Unassigned"), "\u0378"),
-    **dict.fromkeys(("Greek", "Grek"), "\u03b1"),
-    **dict.fromkeys(("Cyrillic", "Cyrl"), "\u0430"),
-    **dict.fromkeys(("Han", "Hani"), "\u4e2d"),
-    **dict.fromkeys(("Hiragana", "Hira"), "\u3042"),
-    **dict.fromkeys(("Katakana", "Kana"), "\u30a2"),
-    **dict.fromkeys(("Hangul", "Hang"), "\ud55c"),
-    **dict.fromkeys(("Arabic", "Arab"), "\u0627"),
-    **dict.fromkeys(("Hebrew", "Hebr"), "\u05d0"),
-    **dict.fromkeys(("ASCII", "Any", "Assigned"), "a"),
-}
-_ECMA_ESCAPES = set("dDwWsSbBfnrtv")  # spelled alike in Python's re
-_CLASS_ESCAPES = set("dDwWsS")
-
-
-def _sre_syntax(source: str, unicode: bool) -> str:
-    r"""`source` (ECMA-262, with the `u` flag or not) respelled for Python's regex parser, only to
-    walk it for candidates: named groups `(?<n>`, `\k<n>`, `\p{..}`/`\P{..}`, `\u{..}`, `\cX`,
-    identity escapes (`\_`, `\/`, `\a`), `[^]` and `[]`."""
-    out: list[str] = []
-    named = "(?<" in source.replace("(?<=", "").replace("(?<!", "")
-    in_class = False
-    i, n = 0, len(source)
-    while i < n:
-        c = source[i]
-        if c == "\\" and i + 1 < n:
-            d = source[i + 1]
-            i += 2
-            if d in "pP" and unicode and i < n and source[i] == "{" and "}" in source[i:]:
-                end = source.index("}", i)
-                name = source[i + 1 : end].split("=")[-1]
-                i = end + 1
-                chars = _PROPERTY_CHARS.get(name, "a")
-                if d == "P":
-                    chars = "\u00e9" if name == "ASCII" else "0" if "a" in chars or "A" in chars else "a"
-                out.append(chars if in_class else f"[{chars}]")
-            elif d == "u" and unicode and i < n and source[i] == "{" and "}" in source[i:]:
-                end = source.index("}", i)
-                out.append(f"\\U{int(source[i + 1 : end], 16):08x}")
-                i = end + 1
-            elif d == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", source[i : i + 4]):
-                high = int(source[i : i + 4], 16)
-                low = re.fullmatch(r"\\u(d[c-f][0-9a-f]{2})", source[i + 4 : i + 10], re.IGNORECASE)
-                if 0xD800 <= high < 0xDC00 and low:  # a surrogate pair is one code point
-                    out.append(f"\\U{0x10000 + ((high - 0xD800) << 10) + int(low.group(1), 16) - 0xDC00:08x}")
-                    i += 10
-                else:
-                    out.append("\\u" + source[i : i + 4])
-                    i += 4
-            elif d == "x" and re.fullmatch(r"[0-9a-fA-F]{2}", source[i : i + 2]):
-                out.append("\\x" + source[i : i + 2])
-                i += 2
-            elif d == "c" and i < n and source[i].isascii() and source[i].isalpha():
-                out.append(f"\\x{ord(source[i]) % 32:02x}")
-                i += 1
-            elif d == "k" and named and i < n and source[i] == "<" and ">" in source[i:]:
-                end = source.index(">", i)
-                out.append(f"(?P={source[i + 1 : end]})")
-                i = end + 1
-            elif d in _CLASS_ESCAPES and in_class and source.startswith("-", i):
-                out.append("\\" + d + "\\-")  # Annex B: `[\w-.]` is \w, "-" and "."
-                i += 1
-            elif d in _ECMA_ESCAPES or d.isdigit():
-                out.append("\\" + d)
-            else:  # an identity escape: the character itself
-                out.append(re.escape(d))
-            continue
-        if in_class:
-            if c == "]":
-                in_class = False
-                out.append(c)
-            elif c == "-" and source[i + 1 : i + 2] == "\\" and source[i + 2 : i + 3] in _CLASS_ESCAPES:
-                out.append("\\-")
-            else:
-                out.append(re.escape(c) if c in "[&~|" else c)
-        elif c == "[":
-            if source.startswith("[^]", i):
-                out.append("[\\s\\S]")
-                i += 3
-                continue
-            if source.startswith("[]", i):
-                out.append("(?!)")
-                i += 2
-                continue
-            in_class = True
-            out.append(c)
-            if source.startswith("[^", i):
-                out.append("^")
-                i += 1
-        elif source.startswith("(?<", i) and not source.startswith(("(?<=", "(?<!"), i):
-            out.append("(?P<")
-            i += 3
-            continue
-        else:
-            out.append(c)
-        i += 1
-    return "".join(out)
 
 
 _CATEGORY_CHARS = {

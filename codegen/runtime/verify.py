@@ -8,6 +8,8 @@ say only that it failed: the mock needs only whether a value is valid).
 A spec's own examples are verified before the mock answers them; `^(https?:\\/\\/)?...([\\w.-]*)*$`
 takes seconds on a 40-character example URL that does not quite match, minutes at 50. The
 mock's own strings for such patterns are short; a long example under one is just not used.
+Which patterns and lengths those are is `patterns.safe_length`'s reading, the one that sends
+the generated checks' long searches to the search worker.
 """
 
 from __future__ import annotations
@@ -17,125 +19,8 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any
 
+from ..patterns import safe_length
 from .reference import ecma_search as search
-
-try:  # Python 3.11+ keeps the regex parser here
-    import re._parser as _sre_parse  # type: ignore[import-not-found]
-except ImportError:  # pragma: no cover
-    import sre_parse as _sre_parse  # type: ignore[no-redef]
-
-NESTED_LIMIT = 16  # characters checked against a pattern with nested repetition (2^n steps)
-SEQUENCE_LIMIT = 256  # characters checked against one with several open-ended repetitions (n^k)
-_REPEATS = ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
-
-
-@functools.lru_cache(maxsize=1024)
-def safe_length(pattern: str) -> int | None:
-    """The longest string the pattern is run on (None: any; the pattern has at most one
-    open-ended repetition and none nested). Its shape is read from the pattern respelled for
-    Python's parser, as the mock reads it to build strings."""
-    from ..patterns import PatternError
-    from ..patterns import pattern as compiled
-    from .mock import _sre_syntax
-
-    try:
-        parsed = _sre_parse.parse(_sre_syntax(pattern, unicode=compiled(pattern).flags == "u"))
-    except PatternError:
-        return None
-    except Exception:  # noqa: BLE001 - not Python syntax: jsonschema reports it
-        return None
-    nested, open_ended = _scan(parsed, inside=False)
-    if nested:
-        return NESTED_LIMIT
-    if open_ended > 1:
-        return SEQUENCE_LIMIT
-    return None
-
-
-def _scan(parsed: Any, inside: bool) -> tuple[bool, int]:
-    """(whether a repetition holds another repetition of varying count or an alternation,
-    how many open-ended repetitions there are)."""
-    nested, open_ended = False, 0
-    for op, arg in parsed:
-        name = str(op)
-        if name in _REPEATS:
-            low, high, sub = arg
-            repeats = high is _sre_parse.MAXREPEAT or high > 1
-            if inside and low != high:  # a count of its own to choose inside another: ambiguous
-                return True, open_ended
-            open_ended += high is _sre_parse.MAXREPEAT
-            inner_nested, inner_open = _scan(sub, inside or repeats)
-            if inner_nested:
-                return True, open_ended
-            open_ended += inner_open
-        elif name == "BRANCH":
-            if inside and not _unambiguous(arg[1]):
-                return True, open_ended
-            for branch in arg[1]:
-                inner_nested, inner_open = _scan(branch, inside)
-                if inner_nested:
-                    return True, open_ended
-                open_ended = max(open_ended, inner_open)
-        elif name == "SUBPATTERN":
-            inner_nested, inner_open = _scan(arg[-1], inside)
-            if inner_nested:
-                return True, open_ended
-            open_ended += inner_open
-        elif name in ("ASSERT", "ASSERT_NOT"):
-            inner_nested, inner_open = _scan(arg[1], inside)
-            if inner_nested:
-                return True, open_ended
-            open_ended += inner_open
-    return nested, open_ended
-
-
-def _unambiguous(branches: list[Any]) -> bool:
-    """Alternatives that never compete for the same text: each of one fixed length, no two
-    starting with the same character (`('|"|[a-z])*` is linear, `(a|ab)*` is not)."""
-    seen: set[int] = set()
-    for branch in branches:
-        first = _first(branch)
-        if first is None or first & seen or not _fixed(branch):
-            return False
-        seen |= first
-    return True
-
-
-def _first(parsed: Any) -> set[int] | None:
-    """The characters a match of `parsed` can start with (None: unknown or any)."""
-    for op, arg in parsed:
-        name = str(op)
-        if name == "LITERAL":
-            return {arg}
-        if name == "SUBPATTERN":
-            return _first(arg[-1])
-        if name == "IN":
-            chars: set[int] = set()
-            for item_op, item in arg:
-                if str(item_op) == "LITERAL":
-                    chars.add(item)
-                elif str(item_op) == "RANGE" and item[1] - item[0] < 4096:
-                    chars.update(range(item[0], item[1] + 1))
-                else:
-                    return None
-            return chars
-        return None
-    return None
-
-
-def _fixed(parsed: Any) -> bool:
-    """Whether every match of `parsed` has the same length (no choice of count or branch)."""
-    for op, arg in parsed:
-        name = str(op)
-        if name in _REPEATS:
-            if arg[0] != arg[1] or not _fixed(arg[2]):
-                return False
-        elif name == "SUBPATTERN":
-            if not _fixed(arg[-1]):
-                return False
-        elif name not in ("LITERAL", "NOT_LITERAL", "IN", "ANY", "CATEGORY", "AT"):
-            return False
-    return True
 
 
 def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[Any]:

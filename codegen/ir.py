@@ -429,7 +429,7 @@ class _Builder:
                             f"({op.operation_id}) share a route and no parameter tells them apart",
                             op.pointer,
                             f"name a parameter after `#` or `?` in one of the path keys (`{op.base}#name=value`), or merge the operations",
-                            f"a request goes to the first whose path parameters accept its values ({twin.operation_id}, then {op.operation_id})",
+                            f"a request goes to the first whose path parameters accept its values, else whose checks accept it whole ({twin.operation_id}, then {op.operation_id})",
                         )
         return [dataclasses.replace(op, dispatched=True) if op.operation_id in shared else op for op in operations]
 

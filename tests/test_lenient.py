@@ -72,6 +72,15 @@ def check_same_route(client: TestClient, impl: Recorder, package: Any) -> None:
     # A slug is not an integer: by slug, whose path parameter accepts it, answers.
     assert client.get("/collections/animals").status_code == 200
     assert impl.calls[-1] == ("get_collection_by_slug", {"slug": "animals"})
+    # Nothing in the path tells the PUTs apart; the body's required properties do.
+    assert client.put("/accounts/a1", json={"description": "main"}).status_code == 200
+    assert impl.calls[-1][0] == "describe_account" and impl.calls[-1][1]["credit_account_id"] == "a1"
+    assert client.put("/accounts/a1", json={"document": "d", "creditLimit": 5}).status_code == 200
+    assert impl.calls[-1][0] == "open_account" and impl.calls[-1][1]["account_id"] == "a1"
+    # A body neither accepts: the first answers it (its declared 400, which has no content).
+    calls = len(impl.calls)
+    assert client.put("/accounts/a1", json={"creditLimit": "many"}).status_code == 400
+    assert len(impl.calls) == calls
 
 
 def check_response_without_description(client: TestClient, impl: Recorder, package: Any) -> None:
@@ -163,7 +172,15 @@ CASES: dict[str, tuple[str, str, Callable[[TestClient, Recorder, Any], None]]] =
         "both are served as one route, each operation reading its own variable names\n"
         "same-route.yaml:12:5 #/paths/~1collections~1{slug}/get: GET /collections/{id} (get_collection_by_id) and "
         "GET /collections/{slug} (get_collection_by_slug) share a route and no parameter tells them apart; "
-        "a request goes to the first whose path parameters accept its values (get_collection_by_id, then get_collection_by_slug)"),
+        "a request goes to the first whose path parameters accept its values, else whose checks accept it whole "
+        "(get_collection_by_id, then get_collection_by_slug)\n"
+        "same-route.yaml:32:3 #/paths/~1accounts~1{creditAccountId}: paths '/accounts/{accountId}' and '/accounts/{creditAccountId}' "
+        "differ only in the names of their template variables, so OpenAPI calls them identical; "
+        "both are served as one route, each operation reading its own variable names\n"
+        "same-route.yaml:33:5 #/paths/~1accounts~1{creditAccountId}/put: PUT /accounts/{accountId} (open_account) and "
+        "PUT /accounts/{creditAccountId} (describe_account) share a route and no parameter tells them apart; "
+        "a request goes to the first whose path parameters accept its values, else whose checks accept it whole "
+        "(open_account, then describe_account)"),
         check_same_route,
     ),
     "response-without-description.yaml": (

@@ -29,8 +29,16 @@ from ..dialect import Fix, for_direction, normalize_document
 from ..patterns import PatternTimeout, PatternWorkerError
 from .bodies import encode_xml, is_xml, xml_name
 from .checks import DIRECTION
-from .errors import reason
-from .handler import error_response, json_response, media_matches, negotiate, sse_response
+from .errors import RequestInvalid, reason
+from .handler import (
+    decode,
+    error_response,
+    json_response,
+    media_matches,
+    negotiate,
+    read_body,
+    sse_response,
+)
 from .mock import Shapes, Synthesizer
 from .operation import Answer, Dispatch, Header, Operation, is_json
 from .params import MISSING, RawRequest, SchemaStore, decode_param
@@ -477,30 +485,40 @@ class _Dispatch:
         self.method = method
         self.choices = choices
 
-    def choose(self, request: Request) -> BaseRoute | None:
-        """The route of the operation whose path parameters accept the request's path values
-        (paths of one shape: Google's `{parent}/subscriptions` beside `{name}/subscriptions`,
-        told apart by their patterns) and that carries all its key's required parameters and,
-        among those, names the most; then the most of its hints carried, a body of the
-        request's content type, the fewest hints missing, and the first declared."""
-        best: tuple[tuple[int, ...], BaseRoute] | None = None
-        for index, (route, operation) in enumerate(self.choices):
+    def choose(self, request: Request) -> list[tuple[BaseRoute, Operation[Any] | None]]:
+        """The routes (with their operations) the request may go to, equally ranked: the
+        operation whose path parameters accept the request's path values (paths of one shape:
+        Google's `{parent}/subscriptions` beside `{name}/subscriptions`, told apart by their
+        patterns) and that carries all its key's required parameters and, among those, names
+        the most; then the most of its hints carried, a body of the request's content type and
+        the fewest hints missing. Empty when none fits."""
+        best: tuple[int, ...] | None = None
+        ranked: list[tuple[BaseRoute, Operation[Any] | None]] = []
+        for route, operation in self.choices:
             dispatch = (operation.dispatch if operation is not None else None) or Dispatch()
             if not all(_carries(request, d) for d in dispatch.parameters):
                 continue
             held = sum(_carries(request, d) for d in dispatch.hints)
             fits = _path_fits(request, route, operation) if len(self.choices) > 1 else 1
-            score = (fits, len(dispatch.parameters), held, _body_fits(request, operation), held - len(dispatch.hints), -index)
-            if best is None or score > best[0]:
-                best = (score, route)
-        return best[1] if best is not None else None
+            score = (fits, len(dispatch.parameters), held, _body_fits(request, operation), held - len(dispatch.hints))
+            if best is None or score > best:
+                best, ranked = score, [(route, operation)]
+            elif score == best:
+                ranked.append((route, operation))
+        return ranked
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         request = Request(scope, receive)
-        route = self.choose(request)
-        if route is None:
+        ranked = self.choose(request)
+        if not ranked:
             await self.unmatched(request)(scope, receive, send)
             return
+        route = ranked[0][0]
+        if len(ranked) > 1:
+            # Operations nothing above tells apart (a document that declares one path twice,
+            # `--lenient`): the first, in the document's order, whose checks accept the request,
+            # its body included; else the first.
+            route, receive = await self._accepting(request, ranked, scope, receive)
         # The chosen route's own variable names (paths of one shape may name them apart).
         _, child_scope = route.matches({**scope, "method": self.method, "path_params": {}})
         scope.update(child_scope)
@@ -508,6 +526,38 @@ class _Dispatch:
             await _HeadForGet(route)(scope, receive, send)
             return
         await route.handle(scope, receive, send)
+
+    async def _accepting(
+        self, request: Request, ranked: list[tuple[BaseRoute, Operation[Any] | None]], scope: Any, receive: Any
+    ) -> tuple[BaseRoute, Any]:
+        """The first of `ranked` whose operation takes the request, and a `receive` that gives
+        the body again to the route that handles it."""
+        rt = request.app.state.codegen
+        try:
+            body = await read_body(request, rt.max_body_size)
+        except RequestInvalid:
+            return ranked[0][0], receive  # too large or cut: the first answers it
+        sent = False
+
+        async def again() -> Any:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        for route, operation in ranked:
+            if operation is None:
+                continue
+            _, child_scope = route.matches({**scope, "method": self.method, "path_params": {}})
+            trial = Request({**scope, **child_scope}, receive)
+            trial._body = body  # read once, above
+            try:
+                await decode(trial, operation, rt)
+            except RequestInvalid:
+                continue
+            return route, again
+        return ranked[0][0], again
 
     def unmatched(self, request: Request) -> Response:
         """The answer to a request no operation's key fits: what each operation expects."""

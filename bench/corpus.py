@@ -591,6 +591,8 @@ FUZZ_CHECKS = (
     "unsupported_method",
     "allow_header_conformance",
 )
+# schemathesis's own errors that mean it built no request (not a finding against the server)
+FUZZER_LIMITS = ("Unsatisfiable", "SerializationNotPossible")
 # Findings that mean a response breaks its own document, or the server failed.
 BROKEN_RESPONSE = {
     "Server error",
@@ -749,12 +751,16 @@ def _fuzz(spec: Path, work: Path, result: dict[str, Any]) -> None:
                         finding["excused"] = triage.triage(finding, wire, reference, case.id)
                         findings.append(finding)
             elif isinstance(event, events.NonFatalError):
+                message = str(event.info)
+                cannot = next((kind for kind in FUZZER_LIMITS if kind in message), None)
                 findings.append(
                     {
                         "phase": str(event.phase),
                         "operation": event.label,
                         "title": "error",
-                        "message": str(event.info)[:600],
+                        "message": message[:600],
+                        # schemathesis could not build a request: nothing reached the server
+                        "excused": f"schemathesis could not generate a request ({cannot})" if cannot else None,
                     }
                 )
             elif isinstance(event, events.FatalError):

@@ -102,7 +102,7 @@ class Reference:
     """The reference's verdict on a request as received."""
 
     def __init__(self, runtime: Any) -> None:
-        from codegen.dialect import for_direction
+        from codegen.dialect import for_direction, read_as_objects
         from codegen.runtime.reference import reference_validator
 
         self.store = runtime.store
@@ -111,16 +111,19 @@ class Reference:
             for name, scheme in ((runtime.store.document.get("components") or {}).get("securitySchemes") or {}).items()
         }
         self.validator = reference_validator(for_direction(runtime.store.document, "request"))
+        # JSON Schema's reading once codegen's one deviation applies (README: typeless schemas)
+        self.typeless = reference_validator(read_as_objects(for_direction(runtime.store.document, "request")))
 
-    def errors(self, schema: Any, value: Any) -> str | None:
+    def errors(self, schema: Any, value: Any, validator: Any = None) -> str | None:
         try:
-            error = next(iter(self.validator.evolve(schema=schema).iter_errors(value)), None)
+            error = next(iter((validator or self.validator).evolve(schema=schema).iter_errors(value)), None)
         except Exception as exc:  # noqa: BLE001 - a value the validator cannot take is invalid to it
             return f"{type(exc).__name__}: {exc}"
         return None if error is None else f"{error.json_path}: {error.message}"[:300]
 
-    def judge(self, received: Received) -> tuple[bool, str]:
-        """(valid, what the reference saw) for the request as received."""
+    def judge(self, received: Received, validator: Any = None) -> tuple[bool, str]:
+        """(valid, what the reference saw) for the request as received (by `validator`, else
+        the reference)."""
         from codegen.runtime.bodies import BodyInvalid, decode_body
         from codegen.runtime.handler import media_matches
         from codegen.runtime.operation import is_json
@@ -140,7 +143,7 @@ class Reference:
                     return False, f"{where} is missing"
                 continue
             schema = store.at(p.schema) if p.schema else (p.inline_schema or {})
-            problem = self.errors(schema, value)
+            problem = self.errors(schema, value, validator)
             if problem:
                 return (
                     False,
@@ -172,7 +175,7 @@ class Reference:
                 except BodyInvalid as exc:
                     return False, f"the body cannot be read as {media}: {exc}"
                 schema = (media_object or {}).get("schema", {})
-                problem = self.errors(schema, _jsonable(value))
+                problem = self.errors(schema, _jsonable(value), validator)
                 if problem:
                     return (
                         False,
@@ -199,6 +202,47 @@ def _short(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def _paths_of(document: dict[str, Any], case: dict[str, Any]) -> dict[str, set[str]]:
+    """The path keys of the document whose path (before `?` or `#`) matches the URL path of
+    `case`, with the methods each declares."""
+    path = re.split(r"[?#]", str(case.get("path") or ""), maxsplit=1)[0]
+    values = case.get("path_parameters") or {}
+    url = re.sub(r"\{([^{}]*)\}", lambda m: str(values.get(m.group(1), "x")), path)
+    found: dict[str, set[str]] = {}
+    for key, item in (document.get("paths") or {}).items():
+        base = re.split(r"[?#]", key, maxsplit=1)[0]
+        pattern = "".join("[^/]+" if part.startswith("{") else re.escape(part) for part in re.split(r"(\{[^{}]*\})", base))
+        if isinstance(item, dict) and re.fullmatch(pattern, url):
+            found[key] = {m.upper() for m in item if m in ("get", "put", "post", "delete", "options", "head", "patch", "trace")}
+    return found
+
+
+def _shared_url(finding: dict[str, Any], document: dict[str, Any]) -> str | None:
+    """Why an Allow or undeclared-method finding is right for the URL: its methods are those of
+    every path key of the document the URL matches (`/tags/{arn}` and `/tags/{arn}#tagKeys`;
+    `/render/{templateId}` and `/render/{renderId}`), not of the one schemathesis had in mind."""
+    title, case = finding["title"], finding.get("case") or {}
+    if title not in ("Allow header mismatch", "Wrong response to undeclared method"):
+        return None
+    keys = _paths_of(document, case)
+    own = re.split(r"[?#]", str(case.get("path") or ""), maxsplit=1)[0]
+    others = sorted(k for k in keys if k != case.get("path"))
+    if not others:
+        return None
+    methods = set().union(*keys.values())
+    if title == "Allow header mismatch":
+        match = re.search(r"`Allow: ([^`]*)`", finding["message"])
+        allowed = {m.strip() for m in (match.group(1) if match else "").split(",") if m.strip()}
+        expected = methods | {"OPTIONS"} | ({"HEAD"} if "GET" in methods else set())
+        if allowed == expected:
+            return f"the URL of {own} also matches {', '.join(others)}: Allow lists what that URL accepts, the methods of them all"
+        return None
+    method = str(case.get("method") or "").upper()
+    if method in methods:
+        return f"{method} is declared for this URL by another path key it matches ({', '.join(others)})"
+    return None
+
+
 def _declares_4xx(operation: Any, status: int) -> bool:
     return operation.answer_for(status) is not None
 
@@ -216,8 +260,19 @@ def triage(
             return f"OpenAPI ignores a header parameter named {match.group(1)} (it is described elsewhere), so the server does not require it"  # type: ignore[union-attr]
         if name in CLIENT_HEADERS:
             return f"the HTTP client always sends its own {match.group(1)}, so the request was not missing it"  # type: ignore[union-attr]
+    shared = _shared_url(finding, reference.store.document)
+    if shared:
+        return shared
+    if status in (413, 414, 431):
+        return f"the request is larger than a limit the server documents (README: request bodies, query strings and header lines): {status} is HTTP's answer to it"
+    if received is None and "no operation of" in (finding.get("response_body") or "") and status is not None and status >= 400:
+        return "the request names no operation of the document (a value of the parameter its path key names, as X-Amz-Target, that no operation declares): it reached none, and the answer says what the operations sharing the path expect"
     if received is None or status is None:
         return None
+    if title == "Schema-valid request rejected" and not any(
+        a.status[0] in "23" or a.status == "default" for a in received.operation.answers
+    ):
+        return "the operation documents no success response (only " + ", ".join(a.status for a in received.operation.answers) + "): the mock answers what it documents"
     if (
         title == "Undocumented status code"
         and status in (401, 403)
@@ -231,7 +286,7 @@ def triage(
     if (
         title in ("Schema-valid request rejected", "Undocumented status code")
         and not accepted
-        and TYPELESS in body
+        and (TYPELESS in body or (valid and not reference.judge(received, reference.typeless)[0]))
     ):
         return "the body is not an object where a schema has properties but no type: codegen reads such a schema as an object (README, a documented design choice)"
     if title in (

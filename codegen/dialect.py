@@ -6,6 +6,7 @@ coercion), so both read schemas the same way.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import Any
 
@@ -80,6 +81,32 @@ def reads_as_object(schema: Any) -> bool:
     Schema lets any non-object through it, codegen reads it as `type: object`, as its model
     (a class with those fields) and the spec's authors mean it."""
     return isinstance(schema, dict) and "type" not in schema and isinstance(schema.get("properties"), dict)
+
+
+def read_as_objects(document: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `document` in which every schema with `properties` and no `type` has `type:
+    object` (and nothing else changes): JSON Schema's reading of the document once codegen's
+    one deviation (`reads_as_object`) is applied, for the tests and the corpus triage to judge
+    by."""
+    copied = copy.deepcopy(document)
+
+    def walk(schema: Any) -> None:
+        if not isinstance(schema, dict):
+            return
+        if "type" not in schema and isinstance(schema.get("properties"), dict):
+            schema["type"] = "object"
+        for key in SCHEMA_CHILD_KEYS:
+            walk(schema.get(key))
+        for key in SCHEMA_LIST_KEYS:
+            for sub in schema.get(key) if isinstance(schema.get(key), list) else ():
+                walk(sub)
+        for key in SCHEMA_MAP_KEYS:
+            for sub in schema.get(key).values() if isinstance(schema.get(key), dict) else ():
+                walk(sub)
+
+    for container, key in iter_schema_slots(copied):
+        walk(container[key])
+    return copied
 
 
 def iter_schema_slots(document: dict[str, Any]) -> list[tuple[Any, Any]]:

@@ -217,10 +217,18 @@ class Operation:
 
     @property
     def validation_status(self) -> int:
-        """Status of a request that fails validation: 422, else 400 where declared."""
+        """Status of a request that fails validation: 422, else 400 where declared; else a
+        declared status of no meaning in HTTP that says it is for invalid requests (AWS's
+        documents give each exception a status of its own: `482: ValidationException`); else
+        422."""
         for status in ("422", "400", "4XX"):
             if status in self.statuses:
                 return 400 if status == "4XX" else int(status)
+        if "default" not in self.statuses:
+            for r in self.responses:
+                # 460-499: statuses HTTP gives no meaning of their own (401 "Invalid token" is not one)
+                if r.status.isdigit() and 460 <= int(r.status) <= 499 and _INVALID_REQUEST.search(r.description):
+                    return int(r.status)
         return 422
 
     @property
@@ -977,6 +985,10 @@ def _indistinguishable(a: Operation, b: Operation) -> bool:
     media_a = {m.content_type for m in a.body.media_types} if a.body else set()
     media_b = {m.content_type for m in b.body.media_types} if b.body else set()
     return media_a == media_b == set() or bool(media_a & media_b)
+
+
+# What a response's description says when it is the answer to a request that is not valid.
+_INVALID_REQUEST = re.compile(r"\b(Validation|Invalid\w*|BadRequest|Bad Request|Malformed\w*)(Exception|Error)?\b")
 
 
 def split_path_key(key: str) -> tuple[str, tuple[KeyParameter, ...]] | None:

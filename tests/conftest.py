@@ -262,6 +262,7 @@ def assert_mock_answers_valid(fx: Feature, requests: list[tuple[str, str, str, d
     for method, path, url, kwargs in requests:
         response = client.request(method.upper(), url, **kwargs)
         assert 200 <= response.status_code < 300, (method, url, response.status_code, response.text)
+        assert "*" not in response.headers.get("content-type", ""), (method, url, "a wildcard is no type to send")
         fx.assert_answer_valid(method, path, response)
     assert {(m, p) for m, p, _, _ in requests} == {(m, p) for m, p, _ in fx.operations()}
 

@@ -97,37 +97,6 @@ TYPELESS = "the schema has properties but no type; codegen reads it as an object
 # accepts it over the document whose `required` lists waive both (`for_direction(..., "")`).
 
 
-def read_as_objects(document: dict[str, Any]) -> dict[str, Any]:
-    """A copy of `document` in which every schema with `properties` and no `type` has `type:
-    object` (and nothing else changes)."""
-    from codegen.dialect import (
-        SCHEMA_CHILD_KEYS,
-        SCHEMA_LIST_KEYS,
-        SCHEMA_MAP_KEYS,
-        iter_schema_slots,
-    )
-
-    copied = copy.deepcopy(document)
-
-    def walk(schema: Any) -> None:
-        if not isinstance(schema, dict):
-            return
-        if "type" not in schema and isinstance(schema.get("properties"), dict):
-            schema["type"] = "object"
-        for key in SCHEMA_CHILD_KEYS:
-            walk(schema.get(key))
-        for key in SCHEMA_LIST_KEYS:
-            for sub in schema.get(key) if isinstance(schema.get(key), list) else ():
-                walk(sub)
-        for key in SCHEMA_MAP_KEYS:
-            for sub in schema.get(key).values() if isinstance(schema.get(key), dict) else ():
-                walk(sub)
-
-    for container, key in iter_schema_slots(copied):
-        walk(container[key])
-    return copied
-
-
 # Keywords that change nothing about which instances are drawn.
 IGNORED_TO_DRAW = {"$ref", "title", "description", "discriminator", "examples", "example", "default", "deprecated", "readOnly", "writeOnly", "$comment"}
 
@@ -167,7 +136,7 @@ class Tally:
 # -- the two judges ----------------------------------------------------------------------------------
 def subjects(api: Any, models: Any) -> list[Subject]:
     """A Subject for every schema of `api` that has a model, alias or enum in `models`."""
-    from codegen.dialect import for_direction
+    from codegen.dialect import for_direction, read_as_objects
     from codegen.render import Renderer
     from codegen.render.models import component_pointer, render_models
     from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -488,6 +457,7 @@ def instances_for(
 
 # -- the comparison ------------------------------------------------------------------------------------
 def compare(api: Any, models: Any, near_misses: int = NEAR_MISSES) -> dict[str, Tally]:
+    from codegen.dialect import read_as_objects
     from codegen.render import Renderer
     from codegen.runtime.params import SchemaStore
 

@@ -117,6 +117,7 @@ REQUESTS = [
     ("delete", "/empty", "/empty", {}),
     ("get", "/binary", "/binary", {"headers": {"Accept": "image/png"}}),
     ("get", "/any-media", "/any-media", {}),
+    ("get", "/any-media/text", "/any-media/text?n=1", {}),
     ("get", "/overlapping", "/overlapping", {}),
     ("get", "/overlapping-items", "/overlapping-items", {}),
     *[("get", f"/error-shapes/{shape}", f"/error-shapes/{shape}?n=1", {}) for shape in ("text", "enum", "xml", "string-default")],
@@ -146,3 +147,13 @@ def test_error_bodies_take_a_declared_media_type_and_fit_its_schema(fx: Any, sha
         assert "<Error><message>query parameter `n`" in response.text
     else:
         assert response.json().startswith("query parameter `n`")
+
+
+def test_a_wildcard_media_type_goes_out_as_a_type(fx: Any) -> None:
+    client = TestClient(fx.package.create_app(mock=True))
+    assert client.get("/any-media").headers["content-type"] == "application/json"
+    text = client.get("/any-media/text?n=1")
+    assert text.headers["content-type"] == "text/plain; charset=utf-8" and text.text == "string"
+    refused = client.get("/any-media/text?n=x")
+    assert (refused.status_code, refused.headers["content-type"]) == (400, "application/json")
+    assert set(refused.json()) >= {"message"}

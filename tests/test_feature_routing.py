@@ -200,6 +200,13 @@ def test_a_declared_head_beside_a_shared_get_wins(client: tuple[TestClient, Reac
     assert reached.operations == ["head_object", None]
 
 
+def test_an_invalid_request_gets_the_status_documented_for_it(client: tuple[TestClient, Reached, Recorder]) -> None:
+    http, reached, impl = client
+    refused = http.post("/", headers={"X-Amz-Target": "Store.DeleteItem", **JSON}, content=b"{}")
+    assert (refused.status_code, refused.json()) == (481, {"message": "body.Key: is required"})
+    assert reached.operations == ["delete_item"] and impl.calls == []
+
+
 def test_the_mock_answers_each_operation(routing: Any) -> None:
     reached = Reached(routing.package.create_app(mock=True))
     http = TestClient(reached)

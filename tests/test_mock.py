@@ -22,7 +22,10 @@ from conftest import (
     ROOT,
     assert_valid,
     free_port,
+    generate_package,
+    import_package,
     reference_validator,
+    serve,
     spec_document,
     spec_operations,
     spec_validator,
@@ -394,3 +397,20 @@ def test_head_of_an_event_stream_closes_the_implementations_stream(ls: Any) -> N
     assert response.status_code == 200 and response.content == b""
     assert "content-length" not in response.headers
     assert closed == [True]
+
+
+def test_an_operation_that_documents_only_a_protocol_switch_gets_no_1xx(tmp_path: Path) -> None:
+    """OSIsoft's channels document only 101 (a WebSocket); sent as a final response it breaks
+    the connection (h11 refuses it), so the mock says it cannot, under a real uvicorn."""
+    spec = tmp_path / "switch.yaml"
+    spec.write_text(
+        "openapi: 3.0.3\ninfo: {title: Switch, version: '1'}\npaths:\n  /channel:\n    get:\n"
+        "      responses:\n        '101':\n          description: switches to the WebSocket protocol\n"
+        "          content: {application/json: {schema: {type: object}}}\n"
+    )
+    out = tmp_path / "out"
+    name = generate_package(spec, out, "switch_mock")
+    package = import_package(out, name)
+    with serve(package.create_app(mock=True)) as base:
+        response = httpx.get(f"{base}/channel", timeout=10)
+    assert response.status_code == 501 and "101" in response.json()["detail"]

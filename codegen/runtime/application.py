@@ -37,6 +37,7 @@ from .handler import (
     media_matches,
     negotiate,
     read_body,
+    sent_type,
     sse_response,
 )
 from .mock import Shapes, Synthesizer
@@ -204,8 +205,11 @@ class Runtime:
         satisfies, or one whose smallest value is too large), the operation's declared 500
         (`5XX`, `default`) answers with its error body, if it declares one.
         """
-        answer = operation.success or (operation.answers[0] if operation.answers else None)
+        final = [a for a in operation.answers if not a.status.startswith("1")]
+        answer = operation.success or (final[0] if final else None)
         if answer is None:
+            if operation.answers:  # only a 1xx (101 Switching Protocols: a WebSocket), no answer HTTP can end with
+                return json_response({"detail": f"the mock cannot answer {operation.answers[0].status}: it is no final response"}, 501)
             return Response(status_code=200)
         status = answer.status_code
         headers = {}
@@ -234,10 +238,11 @@ class Runtime:
             )
             if fallback not in (None, answer):
                 return error_response(self, operation, 500, "the mock found no valid response body")
+        declared, media_type = media_type, sent_type(media_type, body)
         if is_json(media_type):
             return json_response(body, status, media_type=media_type, headers=headers)
         if is_xml(media_type) and not isinstance(body, str):
-            root = xml_name(self.media_object(answer, media_type).get("schema"))
+            root = xml_name(self.media_object(answer, declared).get("schema"))
             return Response(encode_xml(body, root), status_code=status, media_type=media_type, headers=headers)
         text = body if isinstance(body, str) else json.dumps(body)
         return Response(text.encode(), status_code=status, media_type=media_type, headers=headers)

@@ -136,6 +136,7 @@ def error_response(
     body = error_body(schema, status, detail, errors, resolve=rt.store.resolve, shapes=rt.shapes)
     if declared is not None:
         body = rt.conforming(answer, media_type, declared, body, detail)
+    media_type = sent_type(media_type, body)
     if is_json(media_type):
         return json_response(body, status, media_type=media_type, headers=headers)
     if is_xml(media_type) and not isinstance(body, str):
@@ -296,6 +297,20 @@ async def off_the_loop(check: Callable[[], T]) -> T:
     return await run_in_threadpool(check)
 
 
+def sent_type(declared: str, value: Any) -> str:
+    """The media type a response declared as `declared` goes out as: a wildcard (`*/*`,
+    `application/*`, `text/*`) is no type to send, so text goes as `text/plain`, bytes as
+    `application/octet-stream` and any other value as JSON."""
+    base = declared.split(";")[0].strip().lower()
+    if "*" not in base:
+        return declared
+    if isinstance(value, str) or base == "text/*":
+        return "text/plain; charset=utf-8"
+    if isinstance(value, (bytes, bytearray, memoryview)) or base not in ("*/*", "application/*"):
+        return "application/octet-stream"
+    return "application/json"
+
+
 def negotiate(request: Request, media_types: tuple[str, ...]) -> str | None:
     """The declared media type the client accepts best (first declared on ties)."""
     if not media_types:
@@ -354,7 +369,7 @@ async def encode(request: Request, operation: Operation[Any], result: Any, rt: R
     if not isinstance(result, (str, bytes, bytearray, memoryview)):
         # A value (model, dict, list) is sent as JSON or XML when the answer declares either.
         offered = tuple(m for m in offered if is_json(m) or is_xml(m)) or offered
-    media_type = media_type or negotiate(request, offered) or answer.json_type or answer.media_types[0]
+    media_type = sent_type(media_type or negotiate(request, offered) or answer.json_type or answer.media_types[0], result)
     if is_xml(media_type) and not isinstance(result, (str, bytes, bytearray, memoryview)):
         content = encode_xml(jsonable(result), xml_name(rt.media_object(answer, media_type).get("schema")))
         return Response(content=content, status_code=status, media_type=media_type, headers=headers or None)

@@ -186,8 +186,15 @@ class Reference:
 
 
 def _jsonable(value: Any) -> Any:
+    """`value` as JSON Schema sees it: bytes (an uploaded file, binary data) are a string."""
     from codegen.runtime.handler import jsonable
 
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("latin-1")
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
     try:
         return jsonable(value)
     except Exception:  # noqa: BLE001
@@ -269,6 +276,11 @@ def triage(
         return "the request names no operation of the document (a value of the parameter its path key names, as X-Amz-Target, that no operation declares): it reached none, and the answer says what the operations sharing the path expect"
     if received is None or status is None:
         return None
+    answers = received.operation.answers
+    if status == 426 and answers and all(a.status.startswith("1") for a in answers):
+        return f"the operation documents only {answers[0].status} (a switch to the WebSocket protocol), which ends no HTTP exchange: a request that did not ask to switch gets 426 Upgrade Required"
+    if status in (204, 304) and title in ("Missing Content-Type header", "JSON deserialization error", "Response violates schema"):
+        return f"the operation documents content for {status}, which HTTP forbids (RFC 9110: a {status} response has no content)"
     if title == "Schema-valid request rejected" and not any(
         a.status[0] in "23" or a.status == "default" for a in received.operation.answers
     ):

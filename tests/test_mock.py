@@ -401,7 +401,8 @@ def test_head_of_an_event_stream_closes_the_implementations_stream(ls: Any) -> N
 
 def test_an_operation_that_documents_only_a_protocol_switch_gets_no_1xx(tmp_path: Path) -> None:
     """OSIsoft's channels document only 101 (a WebSocket); sent as a final response it breaks
-    the connection (h11 refuses it), so the mock says it cannot, under a real uvicorn."""
+    the connection (h11 refuses it): a request that did not ask to switch gets 426 Upgrade
+    Required, under a real uvicorn."""
     spec = tmp_path / "switch.yaml"
     spec.write_text(
         "openapi: 3.0.3\ninfo: {title: Switch, version: '1'}\npaths:\n  /channel:\n    get:\n"
@@ -413,4 +414,5 @@ def test_an_operation_that_documents_only_a_protocol_switch_gets_no_1xx(tmp_path
     package = import_package(out, name)
     with serve(package.create_app(mock=True)) as base:
         response = httpx.get(f"{base}/channel", timeout=10)
-    assert response.status_code == 501 and "101" in response.json()["detail"]
+    assert response.status_code == 426 and response.headers["upgrade"] == "websocket"
+    assert "101" in response.json()["detail"]

@@ -208,8 +208,11 @@ class Runtime:
         final = [a for a in operation.answers if not a.status.startswith("1")]
         answer = operation.success or (final[0] if final else None)
         if answer is None:
-            if operation.answers:  # only a 1xx (101 Switching Protocols: a WebSocket), no answer HTTP can end with
-                return json_response({"detail": f"the mock cannot answer {operation.answers[0].status}: it is no final response"}, 501)
+            if operation.answers:
+                # Only a 1xx (101 Switching Protocols: a WebSocket), which ends no HTTP exchange:
+                # HTTP's answer to a request that should have asked to switch (RFC 9110, 15.5.22).
+                detail = f"the operation answers {operation.answers[0].status} only: upgrade the connection to the WebSocket protocol"
+                return json_response({"detail": detail}, 426, headers={"Upgrade": "websocket", "Connection": "Upgrade"})
             return Response(status_code=200)
         status = answer.status_code
         headers = {}

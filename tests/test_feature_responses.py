@@ -120,6 +120,7 @@ REQUESTS = [
     ("get", "/any-media/text", "/any-media/text?n=1", {}),
     ("get", "/overlapping", "/overlapping", {}),
     ("get", "/overlapping-items", "/overlapping-items", {}),
+    ("get", "/overlapping-tree", "/overlapping-tree", {}),
     *[("get", f"/error-shapes/{shape}", f"/error-shapes/{shape}?n=1", {}) for shape in ("text", "enum", "xml", "string-default")],
 ]
 

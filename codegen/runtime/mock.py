@@ -384,6 +384,7 @@ class Synthesizer:
         self.minimal = False
         self.nodes = 0
         self.memo: dict[tuple[int, str, int, int], tuple[Any, Any]] = {}
+        self.differing = False  # building a part of a oneOf branch to tell it apart (`_part`)
 
     def find(self, schema: Any, variant: int = 0) -> tuple[Any, bool]:
         """A value for `schema`, and whether it is known valid: `is_valid` accepted it (without
@@ -518,7 +519,7 @@ class Synthesizer:
                     first = candidate
                 if self._verify(schema, candidate):
                     return candidate
-                apart = self._apart(schema, key, i, candidate) if key == "oneOf" else _NOTHING
+                apart = self._apart(schema, key, i, candidate) if key == "oneOf" and not self.differing else _NOTHING
                 if apart is not _NOTHING and self._verify(schema, apart):
                     return apart
         if first is _NOTHING:
@@ -576,11 +577,15 @@ class Synthesizer:
         return _NOTHING
 
     def _part(self, schema: Any, depth: int) -> Any:
-        """A value of `schema` to change further down (`_NOTHING` when none fits)."""
+        """A value of `schema` to change further down (`_NOTHING` when none fits); oneOfs in it
+        are not told apart in turn (that would recurse without end)."""
+        self.differing = True
         try:
             return self._value(schema, "", depth, 0, 0)
         except _TooDeep:
             return _NOTHING
+        finally:
+            self.differing = False
 
     def _kind(self, schema: dict[str, Any], depth: int, variant: int) -> str:
         """The JSON type to build: in turn from `variant` (null last; first when smallest is

@@ -158,6 +158,8 @@ FORBIDDEN_MODULES = {"pickle", "marshal", "shelve", "subprocess", "dill"}
 ALLOWED_MODULES = {
     # starts `python -m codegen.render.parallel`, the generator's own workers (JSON over pipes)
     ("subprocess", "render/parallel.py"),
+    # starts the pattern worker: its own fixed loop, given patterns and texts as data over pipes
+    ("subprocess", "patterns.py"),
 }
 
 

@@ -776,7 +776,7 @@ def _fuzz(spec: Path, work: Path, result: dict[str, Any]) -> None:
         key = f"{f['title']}: {_reason_kind(f['excused'])}"
         entry = reasons.setdefault(
             key,
-            {"count": 0, "example": {k: f[k] for k in ("operation", "status", "excused", "case")}},
+            {"count": 0, "example": {k: f.get(k) for k in ("operation", "status", "excused", "case")}},
         )
         entry["count"] += 1
     result["excused"] = reasons

@@ -429,28 +429,20 @@ def _check_local_refs(data: Any, file: Path, version: str = "3.1") -> list[SpecE
                     )
                     ref = None
             if isinstance(ref, str) and ref.startswith("#"):
+                problem = None
                 try:
                     resolve_ref(data, ref)
                 except (KeyError, ValueError):
-                    errors.append(
-                        SpecError(
-                            f"$ref points nowhere: {ref!r}",
-                            file=file,
-                            pointer=ptr + "/$ref",
-                            hint=f"define {ref[1:]} or fix the $ref",
-                        )
-                    )
+                    problem = (f"$ref points nowhere: {ref!r}", f"define {ref[1:]} or fix the $ref")
                 else:
                     ignored = _into_ref_siblings(data, ref) if version == "3.0" else None
                     if ignored is not None:
-                        errors.append(
-                            SpecError(
-                                f"$ref points into {ignored!r}, a sibling of a $ref, which OpenAPI 3.0 ignores: {ref!r}",
-                                file=file,
-                                pointer=ptr + "/$ref",
-                                hint=f"move what {ref[1:]} holds to components/schemas and refer to it there",
-                            )
+                        problem = (
+                            f"$ref points into {ignored!r}, a sibling of a $ref, which OpenAPI 3.0 ignores: {ref!r}",
+                            f"move what {ref[1:]} holds to components/schemas and refer to it there",
                         )
+                if problem is not None:
+                    errors.append(SpecError(problem[0], file=file, pointer=ptr + "/$ref", hint=problem[1]))
             for key, value in node.items():
                 walk(value, f"{ptr}/{key.replace('~', '~0').replace('/', '~1')}")
         elif isinstance(node, list):

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 2024
 
-.PHONY: install generate check test lint bench corpus corpus-models serve mock clean
+.PHONY: install generate check test lint bench corpus corpus-models serve migrate mock clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,8 +39,13 @@ corpus: $(STAMP)
 corpus-models: $(STAMP)
 	$(BIN)/python -m pytest -q -s -m corpus tests/test_corpus_differential.py
 
+# DATABASE_URL selects the store: an SQLite file by default, or postgresql://user@host/db.
 serve: $(STAMP)
 	$(BIN)/uvicorn service.app:app --host 127.0.0.1 --port $(PORT)
+
+# Bring DATABASE_URL's store to the latest schema (the service also does this when it starts).
+migrate: $(STAMP)
+	$(BIN)/python -m service.migrate
 
 mock: $(STAMP)
 	$(BIN)/codegen mock --port $(PORT)

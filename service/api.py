@@ -19,7 +19,17 @@ from langsmith_deployment.protocols import AssistantsApi, SystemApi, ThreadRunsA
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from . import queue
-from .db import Database, assistants, checkpoints, runs, threads, utcnow
+from .db import (
+    Database,
+    assistants,
+    checkpoints,
+    json_matches,
+    lock_threads,
+    notify,
+    runs,
+    threads,
+    utcnow,
+)
 from .executor import Executor
 from .graphs import GRAPHS
 
@@ -55,16 +65,6 @@ async def register_assistants(db: Database) -> None:
             )
 
 
-def _json_matches(document: Any, wanted: dict[str, Any]) -> list[sa.ColumnElement[bool]]:
-    """Conditions: the JSON `document` has each key of `wanted` with an equal value."""
-    return [
-        sa.func.json_extract(document, f'$."{key}"').is_not_distinct_from(
-            sa.func.json_extract(sa.func.json(sa.bindparam(None, value, type_=sa.JSON)), "$")
-        )
-        for key, value in wanted.items()
-    ]
-
-
 def _not_found(what: str, ident: Any) -> ApiError:
     return ApiError(404, f"{what} {ident} not found")
 
@@ -95,7 +95,7 @@ class System(SystemApi):
             version=package_metadata.version("spec-first-codegen"),
             langgraph_py_version="none",
             flags={"assistants": True, "crons": False, "langsmith": False, "store": False, "thread_ttl": False},
-            metadata={"graphs": sorted(GRAPHS), "jobs_per_worker": self.jobs_per_worker, "database": "sqlite"},
+            metadata={"graphs": sorted(GRAPHS), "jobs_per_worker": self.jobs_per_worker, "database": self.db.backend},
         )
 
 
@@ -125,7 +125,7 @@ def _assistant_filters(body: models.AssistantSearchRequest | models.AssistantCou
         conditions.append(assistants.c.graph_id == graph_id)
     if (name := unset_to_none(body.name)) is not None:
         conditions.append(assistants.c.name.icontains(name, autoescape=True))
-    conditions += _json_matches(assistants.c.metadata, unset_to_none(body.metadata) or {})
+    conditions += json_matches(assistants.c.metadata, unset_to_none(body.metadata) or {})
     return conditions
 
 
@@ -223,8 +223,8 @@ def _thread_filters(body: models.ThreadSearchRequest | models.ThreadCountRequest
     conditions: list[Any] = []
     if (status := unset_to_none(body.status)) is not None:
         conditions.append(_thread_status() == status.value)
-    conditions += _json_matches(threads.c.metadata, unset_to_none(body.metadata) or {})
-    conditions += _json_matches(_thread_values(), unset_to_none(body.values) or {})
+    conditions += json_matches(threads.c.metadata, unset_to_none(body.metadata) or {})
+    conditions += json_matches(_thread_values(), unset_to_none(body.values) or {})
     return conditions
 
 
@@ -263,11 +263,9 @@ class Threads(ThreadsApi):
             raise ApiError(422, "body.supersteps: not supported by this server")
         thread_id = str(unset_to_none(body.thread_id) or uuid.uuid4())
         async with self.db.write() as conn:
-            if await queue.thread_exists(conn, thread_id):
-                if body.if_exists == models.ThreadCreateIfExists.raise_:
-                    raise ApiError(409, f"Thread {thread_id} already exists")
-            else:
-                await queue.create_thread(conn, thread_id, unset_to_none(body.metadata) or {}, utcnow())
+            created = await queue.create_thread(conn, thread_id, unset_to_none(body.metadata) or {}, utcnow())
+            if not created and body.if_exists == models.ThreadCreateIfExists.raise_:
+                raise ApiError(409, f"Thread {thread_id} already exists")
             return _thread(await _thread_row(conn, thread_id))
 
     async def search_threads_threads_search_post(self, *, body: models.ThreadSearchRequest) -> list[models.Thread]:
@@ -302,7 +300,12 @@ class Threads(ThreadsApi):
     async def delete_thread_threads_thread_id_delete(self, *, thread_id: UUID) -> None:
         """Delete the thread, its runs (their workers stop them) and its checkpoints."""
         async with self.db.write() as conn:
-            await _thread_row(conn, str(thread_id))
+            if not await lock_threads(conn, [str(thread_id)]):
+                raise _not_found("Thread", thread_id)
+            running = (
+                await conn.execute(sa.select(runs.c.run_id).where(runs.c.thread_id == str(thread_id), runs.c.status == "running"))
+            ).scalars()
+            await notify(conn, "cancel", sorted(running))
             for table in (checkpoints, runs, threads):
                 await conn.execute(sa.delete(table).where(table.c.thread_id == str(thread_id)))
 
@@ -329,7 +332,7 @@ class Threads(ThreadsApi):
         self, thread_id: str, limit: int, before: str | None, metadata: dict[str, Any]
     ) -> list[models.ThreadState]:
         """The thread's checkpoints, newest first."""
-        query = sa.select(checkpoints).where(checkpoints.c.thread_id == thread_id, *_json_matches(checkpoints.c.metadata, metadata))
+        query = sa.select(checkpoints).where(checkpoints.c.thread_id == thread_id, *json_matches(checkpoints.c.metadata, metadata))
         if before is not None:
             anchor = sa.select(checkpoints.c.seq).where(checkpoints.c.checkpoint_id == before).scalar_subquery()
             query = query.where(checkpoints.c.seq < anchor)
@@ -407,8 +410,10 @@ class ThreadRuns(ThreadRunsApi):
     async def delete_run_threads_thread_id_runs_run_id_delete(self, *, thread_id: UUID, run_id: UUID) -> None:
         """Delete the run (its checkpoints stay); a worker executing it stops."""
         async with self.db.write() as conn:
+            await lock_threads(conn, [str(thread_id)])
             await self._run_row(conn, str(thread_id), str(run_id))
             await conn.execute(sa.delete(runs).where(runs.c.run_id == str(run_id)))
+            await notify(conn, "cancel", [str(run_id)])
         self.executor.interrupt([str(run_id)])
 
     async def join_run_http_threads_thread_id_runs_run_id_join_get(

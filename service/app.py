@@ -1,8 +1,9 @@
 """The ASGI application: `uvicorn service.app:app` (what `make serve` runs).
 
-On start: open the store (created on first start, schema included), register the graphs'
-assistants, take back the runs of dead workers, start this process's executor. On stop: runs
-still executing here go back to the queue.
+On start: open the store (DATABASE_URL: an SQLite file by default, or PostgreSQL; created or
+upgraded to the latest migration), register the graphs' assistants, take back the runs of dead
+workers, start this process's executor. On stop: runs still executing here go back to the
+queue. While the store cannot be reached, operations answer 503 with the spec's error body.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from langsmith_deployment import create_app
+from langsmith_deployment import ApiError, create_app
 
 from .api import Assistants, System, ThreadRuns, Threads, register_assistants
-from .db import Database
+from .db import Database, unavailable
 from .executor import Executor
 from .graphs import GRAPHS
 from .settings import Settings, SettingsError, async_database_url
@@ -29,6 +30,7 @@ def build(settings: Settings) -> FastAPI:
         [System(db, settings.jobs_per_worker), Assistants(db), Threads(db), ThreadRuns(db, executor)],
         # langgraph-sdk sends `?wait=1` / `?wait=0` on single-run cancel.
         lenient_booleans=True,
+        translate_error=_database_unavailable,
     )
 
     @asynccontextmanager
@@ -44,6 +46,13 @@ def build(settings: Settings) -> FastAPI:
 
     application.router.lifespan_context = lifespan
     return application
+
+
+def _database_unavailable(exc: Exception) -> ApiError | None:
+    """503 while the store cannot be reached (a PostgreSQL restart): the client may retry."""
+    if unavailable(exc):
+        return ApiError(503, f"database unavailable ({type(exc).__name__}); try again", headers={"Retry-After": "1"})
+    return None
 
 
 def _from_env() -> FastAPI:

@@ -1,9 +1,13 @@
 """The runs one process executes: its share of the queue, stopped on cancel from any process.
 
 Each process registers as a worker, claims pending runs FIFO while it has a free job slot
-(N_JOBS_PER_WORKER), and executes each as an asyncio task. A monitor polls the store: it stops
-the process's tasks whose run was cancelled (or deleted) through any process, keeps the worker's
-heartbeat, and finishes or re-queues the runs of workers that died.
+(N_JOBS_PER_WORKER), and executes each as an asyncio task, renewing the lease of each run it
+holds. A cancel answered in this process stops its tasks at once. A cancel answered by another
+process or instance arrives: on PostgreSQL, as a notification on the `codegen_runs` channel (no
+polling on that path; a reconciliation every few seconds catches anything a notification could
+not carry); on SQLite, or while the notification connection is down, from a monitor that polls
+the store. The monitor also keeps the worker's heartbeat and finishes or re-queues the runs of
+workers that died or whose lease lapsed.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from . import queue
-from .db import Database, runs, utcnow, workers
+from .db import Database, Listener, runs, unavailable, utcnow, workers
 from .graphs import Graph
 from .settings import Settings
 
@@ -32,6 +36,18 @@ logger = logging.getLogger("service.executor")
 
 HEARTBEAT_SECONDS = 1.0
 RECOVER_SECONDS = 2.0
+# While notifications flow, the store is still read this often for runs to stop (a safety net).
+RECONCILE_SECONDS = 5.0
+# How long a worker keeps trying to record a run's end while the store is unreachable.
+FINISH_RETRY_SECONDS = 120.0
+
+
+def _log_failure(what: str, exc: Exception) -> None:
+    """One line while the store is unreachable (it will be retried), a traceback otherwise."""
+    if unavailable(exc):
+        logger.warning("%s: store unreachable (%s)", what, type(exc).__name__)
+    else:
+        logger.exception("%s failed", what)
 
 
 class Executor:
@@ -49,12 +65,18 @@ class Executor:
         self._wake = asyncio.Event()
         self._loops: list[asyncio.Task[None]] = []
         self._finishing: set[asyncio.Task[None]] = set()
+        self._reconcile = asyncio.Event()
+        self.listener = (
+            Listener(db.url, self._notified, self._reconcile.set) if db.postgresql else None
+        )
 
     async def start(self) -> None:
         """Register this worker, take back the runs of dead ones, then start claiming."""
         async with self.db.write() as conn:
             await self._register(conn)
         await self.recover()
+        if self.listener is not None:
+            await self.listener.start()
         self._loops = [
             asyncio.create_task(self._dispatch(), name="service-dispatch"),
             asyncio.create_task(self._monitor(), name="service-monitor"),
@@ -63,6 +85,8 @@ class Executor:
     async def stop(self) -> None:
         """Stop claiming; runs still executing go back to `pending` for another worker."""
         self._shutting_down = True
+        if self.listener is not None:
+            await self.listener.stop()
         for loop in self._loops:
             loop.cancel()
         await asyncio.gather(*self._loops, return_exceptions=True)
@@ -86,16 +110,25 @@ class Executor:
                 self._stopping.add(run_id)
                 task.cancel()
 
+    def _notified(self, kind: str, ids: list[str]) -> None:
+        """A message on the channel: runs to stop (`cancel`), or runs to claim (`queued`)."""
+        if kind == "cancel":
+            # Committed before it was sent: finishing the run reads what the cancel asked.
+            self.interrupt(run_id for run_id in ids if run_id in self.tasks)
+        elif kind == "queued":
+            self.notify()
+
     async def recover(self) -> dict[str, str]:
-        """Finish or re-queue the running runs of workers that died."""
+        """Finish or re-queue the running runs of workers that died or whose lease lapsed."""
         async with self.db.read() as conn:
             dead = await queue.dead_workers(conn, me=self.worker_id, hostname=self.hostname, now=time.time())
-        if not dead:
+            lapsed = await queue.lapsed(conn, time.time())
+        if not dead and not lapsed:
             return {}
         async with self.db.write() as conn:
-            # Judged again under the write lock, so a worker's last-moment heartbeat counts.
+            # Judged again in the writing transaction, so a worker's last-moment heartbeat counts.
             dead = await queue.dead_workers(conn, me=self.worker_id, hostname=self.hostname, now=time.time())
-            fate = await queue.recover(conn, dead)
+            fate = await queue.recover(conn, dead, time.time())
         if fate:
             logger.warning("recovered %d runs of dead workers: %s", len(fate), fate)
             self.notify()
@@ -105,8 +138,8 @@ class Executor:
         while True:
             try:
                 claimed = await self._claim() if len(self.tasks) < self.settings.jobs_per_worker else None
-            except Exception:
-                logger.exception("claiming a run failed")
+            except Exception as exc:  # noqa: BLE001 - logged; the loop claims again
+                _log_failure("claiming a run", exc)
                 claimed = None
             if claimed is not None:
                 self._spawn(claimed)
@@ -120,7 +153,7 @@ class Executor:
             if not await queue.has_claimable(conn):
                 return None
         async with self.db.write() as conn:
-            return await queue.claim_next(conn, self.worker_id)
+            return await queue.claim_next(conn, self.worker_id, self.settings.lease_seconds)
 
     def _spawn(self, claimed: queue.Claimed) -> None:
         task = asyncio.create_task(self._execute(claimed), name=f"run-{claimed.run_id}")
@@ -142,15 +175,25 @@ class Executor:
             finishing.add_done_callback(self._finishing.discard)
 
     async def _finish(self, run_id: str, outcome: queue.Outcome) -> None:
-        for attempt in range(5):
+        deadline = time.monotonic() + FINISH_RETRY_SECONDS
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 async with self.db.write() as conn:
                     await queue.finish_run(conn, run_id, self.worker_id, outcome)
                 return
-            except Exception:
-                # The run stays `running` under this live worker unless recorded: retry.
-                logger.exception("recording the end of run %s failed (attempt %d)", run_id, attempt + 1)
-                await asyncio.sleep(0.5 * (attempt + 1))
+            except Exception as exc:
+                # Unrecorded, the run would stay `running` until its lease lapses: retry while
+                # the store is unreachable (a restart), a few times for anything else.
+                if time.monotonic() > deadline or (attempt >= 5 and not unavailable(exc)):
+                    logger.exception("recording the end of run %s failed; giving up after %d attempts", run_id, attempt)
+                    return
+                if unavailable(exc):
+                    logger.warning("recording the end of run %s: store unreachable (%s)", run_id, type(exc).__name__)
+                else:
+                    logger.exception("recording the end of run %s failed (attempt %d)", run_id, attempt)
+                await asyncio.sleep(min(0.1 * 2**attempt, 2.0))
 
     async def _run_graph(self, claimed: queue.Claimed) -> queue.Outcome:
         graph = self.graphs.get(claimed.graph_id)
@@ -182,20 +225,25 @@ class Executor:
         return queue.Outcome("success", output=output)
 
     async def _monitor(self) -> None:
-        last_heartbeat = last_recover = 0.0
+        last_heartbeat = last_recover = last_reconcile = 0.0
         while True:
             await asyncio.sleep(self.settings.poll_interval)
             try:
-                await self._stop_cancelled()
                 now = time.monotonic()
+                listening = self.listener is not None and self.listener.connected
+                if not listening or self._reconcile.is_set() or now - last_reconcile >= RECONCILE_SECONDS:
+                    # Polled only without notifications, and after (re)connecting, when some may be lost.
+                    self._reconcile.clear()
+                    await self._stop_cancelled()
+                    last_reconcile = now
                 if now - last_heartbeat >= HEARTBEAT_SECONDS:
                     await self._heartbeat()
                     last_heartbeat = now
                 if now - last_recover >= RECOVER_SECONDS:
                     await self.recover()
                     last_recover = now
-            except Exception:
-                logger.exception("monitoring runs failed")
+            except Exception as exc:  # noqa: BLE001 - logged; the loop goes on
+                _log_failure("monitoring runs", exc)
 
     async def _stop_cancelled(self) -> None:
         """Stop executions whose run was cancelled, deleted or taken back through any process."""
@@ -221,6 +269,7 @@ class Executor:
         )
 
     async def _heartbeat(self) -> None:
+        """The worker's sign of life, and the leases of the runs it executes, renewed."""
         async with self.db.write() as conn:
             updated = await conn.execute(
                 sa.update(workers).where(workers.c.worker_id == self.worker_id).values(heartbeat=time.time())
@@ -228,6 +277,7 @@ class Executor:
             if updated.rowcount == 0:
                 # Judged dead while stalled; its runs were taken back, so it may simply register again.
                 await self._register(conn)
+            await queue.renew_leases(conn, self.worker_id, sorted(self.tasks), time.time() + self.settings.lease_seconds)
 
     async def _register(self, conn: AsyncConnection) -> None:
         await conn.execute(

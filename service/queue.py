@@ -3,14 +3,20 @@
 A run is created `pending`, claimed FIFO by a worker process (`running`, one at a time per
 thread) and ends `success`, `error`, `timeout` or `interrupted`, or is deleted by a rollback.
 Each function here is one step inside a `Database.write()` transaction, so every transition is
-atomic across processes. Cancelling a pending run finishes it at once; cancelling a running run
-records `cancel_action`, and the worker executing it stops the work and finishes the run.
+atomic across processes (and, on PostgreSQL, across instances: each step locks the rows of the
+threads it changes first). Cancelling a pending run finishes it at once; cancelling a running run
+records `cancel_action` and notifies every instance (`cancel` on the channel), and the worker
+executing it stops the work and finishes the run.
+
+A claimed run carries a lease (`lease_expires_at`) that its worker renews while it executes; a
+run whose lease lapsed, or whose worker is known dead, is finished or queued again by `recover`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +26,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from .db import Database, checkpoints, runs, threads, utcnow, workers
+from .db import Database, checkpoints, lock_threads, notify, runs, threads, utcnow, workers
 
 ACTIVE = ("pending", "running")
 TERMINAL = ("success", "error", "timeout", "interrupted")
@@ -88,10 +94,19 @@ async def latest_checkpoint(conn: AsyncConnection, thread_id: str) -> sa.Row[Any
     return result.first()
 
 
-async def create_thread(conn: AsyncConnection, thread_id: str, metadata: dict[str, Any], now: datetime) -> None:
-    await conn.execute(
-        sa.insert(threads).values(thread_id=thread_id, metadata=metadata, created_at=now, updated_at=now)
-    )
+async def create_thread(conn: AsyncConnection, thread_id: str, metadata: dict[str, Any], now: datetime) -> bool:
+    """Insert the thread unless it exists (also when another instance inserts it concurrently);
+    whether this call created it."""
+    values = {"thread_id": thread_id, "metadata": metadata, "created_at": now, "updated_at": now}
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+
+        result = await conn.execute(insert(threads).values(**values).on_conflict_do_nothing())
+        return bool(result.rowcount)
+    if await thread_exists(conn, thread_id):
+        return False
+    await conn.execute(sa.insert(threads).values(**values))
+    return True
 
 
 async def _touch_threads(conn: AsyncConnection, thread_ids: Iterable[str], now: datetime, *, state: bool = False) -> None:
@@ -109,10 +124,11 @@ async def create_run(conn: AsyncConnection, run: dict[str, Any], *, create_missi
     """
     thread_id = run["thread_id"]
     now = run["created_at"]
-    if not await thread_exists(conn, thread_id):
+    if not await lock_threads(conn, [thread_id]):
         if not create_missing_thread:
             raise NotFound(f"Thread {thread_id} not found")
         await create_thread(conn, thread_id, {}, now)
+        await lock_threads(conn, [thread_id])
     active = (
         await conn.execute(
             sa.select(runs.c.run_id, runs.c.thread_id, runs.c.status, runs.c.worker_id)
@@ -128,6 +144,7 @@ async def create_run(conn: AsyncConnection, run: dict[str, Any], *, create_missi
         cancelled = await _cancel(conn, active, strategy, now)
     await conn.execute(sa.insert(runs).values(**run))
     await _touch_threads(conn, [thread_id], now)
+    await notify(conn, "queued")
     return cancelled
 
 
@@ -139,13 +156,16 @@ async def cancel_runs(conn: AsyncConnection, selection: Selection, action: str) 
     """
     query = sa.select(runs.c.run_id, runs.c.thread_id, runs.c.status, runs.c.worker_id).order_by(runs.c.seq)
     if selection.thread_id is not None:
-        if not await thread_exists(conn, selection.thread_id):
+        if not await lock_threads(conn, [selection.thread_id]):
             raise NotFound(f"Thread {selection.thread_id} not found")
         query = query.where(runs.c.thread_id == selection.thread_id)
     if selection.run_ids is not None:
         query = query.where(runs.c.run_id.in_(selection.run_ids))
     if selection.statuses is not None:
         query = query.where(runs.c.status.in_(selection.statuses))
+    if selection.thread_id is None:
+        # Lock the threads of the runs matched now, then read the runs again under those locks.
+        await lock_threads(conn, (await conn.execute(query.with_only_columns(runs.c.thread_id).distinct().order_by(None))).scalars())
     matched = (await conn.execute(query)).all()
     if not matched:
         raise NotFound("No run matched" if selection.statuses is None else "No pending or running run to cancel")
@@ -174,6 +194,7 @@ async def _cancel(conn: AsyncConnection, rows: Sequence[Any], action: str, now: 
             .where(runs.c.run_id.in_(list(running)), runs.c.status == "running")
             .values(cancel_action=stronger)
         )
+        await notify(conn, "cancel", sorted(running))
     await _touch_threads(conn, (row.thread_id for row in rows), now)
     return Cancelled(pending=pending, running=running)
 
@@ -207,16 +228,42 @@ async def has_claimable(conn: AsyncConnection) -> bool:
     return (await conn.execute(_claimable(utcnow()))).first() is not None
 
 
-async def claim_next(conn: AsyncConnection, worker_id: str) -> Claimed | None:
-    """Take the oldest claimable run for `worker_id` and checkpoint its input; None if none."""
+async def claim_next(conn: AsyncConnection, worker_id: str, lease_seconds: float) -> Claimed | None:
+    """Take the oldest claimable run for `worker_id` and checkpoint its input; None if none.
+
+    On PostgreSQL, instances claim at once without waiting on each other: a run another
+    transaction holds (`FOR UPDATE SKIP LOCKED`), or whose thread it holds, is skipped, and the
+    run is judged claimable again under its thread's lock, so a thread never has two running.
+    """
     now = utcnow()
-    row = (await conn.execute(_claimable(now))).first()
-    if row is None:
+    skipped: set[str] = set()
+    for _ in range(8):
+        query = _claimable(now)
+        if skipped:
+            query = query.where(runs.c.thread_id.not_in(sorted(skipped)))
+        row = (await conn.execute(query.with_for_update(skip_locked=True, of=runs))).first()
+        if row is None:
+            return None
+        if conn.dialect.name == "postgresql":
+            held = await conn.scalar(
+                sa.select(threads.c.thread_id).where(threads.c.thread_id == row.thread_id).with_for_update(skip_locked=True)
+            )
+            if held is None or (await conn.execute(_claimable(now).where(runs.c.run_id == row.run_id))).first() is None:
+                skipped.add(row.thread_id)
+                continue
+        break
+    else:
         return None
     await conn.execute(
         sa.update(runs)
         .where(runs.c.run_id == row.run_id, runs.c.status == "pending")
-        .values(status="running", worker_id=worker_id, attempts=runs.c.attempts + 1, updated_at=now)
+        .values(
+            status="running",
+            worker_id=worker_id,
+            attempts=runs.c.attempts + 1,
+            updated_at=now,
+            lease_expires_at=time.time() + lease_seconds,
+        )
     )
     run_input = (row.kwargs or {}).get("input")
     await _checkpoint(conn, row.thread_id, row.run_id, run_input if isinstance(run_input, dict) else {}, "input", -1, now)
@@ -227,6 +274,25 @@ async def claim_next(conn: AsyncConnection, worker_id: str) -> Claimed | None:
         graph_id=row.graph_id,
         kwargs=dict(row.kwargs or {}),
     )
+
+
+async def renew_leases(conn: AsyncConnection, worker_id: str, run_ids: Sequence[str], until: float) -> set[str]:
+    """Extend `worker_id`'s leases on these running runs; the ids it still holds.
+
+    Rows another transaction has locked (a cancel or a recovery in progress) are skipped rather
+    than waited for: the next renewal reaches them, long before the lease lapses.
+    """
+    if not run_ids:
+        return set()
+    mine = (
+        sa.select(runs.c.run_id)
+        .where(runs.c.run_id.in_(sorted(run_ids)), runs.c.worker_id == worker_id, runs.c.status == "running")
+        .with_for_update(skip_locked=True)
+    )
+    held = set((await conn.execute(mine)).scalars())
+    if held:
+        await conn.execute(sa.update(runs).where(runs.c.run_id.in_(sorted(held))).values(lease_expires_at=until))
+    return held
 
 
 async def _checkpoint(
@@ -255,21 +321,26 @@ async def finish_run(conn: AsyncConnection, run_id: str, worker_id: str, outcome
     A cancel recorded on the run wins over the execution's own outcome. None when the run is no
     longer this worker's to finish (deleted, or taken back from a worker thought dead).
     """
-    row = (
-        await conn.execute(
-            sa.select(runs.c.thread_id, runs.c.status, runs.c.worker_id, runs.c.cancel_action).where(
-                runs.c.run_id == run_id
-            )
-        )
-    ).first()
+    select = sa.select(runs.c.thread_id, runs.c.status, runs.c.worker_id, runs.c.cancel_action).where(
+        runs.c.run_id == run_id
+    )
+    row = (await conn.execute(select)).first()
     if row is None or row.status != "running" or row.worker_id != worker_id:
         return None
+    if conn.dialect.name == "postgresql":
+        # Read again under the thread's lock: a cancel or a recovery may have changed it meanwhile.
+        await lock_threads(conn, [row.thread_id])
+        row = (await conn.execute(select)).first()
+        if row is None or row.status != "running" or row.worker_id != worker_id:
+            return None
     now = utcnow()
+    # The thread may have runs waiting behind this one: instances look for work now.
+    await notify(conn, "queued")
     if row.cancel_action == "rollback":
         await _delete_runs(conn, [run_id])
         await _touch_threads(conn, [row.thread_id], now, state=True)
         return "deleted"
-    values: dict[str, Any] = {"updated_at": now, "worker_id": None}
+    values: dict[str, Any] = {"updated_at": now, "worker_id": None, "lease_expires_at": None}
     if row.cancel_action is not None or outcome.kind == "stopped":
         values["status"] = "interrupted"
     elif outcome.kind == "requeue":
@@ -328,19 +399,25 @@ async def dead_workers(conn: AsyncConnection, *, me: str, hostname: str, now: fl
     }
 
 
-async def recover(conn: AsyncConnection, dead: set[str]) -> dict[str, str]:
-    """Finish or re-queue the running runs of dead workers; {run_id: what became of it}.
+async def recover(conn: AsyncConnection, dead: set[str], now_epoch: float | None = None) -> dict[str, str]:
+    """Finish or re-queue the running runs of dead workers and those whose lease lapsed;
+    {run_id: what became of it}.
 
     A run with a cancel pending is finished as that cancel asks; others go back to `pending`
     (ahead of newer runs, keeping their place) unless they have used up MAX_ATTEMPTS.
     """
-    if not dead:
+    now_epoch = time.time() if now_epoch is None else now_epoch
+    lost = sa.or_(runs.c.worker_id.in_(sorted(dead)), runs.c.lease_expires_at < now_epoch)
+    candidates = sa.select(runs.c.thread_id).distinct().where(runs.c.status == "running", lost)
+    thread_ids = list((await conn.execute(candidates)).scalars())
+    if not thread_ids and not dead:
         return {}
+    await lock_threads(conn, thread_ids)
     now = utcnow()
     rows = (
         await conn.execute(
-            sa.select(runs.c.run_id, runs.c.thread_id, runs.c.cancel_action, runs.c.attempts).where(
-                runs.c.status == "running", runs.c.worker_id.in_(sorted(dead))
+            sa.select(runs.c.run_id, runs.c.thread_id, runs.c.worker_id, runs.c.cancel_action, runs.c.attempts).where(
+                runs.c.status == "running", lost
             )
         )
     ).all()
@@ -350,7 +427,7 @@ async def recover(conn: AsyncConnection, dead: set[str]) -> dict[str, str]:
             await _delete_runs(conn, [row.run_id])
             fate[row.run_id] = "deleted"
             continue
-        values: dict[str, Any] = {"worker_id": None, "updated_at": now}
+        values: dict[str, Any] = {"worker_id": None, "lease_expires_at": None, "updated_at": now}
         if row.cancel_action == "interrupt":
             values["status"] = "interrupted"
         elif row.attempts >= MAX_ATTEMPTS:
@@ -362,8 +439,18 @@ async def recover(conn: AsyncConnection, dead: set[str]) -> dict[str, str]:
         fate[row.run_id] = values["status"]
     if rows:
         await _touch_threads(conn, (row.thread_id for row in rows), now)
-    await conn.execute(sa.delete(workers).where(workers.c.worker_id.in_(sorted(dead))))
+        # A worker that is alive after all (its lease lapsed while it stalled) stops these runs.
+        await notify(conn, "cancel", sorted(fate))
+        await notify(conn, "queued")
+    if dead:
+        await conn.execute(sa.delete(workers).where(workers.c.worker_id.in_(sorted(dead))))
     return fate
+
+
+async def lapsed(conn: AsyncConnection, now_epoch: float) -> bool:
+    """Whether a running run's lease has lapsed."""
+    query = sa.select(runs.c.run_id).where(runs.c.status == "running", runs.c.lease_expires_at < now_epoch).limit(1)
+    return (await conn.execute(query)).first() is not None
 
 
 async def wait_until_done(db: Database, run_id: str, poll: float) -> sa.Row[Any] | None:

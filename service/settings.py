@@ -19,12 +19,14 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    """DATABASE_URL, N_JOBS_PER_WORKER and BG_JOB_TIMEOUT_SECS, with their defaults."""
+    """DATABASE_URL, N_JOBS_PER_WORKER, BG_JOB_TIMEOUT_SECS and RUN_LEASE_SECS, with their defaults."""
 
     database_url: str = DEFAULT_DATABASE_URL
     jobs_per_worker: int = 10
     run_timeout: float = 3600.0
     poll_interval: float = 0.2
+    # How long a worker holds a running run without renewing its lease (RUN_LEASE_SECS).
+    lease_seconds: float = 10.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -32,6 +34,7 @@ class Settings:
             database_url=environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
             jobs_per_worker=_number(environ, "N_JOBS_PER_WORKER", 10, int, minimum=0),
             run_timeout=_number(environ, "BG_JOB_TIMEOUT_SECS", 3600.0, float, minimum=0.001),
+            lease_seconds=_number(environ, "RUN_LEASE_SECS", 10.0, float, minimum=1.0),
         )
 
 
@@ -52,16 +55,22 @@ def _number(environ: Mapping[str, str], name: str, default: N, kind: type[N], *,
 
 
 def async_database_url(url: str) -> URL:
-    """The SQLAlchemy async URL for DATABASE_URL (`sqlite:///x.db` -> `sqlite+aiosqlite:///x.db`).
+    """The SQLAlchemy async URL for DATABASE_URL.
 
-    Only SQLite files are supported: the run queue relies on SQLite's whole-database write lock.
+    `sqlite:///x.db` -> `sqlite+aiosqlite:///x.db` (a file: every worker process shares it);
+    `postgresql://user@host/db` (or `postgres://`, or with a driver named) -> `postgresql+asyncpg://...`.
     """
     try:
         parsed = make_url(url)
     except Exception as exc:  # noqa: BLE001 - SQLAlchemy raises several types for a bad URL
         raise SettingsError(f"DATABASE_URL={url!r}: {exc}") from None
-    if parsed.get_backend_name() != "sqlite":
-        raise SettingsError(f"DATABASE_URL={url!r}: only sqlite:/// URLs are supported")
+    backend = parsed.get_backend_name()
+    if backend in ("postgresql", "postgres"):
+        if not parsed.database:
+            raise SettingsError(f"DATABASE_URL={url!r}: names no database")
+        return parsed.set(drivername="postgresql+asyncpg")
+    if backend != "sqlite":
+        raise SettingsError(f"DATABASE_URL={url!r}: only sqlite:/// and postgresql:// URLs are supported")
     if not parsed.database or parsed.database == ":memory:":
         raise SettingsError(f"DATABASE_URL={url!r}: needs a file, shared by every worker process")
     return parsed.set(drivername="sqlite+aiosqlite")

@@ -6,6 +6,7 @@ import contextlib
 import functools
 import importlib
 import json
+import os
 import socket
 import sys
 import uuid
@@ -287,3 +288,43 @@ class Recorder:
     @property
     def last(self) -> dict[str, Any]:
         return self.calls[-1][1]
+
+
+# -- the service's stores ----------------------------------------------------------------------
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+def need_postgres() -> None:
+    """Skip when the tests' PostgreSQL server cannot be reached; under CI (CI=true), fail."""
+    from service.testing import postgres_reachable
+
+    reason = _postgres_unreachable(postgres_reachable)
+    if reason is None:
+        return
+    if os.environ.get("CI", "").lower() in ("true", "1"):
+        pytest.fail(f"PostgreSQL is required under CI and cannot be reached: {reason}")
+    pytest.skip(f"PostgreSQL not reachable: {reason}")
+
+
+_probe: list[str | None] = []
+
+
+def _postgres_unreachable(probe: Any) -> str | None:
+    if not _probe:
+        _probe.append(probe())
+    return _probe[0]
+
+
+@contextlib.contextmanager
+def store_url(backend: str) -> Iterator[str | None]:
+    """The DATABASE_URL of a fresh store of `backend`: None for SQLite (the caller's file), a
+    new PostgreSQL database (dropped afterwards) for postgresql."""
+    if backend == "sqlite":
+        yield None
+        return
+    need_postgres()
+    from service.testing import postgres_database
+
+    with postgres_database() as url:
+        yield url

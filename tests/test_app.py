@@ -97,6 +97,41 @@ def test_api_error_answers_declared_status_with_error_body(ls: Any) -> None:
     assert response.json() == {"detail": f"Thread {thread} not found"}
 
 
+class StoreDown(Exception):
+    pass
+
+
+class Failing:
+    async def get_thread_threads_thread_id_get(self, *, thread_id: uuid.UUID, include: Any) -> Any:
+        raise StoreDown("connection refused")
+
+    async def search_threads_threads_search_post(self, *, body: Any) -> Any:
+        raise KeyError("a bug")
+
+
+def test_translate_error_turns_an_implementation_exception_into_its_answer(ls: Any) -> None:
+    def translate(exc: Exception) -> Any:
+        if isinstance(exc, StoreDown):
+            return ls.ApiError(503, f"store unavailable: {exc}", headers={"Retry-After": "1"})
+        return None
+
+    client = TestClient(ls.create_app(Failing(), translate_error=translate), raise_server_exceptions=False)
+    down = client.get(f"/threads/{uuid.uuid4()}")
+    assert (down.status_code, down.json(), down.headers["retry-after"]) == (503, {"detail": "store unavailable: connection refused"}, "1")
+    # What the translator leaves alone stays an internal error, with the error schema's body.
+    bug = client.post("/threads/search", json={})
+    assert (bug.status_code, bug.json()) == (500, {"detail": "Internal Server Error"})
+
+
+def test_a_failing_translator_leaves_the_500(ls: Any) -> None:
+    def translate(exc: Exception) -> Any:
+        raise RuntimeError("translator bug")
+
+    client = TestClient(ls.create_app(Failing(), translate_error=translate), raise_server_exceptions=False)
+    response = client.get(f"/threads/{uuid.uuid4()}")
+    assert (response.status_code, response.json()) == (500, {"detail": "Internal Server Error"})
+
+
 def test_bad_path_parameter_answers_422_with_detail_string(ls: Any) -> None:
     response = TestClient(ls.create_app(Streams())).get("/threads/not-a-uuid")
     assert response.status_code == 422

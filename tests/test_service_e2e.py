@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import BACKENDS, store_url
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import ConflictError, NotFoundError, UnprocessableEntityError
 
-from service.testing import ServerProcess
+from service.testing import ServerProcess, spread_client
 
 pytestmark = pytest.mark.anyio
 
@@ -32,17 +33,49 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    folder = tmp_path_factory.mktemp("service")
-    process = ServerProcess(database=folder / "langsmith.db", log=folder / "server.log", jobs_per_worker=1).start()
-    yield process
-    process.stop()
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Tests that start servers of their own run on both stores: an SQLite file, and PostgreSQL."""
+    return str(request.param)
+
+
+# One instance on each store, and three instances on one PostgreSQL database with every call of
+# the client going to a random one of them (as behind a load balancer). The tests hold one run
+# running and one pending, so only the first of the three executes runs (one job slot); the
+# other two answer calls, cancels included, which reach that worker across instances.
+DEPLOYMENTS = {"sqlite": ("sqlite", 1), "postgresql": ("postgresql", 1), "postgresql-3-instances": ("postgresql", 3)}
+
+
+@pytest.fixture(scope="module", params=sorted(DEPLOYMENTS))
+def instances(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[ServerProcess]]:
+    store, count = DEPLOYMENTS[request.param]
+    folder = tmp_path_factory.mktemp(f"service-{request.param}")
+    with store_url(store) as url:
+        started: list[ServerProcess] = []
+        try:
+            for index in range(count):
+                started.append(
+                    ServerProcess(
+                        database=folder / "langsmith.db",
+                        log=folder / f"server-{index}.log",
+                        jobs_per_worker=1 if index == 0 else 0,
+                        database_url=url,
+                    ).start()
+                )
+            yield started
+        finally:
+            for process in started:
+                process.stop()
 
 
 @pytest.fixture
-async def client(server: ServerProcess) -> AsyncIterator[LangGraphClient]:
-    async with get_client(url=server.url) as client:
+def server(instances: list[ServerProcess]) -> ServerProcess:
+    return instances[0]
+
+
+@pytest.fixture
+async def client(instances: list[ServerProcess]) -> AsyncIterator[LangGraphClient]:
+    async with spread_client([process.url for process in instances], seed=len(instances)) as client:
         yield client
         # Leave nothing queued or running for the next test: status filters reach every thread.
         try:
@@ -313,12 +346,18 @@ async def test_graph_id_and_assistant_id_name_the_same_assistant(client: LangGra
         await client.runs.create(str(uuid.uuid4()), "sleep", input=SHORT)
 
 
-# --- two worker processes on one SQLite file --------------------------------------------------
+# --- two worker processes on one store --------------------------------------------------------
 
 
-async def test_cancel_reaches_runs_executing_in_another_process(tmp_path: Path) -> None:
-    process = ServerProcess(database=tmp_path / "shared.db", log=tmp_path / "server.log", jobs_per_worker=1, workers=2)
-    process.start()
+async def test_cancel_reaches_runs_executing_in_another_process(backend: str, tmp_path: Path) -> None:
+    with store_url(backend) as url:
+        process = ServerProcess(
+            database=tmp_path / "shared.db", log=tmp_path / "server.log", jobs_per_worker=1, workers=2, database_url=url
+        )
+        await _cancel_reaches_the_other_process(process.start())
+
+
+async def _cancel_reaches_the_other_process(process: ServerProcess) -> None:
     try:
         async with get_client(url=process.url) as client:
             long_runs = [await start(client) for _ in range(2)]
@@ -337,10 +376,15 @@ async def test_cancel_reaches_runs_executing_in_another_process(tmp_path: Path) 
         process.stop()
 
 
-async def test_a_run_past_bg_job_timeout_secs_ends_in_timeout(tmp_path: Path) -> None:
-    process = ServerProcess(
-        database=tmp_path / "timeout.db", log=tmp_path / "server.log", env={"BG_JOB_TIMEOUT_SECS": "0.5"}
-    ).start()
+async def test_a_run_past_bg_job_timeout_secs_ends_in_timeout(backend: str, tmp_path: Path) -> None:
+    with store_url(backend) as url:
+        process = ServerProcess(
+            database=tmp_path / "timeout.db", log=tmp_path / "server.log", env={"BG_JOB_TIMEOUT_SECS": "0.5"}, database_url=url
+        )
+        await _times_out(process.start())
+
+
+async def _times_out(process: ServerProcess) -> None:
     try:
         async with get_client(url=process.url) as client:
             run = await start(client)

@@ -22,19 +22,22 @@ def test_defaults() -> None:
         ("sqlite:///./.data/langsmith.db", "sqlite+aiosqlite:///./.data/langsmith.db"),
         ("sqlite:////tmp/x.db", "sqlite+aiosqlite:////tmp/x.db"),
         ("sqlite+aiosqlite:///x.db", "sqlite+aiosqlite:///x.db"),
+        ("postgresql://u@h:5432/db", "postgresql+asyncpg://u@h:5432/db"),
+        ("postgres://u@h/db", "postgresql+asyncpg://u@h/db"),
+        ("postgresql+psycopg://u@h/db", "postgresql+asyncpg://u@h/db"),
     ],
 )
 def test_database_url_maps_to_the_async_driver(url: str, driver_url: str) -> None:
     assert async_database_url(url).render_as_string() == driver_url
 
 
-@pytest.mark.parametrize("url", ["postgresql://h/db", "sqlite://", "sqlite:///:memory:", "::"])
+@pytest.mark.parametrize("url", ["mysql://h/db", "postgresql://h", "sqlite://", "sqlite:///:memory:", "::"])
 def test_unusable_database_urls_are_refused(url: str) -> None:
     with pytest.raises(SettingsError, match="DATABASE_URL"):
         async_database_url(url)
 
 
-@pytest.mark.parametrize(("name", "text"), [("N_JOBS_PER_WORKER", "ten"), ("N_JOBS_PER_WORKER", "-1"), ("BG_JOB_TIMEOUT_SECS", "0")])
+@pytest.mark.parametrize(("name", "text"), [("N_JOBS_PER_WORKER", "ten"), ("N_JOBS_PER_WORKER", "-1"), ("BG_JOB_TIMEOUT_SECS", "0"), ("RUN_LEASE_SECS", "0.5")])
 def test_bad_numbers_are_refused(name: str, text: str) -> None:
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({name: text})

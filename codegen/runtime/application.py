@@ -29,7 +29,7 @@ from ..dialect import Fix, for_direction, normalize_document
 from ..patterns import PatternTimeout, PatternWorkerError
 from .bodies import encode_xml, is_xml, xml_name
 from .checks import DIRECTION
-from .errors import RequestInvalid, reason
+from .errors import ApiError, RequestInvalid, reason
 from .handler import (
     decode,
     error_response,
@@ -72,6 +72,7 @@ class Runtime:
         max_body_size: int,
         lenient_booleans: bool = False,
         fixes: Sequence[Fix] = (),
+        translate_error: Callable[[Exception], ApiError | None] | None = None,
     ) -> None:
         if implementation is None:
             self.implementations: tuple[object, ...] = ()
@@ -82,6 +83,7 @@ class Runtime:
         self.document = document
         self.store = SchemaStore(normalize_document(document, openapi_version, fixes), digit_booleans=lenient_booleans)
         self.mock = mock
+        self.translate_error = translate_error
         self.validate_responses = validate_responses
         self.max_body_size = max_body_size
         self.allowed: dict[str, tuple[str, ...]] = {}  # route path -> its `Allow` methods
@@ -761,6 +763,7 @@ def build_app(
     validate_responses: bool | None,
     max_body_size: int | None,
     lenient_booleans: bool = False,
+    translate_error: Callable[[Exception], ApiError | None] | None = None,
     base_path: str = "",
     server_paths: dict[str, str] | None = None,
     dispatched: Sequence[Operation[Any]] = (),
@@ -788,6 +791,7 @@ def build_app(
         max_body_size=max_body_size or DEFAULT_MAX_BODY,
         lenient_booleans=lenient_booleans,
         fixes=fixes,
+        translate_error=translate_error,
     )
     if mock:
         _mock_thread().submit(app.state.codegen.prepare_mock)

@@ -93,9 +93,28 @@ async def handle(
         if exc.body is not None:
             return json_response(exc.body, exc.status, headers=exc.headers)
         return error_response(rt, operation, exc.status, exc.detail, headers=exc.headers)
-    except Exception:
+    except Exception as exc:
+        translated = _translated(rt, exc)
+        if translated is not None:
+            logger.warning("operation %s: %s answers %d", operation.operation_id, type(exc).__name__, translated.status)
+            if translated.body is not None:
+                return json_response(translated.body, translated.status, headers=translated.headers)
+            return error_response(rt, operation, translated.status, translated.detail, headers=translated.headers)
         logger.exception("operation %s failed", operation.operation_id)
         return error_response(rt, operation, 500, "Internal Server Error")
+
+
+def _translated(rt: Runtime, exc: Exception) -> ApiError | None:
+    """The answer `create_app(translate_error=...)` gives for `exc`, if any (a failing
+    translator is logged and leaves the 500)."""
+    if rt.translate_error is None:
+        return None
+    try:
+        translated = rt.translate_error(exc)
+    except Exception:
+        logger.exception("translate_error failed on %s", type(exc).__name__)
+        return None
+    return translated if isinstance(translated, ApiError) else None
 
 
 def authenticate(rt: Runtime, operation: Operation[Any], credentials: dict[str, Any]) -> None:

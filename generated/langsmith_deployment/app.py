@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from codegen.runtime import build_app
+from codegen.runtime import ApiError, build_app
 from fastapi import FastAPI
 
 from . import _spec
@@ -47,6 +47,7 @@ def create_app(
     max_body_size: int | None = None,
     lenient_booleans: bool = False,
     base_path: str | None = None,
+    translate_error: Callable[[Exception], ApiError | None] | None = None,
 ) -> FastAPI:
     """The FastAPI app of the spec, serving `implementation`.
 
@@ -64,6 +65,8 @@ def create_app(
     base_path: serve the operations under this path instead of BASE_PATH, the path of the
         spec's first server URL ("" serves them at the root, e.g. behind a proxy that strips
         it); operations with servers of their own keep those servers' paths (SERVER_PATHS).
+    translate_error: turn an exception the implementation raised into the ApiError to answer
+        (for example a lost database connection into 503); None, or returning None, answers 500.
     """
     return build_app(
         title=_spec.TITLE,
@@ -77,6 +80,7 @@ def create_app(
         validate_responses=validate_responses,
         max_body_size=max_body_size,
         lenient_booleans=lenient_booleans,
+        translate_error=translate_error,
         base_path=BASE_PATH if base_path is None else base_path,
         server_paths=SERVER_PATHS,
     )

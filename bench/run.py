@@ -114,8 +114,8 @@ def main() -> None:
             large.write_text(json.dumps(make_large_spec.build(18)))
             results["large"] = bench_generation("large", large, args.large_runs, tmp)
     failed = []
-    for extra in ("request_cost", "validation", "service_load"):
-        if extra == "service_load" and args.skip_service:
+    for extra in ("request_cost", "validation", "service_load", "service_cluster"):
+        if extra.startswith("service_") and args.skip_service:
             continue
         script = ROOT / "bench" / f"{extra}.py"
         if script.exists():

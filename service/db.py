@@ -201,6 +201,18 @@ def _configure_sqlite(engine: AsyncEngine, begin: str) -> None:
         connection.exec_driver_sql(begin)
 
 
+def _postgresql_engine(url: URL, *, pool_size: int, max_overflow: int) -> AsyncEngine:
+    # pool_pre_ping: a connection broken by a database restart is replaced, not used.
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=30,
+        pool_pre_ping=True,
+        connect_args={"timeout": CONNECT_TIMEOUT_SECONDS},
+    )
+
+
 def asyncpg_dsn(url: URL) -> str:
     """The libpq-style DSN of an SQLAlchemy PostgreSQL URL, for a connection of asyncpg's own."""
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
@@ -216,16 +228,12 @@ class Database:
         self.url = url
         self.postgresql = url.get_backend_name() == "postgresql"
         if self.postgresql:
-            # pool_pre_ping: a connection broken by a database restart is replaced, not used.
-            self.writer = create_async_engine(
-                url,
-                pool_size=10,
-                max_overflow=20,
-                pool_timeout=30,
-                pool_pre_ping=True,
-                connect_args={"timeout": CONNECT_TIMEOUT_SECONDS},
-            )
+            self.writer = _postgresql_engine(url, pool_size=10, max_overflow=20)
             self.reader = self.writer.execution_options(isolation_level="REPEATABLE READ")
+            # The executors' own pool (claims, heartbeats, leases, finishes): requests that
+            # crowd the main pool never make a worker miss a lease renewal.
+            self.background = _postgresql_engine(url, pool_size=4, max_overflow=16)
+            self.background_reader = self.background.execution_options(isolation_level="REPEATABLE READ")
         else:
             connect_args = {"timeout": BUSY_TIMEOUT_SECONDS}
             # One writer connection per process: writers of a process queue in the pool, not on the lock.
@@ -233,6 +241,7 @@ class Database:
             self.reader = create_async_engine(url, pool_size=4, max_overflow=4, pool_timeout=300, connect_args=connect_args)
             _configure_sqlite(self.writer, "BEGIN IMMEDIATE")
             _configure_sqlite(self.reader, "BEGIN")
+            self.background, self.background_reader = self.writer, self.reader
 
     @property
     def backend(self) -> str:
@@ -257,19 +266,22 @@ class Database:
 
     async def close(self) -> None:
         await self.writer.dispose()
-        if not self.postgresql:
+        if self.postgresql:
+            await self.background.dispose()
+        else:
             await self.reader.dispose()
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
-        """A transaction that may write; commits on success (SQLite: holding the write lock)."""
-        async with self.writer.begin() as conn:
+    async def write(self, *, background: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A transaction that may write; commits on success (SQLite: holding the write lock).
+        `background`: from the executors' own pool (PostgreSQL)."""
+        async with (self.background if background else self.writer).begin() as conn:
             yield conn
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
+    async def read(self, *, background: bool = False) -> AsyncIterator[AsyncConnection]:
         """A read-only snapshot."""
-        async with self.reader.begin() as conn:
+        async with (self.background_reader if background else self.reader).begin() as conn:
             yield conn
 
 

@@ -58,7 +58,7 @@ class Executor:
         self.settings = settings
         self.graphs = graphs
         self.worker_id = uuid.uuid4().hex
-        self.hostname = socket.gethostname()
+        self.hostname = settings.hostname or socket.gethostname()
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self._stopping: set[str] = set()
         self._shutting_down = False
@@ -72,7 +72,7 @@ class Executor:
 
     async def start(self) -> None:
         """Register this worker, take back the runs of dead ones, then start claiming."""
-        async with self.db.write() as conn:
+        async with self.db.write(background=True) as conn:
             await self._register(conn)
         await self.recover()
         if self.listener is not None:
@@ -95,7 +95,7 @@ class Executor:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await asyncio.gather(*self._finishing, return_exceptions=True)
-        async with self.db.write() as conn:
+        async with self.db.write(background=True) as conn:
             await conn.execute(sa.delete(workers).where(workers.c.worker_id == self.worker_id))
 
     def notify(self) -> None:
@@ -120,12 +120,12 @@ class Executor:
 
     async def recover(self) -> dict[str, str]:
         """Finish or re-queue the running runs of workers that died or whose lease lapsed."""
-        async with self.db.read() as conn:
+        async with self.db.read(background=True) as conn:
             dead = await queue.dead_workers(conn, me=self.worker_id, hostname=self.hostname, now=time.time())
             lapsed = await queue.lapsed(conn, time.time())
         if not dead and not lapsed:
             return {}
-        async with self.db.write() as conn:
+        async with self.db.write(background=True) as conn:
             # Judged again in the writing transaction, so a worker's last-moment heartbeat counts.
             dead = await queue.dead_workers(conn, me=self.worker_id, hostname=self.hostname, now=time.time())
             fate = await queue.recover(conn, dead, time.time())
@@ -149,10 +149,10 @@ class Executor:
                 await asyncio.wait_for(self._wake.wait(), self.settings.poll_interval)
 
     async def _claim(self) -> queue.Claimed | None:
-        async with self.db.read() as conn:
+        async with self.db.read(background=True) as conn:
             if not await queue.has_claimable(conn):
                 return None
-        async with self.db.write() as conn:
+        async with self.db.write(background=True) as conn:
             return await queue.claim_next(conn, self.worker_id, self.settings.lease_seconds)
 
     def _spawn(self, claimed: queue.Claimed) -> None:
@@ -180,7 +180,7 @@ class Executor:
         while True:
             attempt += 1
             try:
-                async with self.db.write() as conn:
+                async with self.db.write(background=True) as conn:
                     await queue.finish_run(conn, run_id, self.worker_id, outcome)
                 return
             except Exception as exc:
@@ -250,7 +250,7 @@ class Executor:
         held = list(self.tasks)
         if not held:
             return
-        async with self.db.read() as conn:
+        async with self.db.read(background=True) as conn:
             rows: dict[str, Any] = {
                 row.run_id: row
                 for row in await conn.execute(
@@ -270,7 +270,7 @@ class Executor:
 
     async def _heartbeat(self) -> None:
         """The worker's sign of life, and the leases of the runs it executes, renewed."""
-        async with self.db.write() as conn:
+        async with self.db.write(background=True) as conn:
             updated = await conn.execute(
                 sa.update(workers).where(workers.c.worker_id == self.worker_id).values(heartbeat=time.time())
             )

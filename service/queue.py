@@ -163,10 +163,14 @@ async def cancel_runs(conn: AsyncConnection, selection: Selection, action: str) 
         query = query.where(runs.c.run_id.in_(selection.run_ids))
     if selection.statuses is not None:
         query = query.where(runs.c.status.in_(selection.statuses))
+    locked: set[str] | None = None
     if selection.thread_id is None:
-        # Lock the threads of the runs matched now, then read the runs again under those locks.
-        await lock_threads(conn, (await conn.execute(query.with_only_columns(runs.c.thread_id).distinct().order_by(None))).scalars())
-    matched = (await conn.execute(query)).all()
+        # Lock the threads of the runs matched now, then read the runs again under those locks
+        # (runs of threads not locked, queued meanwhile, are left alone: touching them would
+        # take locks out of order).
+        candidates = (await conn.execute(query.with_only_columns(runs.c.thread_id).distinct().order_by(None))).scalars()
+        locked = set(await lock_threads(conn, candidates))
+    matched = [row for row in (await conn.execute(query)).all() if locked is None or row.thread_id in locked]
     if not matched:
         raise NotFound("No run matched" if selection.statuses is None else "No pending or running run to cancel")
     active = [row for row in matched if row.status in ACTIVE]

@@ -27,6 +27,10 @@ class Settings:
     poll_interval: float = 0.2
     # How long a worker holds a running run without renewing its lease (RUN_LEASE_SECS).
     lease_seconds: float = 10.0
+    # The name this instance's workers give for their machine (SERVICE_HOSTNAME; default: the
+    # machine's). Workers on one machine judge each other dead by process id at once; across
+    # machines, by heartbeat and lease.
+    hostname: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -35,6 +39,7 @@ class Settings:
             jobs_per_worker=_number(environ, "N_JOBS_PER_WORKER", 10, int, minimum=0),
             run_timeout=_number(environ, "BG_JOB_TIMEOUT_SECS", 3600.0, float, minimum=0.001),
             lease_seconds=_number(environ, "RUN_LEASE_SECS", 10.0, float, minimum=1.0),
+            hostname=environ.get("SERVICE_HOSTNAME", ""),
         )
 
 

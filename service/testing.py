@@ -173,10 +173,18 @@ class SpreadTransport(httpx.AsyncBaseTransport):
         self.sent: dict[str, int] = {url: 0 for url in urls}
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        target = self.rng.choice(self.targets)
-        self.sent[str(target)] += 1
-        request.url = request.url.copy_with(scheme=target.scheme, host=target.host, port=target.port)
-        return await self.inner.handle_async_request(request)
+        # An instance that refuses connections (it is down) is passed over, as a load
+        # balancer's health check would; a request it had already accepted fails as it would.
+        targets = self.rng.sample(self.targets, len(self.targets))
+        for number, target in enumerate(targets):
+            self.sent[str(target)] += 1
+            request.url = request.url.copy_with(scheme=target.scheme, host=target.host, port=target.port)
+            try:
+                return await self.inner.handle_async_request(request)
+            except httpx.ConnectError:
+                if number == len(targets) - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     async def aclose(self) -> None:
         await self.inner.aclose()

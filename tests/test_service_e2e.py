@@ -39,11 +39,16 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-# One instance on each store, and three instances on one PostgreSQL database with every call of
+# One instance on each store, and three instances on one store (a file, or a database) with every call of
 # the client going to a random one of them (as behind a load balancer). The tests hold one run
 # running and one pending, so only the first of the three executes runs (one job slot); the
 # other two answer calls, cancels included, which reach that worker across instances.
-DEPLOYMENTS = {"sqlite": ("sqlite", 1), "postgresql": ("postgresql", 1), "postgresql-3-instances": ("postgresql", 3)}
+DEPLOYMENTS = {
+    "sqlite": ("sqlite", 1),
+    "sqlite-3-instances": ("sqlite", 3),
+    "postgresql": ("postgresql", 1),
+    "postgresql-3-instances": ("postgresql", 3),
+}
 
 
 @pytest.fixture(scope="module", params=sorted(DEPLOYMENTS))

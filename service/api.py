@@ -6,7 +6,10 @@ operation they leave out answers 501 through the generated seam.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from importlib import metadata as package_metadata
 from typing import Any
@@ -14,11 +17,18 @@ from uuid import UUID
 
 import sqlalchemy as sa
 from codegen.runtime import unset_to_none
+from fastapi.sse import ServerSentEvent
 from langsmith_deployment import ApiError, Reply, models
-from langsmith_deployment.protocols import AssistantsApi, SystemApi, ThreadRunsApi, ThreadsApi
+from langsmith_deployment.protocols import (
+    AssistantsApi,
+    StatelessRunsApi,
+    SystemApi,
+    ThreadRunsApi,
+    ThreadsApi,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from . import queue
+from . import queue, streams
 from .db import (
     Database,
     assistants,
@@ -63,6 +73,19 @@ async def register_assistants(db: Database) -> None:
                     updated_at=now,
                 )
             )
+
+
+async def delete_thread(db: Database, thread_id: str) -> None:
+    """Delete a thread, its runs (their workers stop them, their streams end) and checkpoints."""
+    async with db.write() as conn:
+        if not await lock_threads(conn, [thread_id]):
+            raise _not_found("Thread", thread_id)
+        rows = (await conn.execute(sa.select(runs.c.run_id, runs.c.status).where(runs.c.thread_id == thread_id))).all()
+        await notify(conn, "cancel", sorted(r.run_id for r in rows if r.status == "running"))
+        for table in (checkpoints, runs, threads):
+            await conn.execute(sa.delete(table).where(table.c.thread_id == thread_id))
+        await streams.drop_events(conn, [r.run_id for r in rows])
+        await streams.end_streams(conn, sorted(r.run_id for r in rows if r.status in queue.ACTIVE))
 
 
 def _not_found(what: str, ident: Any) -> ApiError:
@@ -177,7 +200,9 @@ class Assistants(AssistantsApi):
 
 
 def _thread_status() -> sa.ColumnElement[str]:
-    """busy while a run is pending or running; error after a failed (or timed out) run; else idle."""
+    """busy while a run is pending or running; error after a failed (or timed out) run;
+    interrupted after a cancelled one (as LangGraph's server answers); else idle (a rollback
+    leaves the thread as it was before the run)."""
     active = sa.exists().where(runs.c.thread_id == threads.c.thread_id, runs.c.status.in_(queue.ACTIVE))
     last = (
         sa.select(runs.c.status)
@@ -186,7 +211,9 @@ def _thread_status() -> sa.ColumnElement[str]:
         .limit(1)
         .scalar_subquery()
     )
-    return sa.case((active, "busy"), (last.in_(("error", "timeout")), "error"), else_="idle")
+    return sa.case(
+        (active, "busy"), (last.in_(("error", "timeout")), "error"), (last == "interrupted", "interrupted"), else_="idle"
+    )
 
 
 def _thread_values() -> sa.ScalarSelect[Any]:
@@ -298,16 +325,8 @@ class Threads(ThreadsApi):
             return _thread(await _thread_row(conn, str(thread_id)))
 
     async def delete_thread_threads_thread_id_delete(self, *, thread_id: UUID) -> None:
-        """Delete the thread, its runs (their workers stop them) and its checkpoints."""
-        async with self.db.write() as conn:
-            if not await lock_threads(conn, [str(thread_id)]):
-                raise _not_found("Thread", thread_id)
-            running = (
-                await conn.execute(sa.select(runs.c.run_id).where(runs.c.thread_id == str(thread_id), runs.c.status == "running"))
-            ).scalars()
-            await notify(conn, "cancel", sorted(running))
-            for table in (checkpoints, runs, threads):
-                await conn.execute(sa.delete(table).where(table.c.thread_id == str(thread_id)))
+        """Delete the thread, its runs (their workers stop them, their streams end) and its checkpoints."""
+        await delete_thread(self.db, str(thread_id))
 
     async def get_latest_thread_state_threads_thread_id_state_get(
         self, *, thread_id: UUID, subgraphs: bool | None = None
@@ -345,6 +364,22 @@ class Threads(ThreadsApi):
 # --- runs -------------------------------------------------------------------------------------
 
 
+def _stream_headers(thread_id: str, run_id: str) -> dict[str, str]:
+    """Where a client reconnects to a run's stream (langgraph-sdk follows `Location`)."""
+    run = f"/threads/{thread_id}/runs/{run_id}"
+    return {"Location": f"{run}/stream", "Content-Location": run}
+
+
+def _event_id(text: str | None) -> int | None:
+    """A `Last-Event-ID`: an event id of the run (`-1`: from its first event)."""
+    if text is None or text == "":
+        return None
+    try:
+        return max(int(text), 0)
+    except ValueError:
+        raise ApiError(422, f"Last-Event-ID {text!r}: not an event id of this server") from None
+
+
 def _run(row: Any) -> models.Run:
     return models.Run.model_validate(
         {
@@ -371,6 +406,7 @@ class ThreadRuns(ThreadRunsApi):
     def __init__(self, db: Database, executor: Executor) -> None:
         self.db = db
         self.executor = executor
+        self._background: set[asyncio.Task[None]] = set()
 
     async def list_runs_http_threads_thread_id_runs_get(
         self,
@@ -414,6 +450,8 @@ class ThreadRuns(ThreadRunsApi):
             await self._run_row(conn, str(thread_id), str(run_id))
             await conn.execute(sa.delete(runs).where(runs.c.run_id == str(run_id)))
             await notify(conn, "cancel", [str(run_id)])
+            await streams.drop_events(conn, [str(run_id)])
+            await streams.end_streams(conn, [str(run_id)])
         self.executor.interrupt([str(run_id)])
 
     async def join_run_http_threads_thread_id_runs_run_id_join_get(
@@ -456,6 +494,106 @@ class ThreadRuns(ThreadRunsApi):
             )
         await self._cancel(selection, action.value)
 
+    # --- streams ---------------------------------------------------------------------------
+
+    def stream_run_threads_thread_id_runs_stream_post(
+        self, *, thread_id: UUID, body: models.RunCreateStreamingStateful
+    ) -> AsyncIterator[Any]:
+        """Create a run and stream what it emits until it ends (LangGraph's event shapes)."""
+        return self.create_and_stream(str(thread_id), body)
+
+    def create_and_stream(
+        self, thread_id: str, body: models.RunCreateStreamingStateful | models.RunCreateStreamingStateless
+    ) -> AsyncIterator[Any]:
+        run_id = str(uuid.uuid4())
+
+        async def events() -> AsyncIterator[Any]:
+            # Subscribed before the run exists: its first event cannot be missed.
+            with self.executor.hub.subscription(run_id) as waiter:
+                row = await self._create(thread_id, body, run_id)
+                yield Reply(None, headers=_stream_headers(row.thread_id, run_id))
+                ended = False
+                async for event in self._follow(
+                    row.thread_id,
+                    run_id,
+                    0,
+                    waiter,
+                    resumable=body.stream_resumable,
+                    cancel_on_disconnect=body.on_disconnect == models.OnDisconnect.cancel,
+                    modes=None,
+                ):
+                    yield event
+                ended = True
+            stateless = isinstance(body, models.RunCreateStreamingStateless)
+            if ended and stateless and body.on_completion == models.RunCreateStatelessOnCompletion.delete:
+                with contextlib.suppress(ApiError):
+                    await delete_thread(self.db, row.thread_id)
+
+        return events()
+
+    def stream_run_http_threads_thread_id_runs_run_id_join_get(
+        self,
+        *,
+        thread_id: UUID,
+        run_id: UUID,
+        stream_mode: str | None = None,
+        cancel_on_disconnect: bool = False,
+        last_event_id: str | None = None,
+    ) -> AsyncIterator[Any]:
+        """Follow a run's stream: from `Last-Event-ID` (or, for a run created with
+        `stream_resumable`, from its start), else from now; it ends when the run ends."""
+        tid, rid = str(thread_id), str(run_id)
+
+        async def events() -> AsyncIterator[Any]:
+            with self.executor.hub.subscription(rid) as waiter:
+                after = _event_id(last_event_id)
+                async with self.db.read() as conn:
+                    row = await self._run_row(conn, tid, rid)
+                    latest = await streams.latest_seq(conn, rid)
+                resumable = bool((row.kwargs or {}).get("stream_resumable"))
+                yield Reply(None, headers=_stream_headers(tid, rid))
+                if after is None:
+                    if not resumable and row.status not in queue.ACTIVE:
+                        return  # ended before this join: nothing more will come
+                    after = 0 if resumable else latest
+                modes = frozenset(m.strip() for m in stream_mode.split(",") if m.strip()) if stream_mode else None
+                async for event in self._follow(
+                    tid, rid, after, waiter, resumable=resumable, cancel_on_disconnect=cancel_on_disconnect, modes=modes
+                ):
+                    yield event
+
+        return events()
+
+    async def _follow(
+        self,
+        thread_id: str,
+        run_id: str,
+        after: int,
+        waiter: Any,
+        *,
+        resumable: bool,
+        cancel_on_disconnect: bool,
+        modes: frozenset[str] | None,
+    ) -> AsyncIterator[ServerSentEvent]:
+        """The run's events as SSE; if the client goes away first and asked for it, the run is
+        cancelled (`on_disconnect=cancel`, `cancel_on_disconnect=true`)."""
+        finished = False
+        try:
+            async for event in streams.follow(self.db, self.executor.hub, run_id, after, waiter):
+                if modes is not None and event.event not in ("metadata", "error") and event.event.split("|")[0] not in modes:
+                    continue
+                yield ServerSentEvent(event=event.event, raw_data=event.data, id=str(event.seq) if resumable else None)
+            finished = True
+        finally:
+            if not finished and cancel_on_disconnect:
+                task = asyncio.create_task(self._cancel_quietly(thread_id, run_id))
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
+
+    async def _cancel_quietly(self, thread_id: str, run_id: str) -> None:
+        with contextlib.suppress(ApiError):
+            await self._cancel(queue.Selection(thread_id=thread_id, run_ids=(run_id,)), "interrupt")
+
     async def _cancel(self, selection: queue.Selection, action: str) -> None:
         try:
             async with self.db.write() as conn:
@@ -464,11 +602,22 @@ class ThreadRuns(ThreadRunsApi):
             raise ApiError(404, str(exc)) from None
         self.executor.interrupt(cancelled.running)
 
-    async def _create(self, thread_id: str, body: models.RunCreateStateful | models.RunCreateStreamingStateful) -> Any:
+    async def _create(
+        self,
+        thread_id: str,
+        body: models.RunCreateStateful | models.RunCreateStreamingStateful | models.RunCreateStreamingStateless,
+        run_id: str | None = None,
+    ) -> Any:
         now = utcnow()
-        run_id = str(uuid.uuid4())
+        run_id = run_id or str(uuid.uuid4())
         # The spec's default is enqueue; LangGraph's server (and this one) rejects unless asked.
-        strategy = body.multitask_strategy.value if "multitask_strategy" in body.model_fields_set else "reject"
+        strategy = "reject"
+        if isinstance(body, models.RunCreateStateful) and "multitask_strategy" in body.model_fields_set:
+            strategy = body.multitask_strategy.value
+        # A stateless run makes its own thread.
+        create_missing = not isinstance(body, models.RunCreateStateful) or (
+            body.if_not_exists == models.RunCreateStatefulIfNotExists.create
+        )
         after = unset_to_none(body.after_seconds) or 0.0
         try:
             async with self.db.write() as conn:
@@ -489,7 +638,7 @@ class ThreadRuns(ThreadRunsApi):
                         "available_at": now + timedelta(seconds=max(after, 0.0)),
                         "attempts": 0,
                     },
-                    create_missing_thread=body.if_not_exists == models.RunCreateStatefulIfNotExists.create,
+                    create_missing_thread=create_missing,
                 )
                 row = (await conn.execute(sa.select(runs).where(runs.c.run_id == run_id))).one()
         except queue.NotFound as exc:
@@ -520,3 +669,14 @@ class ThreadRuns(ThreadRunsApi):
                 raise _not_found("Thread", thread_id)
             raise _not_found("Run", run_id)
         return row
+
+
+class StatelessRuns(StatelessRunsApi):
+    """`POST /runs/stream`: a run on a thread of its own, streamed; the thread is deleted after
+    the run ends unless `on_completion` is `keep` (as LangGraph does)."""
+
+    def __init__(self, runs_api: ThreadRuns) -> None:
+        self.runs_api = runs_api
+
+    def stream_run_stateless_runs_stream_post(self, *, body: models.RunCreateStreamingStateless) -> AsyncIterator[Any]:
+        return self.runs_api.create_and_stream(str(uuid.uuid4()), body)

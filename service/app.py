@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import FastAPI
 from langsmith_deployment import ApiError, create_app
 
-from .api import Assistants, System, ThreadRuns, Threads, register_assistants
+from .api import Assistants, StatelessRuns, System, ThreadRuns, Threads, register_assistants
 from .db import Database, unavailable
 from .executor import Executor
 from .graphs import GRAPHS
@@ -26,11 +26,14 @@ def build(settings: Settings) -> FastAPI:
     """The application for `settings`."""
     db = Database(async_database_url(settings.database_url))
     executor = Executor(db, settings, GRAPHS)
+    thread_runs = ThreadRuns(db, executor)
     application = create_app(
-        [System(db, settings.jobs_per_worker), Assistants(db), Threads(db), ThreadRuns(db, executor)],
+        [System(db, settings.jobs_per_worker), Assistants(db), Threads(db), thread_runs, StatelessRuns(thread_runs)],
         # langgraph-sdk sends `?wait=1` / `?wait=0` on single-run cancel.
         lenient_booleans=True,
         translate_error=_database_unavailable,
+        # As LangGraph's server: a comment every 5 s on a stream with nothing to send.
+        sse_heartbeat=5.0,
     )
 
     @asynccontextmanager

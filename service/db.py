@@ -49,6 +49,8 @@ CONNECT_TIMEOUT_SECONDS = 5
 # A key for pg_advisory_lock: one instance at a time applies the migrations.
 MIGRATION_LOCK = 0x636F646567656E  # "codegen"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# Where a transaction on SQLite keeps its messages until it commits (its connection's `info`).
+OUTBOX = "service.outbox"
 
 
 def utcnow() -> datetime:
@@ -185,6 +187,22 @@ workers = sa.Table(
 )
 
 
+run_events = sa.Table(
+    "run_events",
+    metadata,
+    # The order of a run's events, and their ids on the wire (`id:`, `Last-Event-ID`).
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(36), nullable=False),
+    # The SSE event name (`metadata`, `values`, `updates`, `custom`, `error`), or `control`.
+    sa.Column("event", sa.String(32), nullable=False),
+    # The event's data: JSON text, sent as it is.
+    sa.Column("data", sa.Text, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Index("ix_run_events_run_seq", "run_id", "seq"),
+    sqlite_autoincrement=True,
+)
+
+
 def _configure_sqlite(engine: AsyncEngine, begin: str) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _connect(dbapi_connection: Any, record: Any) -> None:
@@ -227,6 +245,7 @@ class Database:
     def __init__(self, url: URL) -> None:
         self.url = url
         self.postgresql = url.get_backend_name() == "postgresql"
+        self.channel: Any = None
         if self.postgresql:
             self.writer = _postgresql_engine(url, pool_size=10, max_overflow=20)
             self.reader = self.writer.execution_options(isolation_level="REPEATABLE READ")
@@ -271,12 +290,31 @@ class Database:
         else:
             await self.reader.dispose()
 
+    def open_channel(self, handle: Callable[[str, list[str]], None], on_connect: Callable[[], None]) -> Any:
+        """This process's end of the notification channel (not started): LISTEN/NOTIFY on
+        PostgreSQL, the local bus beside the file on SQLite."""
+        if self.postgresql:
+            self.channel = Listener(self.url, handle, on_connect)
+        else:
+            from .bus import LocalBus, bus_folder
+
+            self.channel = LocalBus(bus_folder(database_file(self.url).resolve()), handle)
+        return self.channel
+
     @asynccontextmanager
     async def write(self, *, background: bool = False) -> AsyncIterator[AsyncConnection]:
         """A transaction that may write; commits on success (SQLite: holding the write lock).
-        `background`: from the executors' own pool (PostgreSQL)."""
+        `background`: from the executors' own pool (PostgreSQL). The messages `notify()` queued
+        in it go out once it has committed (PostgreSQL sends them at commit by itself)."""
+        outbox: list[str] = []
         async with (self.background if background else self.writer).begin() as conn:
-            yield conn
+            conn.info[OUTBOX] = outbox
+            try:
+                yield conn
+            finally:
+                conn.info.pop(OUTBOX, None)
+        if outbox and self.channel is not None:
+            self.channel.publish(outbox)
 
     @asynccontextmanager
     async def read(self, *, background: bool = False) -> AsyncIterator[AsyncConnection]:
@@ -321,21 +359,20 @@ async def lock_threads(conn: AsyncConnection, thread_ids: Iterable[str]) -> list
 
 
 async def notify(conn: AsyncConnection, kind: str, ids: Iterable[str] = ()) -> None:
-    """Tell every instance `kind` (about `ids`) once this transaction commits; PostgreSQL only.
+    """Tell every process and instance `kind` (about `ids`) once this transaction commits.
 
-    Messages are `kind` or `kind id,id,...`; nothing is sent if the transaction rolls back.
+    Messages are `kind` or `kind id,id,...`; nothing is sent if the transaction rolls back. On
+    PostgreSQL they are NOTIFYs on the `codegen_runs` channel; on SQLite they wait in the
+    transaction's outbox until `Database.write()` has committed, then go on the local bus.
     """
+    from .bus import messages
+
+    payloads = messages(kind, ids, NOTIFY_PAYLOAD_BYTES)
     if conn.dialect.name != "postgresql":
+        outbox = conn.info.get(OUTBOX)
+        if outbox is not None:
+            outbox.extend(payloads)
         return
-    payloads: list[str] = []
-    chunk: list[str] = []
-    for run_id in ids:
-        if chunk and len(kind) + sum(len(i) + 1 for i in chunk) + len(run_id) > NOTIFY_PAYLOAD_BYTES:
-            payloads.append(f"{kind} {','.join(chunk)}")
-            chunk = []
-        chunk.append(run_id)
-    if chunk or not payloads:
-        payloads.append(f"{kind} {','.join(chunk)}" if chunk else kind)
     for payload in payloads:
         await conn.execute(sa.select(sa.func.pg_notify(CHANNEL, payload)))
 
@@ -410,6 +447,9 @@ class Listener:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
+
+    def publish(self, messages: Iterable[str]) -> None:
+        """Nothing to do: PostgreSQL sent the transaction's NOTIFYs when it committed."""
 
     def _message(self, connection: Any, pid: int, channel: str, payload: str) -> None:
         kind, _, rest = payload.partition(" ")

@@ -28,9 +28,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from . import queue
-from .db import Database, Listener, runs, unavailable, utcnow, workers
+from .db import Database, runs, unavailable, utcnow, workers
 from .graphs import Graph
 from .settings import Settings
+from .streams import EventWriter, RunStream, StreamHub, current, stream_modes
 
 logger = logging.getLogger("service.executor")
 
@@ -66,17 +67,18 @@ class Executor:
         self._loops: list[asyncio.Task[None]] = []
         self._finishing: set[asyncio.Task[None]] = set()
         self._reconcile = asyncio.Event()
-        self.listener = (
-            Listener(db.url, self._notified, self._reconcile.set) if db.postgresql else None
-        )
+        self.channel = db.open_channel(self._notified, self._reconcile.set)
+        self.hub = StreamHub()
+        self.hub.channel_up = lambda: bool(self.channel.connected)
+        self.events = EventWriter(db)
 
     async def start(self) -> None:
         """Register this worker, take back the runs of dead ones, then start claiming."""
         async with self.db.write(background=True) as conn:
             await self._register(conn)
         await self.recover()
-        if self.listener is not None:
-            await self.listener.start()
+        await self.channel.start()
+        self.events.start()
         self._loops = [
             asyncio.create_task(self._dispatch(), name="service-dispatch"),
             asyncio.create_task(self._monitor(), name="service-monitor"),
@@ -85,8 +87,6 @@ class Executor:
     async def stop(self) -> None:
         """Stop claiming; runs still executing go back to `pending` for another worker."""
         self._shutting_down = True
-        if self.listener is not None:
-            await self.listener.stop()
         for loop in self._loops:
             loop.cancel()
         await asyncio.gather(*self._loops, return_exceptions=True)
@@ -95,8 +95,10 @@ class Executor:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await asyncio.gather(*self._finishing, return_exceptions=True)
+        await self.events.stop()
         async with self.db.write(background=True) as conn:
             await conn.execute(sa.delete(workers).where(workers.c.worker_id == self.worker_id))
+        await self.channel.stop()
 
     def notify(self) -> None:
         """A run was queued: look for work now rather than at the next poll."""
@@ -111,8 +113,11 @@ class Executor:
                 task.cancel()
 
     def _notified(self, kind: str, ids: list[str]) -> None:
-        """A message on the channel: runs to stop (`cancel`), or runs to claim (`queued`)."""
-        if kind == "cancel":
+        """A message on the channel: runs to stop (`cancel`), runs to claim (`queued`), or runs
+        with new events for the streams open here (`events`)."""
+        if kind == "events":
+            self.hub.wake(ids)
+        elif kind == "cancel":
             # Committed before it was sent: finishing the run reads what the cancel asked.
             self.interrupt(run_id for run_id in ids if run_id in self.tasks)
         elif kind == "queued":
@@ -161,7 +166,10 @@ class Executor:
         task.add_done_callback(functools.partial(self._done, claimed.run_id))
 
     async def _execute(self, claimed: queue.Claimed) -> None:
-        await self._finish(claimed.run_id, await self._run_graph(claimed))
+        outcome = await self._run_graph(claimed)
+        # What the run emitted is in the store before the transaction that ends its streams.
+        await self.events.flush()
+        await self._finish(claimed.run_id, outcome)
 
     def _done(self, run_id: str, task: asyncio.Task[None]) -> None:
         self.tasks.pop(run_id, None)
@@ -196,6 +204,10 @@ class Executor:
                 await asyncio.sleep(min(0.1 * 2**attempt, 2.0))
 
     async def _run_graph(self, claimed: queue.Claimed) -> queue.Outcome:
+        modes = stream_modes(claimed.kwargs)
+        self.events.emit(claimed.run_id, "metadata", {"run_id": claimed.run_id, "attempt": claimed.attempt})
+        if "values" in modes:
+            self.events.emit(claimed.run_id, "values", claimed.values)
         graph = self.graphs.get(claimed.graph_id)
         if graph is None:
             return queue.Outcome("error", error={"error": "GraphNotFound", "message": f"no graph {claimed.graph_id!r}"})
@@ -207,6 +219,8 @@ class Executor:
             "graph_id": claimed.graph_id,
             "assistant_id": claimed.assistant_id,
         }
+        # What the graph gets from `stream_writer()`: this run's `custom` events.
+        current.set(RunStream(self.events, claimed.run_id, modes))
         try:
             async with asyncio.timeout(self.settings.run_timeout):
                 output = await graph(claimed.kwargs.get("input"), config)
@@ -230,7 +244,7 @@ class Executor:
             await asyncio.sleep(self.settings.poll_interval)
             try:
                 now = time.monotonic()
-                listening = self.listener is not None and self.listener.connected
+                listening = bool(self.channel.connected)
                 if not listening or self._reconcile.is_set() or now - last_reconcile >= RECONCILE_SECONDS:
                     # Polled only without notifications, and after (re)connecting, when some may be lost.
                     self._reconcile.clear()

@@ -26,7 +26,18 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from .db import Database, checkpoints, lock_threads, notify, runs, threads, utcnow, workers
+from .db import (
+    Database,
+    checkpoints,
+    lock_threads,
+    notify,
+    run_events,
+    runs,
+    threads,
+    utcnow,
+    workers,
+)
+from .streams import drop_events, encode, end_streams, stream_modes
 
 ACTIVE = ("pending", "running")
 TERMINAL = ("success", "error", "timeout", "interrupted")
@@ -71,6 +82,9 @@ class Claimed:
     assistant_id: str
     graph_id: str
     kwargs: dict[str, Any]
+    attempt: int = 1
+    # The thread's values once the input is applied (what `values` streams first).
+    values: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -190,6 +204,7 @@ async def _cancel(conn: AsyncConnection, rows: Sequence[Any], action: str, now: 
             .where(runs.c.run_id.in_(pending), runs.c.status == "pending")
             .values(status="interrupted", updated_at=now)
         )
+    await end_streams(conn, pending)
     if running:
         # A rollback asked after an interrupt still deletes the run; never the other way round.
         stronger = sa.case((runs.c.cancel_action == "rollback", "rollback"), else_=sa.literal(action))
@@ -204,9 +219,11 @@ async def _cancel(conn: AsyncConnection, rows: Sequence[Any], action: str, now: 
 
 
 async def _delete_runs(conn: AsyncConnection, run_ids: Sequence[str]) -> None:
-    """Delete runs and their checkpoints, so their threads' state is what it was before them."""
+    """Delete runs, their checkpoints (so their threads' state is what it was before them) and
+    their events; their streams end (the caller ends those of runs it does not delete)."""
     await conn.execute(sa.delete(checkpoints).where(checkpoints.c.run_id.in_(run_ids)))
     await conn.execute(sa.delete(runs).where(runs.c.run_id.in_(run_ids)))
+    await drop_events(conn, run_ids)
 
 
 def _claimable(now: datetime) -> sa.Select[Any]:
@@ -270,13 +287,15 @@ async def claim_next(conn: AsyncConnection, worker_id: str, lease_seconds: float
         )
     )
     run_input = (row.kwargs or {}).get("input")
-    await _checkpoint(conn, row.thread_id, row.run_id, run_input if isinstance(run_input, dict) else {}, "input", -1, now)
+    values = await _checkpoint(conn, row.thread_id, row.run_id, run_input if isinstance(run_input, dict) else {}, "input", -1, now)
     return Claimed(
         run_id=row.run_id,
         thread_id=row.thread_id,
         assistant_id=row.assistant_id,
         graph_id=row.graph_id,
         kwargs=dict(row.kwargs or {}),
+        attempt=row.attempts + 1,
+        values=values,
     )
 
 
@@ -301,8 +320,8 @@ async def renew_leases(conn: AsyncConnection, worker_id: str, run_ids: Sequence[
 
 async def _checkpoint(
     conn: AsyncConnection, thread_id: str, run_id: str, update: dict[str, Any], source: str, step: int, now: datetime
-) -> None:
-    """A new checkpoint of the thread: the latest values updated with `update`."""
+) -> dict[str, Any]:
+    """A new checkpoint of the thread: the latest values updated with `update`; those values."""
     parent = await latest_checkpoint(conn, thread_id)
     values = {**(parent.values if parent is not None else {}), **update}
     await conn.execute(
@@ -317,6 +336,7 @@ async def _checkpoint(
         )
     )
     await _touch_threads(conn, [thread_id], now, state=True)
+    return values
 
 
 async def finish_run(conn: AsyncConnection, run_id: str, worker_id: str, outcome: Outcome) -> str | None:
@@ -325,9 +345,9 @@ async def finish_run(conn: AsyncConnection, run_id: str, worker_id: str, outcome
     A cancel recorded on the run wins over the execution's own outcome. None when the run is no
     longer this worker's to finish (deleted, or taken back from a worker thought dead).
     """
-    select = sa.select(runs.c.thread_id, runs.c.status, runs.c.worker_id, runs.c.cancel_action).where(
-        runs.c.run_id == run_id
-    )
+    select = sa.select(
+        runs.c.thread_id, runs.c.graph_id, runs.c.status, runs.c.worker_id, runs.c.cancel_action, runs.c.kwargs
+    ).where(runs.c.run_id == run_id)
     row = (await conn.execute(select)).first()
     if row is None or row.status != "running" or row.worker_id != worker_id:
         return None
@@ -343,21 +363,43 @@ async def finish_run(conn: AsyncConnection, run_id: str, worker_id: str, outcome
     if row.cancel_action == "rollback":
         await _delete_runs(conn, [run_id])
         await _touch_threads(conn, [row.thread_id], now, state=True)
+        await end_streams(conn, [run_id])
         return "deleted"
     values: dict[str, Any] = {"updated_at": now, "worker_id": None, "lease_expires_at": None}
+    modes = stream_modes(row.kwargs or {})
+    # The run's last events, then the end of its streams, in the transaction that ends it.
+    last: list[tuple[str, Any]] = []
     if row.cancel_action is not None or outcome.kind == "stopped":
         values["status"] = "interrupted"
     elif outcome.kind == "requeue":
         values["status"] = "pending"
     elif outcome.kind == "success":
         output = outcome.output
-        await _checkpoint(conn, row.thread_id, run_id, output if isinstance(output, dict) else {"output": output}, "loop", 0, now)
+        update = output if isinstance(output, dict) else {"output": output}
+        state = await _checkpoint(conn, row.thread_id, run_id, update, "loop", 0, now)
         values["status"] = "success"
+        if "updates" in modes:
+            last.append(("updates", {row.graph_id: update}))
+        if "values" in modes:
+            last.append(("values", state))
     else:
         values.update(status=outcome.kind, error=outcome.error)
+        last.append(("error", outcome.error or {"error": outcome.kind, "message": f"run ended {outcome.kind}"}))
     await conn.execute(sa.update(runs).where(runs.c.run_id == run_id).values(**values))
+    if values["status"] != "pending":
+        await _events(conn, run_id, last)
+        await end_streams(conn, [run_id])
     await _touch_threads(conn, [row.thread_id], now)
     return str(values["status"])
+
+
+async def _events(conn: AsyncConnection, run_id: str, events: Sequence[tuple[str, Any]]) -> None:
+    if events:
+        now = utcnow()
+        await conn.execute(
+            sa.insert(run_events),
+            [{"run_id": run_id, "event": event, "data": encode(data), "created_at": now} for event, data in events],
+        )
 
 
 def pid_alive(pid: int) -> bool:
@@ -443,6 +485,8 @@ async def recover(conn: AsyncConnection, dead: set[str], now_epoch: float | None
         fate[row.run_id] = values["status"]
     if rows:
         await _touch_threads(conn, (row.thread_id for row in rows), now)
+        # Streams of runs queued again go on (the next attempt streams too); the others end.
+        await end_streams(conn, sorted(r for r, status in fate.items() if status != "pending"))
         # A worker that is alive after all (its lease lapsed while it stalled) stops these runs.
         await notify(conn, "cancel", sorted(fate))
         await notify(conn, "queued")

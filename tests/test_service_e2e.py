@@ -8,6 +8,7 @@ polls (liveness), never assertions on time.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -153,7 +154,8 @@ async def test_cancel_by_ids_interrupts_only_that_run(client: LangGraphClient) -
     assert await reaches(client, first, FINISHED) == "interrupted"
     # The slot it held is free again: its work really stopped, and the other run starts.
     assert await reaches(client, second, "running") == "running"
-    assert (await client.threads.get(first["thread_id"]))["status"] == "idle"
+    # As LangGraph's server: a thread whose last run was interrupted is `interrupted`.
+    assert (await client.threads.get(first["thread_id"]))["status"] == "interrupted"
     assert (await client.threads.get(second["thread_id"]))["status"] == "busy"
 
 
@@ -421,3 +423,134 @@ async def test_cancel_answers_the_statuses_the_spec_declares(client: LangGraphCl
         assert await reaches(client, run, FINISHED) == "interrupted"
         bogus = await http.post("/runs/cancel?action=bogus", json={"status": "running"})
         assert bogus.status_code == 422 and set(bogus.json()) == {"detail"}
+
+
+# --- streams ----------------------------------------------------------------------------------
+# Streams go through whichever instance the client picks; with three instances the run executes
+# in the first, so events and cancels cross instances.
+
+TICKS = {"ticks": 6, "interval": 0.02}
+ENDLESS = {"ticks": 100_000, "interval": 0.02}
+
+
+async def _parts(stream: Any, limit: int | None = None) -> list[Any]:
+    """The stream's parts (all, or the first `limit`, closing the connection after them)."""
+    parts = []
+    async with contextlib.aclosing(stream) as events:
+        async for part in events:
+            parts.append(part)
+            if limit is not None and len(parts) >= limit:
+                break
+    return parts
+
+
+async def test_stream_sends_langgraph_events_in_each_mode_and_ends_with_the_run(client: LangGraphClient) -> None:
+    thread = await client.threads.create()
+    parts = await _parts(
+        client.runs.stream(thread["thread_id"], "ticker", input=TICKS, stream_mode=["values", "updates", "custom"])
+    )
+    events = [(p.event, p.data) for p in parts]
+    assert events[0][0] == "metadata" and events[0][1]["attempt"] == 1
+    run_id = events[0][1]["run_id"]
+    assert events[1:] == [
+        ("values", TICKS),
+        *[("custom", {"tick": n}) for n in range(1, 7)],
+        ("updates", {"ticker": {"ticks": 6}}),
+        ("values", {**TICKS, "ticks": 6}),
+    ]
+    assert await status(client, {"thread_id": thread["thread_id"], "run_id": run_id}) == "success"
+
+
+async def test_stream_in_one_mode_sends_only_that_mode(client: LangGraphClient) -> None:
+    thread = await client.threads.create()
+    parts = await _parts(client.runs.stream(thread["thread_id"], "ticker", input=TICKS, stream_mode="custom"))
+    assert [p.event for p in parts] == ["metadata"] + ["custom"] * 6
+
+
+async def test_a_failing_run_streams_its_error(client: LangGraphClient) -> None:
+    thread = await client.threads.create()
+    parts = await _parts(client.runs.stream(thread["thread_id"], "sleep", input={"seconds": "soon"}))
+    assert [p.event for p in parts] == ["metadata", "values", "error"]
+    assert parts[-1].data["error"] == "ValueError"
+
+
+async def test_join_stream_follows_a_background_run(client: LangGraphClient) -> None:
+    thread = await client.threads.create()
+    run = await client.runs.create(thread["thread_id"], "ticker", input=TICKS, stream_mode=["custom"], stream_resumable=True)
+    parts = await _parts(client.runs.join_stream(thread["thread_id"], run["run_id"]))
+    # Resumable: the join replays from the run's first event.
+    assert [p.event for p in parts] == ["metadata"] + ["custom"] * 6
+    # A join of a run that has ended ends at once.
+    plain = await client.runs.create(thread["thread_id"], "sleep", input=SHORT, multitask_strategy="enqueue")
+    await reaches(client, dict(plain), FINISHED)
+    assert await _parts(client.runs.join_stream(thread["thread_id"], plain["run_id"])) == []
+
+
+async def test_a_resumable_stream_cut_and_rejoined_yields_every_event_once(client: LangGraphClient) -> None:
+    thread = await client.threads.create()
+    first = await _parts(
+        client.runs.stream(
+            thread["thread_id"], "ticker", input={"ticks": 30, "interval": 0.01}, stream_mode="custom", stream_resumable=True
+        ),
+        limit=8,
+    )
+    run_id = first[0].data["run_id"]
+    assert all(p.id for p in first)
+    rest = await _parts(client.runs.join_stream(thread["thread_id"], run_id, last_event_id=first[-1].id))
+    ticks = [p.data["tick"] for p in first + rest if p.event == "custom"]
+    assert ticks == list(range(1, 31))
+    ids = [int(p.id) for p in first + rest]
+    assert ids == sorted(set(ids))
+
+
+async def test_stateless_stream_runs_on_a_thread_of_its_own_deleted_after(client: LangGraphClient) -> None:
+    parts = await _parts(client.runs.stream(None, "ticker", input={"ticks": 2, "interval": 0.01}, stream_mode=["custom"]))
+    assert [p.event for p in parts] == ["metadata", "custom", "custom"]
+    run_id = parts[0].data["run_id"]
+    assert not [t for t in await client.threads.search(limit=100) if t["thread_id"] == run_id]
+
+
+async def _streaming(client: LangGraphClient) -> tuple[Any, dict[str, Any], Any]:
+    """An endless ticker streaming; (the open stream, the run, its first parts)."""
+    thread = await client.threads.create()
+    stream = client.runs.stream(thread["thread_id"], "ticker", input=ENDLESS, stream_mode="custom").__aiter__()
+    head = [await stream.__anext__() for _ in range(3)]
+    return stream, {"thread_id": thread["thread_id"], "run_id": head[0].data["run_id"]}, head
+
+
+@pytest.mark.parametrize("how", ["ids", "status", "single", "rollback"])
+async def test_cancel_while_streaming_ends_the_stream(client: LangGraphClient, how: str) -> None:
+    stream, run, _ = await _streaming(client)
+    if how == "ids":
+        await client.runs.cancel_many(thread_id=run["thread_id"], run_ids=[run["run_id"]])
+    elif how == "status":
+        await client.runs.cancel_many(status="running")
+    elif how == "single":
+        await client.runs.cancel(run["thread_id"], run["run_id"])
+    else:
+        await client.runs.cancel(run["thread_id"], run["run_id"], action="rollback")
+    rest = await _parts(stream)
+    assert all(p.event == "custom" for p in rest)
+    if how == "rollback":
+        assert await gone(client, run)
+        assert (await client.threads.get(run["thread_id"]))["status"] == "idle"
+    else:
+        assert await status(client, run) == "interrupted"
+        assert (await client.threads.get(run["thread_id"]))["status"] == "interrupted"
+
+
+async def test_on_disconnect_cancel_interrupts_the_run_when_the_client_goes(client: LangGraphClient) -> None:
+    thread = await client.threads.create()
+    stream = client.runs.stream(thread["thread_id"], "ticker", input=ENDLESS, stream_mode="custom", on_disconnect="cancel")
+    head = await _parts(stream, limit=3)
+    run = {"thread_id": thread["thread_id"], "run_id": head[0].data["run_id"]}
+    assert await reaches(client, run, FINISHED) == "interrupted"
+
+
+async def test_leaving_a_stream_lets_the_run_go_on_by_default(client: LangGraphClient) -> None:
+    thread = await client.threads.create()
+    head = await _parts(
+        client.runs.stream(thread["thread_id"], "ticker", input={"ticks": 10, "interval": 0.02}, stream_mode="custom"), limit=2
+    )
+    run = {"thread_id": thread["thread_id"], "run_id": head[0].data["run_id"]}
+    assert await reaches(client, run, FINISHED) == "success"

@@ -1,8 +1,8 @@
-"""Negative-mode fuzzing of the reference service: requests that break the spec never get a 5xx.
+"""Fuzzing the reference service: requests never get a 5xx.
 
-schemathesis (coverage and fuzzing phases, negative data only, fixed seed) against the real
-server on a temporary SQLite file, over every operation the service implements; the only check is
-that no answer is a server error.
+schemathesis (coverage and fuzzing phases, fixed seed) against the real server on a temporary
+SQLite file: negative data over every operation the service implements, and valid and invalid
+data over its stream operations; the only check is that no answer is a server error.
 """
 
 from __future__ import annotations
@@ -55,7 +55,25 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Any:
         process.stop()
 
 
+STREAMS = [
+    "stream_run_threads__thread_id__runs_stream_post",
+    "stream_run_http_threads__thread_id__runs__run_id__join_get",
+    "stream_run_stateless_runs_stream_post",
+]
+
+
 def test_negative_requests_never_get_a_server_error(server: Any) -> None:
+    _fuzz(server, implemented_operations(), mode="negative", examples=10, minimum=100)
+
+
+def test_stream_operations_never_get_a_server_error(server: Any) -> None:
+    """Valid and invalid requests to the stream operations (valid ones start runs and stream
+    them until they end)."""
+    assert set(STREAMS) <= set(implemented_operations())
+    _fuzz(server, STREAMS, mode="all", examples=25, minimum=50)
+
+
+def _fuzz(server: Any, operations: list[str], *, mode: str, examples: int, minimum: int) -> None:
     import schemathesis
     from schemathesis.config import SchemathesisConfig
     from schemathesis.engine import events, from_schema
@@ -66,7 +84,8 @@ def test_negative_requests_never_get_a_server_error(server: Any) -> None:
             "continue-on-failure": True,
             "suppress-health-check": ["too_slow", "filter_too_much"],
             "cache": {"enabled": False},
-            "generation": {"max-examples": 10, "mode": "negative", "database": "none"},
+            "request-timeout": 30,
+            "generation": {"max-examples": examples, "mode": mode, "database": "none"},
             "checks": {"enabled": False, "not_a_server_error": {"enabled": True}},
             "phases": {
                 "examples": {"enabled": False},
@@ -77,7 +96,7 @@ def test_negative_requests_never_get_a_server_error(server: Any) -> None:
         }
     )
     schema = schemathesis.openapi.from_url(f"{server.url}/openapi.json", config=config)
-    schema = schema.include(operation_id=implemented_operations())
+    schema = schema.include(operation_id=operations)
     findings: list[str] = []
     cases = 0
     for event in from_schema(schema).execute():
@@ -91,6 +110,6 @@ def test_negative_requests_never_get_a_server_error(server: Any) -> None:
             findings.append(f"{event.label}: error: {event.info}")
         elif isinstance(event, events.FatalError):
             raise event.exception
-    assert cases >= 100
+    assert cases >= minimum
     assert not findings, "\n\n".join(findings) + "\n\n" + server.log_tail()
     assert "Traceback" not in Path(server.log).read_text()

@@ -59,7 +59,7 @@ def _differences(connection: sa.Connection) -> list[Any]:
 async def test_the_migrations_build_the_tables_the_code_declares(db: Database) -> None:
     async with db.read() as conn:
         assert await conn.run_sync(_differences) == []
-        assert await conn.scalar(sa.text("SELECT version_num FROM alembic_version")) == "0002"
+        assert await conn.scalar(sa.text("SELECT version_num FROM alembic_version")) == "0003"
 
 
 async def test_opening_twice_changes_nothing(db: Database) -> None:
@@ -108,7 +108,7 @@ def test_make_migrate_brings_a_store_to_the_latest_schema(tmp_path: Path) -> Non
     assert done.returncode == 0, done.stderr
     assert "latest migration" in done.stdout
     with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0002",)
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0003",)
 
 
 def test_make_migrate_on_an_unreachable_database_is_one_line(tmp_path: Path) -> None:

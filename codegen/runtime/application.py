@@ -54,6 +54,10 @@ logger = logging.getLogger("codegen.runtime")
 T = TypeVar("T")
 
 
+# Seconds an event stream may stay silent before a comment line keeps it alive.
+DEFAULT_SSE_HEARTBEAT = 15.0
+
+
 class Runtime:
     """Per-app state: the implementation, the spec, and the switches of `create_app`."""
 
@@ -73,6 +77,7 @@ class Runtime:
         lenient_booleans: bool = False,
         fixes: Sequence[Fix] = (),
         translate_error: Callable[[Exception], ApiError | None] | None = None,
+        sse_heartbeat: float | None = DEFAULT_SSE_HEARTBEAT,
     ) -> None:
         if implementation is None:
             self.implementations: tuple[object, ...] = ()
@@ -84,6 +89,7 @@ class Runtime:
         self.store = SchemaStore(normalize_document(document, openapi_version, fixes), digit_booleans=lenient_booleans)
         self.mock = mock
         self.translate_error = translate_error
+        self.sse_heartbeat = sse_heartbeat
         self.validate_responses = validate_responses
         self.max_body_size = max_body_size
         self.allowed: dict[str, tuple[str, ...]] = {}  # route path -> its `Allow` methods
@@ -764,6 +770,7 @@ def build_app(
     max_body_size: int | None,
     lenient_booleans: bool = False,
     translate_error: Callable[[Exception], ApiError | None] | None = None,
+    sse_heartbeat: float | None = None,
     base_path: str = "",
     server_paths: dict[str, str] | None = None,
     dispatched: Sequence[Operation[Any]] = (),
@@ -792,6 +799,7 @@ def build_app(
         lenient_booleans=lenient_booleans,
         fixes=fixes,
         translate_error=translate_error,
+        sse_heartbeat=DEFAULT_SSE_HEARTBEAT if sse_heartbeat is None else (sse_heartbeat or None),
     )
     if mock:
         _mock_thread().submit(app.state.codegen.prepare_mock)

@@ -7,6 +7,8 @@ encode: the return value -> the declared status, media type and headers, optiona
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import inspect
 import json
@@ -14,6 +16,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import anyio
 from fastapi.sse import EventSourceResponse, ServerSentEvent, format_sse_event
 from pydantic import BaseModel, ValidationError
 from pydantic_core import to_jsonable_python
@@ -371,6 +374,7 @@ async def encode(request: Request, operation: Operation[Any], result: Any, rt: R
     status: int | None = None
     headers: dict[str, str] = {}
     media_type: str | None = None
+    replied = isinstance(result, Reply)
     if isinstance(result, Reply):
         status, headers, media_type, result = result.status, dict(result.headers), result.media_type, result.body
     answer = operation.answer_for(status) if status is not None else operation.success
@@ -383,7 +387,9 @@ async def encode(request: Request, operation: Operation[Any], result: Any, rt: R
     if answer is None or not answer.media_types:
         return Response(status_code=status, headers=headers or None)
     if _is_stream(result):
-        return await sse_response(result, status, headers, operation.operation_id)
+        return await sse_response(
+            result, status, headers, operation.operation_id, prime=not replied, heartbeat=rt.sse_heartbeat
+        )
     offered = tuple(m for m in answer.media_types if not m.startswith("text/event-stream"))
     if not isinstance(result, (str, bytes, bytearray, memoryview)):
         # A value (model, dict, list) is sent as JSON or XML when the answer declares either.
@@ -453,36 +459,71 @@ def sse_bytes(item: Any) -> bytes:
 
 
 _END = object()
+_UNREAD = object()
+HEARTBEAT = b": heartbeat\n\n"
 
 
-async def sse_response(events: Any, status: int, headers: dict[str, str], name: str = "") -> Response:
-    """Stream events; the first is awaited before answering so errors still get their status.
+async def _next(iterator: Any) -> Any:
+    try:
+        return await iterator.__anext__()
+    except StopAsyncIteration:
+        return _END
 
-    A stream may yield a `Reply` (body None) first to set the status or response headers. An
-    error after the first event is logged and ends the stream (its status is already sent).
+
+async def sse_response(
+    events: Any, status: int, headers: dict[str, str], name: str = "", *, prime: bool = True, heartbeat: float | None = None
+) -> Response:
+    """Stream events; with `prime`, the first is awaited before answering so errors still get
+    their status (a stream returned inside a `Reply` starts at once: the Reply chose them).
+
+    A stream may yield a `Reply` (body None) first to set the status or response headers; the
+    response then starts at once, before the next event. An error after the first event is
+    logged and ends the stream (its status is already sent).
+    While the stream has nothing to send for `heartbeat` seconds, a comment line goes out, so
+    proxies keep the connection and a client that went away is noticed. The stream is pulled
+    one event at a time, as the client takes them (back-pressure). When the client disconnects,
+    the implementation's iterator is closed, shielded from the cancellation, so its `finally`
+    can clean up (cancel a run, say).
     """
     iterator = events.__aiter__()
-    try:
-        first = await iterator.__anext__()
+    first: Any = _UNREAD
+    if prime:
+        first = await _next(iterator)
         if isinstance(first, Reply):
+            # The stream chose its status and headers: the response starts now.
             status = first.status or status
             headers = {**headers, **first.headers}
-            first = await iterator.__anext__()
-    except StopAsyncIteration:
-        first = _END
+            first = _UNREAD
 
     async def body() -> AsyncIterator[bytes]:
+        pending: asyncio.Future[Any] | None = None
         try:
-            if first is not _END:
-                yield sse_bytes(first)
-                async for item in iterator:
+            item = first
+            while item is not _END:
+                if item is not _UNREAD and not isinstance(item, Reply):
                     yield sse_bytes(item)
+                if heartbeat is None:
+                    item = await _next(iterator)
+                    continue
+                pending = pending or asyncio.ensure_future(_next(iterator))
+                done, _ = await asyncio.wait({pending}, timeout=heartbeat)
+                if not done:
+                    item = _UNREAD
+                    yield HEARTBEAT
+                    continue
+                item, pending = pending.result(), None
         except Exception:
             logger.exception("event stream of %s failed", name or "an operation")
         finally:
-            close = getattr(iterator, "aclose", None)
-            if close is not None:
-                await close()
+            with anyio.CancelScope(shield=True):
+                if pending is not None and not pending.done():
+                    pending.cancel()
+                    with contextlib.suppress(BaseException):
+                        await pending
+                close = getattr(iterator, "aclose", None)
+                if close is not None:
+                    with contextlib.suppress(Exception):
+                        await close()
 
     return EventSourceResponse(body(), status_code=status, headers={"Cache-Control": "no-cache", **headers})
 

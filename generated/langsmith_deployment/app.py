@@ -48,6 +48,7 @@ def create_app(
     lenient_booleans: bool = False,
     base_path: str | None = None,
     translate_error: Callable[[Exception], ApiError | None] | None = None,
+    sse_heartbeat: float | None = None,
 ) -> FastAPI:
     """The FastAPI app of the spec, serving `implementation`.
 
@@ -67,6 +68,8 @@ def create_app(
         it); operations with servers of their own keep those servers' paths (SERVER_PATHS).
     translate_error: turn an exception the implementation raised into the ApiError to answer
         (for example a lost database connection into 503); None, or returning None, answers 500.
+    sse_heartbeat: seconds an event stream may stay silent before a comment line (`: heartbeat`)
+        keeps it alive through proxies and notices a client that went away (default 15; 0: never).
     """
     return build_app(
         title=_spec.TITLE,
@@ -81,6 +84,7 @@ def create_app(
         max_body_size=max_body_size,
         lenient_booleans=lenient_booleans,
         translate_error=translate_error,
+        sse_heartbeat=sse_heartbeat,
         base_path=BASE_PATH if base_path is None else base_path,
         server_paths=SERVER_PATHS,
     )

@@ -5,12 +5,33 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 2024
 
-.PHONY: install generate check test lint bench corpus corpus-models serve migrate mock clean
+.PHONY: install lock generate check test test-lowest lint bench corpus corpus-models serve migrate mock clean
 
-$(STAMP): pyproject.toml
+LOCK := requirements/lock.txt
+LOWEST := requirements/lowest.txt
+
+# The exact versions of the lock file, then the project itself (editable, its ranges already met).
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
+
+# After changing a range in pyproject.toml: resolve '.[dev]' afresh and write the lock file.
+lock:
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	{ echo "# The exact versions the project develops and tests with: \`make install\` installs these, then"; \
+	  echo "# the project itself without dependencies. Regenerate with \`make lock\` after changing a range."; \
+	  .venv-lock/bin/python -m pip freeze --exclude-editable | grep -v '^spec-first-codegen' | sort -f; } > $(LOCK)
+	rm -rf .venv-lock
+
+# The whole suite against the lowest versions pyproject.toml's ranges allow (CI runs it too).
+test-lowest:
+	test -x .venv-lowest/bin/python || $(PYTHON) -m venv .venv-lowest
+	.venv-lowest/bin/python -m pip install --quiet --disable-pip-version-check -c $(LOWEST) -e '.[dev]'
+	.venv-lowest/bin/python -m pip check
+	.venv-lowest/bin/python -m pytest -q -p no:cacheprovider
 
 install: $(STAMP)
 
@@ -51,4 +72,4 @@ mock: $(STAMP)
 	$(BIN)/codegen mock --port $(PORT)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .venv-lowest .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -140,7 +140,7 @@ class Requests:
     """One valid request per operation, built from the document as written (not from the IR)."""
 
     def __init__(self, document: dict[str, Any], version: str) -> None:
-        from codegen.dialect import for_direction, normalize_document
+        from codegen.runtime.dialect import for_direction, normalize_document
         from codegen.runtime.params import SchemaStore
         from codegen.runtime.reference import reference_validator
 

@@ -25,7 +25,7 @@ from bench.directory import api_dir, documents
 
 CHILD = r"""
 import json, sys, time
-from codegen.dialect import for_direction, normalize_document
+from codegen.runtime.dialect import for_direction, normalize_document
 from codegen.runtime.mock import Shapes, Synthesizer
 from codegen.runtime.params import SchemaStore
 from codegen.runtime.verify import mock_validator

@@ -114,7 +114,7 @@ def main() -> None:
             large.write_text(json.dumps(make_large_spec.build(18)))
             results["large"] = bench_generation("large", large, args.large_runs, tmp)
     failed = []
-    for extra in ("request_cost", "validation", "service_load", "service_cluster"):
+    for extra in ("request_cost", "validation", "service_load", "service_cluster", "service_streams"):
         if extra.startswith("service_") and args.skip_service:
             continue
         script = ROOT / "bench" / f"{extra}.py"

@@ -31,7 +31,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -89,13 +89,20 @@ def store(kind: str) -> Iterator[tuple[str, Path]]:
 
 
 @contextlib.asynccontextmanager
-async def cluster(kind: str, label: str, count: int = 3, jobs: int = 10, distinct_hosts: bool = False) -> AsyncIterator[Cluster]:
+async def cluster(
+    kind: str,
+    label: str,
+    count: int = 3,
+    jobs: int = 10,
+    distinct_hosts: bool = False,
+    jobs_of: Callable[[int], int] | None = None,
+) -> AsyncIterator[Cluster]:
     with store(kind) as (url, folder):
         instances = [
             ServerProcess(
                 database=folder / "unused.db",
                 log=folder / f"instance-{index}.log",
-                jobs_per_worker=jobs,
+                jobs_per_worker=jobs if jobs_of is None else jobs_of(index),
                 database_url=url,
                 env={"RUN_LEASE_SECS": str(LEASE_SECONDS), **({"SERVICE_HOSTNAME": f"machine-{index}"} if distinct_hosts else {})},
             )

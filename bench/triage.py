@@ -102,7 +102,7 @@ class Reference:
     """The reference's verdict on a request as received."""
 
     def __init__(self, runtime: Any) -> None:
-        from codegen.dialect import for_direction, read_as_objects
+        from codegen.runtime.dialect import for_direction, read_as_objects
         from codegen.runtime.reference import reference_validator
 
         self.store = runtime.store

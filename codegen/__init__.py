@@ -5,4 +5,14 @@ The pipeline runs one way: `load` (text -> checked document) -> `ir` (typed data
 `codegen.runtime`.
 """
 
-__version__ = "0.1.0"
+from typing import Any
+
+
+def __getattr__(name: str) -> Any:
+    # The version lives with the runtime (codegen/runtime/version.py, read by the build too);
+    # read lazily, so `import codegen` stays light for the generator's worker processes.
+    if name == "__version__":
+        from .runtime.version import VERSION
+
+        return VERSION
+    raise AttributeError(name)

@@ -1,6 +1,6 @@
 """`python -m codegen`."""
 
-from .cli import main
+from .entry import main
 
 if __name__ == "__main__":  # spawned worker processes import this module too
     raise SystemExit(main())

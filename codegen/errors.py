@@ -4,57 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
-from urllib.parse import unquote
+from typing import TypeVar
 
-
-def escape_token(token: str | int) -> str:
-    """Escape one JSON pointer reference token (RFC 6901)."""
-    return str(token).replace("~", "~0").replace("/", "~1")
-
-
-def unescape_token(token: str) -> str:
-    """Undo `escape_token`."""
-    return token.replace("~1", "/").replace("~0", "~")
-
-
-def pointer(*tokens: str | int) -> str:
-    """Build a JSON pointer from reference tokens: pointer("paths", "/a") == "/paths/~1a"."""
-    return "".join("/" + escape_token(t) for t in tokens)
-
-
-def split_pointer(ptr: str) -> list[str]:
-    """Split a JSON pointer ("" or "/a/b") into unescaped tokens."""
-    if ptr in ("", "#"):
-        return []
-    ptr = ptr.removeprefix("#")
-    if not ptr.startswith("/"):
-        raise ValueError(f"not a JSON pointer: {ptr!r}")
-    return [unescape_token(t) for t in ptr[1:].split("/")]
-
-
-def ref_pointer(ref: str) -> str:
-    """The JSON pointer a local `$ref` names: its fragment, percent-decoded, since a `$ref` is a
-    URI reference (RFC 3986; RFC 6901 section 6): "#/paths/~1a~1%7Bid%7D" -> "/paths/~1a~1{id}"."""
-    return unquote(ref.partition("#")[2])
-
-
-def schema_name(ref: Any) -> str | None:
-    """The name of the component schema a `$ref` names ("#/components/schemas/Pet" -> "Pet"),
-    or None when it names something else."""
-    if not isinstance(ref, str) or not ref.startswith("#"):
-        return None
-    try:
-        tokens = split_pointer(ref_pointer(ref))
-    except ValueError:
-        return None
-    return tokens[2] if len(tokens) == 3 and tokens[:2] == ["components", "schemas"] else None
-
-
-def ref_to(ptr: str) -> str:
-    """The local `$ref` naming the JSON pointer `ptr`; the inverse of `ref_pointer` (only `%`
-    needs escaping for that)."""
-    return "#" + ptr.replace("%", "%25")
+from .runtime.pointers import (  # noqa: F401 - the generator's pointer helpers live with the runtime
+    escape_token,
+    pointer,
+    ref_pointer,
+    ref_to,
+    schema_name,
+    split_pointer,
+    unescape_token,
+)
 
 
 @dataclass

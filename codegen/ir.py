@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from .dialect import Fix, normalize_document
 from .errors import SpecError, SpecErrors, SpecWarning, pointer, ref_pointer, schema_name
 from .load import Document, resolve_pointer
 from .names import NameSet, ascii_letters, package_name, pascal, snake
+from .runtime.dialect import Fix, normalize_document
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 TEMPLATE_VAR = re.compile(r"\{([^{}]*)\}")

@@ -19,7 +19,6 @@ from typing import Any
 
 import yaml
 
-from .dialect import SCHEMA_CHILD_KEYS, SCHEMA_LIST_KEYS, SCHEMA_MAP_KEYS, Fix, apply_fixes
 from .errors import (
     Problem,
     SpecError,
@@ -32,6 +31,8 @@ from .errors import (
     split_pointer,
     unescape_token,
 )
+from .runtime.dialect import SCHEMA_CHILD_KEYS, SCHEMA_LIST_KEYS, SCHEMA_MAP_KEYS, Fix, apply_fixes
+from .runtime.pointers import resolve_pointer, resolve_ref
 
 
 class _SpecLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -244,25 +245,6 @@ def locate(path: Path, ptr: str) -> tuple[int, int] | None:
     if best is None:
         return None
     return best.start_mark.line + 1, best.start_mark.column + 1
-
-
-def resolve_pointer(data: Any, ptr: str) -> Any:
-    """The value at JSON pointer `ptr` (with or without a leading '#'); KeyError if absent."""
-    node = data
-    for token in split_pointer(ptr):
-        if isinstance(node, dict) and token in node:
-            node = node[token]
-        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-            node = node[int(token)]
-        else:
-            raise KeyError(token)
-    return node
-
-
-def resolve_ref(data: Any, ref: str) -> Any:
-    """The value a local `$ref` ("#/a/b", its fragment percent-encoded or not) names; KeyError
-    or ValueError when it names nothing."""
-    return resolve_pointer(data, ref_pointer(ref))
 
 
 def _located(error: Problem, origins: dict[str, tuple[Path, str]] | None = None) -> Problem:
@@ -502,7 +484,7 @@ def _deepest(err: Any) -> Any:
 
 def schema_locations(document: dict[str, Any]) -> list[tuple[str, Any]]:
     """(JSON pointer, schema) of every schema object a document holds at top level."""
-    from .dialect import iter_schema_slots
+    from .runtime.dialect import iter_schema_slots
 
     ids = {}
     for container, key in iter_schema_slots(document):
@@ -708,8 +690,8 @@ def _subschemas(schema: Any, ptr: str) -> Iterator[tuple[str, dict[str, Any]]]:
 
 def _invalid_patterns(data: dict[str, Any], path: Path) -> list[SpecError]:
     """`pattern`s and `patternProperties` keys that are not ECMA-262 regular expressions (in `u`
-    mode or without flags, see `codegen.patterns`), which would otherwise be silently unchecked."""
-    from .patterns import PatternError, pattern
+    mode or without flags, see `codegen.runtime.patterns`), which would otherwise be silently unchecked."""
+    from .runtime.patterns import PatternError, pattern
 
     found = []
     for top, schema in schema_locations(data):

@@ -509,15 +509,13 @@ class ThreadRuns(ThreadRunsApi):
 
         async def events() -> AsyncIterator[Any]:
             # Subscribed before the run exists: its first event cannot be missed.
-            with self.executor.hub.subscription(run_id) as waiter:
+            with self.executor.hub.subscription(run_id) as subscriber:
                 row = await self._create(thread_id, body, run_id)
                 yield Reply(None, headers=_stream_headers(row.thread_id, run_id))
                 ended = False
                 async for event in self._follow(
                     row.thread_id,
-                    run_id,
-                    0,
-                    waiter,
+                    subscriber,
                     resumable=body.stream_resumable,
                     cancel_on_disconnect=body.on_disconnect == models.OnDisconnect.cancel,
                     modes=None,
@@ -545,20 +543,22 @@ class ThreadRuns(ThreadRunsApi):
         tid, rid = str(thread_id), str(run_id)
 
         async def events() -> AsyncIterator[Any]:
-            with self.executor.hub.subscription(rid) as waiter:
-                after = _event_id(last_event_id)
-                async with self.db.read() as conn:
-                    row = await self._run_row(conn, tid, rid)
-                    latest = await streams.latest_seq(conn, rid)
-                resumable = bool((row.kwargs or {}).get("stream_resumable"))
-                yield Reply(None, headers=_stream_headers(tid, rid))
-                if after is None:
-                    if not resumable and row.status not in queue.ACTIVE:
-                        return  # ended before this join: nothing more will come
-                    after = 0 if resumable else latest
-                modes = frozenset(m.strip() for m in stream_mode.split(",") if m.strip()) if stream_mode else None
+            after = _event_id(last_event_id)
+            async with self.db.read() as conn:
+                row = await self._run_row(conn, tid, rid)
+                latest = await streams.latest_seq(conn, rid)
+            resumable = bool((row.kwargs or {}).get("stream_resumable"))
+            yield Reply(None, headers=_stream_headers(tid, rid))
+            if after is None:
+                if not resumable and row.status not in queue.ACTIVE:
+                    return  # ended before this join: nothing more will come
+                after = 0 if resumable else latest
+            # Subscribed from `after` on: whatever is written after that read has a later id (a
+            # run's events are written one transaction after another), so nothing is missed.
+            modes = frozenset(m.strip() for m in stream_mode.split(",") if m.strip()) if stream_mode else None
+            with self.executor.hub.subscription(rid, after) as subscriber:
                 async for event in self._follow(
-                    tid, rid, after, waiter, resumable=resumable, cancel_on_disconnect=cancel_on_disconnect, modes=modes
+                    tid, subscriber, resumable=resumable, cancel_on_disconnect=cancel_on_disconnect, modes=modes
                 ):
                     yield event
 
@@ -567,9 +567,7 @@ class ThreadRuns(ThreadRunsApi):
     async def _follow(
         self,
         thread_id: str,
-        run_id: str,
-        after: int,
-        waiter: Any,
+        subscriber: streams.Subscriber,
         *,
         resumable: bool,
         cancel_on_disconnect: bool,
@@ -578,8 +576,9 @@ class ThreadRuns(ThreadRunsApi):
         """The run's events as SSE; if the client goes away first and asked for it, the run is
         cancelled (`on_disconnect=cancel`, `cancel_on_disconnect=true`)."""
         finished = False
+        run_id = subscriber.run_id
         try:
-            async for event in streams.follow(self.db, self.executor.hub, run_id, after, waiter):
+            async for event in streams.follow(self.db, self.executor.hub, subscriber):
                 if modes is not None and event.event not in ("metadata", "error") and event.event.split("|")[0] not in modes:
                     continue
                 yield ServerSentEvent(event=event.event, raw_data=event.data, id=str(event.seq) if resumable else None)

@@ -79,6 +79,7 @@ class Executor:
         await self.recover()
         await self.channel.start()
         self.events.start()
+        self.hub.start(self.db)
         self._loops = [
             asyncio.create_task(self._dispatch(), name="service-dispatch"),
             asyncio.create_task(self._monitor(), name="service-monitor"),
@@ -96,6 +97,7 @@ class Executor:
         await asyncio.gather(*tasks, return_exceptions=True)
         await asyncio.gather(*self._finishing, return_exceptions=True)
         await self.events.stop()
+        await self.hub.stop()
         async with self.db.write(background=True) as conn:
             await conn.execute(sa.delete(workers).where(workers.c.worker_id == self.worker_id))
         await self.channel.stop()

@@ -171,8 +171,8 @@ class Feature:
     """A feature fixture: its spec, its generated and imported package, a validator over it."""
 
     def __init__(self, family: str, out: Path) -> None:
-        from codegen.dialect import normalize_document
         from codegen.load import read_file
+        from codegen.runtime.dialect import normalize_document
 
         self.family = family
         self.spec = next(p for p in sorted((SPECS / family).glob("openapi.*")) if p.suffix in (".yaml", ".json"))
@@ -200,7 +200,7 @@ class Feature:
 
     def validator(self, schema: Any) -> Any:
         """A jsonschema validator of `schema` for responses (writeOnly properties not required)."""
-        from codegen.dialect import for_direction
+        from codegen.runtime.dialect import for_direction
 
         return reference_validator(for_direction(self.normalized, "response")).evolve(schema=schema)
 

@@ -54,7 +54,7 @@ class Planner:
     """Builds requests for the operations of a (normalized) document."""
 
     def __init__(self, document: dict[str, Any]) -> None:
-        from codegen.dialect import for_direction
+        from codegen.runtime.dialect import for_direction
         from codegen.runtime.mock import Shapes
         from codegen.runtime.verify import mock_validator
 

@@ -71,8 +71,8 @@ def generated(relative: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[
 
 
 def normalized(spec: Path) -> dict[str, Any]:
-    from codegen.dialect import normalize_document
     from codegen.load import read_file
+    from codegen.runtime.dialect import normalize_document
 
     document = read_file(spec)
     return normalize_document(document, "3.0" if str(document.get("openapi", "")).startswith("3.0") else "3.1")  # type: ignore[no-any-return]
@@ -402,7 +402,7 @@ def test_synthesis_of_the_deepest_value_stays_far_from_the_recursion_limit() -> 
 
 
 def test_the_mock_verifier_judges_nested_alternatives_once_and_as_jsonschema_does(hostile: Any) -> None:
-    from codegen.dialect import for_direction
+    from codegen.runtime.dialect import for_direction
     from codegen.runtime.verify import mock_validator
     from jsonschema import Draft202012Validator
 

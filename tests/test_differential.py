@@ -136,9 +136,9 @@ class Tally:
 # -- the two judges ----------------------------------------------------------------------------------
 def subjects(api: Any, models: Any) -> list[Subject]:
     """A Subject for every schema of `api` that has a model, alias or enum in `models`."""
-    from codegen.dialect import for_direction, read_as_objects
     from codegen.render import Renderer
     from codegen.render.models import component_pointer, render_models
+    from codegen.runtime.dialect import for_direction, read_as_objects
     from pydantic import BaseModel, TypeAdapter, ValidationError
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT202012
@@ -247,7 +247,7 @@ class Inliner:
 def drawable_pattern(source: str) -> str:
     """An ECMA-262 pattern respelled for hypothesis, which draws strings with Python's `re`
     (`\\p{L}`, `(?<name>`...): only to draw near the pattern; the reference judges."""
-    from codegen.patterns import PatternError, pattern, sre_syntax
+    from codegen.runtime.patterns import PatternError, pattern, sre_syntax
 
     try:
         return sre_syntax(source, unicode=pattern(source).flags == "u")
@@ -457,8 +457,8 @@ def instances_for(
 
 # -- the comparison ------------------------------------------------------------------------------------
 def compare(api: Any, models: Any, near_misses: int = NEAR_MISSES) -> dict[str, Tally]:
-    from codegen.dialect import read_as_objects
     from codegen.render import Renderer
+    from codegen.runtime.dialect import read_as_objects
     from codegen.runtime.params import SchemaStore
 
     document = Renderer(api, "spec").resolution_document()

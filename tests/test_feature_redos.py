@@ -34,7 +34,7 @@ HEADER = r"^(a+)+$"
 KEY = r"^([a-z]+-?)*$"
 
 IMPLEMENTATION = '''
-from codegen.patterns import WORKER
+from codegen.runtime.patterns import WORKER
 from starlette.responses import JSONResponse
 from {package} import create_app
 

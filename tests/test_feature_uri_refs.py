@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from codegen.dialect import canonical_refs
 from codegen.errors import ref_pointer, ref_to, schema_name
 from codegen.load import resolve_ref
+from codegen.runtime.dialect import canonical_refs
 from conftest import Recorder, feature
 from fastapi.testclient import TestClient
 

@@ -159,7 +159,7 @@ ALLOWED_MODULES = {
     # starts `python -m codegen.render.parallel`, the generator's own workers (JSON over pipes)
     ("subprocess", "render/parallel.py"),
     # starts the pattern worker: its own fixed loop, given patterns and texts as data over pipes
-    ("subprocess", "patterns.py"),
+    ("subprocess", "runtime/patterns.py"),
 }
 
 

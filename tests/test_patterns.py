@@ -1,4 +1,4 @@
-"""ECMA-262 patterns (codegen/patterns.py): the flags rule, lone surrogates, and every pattern of
+"""ECMA-262 patterns (codegen/runtime/patterns.py): the flags rule, lone surrogates, and every pattern of
 APIs-guru's directory judged the same by loading, the generated checks, the runtime's reference
 validator and regress itself, with the mock finding a matching string for nearly all."""
 
@@ -17,7 +17,7 @@ AWS_TAG = r"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$"
 
 
 def test_u_flag_first_then_annex_b_then_refused() -> None:
-    from codegen.patterns import PatternError, pattern
+    from codegen.runtime.patterns import PatternError, pattern
 
     assert pattern(AWS_TAG).flags == "u"
     assert pattern(r"^\p{L}$").search("é")  # with `u`, `\p{L}` is a property, not "p{L}"
@@ -32,7 +32,7 @@ def test_u_flag_first_then_annex_b_then_refused() -> None:
 def test_a_lone_surrogate_is_judged_as_ecma_262_would() -> None:
     # JSON can carry "\ud800"; regress (UTF-8) cannot take it, so it stands in as U+FFFF. These
     # are the verdicts of an ECMA-262 engine on the surrogate itself.
-    from codegen.patterns import pattern
+    from codegen.runtime.patterns import pattern
 
     verdicts = {
         ("^.$", "\ud800"): True,
@@ -63,7 +63,7 @@ def short_limit(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_patterns_at_risk_are_told_from_the_others() -> None:
-    from codegen.patterns import NESTED_LIMIT, SEQUENCE_LIMIT, safe_length
+    from codegen.runtime.patterns import NESTED_LIMIT, SEQUENCE_LIMIT, safe_length
 
     assert {source: safe_length(source) for source in AT_RISK} == dict.fromkeys(AT_RISK, NESTED_LIMIT)
     assert {source: safe_length(source) for source in NOT_AT_RISK} == dict.fromkeys(NOT_AT_RISK, None)
@@ -71,7 +71,7 @@ def test_patterns_at_risk_are_told_from_the_others() -> None:
 
 
 def test_searches_within_the_safe_length_or_of_other_patterns_stay_here(monkeypatch: pytest.MonkeyPatch) -> None:
-    from codegen.patterns import NESTED_LIMIT, WORKER, pattern
+    from codegen.runtime.patterns import NESTED_LIMIT, WORKER, pattern
 
     def refuse(*_: Any) -> bool:
         raise AssertionError("the worker was asked")
@@ -86,7 +86,7 @@ def test_searches_within_the_safe_length_or_of_other_patterns_stay_here(monkeypa
 
 
 def test_a_search_past_the_time_limit_raises_and_a_new_worker_takes_over(short_limit: None) -> None:
-    from codegen.patterns import WORKER, PatternTimeout, pattern
+    from codegen.runtime.patterns import WORKER, PatternTimeout, pattern
 
     compiled = pattern(URL_PATH)
     assert compiled.search("/srv/" + "a" * 40 + "/x.tar.gz")  # long and at risk: in the worker
@@ -105,7 +105,7 @@ def test_a_search_past_the_time_limit_raises_and_a_new_worker_takes_over(short_l
 
 
 def test_concurrent_searches_share_the_worker_one_at_a_time(short_limit: None) -> None:
-    from codegen.patterns import WORKER, PatternTimeout, pattern
+    from codegen.runtime.patterns import WORKER, PatternTimeout, pattern
 
     compiled = pattern(r"^(\w+\s?)*$")
     results: list[tuple[str, bool | str]] = []
@@ -129,8 +129,8 @@ def test_the_worker_judges_as_regress_does_here() -> None:
     # Every pattern of tests/specs/patterns, sent to the worker (whatever its shape), on strings
     # the mock makes for it, the probes, long repetitions of both and lone surrogates.
     import yaml
-    from codegen.patterns import WORKER, pattern
     from codegen.runtime.mock import _from_regex
+    from codegen.runtime.patterns import WORKER, pattern
 
     document = yaml.safe_load((Path(__file__).parent / "specs" / "patterns" / "openapi.yaml").read_text(encoding="utf-8"))
     sources: set[str] = set()
@@ -157,7 +157,7 @@ def test_the_worker_judges_as_regress_does_here() -> None:
 
 
 def test_a_caller_that_must_not_wait_is_told_to_search_elsewhere() -> None:
-    from codegen.patterns import DEFER_WORKER, SearchDeferred, pattern
+    from codegen.runtime.patterns import DEFER_WORKER, SearchDeferred, pattern
 
     token = DEFER_WORKER.set(True)
     try:
@@ -169,7 +169,7 @@ def test_a_caller_that_must_not_wait_is_told_to_search_elsewhere() -> None:
 
 
 def test_the_runtime_reference_validator_raises_rather_than_guessing(short_limit: None) -> None:
-    from codegen.patterns import PatternTimeout
+    from codegen.runtime.patterns import PatternTimeout
     from codegen.runtime.reference import validator_class
 
     validator = validator_class()({"type": "string", "pattern": URL_PATH})
@@ -179,7 +179,7 @@ def test_the_runtime_reference_validator_raises_rather_than_guessing(short_limit
 
 
 def test_the_time_limit_must_be_a_number_of_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
-    from codegen.patterns import DEFAULT_TIME_LIMIT, PatternWorkerError, time_limit
+    from codegen.runtime.patterns import DEFAULT_TIME_LIMIT, PatternWorkerError, time_limit
 
     monkeypatch.delenv("CODEGEN_PATTERN_TIME_LIMIT", raising=False)
     assert time_limit() == DEFAULT_TIME_LIMIT == 1.0
@@ -260,8 +260,8 @@ def compiled_checks(document: dict[str, Any]) -> dict[str, Any]:
 
 def test_every_directory_pattern_is_judged_by_the_engine(tmp_path: Path) -> None:
     from codegen.load import _invalid_patterns
-    from codegen.patterns import pattern
     from codegen.runtime.mock import _from_regex, synthesize
+    from codegen.runtime.patterns import pattern
     from codegen.runtime.reference import validator_class
 
     directory = directory_patterns()

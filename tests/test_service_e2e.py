@@ -486,13 +486,15 @@ async def test_join_stream_follows_a_background_run(client: LangGraphClient) -> 
     assert await _parts(client.runs.join_stream(thread["thread_id"], plain["run_id"])) == []
 
 
-async def test_a_resumable_stream_cut_and_rejoined_yields_every_event_once(client: LangGraphClient) -> None:
+@pytest.mark.parametrize("cut", [4, 9, 17])
+async def test_a_resumable_stream_cut_and_rejoined_yields_every_event_once(client: LangGraphClient, cut: int) -> None:
+    # Events every 5 ms: the join lands while the run is writing, where a race would show.
     thread = await client.threads.create()
     first = await _parts(
         client.runs.stream(
-            thread["thread_id"], "ticker", input={"ticks": 30, "interval": 0.01}, stream_mode="custom", stream_resumable=True
+            thread["thread_id"], "ticker", input={"ticks": 30, "interval": 0.005}, stream_mode="custom", stream_resumable=True
         ),
-        limit=8,
+        limit=cut,
     )
     run_id = first[0].data["run_id"]
     assert all(p.id for p in first)

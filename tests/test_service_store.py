@@ -236,3 +236,40 @@ async def test_a_lost_database_answers_503_then_serves_again(tmp_path: Path) -> 
         finally:
             await asyncio.to_thread(server.stop)
             await proxy.stop()
+
+
+# --- the stream reader ------------------------------------------------------------------------
+
+
+async def test_a_stream_that_joins_during_a_read_misses_nothing(db: Database) -> None:
+    """One reader serves every stream of a process; a stream that subscribes while a read is
+    under way, further back than that read's start, gets every event after its own position."""
+    import contextlib
+
+    from service.db import run_events
+    from service.streams import StreamHub
+
+    run_id = str(uuid.uuid4())
+    async with db.write() as conn:
+        await conn.execute(
+            sa.insert(run_events),
+            [{"run_id": run_id, "event": "custom", "data": str(n), "created_at": queue.utcnow()} for n in range(10)],
+        )
+        seqs = [row[0] for row in await conn.execute(sa.select(run_events.c.seq).where(run_events.c.run_id == run_id).order_by(run_events.c.seq))]
+    hub = StreamHub()
+    later: list[Any] = []
+
+    class JoinsDuringTheRead:
+        @contextlib.asynccontextmanager
+        async def read(self) -> AsyncIterator[Any]:
+            async with db.read() as conn:
+                if not later:
+                    later.append(stack.enter_context(hub.subscription(run_id, seqs[1])))
+                yield conn
+
+    hub.db = JoinsDuringTheRead()  # type: ignore[assignment]
+    with contextlib.ExitStack() as stack, hub.subscription(run_id, seqs[5]) as first:
+        hub.wake([run_id])
+        await hub._read_dirty()
+        assert [e.seq for e in first.buffer] == seqs[6:]
+        assert [e.seq for e in later[0].buffer] == seqs[2:]

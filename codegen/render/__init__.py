@@ -8,7 +8,6 @@ hold loops and conditions only.
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +18,7 @@ from ..errors import schema_name
 from ..ir import Api, Operation, SecurityScheme, Tag
 from ..load import resolve_ref
 from ..names import NameSet
+from ..runtime.version import RUNTIME_INTERFACE, VERSION
 from . import verify
 from .format import format_files
 from .layout import (
@@ -42,7 +42,7 @@ from .models import (
     subtype_classes,
 )
 from .parallel import Workers
-from .text import comment, docstring, json_literal, py
+from .text import comment, docstring, isort_names, json_literal, py, ruf022_sorted
 from .validators import ValidatorCompiler
 
 TEMPLATES_PACKAGE = "codegen.templates"
@@ -172,34 +172,6 @@ class Imports:
                     lines.append("")
                 lines.extend(groups[group])
         return lines
-
-
-def drop_import(source: str, module: str, name: str) -> str:
-    """`source` without `name` in its `from module import ...` (one line, or one name a line)."""
-
-    source = re.sub(rf"^(from {re.escape(module)} import .*?)\b{name}, ", r"\1", source, count=1, flags=re.MULTILINE)
-    source = re.sub(rf"^(from {re.escape(module)} import .*?), {name}\b", r"\1", source, count=1, flags=re.MULTILINE)
-    return re.sub(rf"^    {name},\n", "", source, count=1, flags=re.MULTILINE)
-
-
-def ruf022_sorted(names: list[str]) -> list[str]:
-    """`__all__` in the order linters expect: SCREAMING_CASE, CamelCase, then the rest (natural)."""
-
-    def key(name: str) -> tuple[int, list[Any]]:
-        kind = 0 if name.isupper() and len(name) > 1 else 1 if name[:1].isupper() else 2
-        return kind, [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name)]
-
-    return sorted(names, key=key)
-
-
-def isort_names(names: Any) -> list[str]:
-    """Names in isort's order: CONSTANTS, then Classes, then the rest, case-insensitively."""
-
-    def key(name: str) -> tuple[int, str, str]:
-        kind = 0 if name.isupper() and len(name) > 1 else 1 if name[:1].isupper() else 2
-        return kind, name.lower(), name
-
-    return sorted(names, key=key)
 
 
 class _Annotations:
@@ -335,6 +307,8 @@ class Renderer:
             "options": self.options,
             "protocols": isort_names(tag.protocol for tag in tags),
             "exports": ruf022_sorted(["ApiError", "NotImplementedOperation", "Reply", "create_app", *(t.protocol for t in tags)]),
+            "generator_version": VERSION,
+            "runtime_interface": RUNTIME_INTERFACE,
         }
         files["__init__.py"] = env.get_template("package_init.py.jinja").render(**context)
         files["py.typed"] = self.header + "\n"

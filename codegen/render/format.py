@@ -15,22 +15,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .layout import _ATOM, _BARE_ITEM, LINE_LENGTH, width
+
 if TYPE_CHECKING:
     from .parallel import Workers
 
-LINE_LENGTH = 100
 PARALLEL_THRESHOLD = 150_000  # characters given to black; below this a process pool costs more than it saves
 _MARK = "# codegen-piece\n"
 _STRING = re.compile(r"\"(?:[^\"\\\n]++|\\.)*+\"|'(?:[^'\\\n]++|\\.)*+'")
 # `name = Callee(` exploded one argument a line with trailing commas: black keeps it as it is.
 _EXPLODED_HEAD = re.compile(r"( *)[A-Za-z_]\w* = [A-Za-z_][\w.]*\(\n")
-_ATOM = r"(?:\"(?:[^\"\\\n]++|\\.)*+\"|'(?:[^'\\\n]++|\\.)*+'|[A-Za-z_][\w.]*)"
-# An item alone on its line that black cannot split however long: a string or (dotted) name,
-# as an argument, a keyword argument, a dict entry or a parameter `name: type = default`.
-_BARE_ITEM = re.compile(
-    rf" +(?:[A-Za-z_]\w*=|{_ATOM}: )?{_ATOM},?\n|"
-    rf" +[A-Za-z_]\w*: [A-Za-z_][\w.]*(?: = {_ATOM})?,?\n"
-)
 _BLOCKS = ("body", "orelse", "finalbody")
 _COMPOUND = (
     ast.FunctionDef,
@@ -84,11 +78,6 @@ class _Piece:
         return "".join(line + "\n" for line in before) + "".join(lines[self.start : self.end]) + "".join(
             line + "\n" for line in after
         )
-
-
-def bare_item(line: str) -> bool:
-    """`line` is an item alone on its line that black cannot split however long."""
-    return _BARE_ITEM.fullmatch(line) is not None
 
 
 def _fits(line: str) -> bool:
@@ -348,8 +337,6 @@ def annotated_layout(span: list[str]) -> list[str] | None:
     brackets) after `= (`, the default alone between parentheses, when that first line fits;
     else inside `Sub[...]`, its items on one line, or one a line when written so with a
     trailing comma. Nothing that fits is split."""
-    from .layout import width
-
     def short(line: str) -> bool:
         return width(line.rstrip("\n")) <= LINE_LENGTH
 

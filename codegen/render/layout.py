@@ -14,7 +14,22 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .format import LINE_LENGTH
+LINE_LENGTH = 100
+_ATOM = r"(?:\"(?:[^\"\\\n]++|\\.)*+\"|'(?:[^'\\\n]++|\\.)*+'|[A-Za-z_][\w.]*)"
+# An item alone on its line that black cannot split however long: a string or (dotted) name,
+# as an argument, a keyword argument, a dict entry or a parameter `name: type = default`.
+_BARE_ITEM = re.compile(
+    rf" +(?:[A-Za-z_]\w*=|{_ATOM}: )?{_ATOM},?\n|"
+    rf" +[A-Za-z_]\w*: [A-Za-z_][\w.]*(?: = {_ATOM})?,?\n"
+)
+
+
+def bare_item(line: str) -> bool:
+    """`line` is an item alone on its line that black cannot split however long."""
+    return _BARE_ITEM.fullmatch(line) is not None
+
+
+
 
 INDENT = "    "
 _CLOSING = {"(": ")", "[": "]", "{": "}"}
@@ -184,8 +199,6 @@ def signature(head: str, parameters: Sequence[str], returns: str, depth: int = 0
 
 def _plain_parameter(line: str) -> bool:
     """`name: type = default,` of (dotted) names or strings: black leaves it however long."""
-    from .format import bare_item
-
     return bare_item(line + "\n")
 
 

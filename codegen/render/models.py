@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..dialect import required_in
 from ..errors import ref_to, schema_name, split_pointer
+from ..runtime.dialect import required_in
 from .format import LINE_LENGTH
 
 if TYPE_CHECKING:
@@ -320,7 +320,7 @@ def _merged_imports(source: str) -> str:
     isort (and ruff) want: datamodel-code-generator's formatter leaves them split around the
     names it imports under aliases (`from pydantic import ConfigDict`, `... Field as
     Field_aliased`, `... StrictBool`)."""
-    from . import isort_names
+    from .text import isort_names
 
     lines = source.splitlines(keepends=True)
     block = "".join(lines[: _import_block_end(lines)])
@@ -595,7 +595,7 @@ def _builtin_generics(source: str) -> str:
         return source
     source = pattern.sub(r"\1dict[", source)
     if not re.search(r"\bDict\[", source):
-        from . import drop_import
+        from .text import drop_import
 
         source = drop_import(source, "typing", "Dict")
     return source

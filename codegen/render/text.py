@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from .layout import string
@@ -72,3 +73,31 @@ def comment(text: str) -> str:
 def json_literal(value: Any) -> str:
     """A Python string literal holding compact JSON (for embedding documents)."""
     return string(json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=False))
+
+
+def drop_import(source: str, module: str, name: str) -> str:
+    """`source` without `name` in its `from module import ...` (one line, or one name a line)."""
+
+    source = re.sub(rf"^(from {re.escape(module)} import .*?)\b{name}, ", r"\1", source, count=1, flags=re.MULTILINE)
+    source = re.sub(rf"^(from {re.escape(module)} import .*?), {name}\b", r"\1", source, count=1, flags=re.MULTILINE)
+    return re.sub(rf"^    {name},\n", "", source, count=1, flags=re.MULTILINE)
+
+
+def ruf022_sorted(names: list[str]) -> list[str]:
+    """`__all__` in the order linters expect: SCREAMING_CASE, CamelCase, then the rest (natural)."""
+
+    def key(name: str) -> tuple[int, list[Any]]:
+        kind = 0 if name.isupper() and len(name) > 1 else 1 if name[:1].isupper() else 2
+        return kind, [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name)]
+
+    return sorted(names, key=key)
+
+
+def isort_names(names: Any) -> list[str]:
+    """Names in isort's order: CONSTANTS, then Classes, then the rest, case-insensitively."""
+
+    def key(name: str) -> tuple[int, str, str]:
+        kind = 0 if name.isupper() and len(name) > 1 else 1 if name[:1].isupper() else 2
+        return kind, name.lower(), name
+
+    return sorted(names, key=key)

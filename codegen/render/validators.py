@@ -3,7 +3,7 @@
 Each schema that needs a function (a model, a `$ref` target, a branch of a combinator) becomes
 `def check_X(value: Any) -> Failure | None`. Keywords of one schema compile inline; types are
 tested the way JSON Schema defines them (1.0 is an integer, true is not a number), equality is
-JSON equality, patterns are ECMA-262 (`codegen.patterns`, run by regress), formats are the
+JSON equality, patterns are ECMA-262 (`codegen.runtime.patterns`, run by regress), formats are the
 reference validator's.
 """
 
@@ -14,10 +14,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..dialect import TYPELESS_OBJECT, access, reads_as_object
 from ..errors import escape_token, ref_pointer, split_pointer
 from ..names import NameSet
-from ..patterns import is_pattern
+from ..runtime.dialect import TYPELESS_OBJECT, access, reads_as_object
+from ..runtime.patterns import is_pattern
 from .layout import Bracket, Expr, call, fits, flat, literal, signature, statement
 from .text import py
 

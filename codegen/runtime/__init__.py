@@ -22,9 +22,12 @@ from .model import (
     bind_subtypes,
 )
 from .operation import Answer, Body, Dispatch, Header, Operation, Param, Reply, unset_to_none
+from .version import RUNTIME_INTERFACE, VERSION, RuntimeMismatch, require_runtime
 
 __all__ = [
+    "RUNTIME_INTERFACE",
     "UUID",
+    "VERSION",
     "Adapters",
     "Answer",
     "ApiError",
@@ -39,6 +42,7 @@ __all__ = [
     "Param",
     "PolymorphicModel",
     "Reply",
+    "RuntimeMismatch",
     "SchemaAdapter",
     "SpecModel",
     "StrictFloat",
@@ -47,6 +51,7 @@ __all__ = [
     "bind_subtypes",
     "build_app",
     "handle",
+    "require_runtime",
     "security",
     "unset_to_none",
 ]

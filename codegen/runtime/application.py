@@ -25,10 +25,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route
 
-from ..dialect import Fix, for_direction, normalize_document
-from ..patterns import PatternTimeout, PatternWorkerError
 from .bodies import encode_xml, is_xml, xml_name
 from .checks import DIRECTION
+from .dialect import Fix, for_direction, normalize_document
 from .errors import ApiError, RequestInvalid, reason
 from .handler import (
     decode,
@@ -43,6 +42,7 @@ from .handler import (
 from .mock import Shapes, Synthesizer
 from .operation import Answer, Dispatch, Header, Operation, is_json
 from .params import MISSING, RawRequest, SchemaStore, decode_param
+from .patterns import PatternTimeout, PatternWorkerError
 from .verify import mock_validator
 
 ALL_METHODS = ("GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE")

@@ -13,7 +13,7 @@ from contextvars import ContextVar
 from fractions import Fraction
 from typing import Any
 
-from .. import patterns
+from . import patterns
 
 Check = Callable[[Any], "Failure | None"]
 # Generated checks compile their patterns with it (ECMA-262, once per pattern).

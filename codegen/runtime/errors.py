@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 if TYPE_CHECKING:
-    from ..patterns import PatternTimeout
+    from .patterns import PatternTimeout
 
 
 class ApiError(Exception):

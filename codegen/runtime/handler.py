@@ -24,7 +24,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from ..patterns import DEFER_WORKER, PatternTimeout, SearchDeferred
 from .bodies import BodyInvalid, decode_body, encode_xml, is_xml, xml_name
 from .checks import DIRECTION, Check, Failure
 from .errors import (
@@ -41,6 +40,7 @@ from .model import SUBTYPES
 from .nesting import TooDeep
 from .operation import Answer, Operation, Reply, is_json
 from .params import MISSING, RawRequest, decode_param
+from .patterns import DEFER_WORKER, PatternTimeout, SearchDeferred
 from .security import challenge, describe
 
 if TYPE_CHECKING:
@@ -307,7 +307,7 @@ def _response_failure(check: Check, body: Any) -> Failure | None:
 
 async def off_the_loop(check: Callable[[], T]) -> T:
     """`check()` here, on the event loop, unless a pattern search in it has to wait for the
-    search worker (`codegen.patterns`): then `check()` again on a thread, so that the loop
+    search worker (`codegen.runtime.patterns`): then `check()` again on a thread, so that the loop
     serves other requests meanwhile. A check has no effects: running it twice is running it."""
     token = DEFER_WORKER.set(True)
     try:
@@ -388,7 +388,13 @@ async def encode(request: Request, operation: Operation[Any], result: Any, rt: R
         return Response(status_code=status, headers=headers or None)
     if _is_stream(result):
         return await sse_response(
-            result, status, headers, operation.operation_id, prime=not replied, heartbeat=rt.sse_heartbeat
+            result,
+            status,
+            headers,
+            operation.operation_id,
+            prime=not replied,
+            heartbeat=rt.sse_heartbeat,
+            receive=request.receive,
         )
     offered = tuple(m for m in answer.media_types if not m.startswith("text/event-stream"))
     if not isinstance(result, (str, bytes, bytearray, memoryview)):
@@ -470,8 +476,21 @@ async def _next(iterator: Any) -> Any:
         return _END
 
 
+async def _disconnected(receive: Callable[[], Awaitable[Any]]) -> None:
+    """Return when the client has gone away (ASGI `http.disconnect`)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
 async def sse_response(
-    events: Any, status: int, headers: dict[str, str], name: str = "", *, prime: bool = True, heartbeat: float | None = None
+    events: Any,
+    status: int,
+    headers: dict[str, str],
+    name: str = "",
+    *,
+    prime: bool = True,
+    heartbeat: float | None = None,
+    receive: Callable[[], Awaitable[Any]] | None = None,
 ) -> Response:
     """Stream events; with `prime`, the first is awaited before answering so errors still get
     their status (a stream returned inside a `Reply` starts at once: the Reply chose them).
@@ -497,17 +516,18 @@ async def sse_response(
 
     async def body() -> AsyncIterator[bytes]:
         pending: asyncio.Future[Any] | None = None
+        # The client going away, watched here: under ASGI 2.4 servers Starlette leaves it to us.
+        gone = asyncio.ensure_future(_disconnected(receive)) if receive is not None else None
         try:
             item = first
             while item is not _END:
                 if item is not _UNREAD and not isinstance(item, Reply):
                     yield sse_bytes(item)
-                if heartbeat is None:
-                    item = await _next(iterator)
-                    continue
                 pending = pending or asyncio.ensure_future(_next(iterator))
-                done, _ = await asyncio.wait({pending}, timeout=heartbeat)
-                if not done:
+                done, _ = await asyncio.wait({pending} | ({gone} if gone else set()), timeout=heartbeat, return_when=asyncio.FIRST_COMPLETED)
+                if gone is not None and gone in done:
+                    return
+                if pending not in done:
                     item = _UNREAD
                     yield HEARTBEAT
                     continue
@@ -516,10 +536,11 @@ async def sse_response(
             logger.exception("event stream of %s failed", name or "an operation")
         finally:
             with anyio.CancelScope(shield=True):
-                if pending is not None and not pending.done():
-                    pending.cancel()
-                    with contextlib.suppress(BaseException):
-                        await pending
+                for task in (pending, gone):
+                    if task is not None and not task.done():
+                        task.cancel()
+                        with contextlib.suppress(BaseException):
+                            await task
                 close = getattr(iterator, "aclose", None)
                 if close is not None:
                     with contextlib.suppress(Exception):

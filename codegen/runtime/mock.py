@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from ..dialect import access
-from ..patterns import PatternError, pattern, sre_syntax
+from .dialect import access
+from .patterns import PatternError, pattern, sre_syntax
 
 try:  # Python 3.11+ keeps the regex parser here
     import re._parser as sre_parse  # type: ignore[import-not-found]

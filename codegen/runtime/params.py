@@ -95,7 +95,7 @@ class SchemaStore:
             if "$ref" in schema:
                 result = result & self.types({"$ref": schema["$ref"]})
             if isinstance(schema.get("properties"), dict):
-                # Properties without a type: codegen reads an object (codegen.dialect.reads_as_object).
+                # Properties without a type: codegen reads an object (codegen.runtime.dialect.reads_as_object).
                 result = result & {"object"}
         if "integer" in result:
             result = result | {"number"} if "number" in result else result

@@ -14,7 +14,7 @@ import functools
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ..patterns import is_pattern, pattern
+from .patterns import is_pattern, pattern
 
 Search = Callable[[str, str], bool]  # (pattern, text) -> whether the pattern matches in text
 

@@ -1,5 +1,5 @@
-"""Schema normalization for the runtime (see `codegen.dialect`)."""
+"""Schema normalization for the runtime (see `codegen.runtime.dialect`)."""
 
-from ..dialect import iter_schema_slots, normalize_document, normalize_schema
+from .dialect import iter_schema_slots, normalize_document, normalize_schema
 
 __all__ = ["iter_schema_slots", "normalize_document", "normalize_schema"]

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any
 
-from ..patterns import safe_length
+from .patterns import safe_length
 from .reference import ecma_search as search
 
 

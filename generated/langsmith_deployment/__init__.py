@@ -5,7 +5,13 @@ Implement the Protocols of `protocols` (any subset, on one object or several) an
 implementation to `create_app`; operations it lacks answer 501 (or the mock, with `mock=True`).
 """
 
-from codegen.runtime import ApiError, NotImplementedOperation, Reply
+from codegen.runtime import ApiError, NotImplementedOperation, Reply, require_runtime
+
+# The generator that wrote this package, and the runtime interface its code is written for:
+# importing it with a runtime that does not provide that interface fails here, naming both.
+GENERATOR_VERSION = "0.1.0"
+RUNTIME_INTERFACE = 1
+require_runtime(__name__, GENERATOR_VERSION, RUNTIME_INTERFACE)
 
 from .app import create_app
 from .protocols import (

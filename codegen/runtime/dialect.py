@@ -10,7 +10,7 @@ import copy
 from collections.abc import Sequence
 from typing import Any
 
-from .errors import ref_pointer, ref_to, split_pointer
+from .pointers import ref_pointer, ref_to, split_pointer
 
 # Keys under which a child is itself a JSON Schema, when its parent is one (with the older
 # drafts' `additionalItems` and `definitions`, which 3.0 documents still use).
@@ -314,7 +314,7 @@ def for_direction(document: dict[str, Any], direction: str) -> dict[str, Any]:
     response ("response") must carry (OpenAPI's readOnly and writeOnly)."""
     import copy
 
-    from .load import resolve_ref
+    from .pointers import resolve_ref
 
     doc = copy.deepcopy(document)
 

@@ -250,8 +250,12 @@ class SearchWorker:
         if self._process is not None and self._process.poll() is None:
             return self._process
         self._stop()
-        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        code = f"import sys; sys.path.insert(0, {root!r}); from codegen.patterns import serve_searches; serve_searches()"
+        # This file alone (standard library and regress): the worker starts without the runtime.
+        here = os.path.abspath(__file__)
+        code = (
+            "import importlib.util as u; s = u.spec_from_file_location('codegen_pattern_worker', "
+            f"{here!r}); m = u.module_from_spec(s); s.loader.exec_module(m); m.serve_searches()"
+        )
         try:
             # -P: the working directory is not put on sys.path (a `regress.py` there is not ours).
             process = subprocess.Popen([sys.executable, "-P", "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE)

@@ -1,0 +1,34 @@
+"""The `codegen` command's entry point: it needs the generator's dependencies, which a server
+deployed from a committed `generated/` package does without (`pip install spec-first-codegen`
+installs the runtime only; `spec-first-codegen[generator]` adds the generator)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+# Modules the generator imports that the runtime does not install.
+GENERATOR_MODULES = ("datamodel_code_generator", "jinja2", "yaml", "black", "openapi_spec_validator", "jsonschema_rs")
+INSTALL = "pip install 'spec-first-codegen[generator]'"
+
+
+def missing() -> list[str]:
+    return [name for name in GENERATOR_MODULES if importlib.util.find_spec(name) is None]
+
+
+def main(argv: list[str] | None = None) -> int:
+    absent = missing()
+    if absent:
+        print(
+            f"codegen: the generator is not installed (missing: {', '.join(absent)}); this installation "
+            f"has the runtime only. Install the generator with: {INSTALL}",
+            file=sys.stderr,
+        )
+        return 2
+    from .cli import main as run
+
+    return run(argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -91,10 +91,18 @@ def _check_yaml_shape(text: str, path: Path) -> None:
     Streams parser events (no recursion, no objects built): counts each anchored node's size,
     the nodes aliases add, and the nesting depth.
     """
+    try:
+        _walk_events(text, path)
+    except _TooDeep as exc:
+        # PyYAML 6.0.4 and later refuse deep nesting themselves, before the events reach us.
+        raise _shape_error(f"the document is nested more than {MAX_DEPTH} levels deep", path, exc, _FLATTEN) from None
+
+
+def _walk_events(text: str, path: Path) -> None:
     sizes: dict[str, int] = {}
     stack: list[list[Any]] = [[0, None]]  # [nodes so far, anchor] of each open collection
     repeated = 0
-    for event in yaml.parse(text, Loader=_SpecLoader):
+    for event in _events(text):
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             if len(stack) > MAX_DEPTH:
                 raise _shape_error(f"the document is nested more than {MAX_DEPTH} levels deep", path, event, _FLATTEN)
@@ -115,6 +123,21 @@ def _check_yaml_shape(text: str, path: Path) -> None:
             if repeated > MAX_ALIAS_NODES:
                 raise _shape_error(f"YAML aliases repeat more than {MAX_ALIAS_NODES} nodes", path, event, _NO_ALIASES)
             stack[-1][0] += sizes.get(event.anchor, 0)
+
+
+class _TooDeep(Exception):
+    def __init__(self, mark: Any) -> None:
+        super().__init__("too deep")
+        self.start_mark = mark
+
+
+def _events(text: str) -> Iterator[Any]:
+    try:
+        yield from yaml.parse(text, Loader=_SpecLoader)
+    except yaml.MarkedYAMLError as exc:
+        if "nesting depth" in str(exc.problem) and exc.problem_mark is not None:
+            raise _TooDeep(exc.problem_mark) from None
+        raise
 
 
 _FLATTEN = "flatten the document: move nested schemas under components and use $ref"

@@ -33,6 +33,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.sql.functions import FunctionElement
 
 from .settings import database_file
@@ -254,10 +255,11 @@ class Database:
             self.background = _postgresql_engine(url, pool_size=4, max_overflow=16)
             self.background_reader = self.background.execution_options(isolation_level="REPEATABLE READ")
         else:
-            connect_args = {"timeout": BUSY_TIMEOUT_SECONDS}
+            # A pool named outright: SQLAlchemy 2.0 gives aiosqlite file databases no pool by default.
+            pooled = {"poolclass": AsyncAdaptedQueuePool, "pool_timeout": 300, "connect_args": {"timeout": BUSY_TIMEOUT_SECONDS}}
             # One writer connection per process: writers of a process queue in the pool, not on the lock.
-            self.writer = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=300, connect_args=connect_args)
-            self.reader = create_async_engine(url, pool_size=4, max_overflow=4, pool_timeout=300, connect_args=connect_args)
+            self.writer = create_async_engine(url, pool_size=1, max_overflow=0, **pooled)
+            self.reader = create_async_engine(url, pool_size=4, max_overflow=4, **pooled)
             _configure_sqlite(self.writer, "BEGIN IMMEDIATE")
             _configure_sqlite(self.reader, "BEGIN")
             self.background, self.background_reader = self.writer, self.reader

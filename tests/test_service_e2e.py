@@ -556,3 +556,11 @@ async def test_leaving_a_stream_lets_the_run_go_on_by_default(client: LangGraphC
     )
     run = {"thread_id": thread["thread_id"], "run_id": head[0].data["run_id"]}
     assert await reaches(client, run, FINISHED) == "success"
+
+
+async def test_a_join_with_cancel_on_disconnect_interrupts_the_run_when_the_client_goes(client: LangGraphClient) -> None:
+    thread = await client.threads.create()
+    run = dict(await client.runs.create(thread["thread_id"], "ticker", input=ENDLESS, stream_mode=["custom"]))
+    await reaches(client, run, "running")
+    await _parts(client.runs.join_stream(thread["thread_id"], run["run_id"], cancel_on_disconnect=True), limit=2)
+    assert await reaches(client, run, FINISHED) == "interrupted"

@@ -37,6 +37,7 @@ from .db import (
     lock_threads,
     notify,
     runs,
+    serialize,
     threads,
     utcnow,
 )
@@ -56,6 +57,9 @@ async def register_assistants(db: Database) -> None:
     """Make the `assistants` table the registry of GRAPHS: one default assistant per graph."""
     now = utcnow()
     async with db.write() as conn:
+        # Processes and instances start together: one registers at a time (SQLite's write lock
+        # already does that; on PostgreSQL a lock held until this transaction ends).
+        await serialize(conn, "register-assistants")
         known = set((await conn.execute(sa.select(assistants.c.graph_id))).scalars())
         await conn.execute(sa.delete(assistants).where(assistants.c.graph_id.not_in(sorted(GRAPHS))))
         for graph_id in sorted(set(GRAPHS) - known):

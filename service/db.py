@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import hashlib
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
@@ -345,6 +346,14 @@ def _upgrade(connection: sa.Connection, postgresql: bool) -> None:
     finally:
         if postgresql:
             connection.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")
+
+
+async def serialize(conn: AsyncConnection, name: str) -> None:
+    """Hold a lock named `name` until this transaction ends (PostgreSQL: an advisory lock; SQLite's
+    write transactions are serialized already)."""
+    if conn.dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
 
 
 async def lock_threads(conn: AsyncConnection, thread_ids: Iterable[str]) -> list[str]:

@@ -102,7 +102,12 @@ class ServerProcess:
 
     def start(self, timeout: float = 60.0) -> ServerProcess:
         """Start the server and return once GET /ok answers."""
-        command = [sys.executable, "-m", "uvicorn", "service.app:app", "--host", "127.0.0.1", "--port", str(self.port)]
+        # Idle keep-alive connections outlive a test's pauses: uvicorn's 5 s default can close one
+        # just as a client reuses it, which a client sees as a read error, not as the server's.
+        command = [
+            sys.executable, "-m", "uvicorn", "service.app:app", "--host", "127.0.0.1", "--port", str(self.port),
+            "--timeout-keep-alive", "60",
+        ]
         if self.workers > 1:
             command += ["--workers", str(self.workers)]
         env = {

@@ -22,8 +22,9 @@ from pathlib import Path
 
 logger = logging.getLogger("service.bus")
 
-# A datagram's payload: messages longer than this are split, as NOTIFY's are.
-DATAGRAM_BYTES = 7000
+# The longest message: longer id lists go in several. Under both carriers' limits (pg_notify
+# refuses 8,000 bytes; a datagram this size always fits a Unix socket).
+PAYLOAD_BYTES = 7000
 
 
 def bus_folder(database: Path) -> Path:
@@ -102,7 +103,7 @@ class LocalBus:
                     break
 
 
-def messages(kind: str, ids: Iterable[str] = (), limit: int = DATAGRAM_BYTES) -> list[str]:
+def messages(kind: str, ids: Iterable[str] = (), limit: int = PAYLOAD_BYTES) -> list[str]:
     """`kind id,id,...` messages, each under `limit` bytes (`kind` alone without ids)."""
     out: list[str] = []
     chunk: list[str] = []

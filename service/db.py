@@ -44,8 +44,6 @@ logger = logging.getLogger("service.db")
 BUSY_TIMEOUT_SECONDS = 60
 # The channel every instance listens on (PostgreSQL only).
 CHANNEL = "codegen_runs"
-# pg_notify refuses payloads of 8,000 bytes or more: longer id lists go in several messages.
-NOTIFY_PAYLOAD_BYTES = 7000
 # Seconds to reach PostgreSQL before a request answers 503.
 CONNECT_TIMEOUT_SECONDS = 5
 # A key for pg_advisory_lock: one instance at a time applies the migrations.
@@ -378,7 +376,7 @@ async def notify(conn: AsyncConnection, kind: str, ids: Iterable[str] = ()) -> N
     """
     from .bus import messages
 
-    payloads = messages(kind, ids, NOTIFY_PAYLOAD_BYTES)
+    payloads = messages(kind, ids)
     if conn.dialect.name != "postgresql":
         outbox = conn.info.get(OUTBOX)
         if outbox is not None:

@@ -228,10 +228,6 @@ class StreamHub:
                 if not subscribers:
                     del self._subscribers[run_id]
 
-    @property
-    def open_streams(self) -> int:
-        return sum(len(s) for s in self._subscribers.values())
-
     async def _read(self) -> None:
         while True:
             await self._wake.wait()

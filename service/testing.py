@@ -175,14 +175,12 @@ class SpreadTransport(httpx.AsyncBaseTransport):
         self.targets = [httpx.URL(url) for url in urls]
         self.rng = random.Random(seed)
         self.inner = httpx.AsyncHTTPTransport(retries=5)
-        self.sent: dict[str, int] = {url: 0 for url in urls}
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         # An instance that refuses connections (it is down) is passed over, as a load
         # balancer's health check would; a request it had already accepted fails as it would.
         targets = self.rng.sample(self.targets, len(self.targets))
         for number, target in enumerate(targets):
-            self.sent[str(target)] += 1
             request.url = request.url.copy_with(scheme=target.scheme, host=target.host, port=target.port)
             try:
                 return await self.inner.handle_async_request(request)

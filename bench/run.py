@@ -56,7 +56,7 @@ def project(tmp: Path, spec: Path, name: str) -> Path:
     return folder
 
 
-def bench_generation(label: str, spec: Path, runs: int, tmp: Path) -> dict[str, float]:
+def bench_generation(label: str, spec: Path, runs: int, tmp: Path) -> dict[str, float | bool]:
     folder = project(tmp, spec, label)
     codegen = [str(BIN / "codegen")]
     cache = folder / ".codegen-cache"
@@ -124,13 +124,14 @@ def _edits(document: dict[str, object]) -> dict[str, dict[str, object]]:
     }
 
 
-def bench_edits(folder: Path, name: str, runs: int, full_wall: float) -> dict[str, float]:
+def bench_edits(folder: Path, name: str, runs: int, full_wall: float) -> dict[str, float | bool]:
     """Regeneration after an edit, the cache warm from the spec before it (issue: an edit should
     cost what the edit costs, not a full run)."""
     spec = folder / "spec" / name
     original = spec.read_text()
     codegen = [str(BIN / "codegen")]
-    results: dict[str, float] = {}
+    results: dict[str, float | bool] = {}
+    failed_identity: list[str] = []
     rounds = iter(range(1_000_000))
     for label, edited in _edits(json.loads(original)).items():
 
@@ -142,11 +143,33 @@ def bench_edits(folder: Path, name: str, runs: int, full_wall: float) -> dict[st
             spec.write_text(json.dumps(edited))
 
         wall, peak = median_of(runs, [*codegen, "generate", "--quiet"], folder, prepare=warm_then_edit)
+        incremental = _tree(folder / "generated")
         check, _ = median_of(runs, [*codegen, "check", "--quiet"], folder, prepare=warm_then_edit)
+        # The incremental output against a cold run of the same edited spec, in a folder of its own.
+        cold = folder.parent / f"{folder.name}-cold"
+        shutil.rmtree(cold, ignore_errors=True)
+        (cold / "spec").mkdir(parents=True)
+        shutil.copy(spec, cold / "spec" / name)
+        shutil.copy(folder / "pyproject.toml", cold / "pyproject.toml")
+        run_measured([*codegen, "generate", "--quiet", "--no-cache"], cold)
+        same = _tree(cold / "generated") == incremental
         results[f"edit: {label}"] = wall
-        print(f"  after {label}: generate {wall:6.2f} s ({wall / full_wall:.0%} of full), check {check:6.2f} s, peak {peak:5.0f} MB")
+        results[f"edit: {label}: check"] = check
+        results[f"edit: {label}: identical to a cold run"] = same
+        print(
+            f"  after {label}: generate {wall:6.2f} s ({wall / full_wall:.0%} of full), check {check:6.2f} s "
+            f"({check / full_wall:.0%}), peak {peak:5.0f} MB, output {'identical to' if same else 'DIFFERENT FROM'} a cold run"
+        )
+        if not same:
+            failed_identity.append(label)
     spec.write_text(original)
+    if failed_identity:
+        raise SystemExit(f"bench: incremental output differs from a cold run after: {', '.join(failed_identity)}")
     return results
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file() and "__pycache__" not in p.parts}
 
 
 def main() -> None:

@@ -1,16 +1,23 @@
-"""A cache of rendered packages, so an unchanged spec costs almost nothing.
+"""Caches of rendered output, so a run costs what changed since the last one.
 
-The key covers everything the output depends on: the bytes of every file the spec was read
-from, the options, and the generator itself (its source, templates and the versions of the
-libraries that shape the output). Entries live in `.codegen-cache/` at the project root.
+`Cache` holds whole packages: its key covers everything the output depends on (the bytes of
+every file the spec was read from, the options, and the generator itself: its source, templates
+and the versions of the libraries that shape the output), so an unchanged spec costs almost
+nothing. `Store` holds the pieces of a run (the models of a group of schemas, a formatted
+module, ...), each under a key made of the generator and everything that piece was made from,
+so an edited spec renders only the pieces the edit touched. Both live in `.codegen-cache/` at
+the project root; both are bounded, and an entry that does not read back whole, or was written
+under another key, is ignored.
 """
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -18,9 +25,12 @@ from typing import Any
 from .errors import SpecWarning
 
 MAX_ENTRIES = 8
+STORE_BYTES = 256 * 1024 * 1024  # compressed pieces kept, oldest used first out
+STORE_FORMAT = 1
 _SHAPING_LIBRARIES = ("datamodel-code-generator", "black", "pydantic", "jinja2")
 
 
+@functools.cache
 def _generator_digest() -> str:
     digest = hashlib.sha256()
     package = Path(__file__).resolve().parent
@@ -101,3 +111,96 @@ class Cache:
         entries = sorted(self.folder.glob("*.json.gz"), key=lambda p: p.stat().st_mtime, reverse=True)
         for old in entries[MAX_ENTRIES:]:
             old.unlink(missing_ok=True)
+
+
+class Store:
+    """Pieces of runs keyed by what they were made from (see `key`), gzipped JSON files under
+    `folder`. A piece read back is checked: the key it was written under and the digest of its
+    value must match, else it is ignored (and removed). `prune` keeps the total under `limit`
+    bytes, dropping the pieces used longest ago (a read marks a piece used)."""
+
+    def __init__(self, folder: Path, limit: int = STORE_BYTES) -> None:
+        self.folder = folder
+        self.limit = limit
+        self.hits = self.misses = 0
+
+    @staticmethod
+    def key(kind: str, *inputs: Any) -> str:
+        """A key for a piece of `kind` made from `inputs` (JSON values) by this generator."""
+        digest = hashlib.sha256()
+        digest.update(f"{STORE_FORMAT}\0{_generator_digest()}\0{kind}\0".encode())
+        digest.update(json.dumps(inputs, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        return f"{kind}-{digest.hexdigest()}"
+
+    def _path(self, key: str) -> Path:
+        return self.folder / key[:-62] / f"{key}.json.gz"
+
+    def get(self, key: str, valid: Callable[[Any], bool] = lambda _: True) -> Any | None:
+        """The value stored under `key`, or None (absent, unreadable, foreign or not `valid`)."""
+        path = self._path(key)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            self.misses += 1
+            return None
+        try:
+            entry = json.loads(gzip.decompress(data))
+            value = entry["value"]
+            sound = (
+                entry["key"] == key
+                and entry["sha256"] == hashlib.sha256(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")).hexdigest()
+                and valid(value)
+            )
+        except (OSError, ValueError, EOFError, KeyError, TypeError, AttributeError, IndexError):
+            sound = False
+        if not sound:
+            path.unlink(missing_ok=True)
+            self.misses += 1
+            return None
+        try:
+            os.utime(path)  # used now: pruned last
+        except OSError:
+            pass
+        self.hits += 1
+        return value
+
+    def put(self, key: str, value: Any) -> None:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        entry = {"key": key, "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(), "value": value}
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            gitignore = self.folder / ".gitignore"
+            if not gitignore.exists():
+                gitignore.write_text("*\n")
+            tmp = path.with_name(f".{key}.{os.getpid()}.tmp")
+            tmp.write_bytes(gzip.compress(json.dumps(entry, ensure_ascii=False).encode("utf-8"), compresslevel=1))
+            os.replace(tmp, path)
+        except OSError:
+            return  # a store that cannot be written only costs speed
+
+    def entries(self) -> list[tuple[Path, os.stat_result]]:
+        found = []
+        for path in self.folder.glob("*/*.json.gz"):
+            try:
+                found.append((path, path.stat()))
+            except OSError:
+                continue
+        return found
+
+    def size(self) -> tuple[int, int]:
+        """(pieces, bytes) held now."""
+        entries = self.entries()
+        return len(entries), sum(stat.st_size for _, stat in entries)
+
+    def prune(self) -> tuple[int, int]:
+        """Drop the pieces used longest ago until the rest fit in `limit`; (pieces, bytes) kept."""
+        entries = sorted(self.entries(), key=lambda e: (e[1].st_mtime_ns, e[0].name), reverse=True)
+        total = kept = 0
+        for path, stat in entries:
+            if total + stat.st_size > self.limit:
+                path.unlink(missing_ok=True)
+                continue
+            total += stat.st_size
+            kept += 1
+        return kept, total

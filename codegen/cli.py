@@ -29,6 +29,7 @@ class Timings:
 
     def __init__(self, progress: bool = False) -> None:
         self.stages: list[tuple[str, float]] = []
+        self.store: tuple[int, int, int, int] | None = None  # hits, misses, pieces kept, bytes
         self.progress = progress
         self.started = time.perf_counter()
         self.current = ""
@@ -80,11 +81,12 @@ def build_files(
     An unchanged spec (same files, options and generator) is served from the cache. `jobs`
     worker processes render (default: one per core); any number gives the same files.
     """
-    from .cache import Cache
+    from .cache import Cache, Store
 
     require_spec(config)
     timings = timings or Timings()
     cache = Cache(config.root / ".codegen-cache")
+    store = Store(config.root / ".codegen-cache") if use_cache else None
     options = {
         **config.render_options(),
         "label": spec_label(config),
@@ -114,11 +116,19 @@ def build_files(
             )
         with timings.stage("render"):
             files = render.render(
-                api, spec_label=spec_label(config), options=config.render_options(), stage=timings.stage, workers=workers
+                api,
+                spec_label=spec_label(config),
+                options=config.render_options(),
+                stage=timings.stage,
+                workers=workers,
+                store=store,
             )
     warnings = tuple(_with_line(w) for w in (*document.warnings, *api.warnings))
     if use_cache:
-        cache.put(key, api.package, files, document.sources, warnings)
+        with timings.stage("cache"):
+            cache.put(key, api.package, files, document.sources, warnings)
+            if store is not None:
+                timings.store = (store.hits, store.misses, *store.prune())
     return api.package, files, warnings
 
 
@@ -192,6 +202,12 @@ def _config(args: argparse.Namespace) -> Config:
 def _print_timings(timings: Timings) -> None:
     for name, seconds in timings.stages:
         print(f"  {name:<8} {seconds * 1000:8.0f} ms", file=sys.stderr)
+    if timings.store is not None:
+        hits, misses, pieces, size = timings.store
+        print(
+            f"  cache    {hits} pieces reused, {misses} rendered; {pieces} pieces kept, {size / 1e6:.1f} MB",
+            file=sys.stderr,
+        )
 
 
 def cmd_generate(args: argparse.Namespace) -> int:

@@ -169,6 +169,18 @@ def _check_json_depth(text: str, path: Path) -> None:
             depth -= 1
 
 
+def _deeper_than(data: Any, limit: int) -> bool:
+    """Whether parsed JSON nests arrays and objects more than `limit` levels deep."""
+    stack = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
 @dataclass(frozen=True)
 class Document:
     """A loaded, bundled and checked OpenAPI document."""
@@ -209,10 +221,12 @@ def read_file(path: Path) -> Any:
             hint="save the spec as UTF-8",
         ) from None
     if path.suffix.lower() == ".json":
-        _check_json_depth(text, path)
         try:
-            return json.loads(text)
+            data = json.loads(text)
+        except RecursionError:
+            data = None
         except json.JSONDecodeError as exc:
+            _check_json_depth(text, path)  # a document too deep is told so first
             raise SpecError(
                 f"invalid JSON: {exc.msg}",
                 file=path,
@@ -220,6 +234,9 @@ def read_file(path: Path) -> Any:
                 column=exc.colno,
                 hint="fix the JSON syntax at that position",
             ) from None
+        if data is None or _deeper_than(data, MAX_DEPTH):
+            _check_json_depth(text, path)  # says where
+        return data
     try:
         _check_yaml_shape(text, path)
         return yaml.load(text, Loader=_SpecLoader)

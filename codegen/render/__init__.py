@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..cache import Store
 from ..config import templates_dir
 from ..errors import pointer as make_pointer
 from ..errors import schema_name
@@ -36,8 +37,7 @@ from .models import (
     ADAPTERS,
     Models,
     component_pointer,
-    join_runs,
-    models_module,
+    models_file,
     render_models,
     subtype_classes,
 )
@@ -243,9 +243,15 @@ class Renderer:
     """Builds every file of one generated package."""
 
     def __init__(
-        self, api: Api, spec_label: str, options: dict[str, Any] | None = None, stage: Any = _no_stage
+        self,
+        api: Api,
+        spec_label: str,
+        options: dict[str, Any] | None = None,
+        stage: Any = _no_stage,
+        store: Store | None = None,
     ) -> None:
         self.stage = stage
+        self.store = store
         self.api = api
         self.scheme_keys = {s.name: s.key for s in api.security_schemes}
         self.spec_label = spec_label
@@ -265,8 +271,9 @@ class Renderer:
 
     def render(self, workers: Workers) -> dict[str, str]:
         api = self.api
+        formatted = self.options.get("formatter") != "none"
         with self.stage("models"):
-            models = render_models(api.model_schemas, api.title, workers)
+            models = render_models(api.model_schemas, api.title, workers, store=self.store, formatted=formatted)
         with self.stage("checks"):
             named = {ptr for name, ptr in models.pointers.items() if models.kinds.get(name) == "model"}
             compiler = ValidatorCompiler(self.resolution_document(), named)
@@ -279,20 +286,17 @@ class Renderer:
                 # class has no check of its own, the check of the schema holding it covers it.
                 if ptr is not None and compiler.resolves(ptr):
                     checks[name] = compiler.function_for(ptr)
-        # The models are finished in worker processes beside the rest of the rendering.
-        formatted = self.options.get("formatter") != "none"
-        models_file = models_module(models, self.models_head(models), self.models_tail(models), workers, formatted=formatted)
         with self.stage("routes"):
             files = self._templates(models, compiler, checks)
         if formatted:
             with self.stage("format"):
-                files = format_files(files, workers)
-        compiled = verify.start(files, workers)  # after the models' runs, in the workers
+                files = format_files(files, workers, store=self.store)
+        compiled = verify.start(files, workers, self.store)
         with self.stage("models"):
-            files["models.py"] = join_runs(models_file)
+            files["models.py"] = models_file(models, self.models_head(models), self.models_tail(models), formatted=formatted)
         with self.stage("verify"):
-            compiled += verify.start({"models.py": files["models.py"]}, workers)
-            verify.finish(compiled, files)
+            compiled += verify.start({"models.py": files["models.py"]}, workers, self.store)
+            verify.finish(compiled, files, self.store)
         return files
 
     def _templates(self, models: Models, compiler: ValidatorCompiler, checks: dict[str, str]) -> dict[str, str]:
@@ -807,6 +811,7 @@ def render(
     stage: Any = _no_stage,
     jobs: int | None = None,
     workers: Workers | None = None,
+    store: Store | None = None,
 ) -> dict[str, str]:
     """Every file of the package (relative path -> text), black-formatted unless the options
     say `formatter = "none"`, each compiled (`verify.GeneratedCodeError` when one does not).
@@ -814,9 +819,9 @@ def render(
     `workers`, give the same files."""
     options = {"formatter": "black", "mock": False, "validate_responses": True, **(options or {})}
     if workers is not None:
-        return Renderer(api, spec_label, options, stage).render(workers)
+        return Renderer(api, spec_label, options, stage, store).render(workers)
     with Workers(jobs) as own:
-        return Renderer(api, spec_label, options, stage).render(own)
+        return Renderer(api, spec_label, options, stage, store).render(own)
 
 
 __all__ = ["make_pointer", "render", "templates_dir"]

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from .layout import _ATOM, _BARE_ITEM, LINE_LENGTH, width
 
 if TYPE_CHECKING:
+    from ..cache import Store
     from .parallel import Workers
 
 PARALLEL_THRESHOLD = 150_000  # characters given to black; below this a process pool costs more than it saves
@@ -449,10 +450,19 @@ def format_layout(source: str, *, relayout: bool = False, workers: Workers | Non
     return format_files({"module.py": source}, workers, relayout=relayout)["module.py"]
 
 
-def format_files(files: dict[str, str], workers: Workers | None = None, *, relayout: bool = False) -> dict[str, str]:
+def format_files(
+    files: dict[str, str], workers: Workers | None = None, *, relayout: bool = False, store: Store | None = None
+) -> dict[str, str]:
     """The `.py` files of `files` as black formats them (other files pass through unchanged),
     black running on the statements that can change only, in batches across `workers`. A
-    module whose pieces do not come back whole goes through black entire."""
+    module whose pieces do not come back whole goes through black entire. A module formatted
+    before (per `store`) is not formatted again."""
+    keys = {name: store.key("formatted", relayout, text) for name, text in files.items() if name.endswith(".py")} if store else {}
+    known = {name: store.get(key, lambda v: isinstance(v, str)) for name, key in keys.items()} if store else {}
+    if any(text is not None for text in known.values()):
+        missing = {name: text for name, text in files.items() if known.get(name) is None}
+        result = format_files(missing, workers, relayout=relayout, store=store)
+        return {name: known.get(name) or result[name] for name in files}
     plans = {name: _Plan.of(text, relayout) for name, text in files.items() if name.endswith(".py")}
     sources = [source for plan in plans.values() for source in plan.sources()]
     texts = iter(_format_pieces(sources, workers) if sources else [])
@@ -463,4 +473,6 @@ def format_files(files: dict[str, str], workers: Workers | None = None, *, relay
             result[name] = plan.apply(mine)
         except ValueError:
             result[name] = format_source(files[name])
+        if store is not None:
+            store.put(keys[name], result[name])
     return result

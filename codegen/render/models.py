@@ -23,8 +23,7 @@ from ..runtime.dialect import required_in
 from .format import LINE_LENGTH
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future
-
+    from ..cache import Store
     from .parallel import Workers
 from .validators import required_only
 
@@ -56,7 +55,6 @@ CHECK_ONLY = {
     "examples",
     "example",
 }
-CHUNK = 150_000  # characters of the generated module a worker finishes at a time
 SCHEMA_CHILDREN = ("items", "additionalProperties", "contains", "propertyNames")
 SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
 SCHEMA_MAPS = ("properties", "$defs")
@@ -119,7 +117,8 @@ class Models:
     # as `date_aliased` when a field named `date` would hide it in a class body.
     imports: dict[str, tuple[str, str]] = field(default_factory=dict)
     mutable_class_values: bool = False  # a class body assigns a list, dict or set literal
-    class_lines: list[int] = field(default_factory=list)  # where each top-level class starts
+    blocks: list[str] = field(default_factory=list)  # each class or alias, finished, in order
+    rebuild: list[str] = field(default_factory=list)  # `X.model_rebuild()` after all classes
     qualified: dict[str, Any] = field(default_factory=dict)  # type expressions as other modules write them
 
     def type_of(self, pointer: str) -> str | None:
@@ -356,81 +355,262 @@ def _import_block_end(lines: list[str]) -> int:
     return end
 
 
-def models_module(models: Models, head: str, tail: str, workers: Workers, *, formatted: bool = True) -> list[Future[str]]:
-    """The models file in runs (see `join_runs`): `head`, the generated module (formatted)
-    without its own header comments, then `tail`, exactly as black lays it out (unless not
-    `formatted`).
-
-    The module is finished in runs of whole classes of about `CHUNK` characters across
-    `workers`, the same runs whatever the number of workers.
-    """
-    lines = models.source.splitlines(keepends=True)
-    cuts = [0]
-    for line in models.class_lines:
-        if sum(map(len, lines[cuts[-1] : line - 1])) >= CHUNK:
-            cuts.append(line - 1)
-    runs = ["".join(lines[a:b]) for a, b in zip(cuts, [*cuts[1:], len(lines)], strict=True)]
-    last = len(runs) - 1
-    return [
-        workers.submit(finish_run, run, head if i == 0 else "", tail if i == last else "", formatted)
-        for i, run in enumerate(runs)
-    ]
+def models_file(models: Models, head: str, tail: str, workers: Workers | None = None, *, formatted: bool = True) -> str:
+    """The models module: `head`, the imports the classes need, the classes part by part (each
+    finished in its part's run), the `model_rebuild()` calls, then `tail`, exactly as black lays
+    them out (unless not `formatted`)."""
+    imports = ["from __future__ import annotations", *_import_lines(models.imports), "", *OWN_IMPORTS]
+    source = "\n".join(imports) + "\n"
+    if not models.blocks:
+        return finish_run(source, head, tail, formatted)
+    runs = [*models.blocks]
+    if models.rebuild:
+        runs.append("\n".join(models.rebuild))
+    runs.append(format_tail(tail, formatted))
+    body = "\n\n\n".join(run.strip("\n") for run in runs if run.strip("\n"))
+    # Black's blank lines after the imports: two before a class, one before anything else.
+    gap = "\n\n\n" if body.startswith(("class ", "@", "def ")) else "\n\n"
+    return finish_run(source, head, "", formatted).rstrip("\n") + gap + body + "\n"
 
 
-def join_runs(runs: list[Future[str]]) -> str:
-    """The models file from its finished runs."""
-    # Two blank lines before each class (black's, and the formatter's, between top-level classes).
-    return "\n\n\n".join(run.result().strip("\n") for run in runs) + "\n"
+def format_tail(tail: str, formatted: bool) -> str:
+    from .format import format_layout
+
+    return format_layout(tail) if formatted else tail
 
 
-def _with_own_imports(models: Models) -> None:
-    """`OWN_IMPORTS` closing the module's import block (the formatter sorts them in)."""
-    lines = models.source.splitlines(keepends=True)
-    end = _import_block_end(lines)
-    added = ["\n", *(f"{line}\n" for line in OWN_IMPORTS)]
-    models.source = "".join([*lines[:end], *added, *lines[end:]])
-    models.class_lines = [line + len(added) for line in models.class_lines]
+def _import_lines(table: dict[str, tuple[str, str]]) -> list[str]:
+    """One `from module import name [as local]` line per imported name (the formatter merges
+    and sorts them)."""
+    lines = []
+    for local, (module, name) in sorted(table.items(), key=lambda item: (item[1], item[0])):
+        if module in ("", "__future__"):
+            lines.append(f"import {name}" + (f" as {local}" if local != name.split(".")[0] else ""))
+        else:
+            lines.append(f"from {module} import {name}" + (f" as {local}" if local != name else ""))
+    return lines
 
 
-def render_models(model_schemas: dict[str, Any], title: str, workers: Workers | None = None) -> Models:
-    """Generate the models module (unformatted: see `models_module`) for the given component
-    and synthesized schemas; in a worker process when `workers` run in parallel, so the
-    generator's memory never adds to this process's."""
+def generate_part(document: dict[str, Any], owned: list[str], formatted: bool) -> dict[str, Any]:
+    """One part's run (see `parts`): datamodel-code-generator on `document` (the schemas
+    `owned` and their closure), keeping the classes of the schemas `owned`, finished (formatted
+    unless not `formatted`), with what `Models` needs to know of them, as JSON values."""
+    source, metadata = generate_models(document)
+    source = enum_members_in_defaults(_merged_literals(_builtin_generics(_escape_line_breaks(source))))
+    mine = set(owned)
+    schema_of: dict[str, str] = {}
+    paths: dict[str, list[str]] = {}
+    for entry in metadata.get("models", []):
+        path = [str(t) for t in entry.get("source_path", [])]
+        if path[:2] == ["components", "schemas"] and len(path) > 2:
+            schema_of[entry["class_name"]] = path[2]
+            paths[entry["class_name"]] = path
+    tree = ast.parse(source)
+    table = _import_table(tree)
+    blocks, rebuilt = _blocks(tree)
+    rebuild = [line for name, line in rebuilt if schema_of.get(name) in mine]
+    kept = [(name, a, b) for name, a, b in blocks if schema_of.get(name) in mine]
+    lines = source.splitlines(keepends=True)
+    text = "".join("".join(lines[a - 1 : b]) + "\n\n" for _, a, b in kept)
+    names = {name for name, _, _ in kept}
+    used: set[str] = set()
+    for node in tree.body:
+        if _defined_name(node) in names:
+            used |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+    for line in rebuild:
+        used |= {n.id for n in ast.walk(ast.parse(line)) if isinstance(n, ast.Name)}
+    imports = sorted([module, name, local] for local, (module, name) in table.items() if local in used and module != "__future__")
+    models = Models(source=text)
+    _read_source(models, {local: table[local] for local in sorted(used) if local in table})
+    finished: list[list[str]] = []
+    if text:
+        text = finish_run(text, "", "", formatted)
+        from .verify import compile_error
+
+        error = compile_error("models.py", text)
+        if error is not None:
+            return {"error": error}
+        lines = text.splitlines(keepends=True)
+        finished = [[name, "".join(lines[a - 1 : b])] for name, a, b in _blocks(ast.parse(text))[0]]
+    return {
+        "blocks": finished,
+        "rebuild": rebuild,
+        "classes": {name: schema_of[name] for name, _, _ in kept},
+        "closure_classes": {name: schema for name, schema in schema_of.items() if schema not in mine},
+        "paths": {name: paths[name] for name, _, _ in kept},
+        "imports": imports,
+        "kinds": models.kinds,
+        "fields": {name: [[f.name, f.annotation, f.default, f.alias] for f in fields] for name, fields in models.fields.items()},
+        "enum_members": {name: sorted(members.items()) for name, members in models.enum_members.items()},
+        "mutable": models.mutable_class_values,
+    }
+
+
+def _blocks(tree: ast.Module) -> tuple[list[tuple[str, int, int]], list[tuple[str, str]]]:
+    """The top-level definitions of generated models, (name, first line, last line) each with
+    the docstrings after it, and the `model_rebuild()` calls, (name, line) each."""
+    blocks: list[tuple[str, int, int]] = []
+    rebuild: list[tuple[str, str]] = []
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue
+        first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))])
+        last = node.end_lineno or node.lineno
+        name = _defined_name(node)
+        rebuilt = _rebuilt(node)
+        if name is not None:
+            blocks.append((name, first, last))
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and blocks:
+            blocks[-1] = (blocks[-1][0], blocks[-1][1], last)  # an attribute docstring
+        elif rebuilt is not None:
+            rebuild.append((rebuilt, ast.unparse(node)))
+        else:
+            raise ValueError(f"unexpected statement in the generated models: {ast.unparse(node)[:80]}")
+    return blocks, rebuild
+
+
+def _defined_name(node: ast.stmt) -> str | None:
+    if isinstance(node, ast.ClassDef):
+        return node.name
+    if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+        return node.targets[0].id
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+        return node.target.id
+    return None
+
+
+def _rebuilt(node: ast.stmt) -> str | None:
+    """`X` of a top-level `X.model_rebuild()`."""
+    if (
+        isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Call)
+        and isinstance(node.value.func, ast.Attribute)
+        and node.value.func.attr == "model_rebuild"
+        and isinstance(node.value.func.value, ast.Name)
+    ):
+        return node.value.func.value.id
+    return None
+
+
+def _valid_part(value: Any) -> bool:
+    return isinstance(value, dict) and {"blocks", "rebuild", "classes", "closure_classes", "paths", "imports", "kinds", "fields", "enum_members", "mutable"} <= set(value)
+
+
+def render_models(
+    model_schemas: dict[str, Any],
+    title: str,
+    workers: Workers | None = None,
+    *,
+    store: Store | None = None,
+    formatted: bool = True,
+) -> Models:
+    """The models of the given component and synthesized schemas, generated in parts (see
+    `parts`): each part's run in a worker process when `workers` run in parallel (so the
+    generator's memory never adds to this process's), or served from `store`."""
+    from . import parts as plan
+
     if not model_schemas:
         # datamodel-code-generator refuses an empty input; a spec without schemas has no models.
-        models = Models(source="from __future__ import annotations\n")
-        _with_own_imports(models)
-        return models
+        return Models(source="")
     reserved: set[str] = set()
     while True:
         renamed = safe_names(model_schemas, reserved)
-        document = models_document(model_schemas, title, renamed)
-        if workers is None:
-            source, metadata = generate_models(document)
-        else:
-            source, metadata = workers.submit(generate_models, document).result()
         original = {safe: name for name, safe in renamed.items()}
+        views = models_document(model_schemas, title, renamed)["components"]["schemas"]
+        names = list(views)
+        position = {n: i for i, n in enumerate(names)}
+        edges = plan.references(views)
+        parts = plan.plan(names, edges)
+        done: dict[tuple[str, ...], dict[str, Any]] = {}  # by the schemas a part owns, this run
+        while True:
+            results = _run_parts(parts, views, edges, workers, store, formatted, done)
+            owner = {n: i for i, part in enumerate(parts) for n in part}
+            joined = plan.conflicts(
+                [
+                    {
+                        "classes": r["classes"],
+                        "closure_classes": r["closure_classes"],
+                        "blocks": dict(r["blocks"]),
+                        "bindings": {local: f"{module}.{name}" for module, name, local in r["imports"]},
+                    }
+                    for r in results
+                ],
+                owner.__getitem__,
+            )
+            if not joined:
+                break
+            parts = plan.merged(parts, joined, edges, position)
         # A schema whose class took the name of the table the tail defines is renamed (rare).
-        taking = {
-            original.get(entry["source_path"][2], entry["source_path"][2])
-            for entry in metadata.get("models", [])
-            if entry["class_name"] == ADAPTERS and len(entry.get("source_path", [])) > 2
-        }
+        taking = {original.get(r["classes"][ADAPTERS], r["classes"][ADAPTERS]) for r in results if ADAPTERS in r["classes"]}
         if not taking - reserved:
             break
         reserved |= taking
-    models = Models(source=_merged_literals(_builtin_generics(_escape_line_breaks(source))))
-    for entry in metadata.get("models", []):
-        name = entry["class_name"]
-        path = [str(t) for t in entry.get("source_path", [])]
-        if path[:2] == ["components", "schemas"] and len(path) > 2:
+    models = Models(source="")
+    written: set[str] = set()
+    for result in results:
+        for name, path in result["paths"].items():
+            path = list(path)
             path[2] = original.get(path[2], path[2])
-        pointer = "/" + "/".join(t.replace("~", "~0").replace("/", "~1") for t in path)
-        models.pointers[name] = pointer
-        models.by_pointer.setdefault(pointer, name)
-    _read_source(models)
-    _with_own_imports(models)
+            pointer = "/" + "/".join(t.replace("~", "~0").replace("/", "~1") for t in path)
+            models.pointers.setdefault(name, pointer)
+            models.by_pointer.setdefault(pointer, name)
+        models.kinds.update(result["kinds"])
+        for name, fields in result["fields"].items():
+            models.fields[name] = [Field(name=f[0], annotation=f[1], default=f[2], alias=f[3]) for f in fields]
+        for name, members in result["enum_members"].items():
+            models.enum_members[name] = {key: member for key, member in members}
+        for module, name, local in result["imports"]:
+            models.imports[local] = (module, name)
+        models.mutable_class_values |= result["mutable"]
+        # A class several parts define alike (datamodel-code-generator shares an enum among the
+        # schemas that declare it alike under one name) is written once, where it first comes.
+        models.blocks.extend(text for name, text in result["blocks"] if name not in written)
+        written |= {name for name, _ in result["blocks"]}
+        models.rebuild.extend(line for line in result["rebuild"] if line not in models.rebuild)
     return models
+
+
+def _run_parts(
+    parts: list[list[str]],
+    views: dict[str, Any],
+    edges: dict[str, list[str]],
+    workers: Workers | None,
+    store: Store | None,
+    formatted: bool,
+    done: dict[tuple[str, ...], dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """Each part's result: from `done` (this run's), from the store, or rendered now."""
+    from ..errors import GeneratedCodeError
+    from . import parts as plan
+
+    pending: dict[tuple[str, ...], tuple[str, Any]] = {}
+    for owned in parts:
+        mine = tuple(owned)
+        if mine in done:
+            continue
+        reads = set(owned) | plan.closure(owned, edges)
+        document = {
+            "openapi": "3.1.0",
+            "info": {"title": "models", "version": "0"},
+            "paths": {},
+            "components": {"schemas": {n: v for n, v in views.items() if n in reads}},
+        }
+        key = store.key("models", OPTIONS, formatted, owned, document) if store is not None else ""
+        cached = store.get(key, _valid_part) if store is not None else None
+        if cached is not None:
+            done[mine] = cached
+        elif workers is None:
+            pending[mine] = (key, generate_part(document, owned, formatted))
+        else:
+            pending[mine] = (key, workers.submit(generate_part, document, owned, formatted))
+    for mine, (key, job) in pending.items():
+        result = job if isinstance(job, dict) else job.result()
+        if "error" in result:
+            raise GeneratedCodeError(result["error"])
+        if store is not None:
+            store.put(key, result)
+        done[mine] = result
+    return [done[tuple(owned)] for owned in parts]
 
 
 def safe_names(model_schemas: dict[str, Any], reserved: Collection[str] = ()) -> dict[str, str]:
@@ -642,9 +822,9 @@ def _merged_literals(source: str) -> str:
     return data.decode()
 
 
-def _read_source(models: Models) -> None:
-    """Fields, enum members, aliases and imports, read from the generated source (never run)."""
-    models.source = enum_members_in_defaults(models.source)
+def _read_source(models: Models, table: dict[str, tuple[str, str]]) -> None:
+    """Fields, enum members and aliases, read from the generated classes (never run), whose
+    module imports `table` (name -> (module, imported name))."""
     tree = ast.parse(models.source)
     models.mutable_class_values = any(
         isinstance(stmt, (ast.Assign, ast.AnnAssign))
@@ -655,11 +835,9 @@ def _read_source(models: Models) -> None:
         if isinstance(node, ast.ClassDef)
         for stmt in node.body
     )
-    models.imports = _import_table(tree)
-    table = models.imports
+    models.imports = table
     for node in tree.body:
         if isinstance(node, ast.ClassDef):
-            models.class_lines.append(min([node.lineno, *(d.lineno for d in node.decorator_list)]))
             if {_origin(b, table) for b in node.bases} & ENUM_BASES:
                 models.kinds[node.name] = "enum"
                 members: dict[Any, str] = {}

@@ -30,10 +30,10 @@ class WorkerError(Exception):
 def _callable() -> dict[str, Callable[..., Any]]:
     """What workers may run, by name."""
     from .format import format_batch
-    from .models import finish_run, generate_models
+    from .models import generate_part
     from .verify import check_runs
 
-    return {f.__name__: f for f in (check_runs, format_batch, finish_run, generate_models, prepare)}
+    return {f.__name__: f for f in (check_runs, format_batch, generate_part, prepare)}
 
 
 def prepare() -> None:
@@ -151,7 +151,9 @@ class Workers:
         with self.lock:
             started, self.started = self.started, []
         for worker in started:
-            worker.close(kill=abort)
+            # Every call has returned: nothing is lost by not waiting for the worker's own
+            # shutdown (tearing down its modules takes a good half second).
+            worker.close(kill=True)
 
     def __enter__(self) -> Self:
         return self

@@ -1,18 +1,22 @@
 """Every generated module compiled (never run) before anything is written, so a package that
 cannot import is never written; in runs of whole top-level definitions (memory stays low),
-across workers."""
+across workers. Runs are cut where the text says (content-defined), so an edit changes the runs
+around it only, and a run compiled before (in the store) is not compiled again."""
 
 from __future__ import annotations
 
+import zlib
 from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
 from ..errors import GeneratedCodeError
 
 if TYPE_CHECKING:
+    from ..cache import Store
     from .parallel import Workers
 
-RUN = 200_000  # characters compiled at a time: compiling a module takes several times its size in memory
+RUN = 200_000  # characters compiled at a time at most: compiling a module takes several times its size in memory
+CUT = 16_000  # the least characters of a run cut where the text says (1 definition in 16)
 _DEFINITIONS = ("def ", "async def ", "class ", "@")
 
 
@@ -43,7 +47,7 @@ def runs(text: str) -> list[tuple[int, str]]:
             in_docstring = '"""' not in line
         elif stripped.startswith('"""'):
             in_docstring = stripped.count('"""') == 1
-        elif size >= RUN and line.startswith(_DEFINITIONS):
+        elif (size >= RUN or (size >= CUT and zlib.crc32(line.encode("utf-8")) % 16 == 0)) and line.startswith(_DEFINITIONS):
             previous = next((p for p in reversed(lines[cuts[-1] : index]) if p.strip()), "")
             if not previous.startswith("@"):
                 cuts.append(index)
@@ -62,25 +66,47 @@ def check_runs(name: str, parts: list[tuple[int, str]]) -> str | None:
     return None
 
 
-def start(files: dict[str, str], workers: Workers) -> list[tuple[str, Future[str | None]]]:
-    """Compile jobs for the `.py` files of `files`, a few runs each, started across `workers`."""
-    jobs = []
+Job = tuple[str, Future[str | None], list[str]]  # module, its compile job, store keys of what it compiles
+
+
+def start(files: dict[str, str], workers: Workers, store: Store | None = None) -> list[Job]:
+    """Compile jobs for the `.py` files of `files`, for the runs not compiled before (per
+    `store`), a few runs a job, started across `workers`."""
+    jobs: list[Job] = []
     for name, text in sorted(files.items()):
-        if name.endswith(".py"):
-            parts = runs(text)
-            for i in range(0, len(parts), 4):
-                jobs.append((name, workers.submit(check_runs, name, parts[i : i + 4])))
+        if not name.endswith(".py"):
+            continue
+        whole = store.key("compiled", text) if store is not None else ""
+        if store is not None and store.get(whole) is True:
+            continue
+        pending = []
+        for first_line, run in runs(text):
+            key = store.key("compiled", run) if store is not None else ""
+            if store is None or store.get(key) is not True:
+                pending.append((key, (first_line, run)))
+        if not pending and store is not None:
+            store.put(whole, True)
+        for i in range(0, len(pending), 4):
+            batch = pending[i : i + 4]
+            keys = [key for key, _ in batch] + ([whole] if i + 4 >= len(pending) else [])
+            jobs.append((name, workers.submit(check_runs, name, [run for _, run in batch]), keys))
     return jobs
 
 
-def finish(jobs: list[tuple[str, Future[str | None]]], files: dict[str, str]) -> None:
+def finish(jobs: list[Job], files: dict[str, str], store: Store | None = None) -> None:
     """GeneratedCodeError for the first file a job found not to compile (if it does not compile
-    whole either: a run failing alone was only cut badly)."""
-    for name, job in jobs:
-        if job.result() is not None:
-            error = compile_error(name, files[name])
-            if error is not None:
-                raise GeneratedCodeError(error)
+    whole either: a run failing alone was only cut badly); what compiled goes to `store`."""
+    compiled: list[str] = []
+    for name, job, keys in jobs:
+        if job.result() is None:
+            compiled += keys
+            continue
+        error = compile_error(name, files[name])
+        if error is not None:
+            raise GeneratedCodeError(error)
+    if store is not None:
+        for key in compiled:
+            store.put(key, True)
 
 
 def verify(files: dict[str, str]) -> None:

@@ -75,8 +75,10 @@ _E9 = frozenset(
 _E10 = frozenset({"error", "interrupted", "pending", "running", "success", "timeout"})
 _E11 = frozenset({"enqueue", "interrupt", "reject", "rollback"})
 _E12 = frozenset({"create", "reject"})
-_E13 = frozenset({"assistant_id", "created_at", "graph_id", "name", "updated_at"})
-_E14 = frozenset(
+_E13 = frozenset({"delete", "keep_latest"})
+_E14 = frozenset({"cancel", "continue"})
+_E15 = frozenset({"assistant_id", "created_at", "graph_id", "name", "updated_at"})
+_E16 = frozenset(
     {
         "assistant_id",
         "config",
@@ -90,9 +92,9 @@ _E14 = frozenset(
         "version",
     }
 )
-_E15 = frozenset({"busy", "error", "idle", "interrupted"})
-_E16 = frozenset({"created_at", "state_updated_at", "status", "thread_id", "updated_at"})
-_E17 = frozenset(
+_E17 = frozenset({"busy", "error", "idle", "interrupted"})
+_E18 = frozenset({"created_at", "state_updated_at", "status", "thread_id", "updated_at"})
+_E19 = frozenset(
     {
         "config",
         "created_at",
@@ -105,11 +107,9 @@ _E17 = frozenset(
         "values",
     }
 )
-_E18 = frozenset({"delete", "keep_latest"})
-_E19 = (False,)
-_E20 = frozenset({"all", "pending", "running"})
-_G21 = (("status",), ("thread_id", "run_ids"))
-_E22 = frozenset({"cancel", "continue"})
+_E20 = (False,)
+_E21 = frozenset({"all", "pending", "running"})
+_G22 = (("status",), ("thread_id", "run_ids"))
 _E23 = frozenset(
     {"custom", "input", "lifecycle", "messages", "tasks", "tools", "updates", "values"}
 )
@@ -128,8 +128,9 @@ _E25 = frozenset(
         "unknown_error",
     }
 )
-_E26 = frozenset({"lifecycle", "run_modes", "state_update"})
-_E27 = frozenset(
+_E26 = frozenset({"interrupt", "rollback"})
+_E27 = frozenset({"lifecycle", "run_modes", "state_update"})
+_E28 = frozenset(
     {
         "assistant_id",
         "created_at",
@@ -143,7 +144,6 @@ _E27 = frozenset(
         "updated_at",
     }
 )
-_E28 = frozenset({"interrupt", "rollback"})
 _E29 = frozenset({"2.0"})
 _E30 = frozenset({"message/send", "message/stream", "tasks/cancel", "tasks/get"})
 _E31 = frozenset({"agent", "user"})
@@ -967,6 +967,78 @@ def _check_28(value: Any) -> Failure | None:
     return None
 
 
+def check_CreateAssistantAssistantsPostArguments(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CreateAssistantAssistantsPostArguments."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "body" not in value:
+        return Failure("is required", ("body",))
+    if "body" in value:
+        v1 = value["body"]
+        f = check_AssistantCreate(v1)
+        if f is not None:
+            return f.within("body")
+    return None
+
+
+def check_PatchAssistantAssistantsAssistantIdPatchArguments(value: Any) -> Failure | None:
+    """Check against #/components/schemas/PatchAssistantAssistantsAssistantIdPatchArguments."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "assistant_id" not in value:
+        return Failure("is required", ("assistant_id",))
+    if "body" not in value:
+        return Failure("is required", ("body",))
+    if "assistant_id" in value:
+        v1 = value["assistant_id"]
+        if not (isinstance(v1, str)):
+            return Failure("must be a string" + ", not " + json_type(v1), ("assistant_id",))
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
+            return Failure("must be a valid uuid", ("assistant_id",))
+    if "body" in value:
+        v1 = value["body"]
+        f = check_AssistantPatch(v1)
+        if f is not None:
+            return f.within("body")
+    return None
+
+
+def check_CreateCronRunsCronsPostArguments(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CreateCronRunsCronsPostArguments."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "body" not in value:
+        return Failure("is required", ("body",))
+    if "body" in value:
+        v1 = value["body"]
+        f = check_CronCreate(v1)
+        if f is not None:
+            return f.within("body")
+    return None
+
+
+def check_PatchCronRunsCronsCronIdPatchArguments(value: Any) -> Failure | None:
+    """Check against #/components/schemas/PatchCronRunsCronsCronIdPatchArguments."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "cron_id" not in value:
+        return Failure("is required", ("cron_id",))
+    if "body" not in value:
+        return Failure("is required", ("body",))
+    if "cron_id" in value:
+        v1 = value["cron_id"]
+        if not (isinstance(v1, str)):
+            return Failure("must be a string" + ", not " + json_type(v1), ("cron_id",))
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
+            return Failure("must be a valid uuid", ("cron_id",))
+    if "body" in value:
+        v1 = value["body"]
+        f = check_CronPatch(v1)
+        if f is not None:
+            return f.within("body")
+    return None
+
+
 def _check_29(value: Any) -> Failure | None:
     """Check against #/components/schemas/CronSearch/properties/sort_by."""
     if not (isinstance(value, str)):
@@ -1272,6 +1344,34 @@ def check_Run(value: Any) -> Failure | None:
             return Failure(
                 "must be a string" + ", not " + json_type(v1), ("langsmith_session_name",)
             )
+    return None
+
+
+def check_SearchCronsRunsCronsPostArguments(value: Any) -> Failure | None:
+    """Check against #/components/schemas/SearchCronsRunsCronsPostArguments."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "body" not in value:
+        return Failure("is required", ("body",))
+    if "body" in value:
+        v1 = value["body"]
+        f = check_CronSearch(v1)
+        if f is not None:
+            return f.within("body")
+    return None
+
+
+def check_CountCronsRunsCronsCountPostArguments(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CountCronsRunsCronsCountPostArguments."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "body" not in value:
+        return Failure("is required", ("body",))
+    if "body" in value:
+        v1 = value["body"]
+        f = check_CronCountRequest(v1)
+        if f is not None:
+            return f.within("body")
     return None
 
 
@@ -2001,17 +2101,673 @@ def _check_73(value: Any) -> Failure | None:
 
 
 def _check_74(value: Any) -> Failure | None:
-    """Check against #/components/schemas/AssistantSearchRequest/properties/sort_by."""
+    """Check against #/components/schemas/ThreadCreate/properties/if_exists."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E2:
+        return Failure('must be one of "raise", "do_nothing"')
+    return None
+
+
+def _check_75(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadCreate/properties/ttl/properties/strategy."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
     if value not in _E13:
+        return Failure('must be one of "delete", "keep_latest"')
+    return None
+
+
+def _check_76(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadCreate/properties/ttl."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "strategy" in value:
+        v1 = value["strategy"]
+        if not (isinstance(v1, str)):
+            return Failure("must be a string" + ", not " + json_type(v1), ("strategy",))
+        if v1 not in _E13:
+            return Failure('must be one of "delete", "keep_latest"', ("strategy",))
+    if "ttl" in value:
+        v1 = value["ttl"]
+        if not (is_number(v1)):
+            return Failure("must be a number" + ", not " + json_type(v1), ("ttl",))
+    return None
+
+
+def check_ThreadSuperstepUpdate(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadSuperstepUpdate."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "as_node" not in value:
+        return Failure("is required", ("as_node",))
+    if "values" in value:
+        v1 = value["values"]
+        f = any_of(
+            v1,
+            (
+                _check_77,
+                _check_78,
+                _check_79,
+            ),
+        )
+        if f is not None:
+            return f.within("values")
+    if "command" in value:
+        v1 = value["command"]
+        f = any_of(
+            v1,
+            (
+                check_Command,
+                _check_80,
+            ),
+        )
+        if f is not None:
+            return f.within("command")
+    if "as_node" in value:
+        v1 = value["as_node"]
+        if not (isinstance(v1, str)):
+            return Failure("must be a string" + ", not " + json_type(v1), ("as_node",))
+    return None
+
+
+def _check_77(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadSuperstepUpdate/properties/values/anyOf/0."""
+    if not (isinstance(value, list)):
+        return Failure("must be an array" + ", not " + json_type(value))
+    for i0, v1 in enumerate(value):
+        if not (isinstance(v1, dict)):
+            return Failure("must be an object" + ", not " + json_type(v1), (i0,))
+    return None
+
+
+def _check_78(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadSuperstepUpdate/properties/values/anyOf/1."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    return None
+
+
+def _check_79(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadSuperstepUpdate/properties/values/anyOf/2."""
+    if not (value is None):
+        return Failure("must be null" + ", not " + json_type(value))
+    return None
+
+
+def _check_80(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadSuperstepUpdate/properties/command/anyOf/1."""
+    if not (value is None):
+        return Failure("must be null" + ", not " + json_type(value))
+    return None
+
+
+def check_Interrupt(value: Any) -> Failure | None:
+    """Check against #/components/schemas/Interrupt."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "value" not in value:
+        return Failure("is required", ("value",))
+    if "id" in value:
+        v1 = value["id"]
+        if not (isinstance(v1, str) or v1 is None):
+            return Failure("must be a string or null" + ", not " + json_type(v1), ("id",))
+    if "value" in value:
+        v1 = value["value"]
+        if not (isinstance(v1, dict)):
+            return Failure("must be an object" + ", not " + json_type(v1), ("value",))
+    if "response_schema" in value:
+        v1 = value["response_schema"]
+        if not (isinstance(v1, dict)):
+            return Failure("must be an object" + ", not " + json_type(v1), ("response_schema",))
+    return None
+
+
+def _check_81(value: Any) -> Failure | None:
+    """Check against #/components/schemas/RunCreateStreamingStateful/allOf/1/properties/on_disconnect."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E14:
+        return Failure('must be one of "cancel", "continue"')
+    return None
+
+
+def check_RunCreateStreamingStateful(value: Any) -> Failure | None:
+    """Check against #/components/schemas/RunCreateStreamingStateful."""
+    f = check_RunCreateStateful(value)
+    if f is not None:
+        return f
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "on_disconnect" in value:
+        v1 = value["on_disconnect"]
+        if not (isinstance(v1, str)):
+            return Failure("must be a string" + ", not " + json_type(v1), ("on_disconnect",))
+        if v1 not in _E14:
+            return Failure('must be one of "cancel", "continue"', ("on_disconnect",))
+    return None
+
+
+def check_RunCreateStreamingStateless(value: Any) -> Failure | None:
+    """Check against #/components/schemas/RunCreateStreamingStateless."""
+    f = check_RunCreateStateless(value)
+    if f is not None:
+        return f
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "on_disconnect" in value:
+        v1 = value["on_disconnect"]
+        if not (isinstance(v1, str)):
+            return Failure("must be a string" + ", not " + json_type(v1), ("on_disconnect",))
+        if v1 not in _E14:
+            return Failure('must be one of "cancel", "continue"', ("on_disconnect",))
+    return None
+
+
+def check_CreateRunThreadsThreadIdRunsPostArguments(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CreateRunThreadsThreadIdRunsPostArguments."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "thread_id" not in value:
+        return Failure("is required", ("thread_id",))
+    if "body" not in value:
+        return Failure("is required", ("body",))
+    if "thread_id" in value:
+        v1 = value["thread_id"]
+        if not (isinstance(v1, str)):
+            return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
+            return Failure("must be a valid uuid", ("thread_id",))
+    if "body" in value:
+        v1 = value["body"]
+        f = check_RunCreateStateful(v1)
+        if f is not None:
+            return f.within("body")
+    return None
+
+
+def check_StreamRunThreadsThreadIdRunsStreamPostArguments(value: Any) -> Failure | None:
+    """Check against #/components/schemas/StreamRunThreadsThreadIdRunsStreamPostArguments."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "thread_id" not in value:
+        return Failure("is required", ("thread_id",))
+    if "body" not in value:
+        return Failure("is required", ("body",))
+    if "thread_id" in value:
+        v1 = value["thread_id"]
+        if not (isinstance(v1, str)):
+            return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
+            return Failure("must be a valid uuid", ("thread_id",))
+    if "body" in value:
+        v1 = value["body"]
+        f = check_RunCreateStreamingStateful(v1)
+        if f is not None:
+            return f.within("body")
+    return None
+
+
+def check_WaitRunThreadsThreadIdRunsWaitPostArguments(value: Any) -> Failure | None:
+    """Check against #/components/schemas/WaitRunThreadsThreadIdRunsWaitPostArguments."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "thread_id" not in value:
+        return Failure("is required", ("thread_id",))
+    if "body" not in value:
+        return Failure("is required", ("body",))
+    if "thread_id" in value:
+        v1 = value["thread_id"]
+        if not (isinstance(v1, str)):
+            return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
+            return Failure("must be a valid uuid", ("thread_id",))
+    if "body" in value:
+        v1 = value["body"]
+        f = check_RunCreateStreamingStateful(v1)
+        if f is not None:
+            return f.within("body")
+    return None
+
+
+def check_StreamRunStatelessRunsStreamPostArguments(value: Any) -> Failure | None:
+    """Check against #/components/schemas/StreamRunStatelessRunsStreamPostArguments."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "body" not in value:
+        return Failure("is required", ("body",))
+    if "body" in value:
+        v1 = value["body"]
+        f = check_RunCreateStreamingStateless(v1)
+        if f is not None:
+            return f.within("body")
+    return None
+
+
+def check_WaitRunStatelessRunsWaitPostArguments(value: Any) -> Failure | None:
+    """Check against #/components/schemas/WaitRunStatelessRunsWaitPostArguments."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "body" not in value:
+        return Failure("is required", ("body",))
+    if "body" in value:
+        v1 = value["body"]
+        f = check_RunCreateStreamingStateless(v1)
+        if f is not None:
+            return f.within("body")
+    return None
+
+
+def check_RunStatelessRunsPostArguments(value: Any) -> Failure | None:
+    """Check against #/components/schemas/RunStatelessRunsPostArguments."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "body" not in value:
+        return Failure("is required", ("body",))
+    if "body" in value:
+        v1 = value["body"]
+        f = check_RunCreateStateless(v1)
+        if f is not None:
+            return f.within("body")
+    return None
+
+
+def check_RunBatchCreate(value: Any) -> Failure | None:
+    """Check against #/components/schemas/RunBatchCreate."""
+    if not (isinstance(value, list)):
+        return Failure("must be an array" + ", not " + json_type(value))
+    if len(value) < 1:
+        return Failure("must have at least 1 item")
+    for i0, v1 in enumerate(value):
+        f = check_RunCreateStateless(v1)
+        if f is not None:
+            return f.within(i0)
+    return None
+
+
+def _check_82(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadCreate/properties/supersteps/items."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "updates" not in value:
+        return Failure("is required", ("updates",))
+    if "updates" in value:
+        v1 = value["updates"]
+        if not (isinstance(v1, list)):
+            return Failure("must be an array" + ", not " + json_type(v1), ("updates",))
+        for i1, v2 in enumerate(v1):
+            f = check_ThreadSuperstepUpdate(v2)
+            if f is not None:
+                return f.within("updates", i1)
+    return None
+
+
+def check_ThreadCreate(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadCreate."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "thread_id" in value:
+        v1 = value["thread_id"]
+        if not (isinstance(v1, str)):
+            return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
+            return Failure("must be a valid uuid", ("thread_id",))
+    if "metadata" in value:
+        v1 = value["metadata"]
+        if not (isinstance(v1, dict)):
+            return Failure("must be an object" + ", not " + json_type(v1), ("metadata",))
+    if "if_exists" in value:
+        v1 = value["if_exists"]
+        if not (isinstance(v1, str)):
+            return Failure("must be a string" + ", not " + json_type(v1), ("if_exists",))
+        if v1 not in _E2:
+            return Failure('must be one of "raise", "do_nothing"', ("if_exists",))
+    if "ttl" in value:
+        v1 = value["ttl"]
+        f = _check_76(v1)
+        if f is not None:
+            return f.within("ttl")
+    if "supersteps" in value:
+        v1 = value["supersteps"]
+        if not (isinstance(v1, list)):
+            return Failure("must be an array" + ", not " + json_type(v1), ("supersteps",))
+        for i1, v2 in enumerate(v1):
+            f = _check_82(v2)
+            if f is not None:
+                return f.within("supersteps", i1)
+    return None
+
+
+def check_ThreadStateCheckpointRequest(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadStateCheckpointRequest."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "checkpoint" not in value:
+        return Failure("is required", ("checkpoint",))
+    if "checkpoint" in value:
+        v1 = value["checkpoint"]
+        f = check_CheckpointConfig(v1)
+        if f is not None:
+            return f.within("checkpoint")
+    if "subgraphs" in value:
+        v1 = value["subgraphs"]
+        if not (isinstance(v1, bool)):
+            return Failure("must be a boolean" + ", not " + json_type(v1), ("subgraphs",))
+    return None
+
+
+def check_ThreadStateSearch(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadStateSearch."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "limit" in value:
+        v1 = value["limit"]
+        if not (is_integer(v1)):
+            return Failure("must be an integer" + ", not " + json_type(v1), ("limit",))
+        if v1 < 1:
+            return Failure("must be at least 1", ("limit",))
+        if v1 > 1000:
+            return Failure("must be at most 1000", ("limit",))
+    if "before" in value:
+        v1 = value["before"]
+        f = check_CheckpointConfig(v1)
+        if f is not None:
+            return f.within("before")
+    if "metadata" in value:
+        v1 = value["metadata"]
+        if not (isinstance(v1, dict)):
+            return Failure("must be an object" + ", not " + json_type(v1), ("metadata",))
+    if "checkpoint" in value:
+        v1 = value["checkpoint"]
+        f = check_CheckpointConfig(v1)
+        if f is not None:
+            return f.within("checkpoint")
+    return None
+
+
+def check_ThreadStateUpdate(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadStateUpdate."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "values" in value:
+        v1 = value["values"]
+        f = any_of(
+            v1,
+            (
+                _check_83,
+                _check_84,
+                _check_85,
+            ),
+        )
+        if f is not None:
+            return f.within("values")
+    if "checkpoint" in value:
+        v1 = value["checkpoint"]
+        f = check_CheckpointConfig(v1)
+        if f is not None:
+            return f.within("checkpoint")
+    if "as_node" in value:
+        v1 = value["as_node"]
+        if not (isinstance(v1, str)):
+            return Failure("must be a string" + ", not " + json_type(v1), ("as_node",))
+    return None
+
+
+def _check_83(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadStateUpdate/properties/values/anyOf/0."""
+    if not (isinstance(value, list)):
+        return Failure("must be an array" + ", not " + json_type(value))
+    return None
+
+
+def _check_84(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadStateUpdate/properties/values/anyOf/1."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    return None
+
+
+def _check_85(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadStateUpdate/properties/values/anyOf/2."""
+    if not (value is None):
+        return Failure("must be null" + ", not " + json_type(value))
+    return None
+
+
+def check_CreateThreadThreadsPostArguments(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CreateThreadThreadsPostArguments."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "body" not in value:
+        return Failure("is required", ("body",))
+    if "body" in value:
+        v1 = value["body"]
+        f = check_ThreadCreate(v1)
+        if f is not None:
+            return f.within("body")
+    return None
+
+
+def check_UpdateThreadStateThreadsThreadIdStatePostArguments(value: Any) -> Failure | None:
+    """Check against #/components/schemas/UpdateThreadStateThreadsThreadIdStatePostArguments."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "thread_id" not in value:
+        return Failure("is required", ("thread_id",))
+    if "body" not in value:
+        return Failure("is required", ("body",))
+    if "thread_id" in value:
+        v1 = value["thread_id"]
+        if not (isinstance(v1, str)):
+            return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
+            return Failure("must be a valid uuid", ("thread_id",))
+    if "body" in value:
+        v1 = value["body"]
+        f = check_ThreadStateUpdate(v1)
+        if f is not None:
+            return f.within("body")
+    return None
+
+
+def check_PostThreadStateAtCheckpointThreadsThreadIdStateCheckpointIdGetArguments(
+    value: Any,
+) -> Failure | None:
+    """Check against #/components/schemas/PostThreadStateAtCheckpointThreadsThreadIdStateCheckpointIdGetArguments."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "thread_id" not in value:
+        return Failure("is required", ("thread_id",))
+    if "body" not in value:
+        return Failure("is required", ("body",))
+    if "thread_id" in value:
+        v1 = value["thread_id"]
+        if not (isinstance(v1, str)):
+            return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
+            return Failure("must be a valid uuid", ("thread_id",))
+    if "body" in value:
+        v1 = value["body"]
+        f = check_ThreadStateCheckpointRequest(v1)
+        if f is not None:
+            return f.within("body")
+    return None
+
+
+def check_GetThreadHistoryPostThreadsThreadIdHistoryPostArguments(value: Any) -> Failure | None:
+    """Check against #/components/schemas/GetThreadHistoryPostThreadsThreadIdHistoryPostArguments."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "thread_id" not in value:
+        return Failure("is required", ("thread_id",))
+    if "body" not in value:
+        return Failure("is required", ("body",))
+    if "thread_id" in value:
+        v1 = value["thread_id"]
+        if not (isinstance(v1, str)):
+            return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
+            return Failure("must be a valid uuid", ("thread_id",))
+    if "body" in value:
+        v1 = value["body"]
+        f = check_ThreadStateSearch(v1)
+        if f is not None:
+            return f.within("body")
+    return None
+
+
+def check_RunBatchStatelessRunsPostArguments(value: Any) -> Failure | None:
+    """Check against #/components/schemas/RunBatchStatelessRunsPostArguments."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "body" not in value:
+        return Failure("is required", ("body",))
+    if "body" in value:
+        v1 = value["body"]
+        f = check_RunBatchCreate(v1)
+        if f is not None:
+            return f.within("body")
+    return None
+
+
+def _check_86(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadState/properties/tasks/items."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "id" not in value:
+        return Failure("is required", ("id",))
+    if "name" not in value:
+        return Failure("is required", ("name",))
+    if "id" in value:
+        v1 = value["id"]
+        if not (isinstance(v1, str)):
+            return Failure("must be a string" + ", not " + json_type(v1), ("id",))
+    if "name" in value:
+        v1 = value["name"]
+        if not (isinstance(v1, str)):
+            return Failure("must be a string" + ", not " + json_type(v1), ("name",))
+    if "error" in value:
+        v1 = value["error"]
+        if not (isinstance(v1, str)):
+            return Failure("must be a string" + ", not " + json_type(v1), ("error",))
+    if "interrupts" in value:
+        v1 = value["interrupts"]
+        if not (isinstance(v1, list)):
+            return Failure("must be an array" + ", not " + json_type(v1), ("interrupts",))
+        for i1, v2 in enumerate(v1):
+            f = check_Interrupt(v2)
+            if f is not None:
+                return f.within("interrupts", i1)
+    if "checkpoint" in value:
+        v1 = value["checkpoint"]
+        f = check_CheckpointConfig(v1)
+        if f is not None:
+            return f.within("checkpoint")
+    if "state" in value:
+        v1 = value["state"]
+        f = check_ThreadState(v1)
+        if f is not None:
+            return f.within("state")
+    return None
+
+
+def check_ThreadState(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadState."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "values" not in value:
+        return Failure("is required", ("values",))
+    if "next" not in value:
+        return Failure("is required", ("next",))
+    if "checkpoint" not in value:
+        return Failure("is required", ("checkpoint",))
+    if "metadata" not in value:
+        return Failure("is required", ("metadata",))
+    if "created_at" not in value:
+        return Failure("is required", ("created_at",))
+    if "values" in value:
+        v1 = value["values"]
+        f = any_of(
+            v1,
+            (
+                _check_87,
+                _check_88,
+            ),
+        )
+        if f is not None:
+            return f.within("values")
+    if "next" in value:
+        v1 = value["next"]
+        if not (isinstance(v1, list)):
+            return Failure("must be an array" + ", not " + json_type(v1), ("next",))
+        for i1, v2 in enumerate(v1):
+            if not (isinstance(v2, str)):
+                return Failure("must be a string" + ", not " + json_type(v2), ("next", i1))
+    if "tasks" in value:
+        v1 = value["tasks"]
+        if not (isinstance(v1, list)):
+            return Failure("must be an array" + ", not " + json_type(v1), ("tasks",))
+        for i1, v2 in enumerate(v1):
+            f = _check_86(v2)
+            if f is not None:
+                return f.within("tasks", i1)
+    if "checkpoint" in value:
+        v1 = value["checkpoint"]
+        f = check_CheckpointConfig(v1)
+        if f is not None:
+            return f.within("checkpoint")
+    if "metadata" in value:
+        v1 = value["metadata"]
+        if not (isinstance(v1, dict)):
+            return Failure("must be an object" + ", not " + json_type(v1), ("metadata",))
+    if "created_at" in value:
+        v1 = value["created_at"]
+        if not (isinstance(v1, str)):
+            return Failure("must be a string" + ", not " + json_type(v1), ("created_at",))
+    if "parent_checkpoint" in value:
+        v1 = value["parent_checkpoint"]
+        if not (isinstance(v1, dict)):
+            return Failure("must be an object" + ", not " + json_type(v1), ("parent_checkpoint",))
+    if "interrupts" in value:
+        v1 = value["interrupts"]
+        if not (isinstance(v1, list)):
+            return Failure("must be an array" + ", not " + json_type(v1), ("interrupts",))
+        for i1, v2 in enumerate(v1):
+            f = check_Interrupt(v2)
+            if f is not None:
+                return f.within("interrupts", i1)
+    return None
+
+
+def _check_87(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadState/properties/values/anyOf/0."""
+    if not (isinstance(value, list)):
+        return Failure("must be an array" + ", not " + json_type(value))
+    for i0, v1 in enumerate(value):
+        if not (isinstance(v1, dict)):
+            return Failure("must be an object" + ", not " + json_type(v1), (i0,))
+    return None
+
+
+def _check_88(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ThreadState/properties/values/anyOf/1."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    return None
+
+
+def _check_89(value: Any) -> Failure | None:
+    """Check against #/components/schemas/AssistantSearchRequest/properties/sort_by."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E15:
         return Failure(
             'must be one of "assistant_id", "created_at", "updated_at", "name", "graph_id"'
         )
     return None
 
 
-def _check_75(value: Any) -> Failure | None:
+def _check_90(value: Any) -> Failure | None:
     """Check against #/components/schemas/AssistantSearchRequest/properties/sort_order."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
@@ -2020,11 +2776,11 @@ def _check_75(value: Any) -> Failure | None:
     return None
 
 
-def _check_76(value: Any) -> Failure | None:
+def _check_91(value: Any) -> Failure | None:
     """Check against #/components/schemas/AssistantSearchRequest/properties/select/items."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if value not in _E14:
+    if value not in _E16:
         return Failure(
             'must be one of "assistant_id", "graph_id", "name", "description", "config", "context", "created_at", "updated_at", "metadata", "version"'
         )
@@ -2065,7 +2821,7 @@ def check_AssistantSearchRequest(value: Any) -> Failure | None:
         v1 = value["sort_by"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("sort_by",))
-        if v1 not in _E13:
+        if v1 not in _E15:
             return Failure(
                 'must be one of "assistant_id", "created_at", "updated_at", "name", "graph_id"',
                 ("sort_by",),
@@ -2083,7 +2839,7 @@ def check_AssistantSearchRequest(value: Any) -> Failure | None:
         for i1, v2 in enumerate(v1):
             if not (isinstance(v2, str)):
                 return Failure("must be a string" + ", not " + json_type(v2), ("select", i1))
-            if v2 not in _E14:
+            if v2 not in _E16:
                 return Failure(
                     'must be one of "assistant_id", "graph_id", "name", "description", "config", "context", "created_at", "updated_at", "metadata", "version"',
                     ("select", i1),
@@ -2135,27 +2891,27 @@ def check_AssistantVersionsSearchRequest(value: Any) -> Failure | None:
     return None
 
 
-def _check_77(value: Any) -> Failure | None:
+def _check_92(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadSearchRequest/properties/status."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if value not in _E15:
+    if value not in _E17:
         return Failure('must be one of "idle", "busy", "interrupted", "error"')
     return None
 
 
-def _check_78(value: Any) -> Failure | None:
+def _check_93(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadSearchRequest/properties/sort_by."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if value not in _E16:
+    if value not in _E18:
         return Failure(
             'must be one of "thread_id", "status", "created_at", "updated_at", "state_updated_at"'
         )
     return None
 
 
-def _check_79(value: Any) -> Failure | None:
+def _check_94(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadSearchRequest/properties/sort_order."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
@@ -2164,11 +2920,11 @@ def _check_79(value: Any) -> Failure | None:
     return None
 
 
-def _check_80(value: Any) -> Failure | None:
+def _check_95(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadSearchRequest/properties/select/items."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if value not in _E17:
+    if value not in _E19:
         return Failure(
             'must be one of "thread_id", "created_at", "updated_at", "state_updated_at", "metadata", "config", "status", "values", "interrupts"'
         )
@@ -2200,7 +2956,7 @@ def check_ThreadSearchRequest(value: Any) -> Failure | None:
         v1 = value["status"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("status",))
-        if v1 not in _E15:
+        if v1 not in _E17:
             return Failure('must be one of "idle", "busy", "interrupted", "error"', ("status",))
     if "limit" in value:
         v1 = value["limit"]
@@ -2220,7 +2976,7 @@ def check_ThreadSearchRequest(value: Any) -> Failure | None:
         v1 = value["sort_by"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("sort_by",))
-        if v1 not in _E16:
+        if v1 not in _E18:
             return Failure(
                 'must be one of "thread_id", "status", "created_at", "updated_at", "state_updated_at"',
                 ("sort_by",),
@@ -2238,7 +2994,7 @@ def check_ThreadSearchRequest(value: Any) -> Failure | None:
         for i1, v2 in enumerate(v1):
             if not (isinstance(v2, str)):
                 return Failure("must be a string" + ", not " + json_type(v2), ("select", i1))
-            if v2 not in _E17:
+            if v2 not in _E19:
                 return Failure(
                     'must be one of "thread_id", "created_at", "updated_at", "state_updated_at", "metadata", "config", "status", "values", "interrupts"',
                     ("select", i1),
@@ -2255,11 +3011,11 @@ def check_ThreadSearchRequest(value: Any) -> Failure | None:
     return None
 
 
-def _check_81(value: Any) -> Failure | None:
+def _check_96(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCountRequest/properties/status."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if value not in _E15:
+    if value not in _E17:
         return Failure('must be one of "idle", "busy", "interrupted", "error"')
     return None
 
@@ -2280,30 +3036,30 @@ def check_ThreadCountRequest(value: Any) -> Failure | None:
         v1 = value["status"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("status",))
-        if v1 not in _E15:
+        if v1 not in _E17:
             return Failure('must be one of "idle", "busy", "interrupted", "error"', ("status",))
     return None
 
 
-def _check_82(value: Any) -> Failure | None:
+def _check_97(value: Any) -> Failure | None:
     """Check against #/components/schemas/Thread/properties/status."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if value not in _E15:
+    if value not in _E17:
         return Failure('must be one of "idle", "busy", "interrupted", "error"')
     return None
 
 
-def _check_83(value: Any) -> Failure | None:
+def _check_98(value: Any) -> Failure | None:
     """Check against #/components/schemas/Thread/properties/ttl/properties/strategy."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if value not in _E18:
+    if value not in _E13:
         return Failure('must be one of "delete", "keep_latest"')
     return None
 
 
-def _check_84(value: Any) -> Failure | None:
+def _check_99(value: Any) -> Failure | None:
     """Check against #/components/schemas/Thread/properties/ttl."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -2311,7 +3067,7 @@ def _check_84(value: Any) -> Failure | None:
         v1 = value["strategy"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("strategy",))
-        if v1 not in _E18:
+        if v1 not in _E13:
             return Failure('must be one of "delete", "keep_latest"', ("strategy",))
     if "ttl_minutes" in value:
         v1 = value["ttl_minutes"]
@@ -2376,7 +3132,7 @@ def check_Thread(value: Any) -> Failure | None:
         v1 = value["status"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("status",))
-        if v1 not in _E15:
+        if v1 not in _E17:
             return Failure('must be one of "idle", "busy", "interrupted", "error"', ("status",))
     if "values" in value:
         v1 = value["values"]
@@ -2388,7 +3144,7 @@ def check_Thread(value: Any) -> Failure | None:
             return Failure("must be an object" + ", not " + json_type(v1), ("interrupts",))
     if "ttl" in value:
         v1 = value["ttl"]
-        f = _check_84(v1)
+        f = _check_99(v1)
         if f is not None:
             return f.within("ttl")
     if "extracted" in value:
@@ -2398,51 +3154,16 @@ def check_Thread(value: Any) -> Failure | None:
     return None
 
 
-def _check_85(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ThreadCreate/properties/if_exists."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if value not in _E2:
-        return Failure('must be one of "raise", "do_nothing"')
-    return None
-
-
-def _check_86(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ThreadCreate/properties/ttl/properties/strategy."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if value not in _E18:
-        return Failure('must be one of "delete", "keep_latest"')
-    return None
-
-
-def _check_87(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ThreadCreate/properties/ttl."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "strategy" in value:
-        v1 = value["strategy"]
-        if not (isinstance(v1, str)):
-            return Failure("must be a string" + ", not " + json_type(v1), ("strategy",))
-        if v1 not in _E18:
-            return Failure('must be one of "delete", "keep_latest"', ("strategy",))
-    if "ttl" in value:
-        v1 = value["ttl"]
-        if not (is_number(v1)):
-            return Failure("must be a number" + ", not " + json_type(v1), ("ttl",))
-    return None
-
-
-def _check_88(value: Any) -> Failure | None:
+def _check_100(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadPatch/properties/ttl/properties/strategy."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if value not in _E18:
+    if value not in _E13:
         return Failure('must be one of "delete", "keep_latest"')
     return None
 
 
-def _check_89(value: Any) -> Failure | None:
+def _check_101(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadPatch/properties/ttl."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -2450,7 +3171,7 @@ def _check_89(value: Any) -> Failure | None:
         v1 = value["strategy"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("strategy",))
-        if v1 not in _E18:
+        if v1 not in _E13:
             return Failure('must be one of "delete", "keep_latest"', ("strategy",))
     if "ttl" in value:
         v1 = value["ttl"]
@@ -2469,17 +3190,95 @@ def check_ThreadPatch(value: Any) -> Failure | None:
             return Failure("must be an object" + ", not " + json_type(v1), ("metadata",))
     if "ttl" in value:
         v1 = value["ttl"]
-        f = _check_89(v1)
+        f = _check_101(v1)
         if f is not None:
             return f.within("ttl")
     return None
 
 
-def _check_90(value: Any) -> Failure | None:
+def check_SearchAssistantsAssistantsSearchPostArguments(value: Any) -> Failure | None:
+    """Check against #/components/schemas/SearchAssistantsAssistantsSearchPostArguments."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "body" not in value:
+        return Failure("is required", ("body",))
+    if "body" in value:
+        v1 = value["body"]
+        f = check_AssistantSearchRequest(v1)
+        if f is not None:
+            return f.within("body")
+    return None
+
+
+def check_CountAssistantsAssistantsCountPostArguments(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CountAssistantsAssistantsCountPostArguments."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "body" not in value:
+        return Failure("is required", ("body",))
+    if "body" in value:
+        v1 = value["body"]
+        f = check_AssistantCountRequest(v1)
+        if f is not None:
+            return f.within("body")
+    return None
+
+
+def check_SearchThreadsThreadsSearchPostArguments(value: Any) -> Failure | None:
+    """Check against #/components/schemas/SearchThreadsThreadsSearchPostArguments."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "body" not in value:
+        return Failure("is required", ("body",))
+    if "body" in value:
+        v1 = value["body"]
+        f = check_ThreadSearchRequest(v1)
+        if f is not None:
+            return f.within("body")
+    return None
+
+
+def check_CountThreadsThreadsCountPostArguments(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CountThreadsThreadsCountPostArguments."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "body" not in value:
+        return Failure("is required", ("body",))
+    if "body" in value:
+        v1 = value["body"]
+        f = check_ThreadCountRequest(v1)
+        if f is not None:
+            return f.within("body")
+    return None
+
+
+def check_PatchThreadThreadsThreadIdPatchArguments(value: Any) -> Failure | None:
+    """Check against #/components/schemas/PatchThreadThreadsThreadIdPatchArguments."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "thread_id" not in value:
+        return Failure("is required", ("thread_id",))
+    if "body" not in value:
+        return Failure("is required", ("body",))
+    if "thread_id" in value:
+        v1 = value["thread_id"]
+        if not (isinstance(v1, str)):
+            return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
+            return Failure("must be a valid uuid", ("thread_id",))
+    if "body" in value:
+        v1 = value["body"]
+        f = check_ThreadPatch(v1)
+        if f is not None:
+            return f.within("body")
+    return None
+
+
+def _check_102(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadPruneRequest/properties/strategy."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if value not in _E18:
+    if value not in _E13:
         return Failure('must be one of "delete", "keep_latest"')
     return None
 
@@ -2503,7 +3302,7 @@ def check_ThreadPruneRequest(value: Any) -> Failure | None:
         v1 = value["strategy"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("strategy",))
-        if v1 not in _E18:
+        if v1 not in _E13:
             return Failure('must be one of "delete", "keep_latest"', ("strategy",))
     return None
 
@@ -2521,7 +3320,7 @@ def check_ThreadPruneResponse(value: Any) -> Failure | None:
     return None
 
 
-def _check_91(value: Any) -> Failure | None:
+def _check_103(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadStorage/properties/checkpoints."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -2540,7 +3339,7 @@ def _check_91(value: Any) -> Failure | None:
     return None
 
 
-def _check_92(value: Any) -> Failure | None:
+def _check_104(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadStorage/properties/channel_values/properties/by_channel/additionalProperties."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -2559,7 +3358,7 @@ def _check_92(value: Any) -> Failure | None:
     return None
 
 
-def _check_93(value: Any) -> Failure | None:
+def _check_105(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadStorage/properties/channel_values."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -2582,13 +3381,13 @@ def _check_93(value: Any) -> Failure | None:
         if not (isinstance(v1, dict)):
             return Failure("must be an object" + ", not " + json_type(v1), ("by_channel",))
         for k1, v2 in v1.items():
-            f = _check_92(v2)
+            f = _check_104(v2)
             if f is not None:
                 return f.within("by_channel", k1)
     return None
 
 
-def _check_94(value: Any) -> Failure | None:
+def _check_106(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadStorage/properties/pending_writes."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -2633,86 +3432,19 @@ def check_ThreadStorage(value: Any) -> Failure | None:
             return Failure("must be an integer" + ", not " + json_type(v1), ("total_bytes",))
     if "checkpoints" in value:
         v1 = value["checkpoints"]
-        f = _check_91(v1)
+        f = _check_103(v1)
         if f is not None:
             return f.within("checkpoints")
     if "channel_values" in value:
         v1 = value["channel_values"]
-        f = _check_93(v1)
+        f = _check_105(v1)
         if f is not None:
             return f.within("channel_values")
     if "pending_writes" in value:
         v1 = value["pending_writes"]
-        f = _check_94(v1)
+        f = _check_106(v1)
         if f is not None:
             return f.within("pending_writes")
-    return None
-
-
-def check_ThreadSuperstepUpdate(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ThreadSuperstepUpdate."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "as_node" not in value:
-        return Failure("is required", ("as_node",))
-    if "values" in value:
-        v1 = value["values"]
-        f = any_of(
-            v1,
-            (
-                _check_95,
-                _check_96,
-                _check_97,
-            ),
-        )
-        if f is not None:
-            return f.within("values")
-    if "command" in value:
-        v1 = value["command"]
-        f = any_of(
-            v1,
-            (
-                check_Command,
-                _check_98,
-            ),
-        )
-        if f is not None:
-            return f.within("command")
-    if "as_node" in value:
-        v1 = value["as_node"]
-        if not (isinstance(v1, str)):
-            return Failure("must be a string" + ", not " + json_type(v1), ("as_node",))
-    return None
-
-
-def _check_95(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ThreadSuperstepUpdate/properties/values/anyOf/0."""
-    if not (isinstance(value, list)):
-        return Failure("must be an array" + ", not " + json_type(value))
-    for i0, v1 in enumerate(value):
-        if not (isinstance(v1, dict)):
-            return Failure("must be an object" + ", not " + json_type(v1), (i0,))
-    return None
-
-
-def _check_96(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ThreadSuperstepUpdate/properties/values/anyOf/1."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    return None
-
-
-def _check_97(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ThreadSuperstepUpdate/properties/values/anyOf/2."""
-    if not (value is None):
-        return Failure("must be null" + ", not " + json_type(value))
-    return None
-
-
-def _check_98(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ThreadSuperstepUpdate/properties/command/anyOf/1."""
-    if not (value is None):
-        return Failure("must be null" + ", not " + json_type(value))
     return None
 
 
@@ -2727,11 +3459,11 @@ def check_ThreadStateUpdateResponse(value: Any) -> Failure | None:
     return None
 
 
-def _check_99(value: Any) -> Failure | None:
+def _check_107(value: Any) -> Failure | None:
     """Check against #/components/schemas/StorePutRequest/properties/index/oneOf/0."""
     if not (isinstance(value, bool)):
         return Failure("must be a boolean" + ", not " + json_type(value))
-    if not in_enum(value, _E19):
+    if not in_enum(value, _E20):
         return Failure("must be one of false")
     return None
 
@@ -2766,9 +3498,9 @@ def check_StorePutRequest(value: Any) -> Failure | None:
         f = one_of(
             v1,
             (
-                _check_99,
-                _check_100,
-                _check_101,
+                _check_107,
+                _check_108,
+                _check_109,
             ),
         )
         if f is not None:
@@ -2780,7 +3512,7 @@ def check_StorePutRequest(value: Any) -> Failure | None:
     return None
 
 
-def _check_100(value: Any) -> Failure | None:
+def _check_108(value: Any) -> Failure | None:
     """Check against #/components/schemas/StorePutRequest/properties/index/oneOf/1."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -2790,7 +3522,7 @@ def _check_100(value: Any) -> Failure | None:
     return None
 
 
-def _check_101(value: Any) -> Failure | None:
+def _check_109(value: Any) -> Failure | None:
     """Check against #/components/schemas/StorePutRequest/properties/index/oneOf/2."""
     if not (value is None):
         return Failure("must be null" + ", not " + json_type(value))
@@ -2933,11 +3665,98 @@ def check_Item(value: Any) -> Failure | None:
     return None
 
 
-def _check_102(value: Any) -> Failure | None:
+def check_SearchItemsResponse(value: Any) -> Failure | None:
+    """Check against #/components/schemas/SearchItemsResponse."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "items" not in value:
+        return Failure("is required", ("items",))
+    if "items" in value:
+        v1 = value["items"]
+        if not (isinstance(v1, list)):
+            return Failure("must be an array" + ", not " + json_type(v1), ("items",))
+        for i1, v2 in enumerate(v1):
+            f = check_Item(v2)
+            if f is not None:
+                return f.within("items", i1)
+    return None
+
+
+def check_PruneThreadsThreadsPrunePostArguments(value: Any) -> Failure | None:
+    """Check against #/components/schemas/PruneThreadsThreadsPrunePostArguments."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "body" not in value:
+        return Failure("is required", ("body",))
+    if "body" in value:
+        v1 = value["body"]
+        f = check_ThreadPruneRequest(v1)
+        if f is not None:
+            return f.within("body")
+    return None
+
+
+def check_PutItemArguments(value: Any) -> Failure | None:
+    """Check against #/components/schemas/PutItemArguments."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "body" not in value:
+        return Failure("is required", ("body",))
+    if "body" in value:
+        v1 = value["body"]
+        f = check_StorePutRequest(v1)
+        if f is not None:
+            return f.within("body")
+    return None
+
+
+def check_DeleteItemArguments(value: Any) -> Failure | None:
+    """Check against #/components/schemas/DeleteItemArguments."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "body" not in value:
+        return Failure("is required", ("body",))
+    if "body" in value:
+        v1 = value["body"]
+        f = check_StoreDeleteRequest(v1)
+        if f is not None:
+            return f.within("body")
+    return None
+
+
+def check_SearchItemsArguments(value: Any) -> Failure | None:
+    """Check against #/components/schemas/SearchItemsArguments."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "body" not in value:
+        return Failure("is required", ("body",))
+    if "body" in value:
+        v1 = value["body"]
+        f = check_StoreSearchRequest(v1)
+        if f is not None:
+            return f.within("body")
+    return None
+
+
+def check_ListNamespacesArguments(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ListNamespacesArguments."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "body" not in value:
+        return Failure("is required", ("body",))
+    if "body" in value:
+        v1 = value["body"]
+        f = check_StoreListNamespacesRequest(v1)
+        if f is not None:
+            return f.within("body")
+    return None
+
+
+def _check_110(value: Any) -> Failure | None:
     """Check against #/components/schemas/RunsCancel/properties/status."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if value not in _E20:
+    if value not in _E21:
         return Failure('must be one of "pending", "running", "all"')
     return None
 
@@ -2950,7 +3769,7 @@ def check_RunsCancel(value: Any) -> Failure | None:
         v1 = value["status"]
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), ("status",))
-        if v1 not in _E20:
+        if v1 not in _E21:
             return Failure('must be one of "pending", "running", "all"', ("status",))
     if "thread_id" in value:
         v1 = value["thread_id"]
@@ -2968,24 +3787,7 @@ def check_RunsCancel(value: Any) -> Failure | None:
             if not (_P1.fullmatch(v2) or format_ok("uuid", v2)):
                 return Failure("must be a valid uuid", ("run_ids", i1))
     if ("status" in value) + ("thread_id" in value and "run_ids" in value) != 1:
-        return required_alternatives(value, _G21, True)
-    return None
-
-
-def check_SearchItemsResponse(value: Any) -> Failure | None:
-    """Check against #/components/schemas/SearchItemsResponse."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "items" not in value:
-        return Failure("is required", ("items",))
-    if "items" in value:
-        v1 = value["items"]
-        if not (isinstance(v1, list)):
-            return Failure("must be an array" + ", not " + json_type(v1), ("items",))
-        for i1, v2 in enumerate(v1):
-            f = check_Item(v2)
-            if f is not None:
-                return f.within("items", i1)
+        return required_alternatives(value, _G22, True)
     return None
 
 
@@ -3015,7 +3817,7 @@ def check_ErrorResponse(value: Any) -> Failure | None:
     return None
 
 
-def _check_103(value: Any) -> Failure | None:
+def _check_111(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/config."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -3037,7 +3839,7 @@ def _check_103(value: Any) -> Failure | None:
     return None
 
 
-def _check_104(value: Any) -> Failure | None:
+def _check_112(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/interrupt_before/anyOf/0."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
@@ -3046,7 +3848,7 @@ def _check_104(value: Any) -> Failure | None:
     return None
 
 
-def _check_105(value: Any) -> Failure | None:
+def _check_113(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/interrupt_after/anyOf/0."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
@@ -3055,7 +3857,7 @@ def _check_105(value: Any) -> Failure | None:
     return None
 
 
-def _check_106(value: Any) -> Failure | None:
+def _check_114(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/multitask_strategy."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
@@ -3064,7 +3866,7 @@ def _check_106(value: Any) -> Failure | None:
     return None
 
 
-def _check_107(value: Any) -> Failure | None:
+def _check_115(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/stream_mode/anyOf/0/items."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
@@ -3075,7 +3877,7 @@ def _check_107(value: Any) -> Failure | None:
     return None
 
 
-def _check_108(value: Any) -> Failure | None:
+def _check_116(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/stream_mode/anyOf/1."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
@@ -3086,7 +3888,7 @@ def _check_108(value: Any) -> Failure | None:
     return None
 
 
-def _check_109(value: Any) -> Failure | None:
+def _check_117(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/durability."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
@@ -3122,8 +3924,8 @@ def check_ThreadCronCreate(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_110,
-                _check_111,
+                _check_118,
+                _check_119,
             ),
         )
         if f is not None:
@@ -3133,8 +3935,8 @@ def check_ThreadCronCreate(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_112,
-                _check_113,
+                _check_120,
+                _check_121,
             ),
         )
         if f is not None:
@@ -3145,7 +3947,7 @@ def check_ThreadCronCreate(value: Any) -> Failure | None:
             return Failure("must be an object" + ", not " + json_type(v1), ("metadata",))
     if "config" in value:
         v1 = value["config"]
-        f = _check_103(v1)
+        f = _check_111(v1)
         if f is not None:
             return f.within("config")
     if "context" in value:
@@ -3167,8 +3969,8 @@ def check_ThreadCronCreate(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_104,
-                _check_114,
+                _check_112,
+                _check_122,
             ),
         )
         if f is not None:
@@ -3178,8 +3980,8 @@ def check_ThreadCronCreate(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
-                _check_105,
-                _check_115,
+                _check_113,
+                _check_123,
             ),
         )
         if f is not None:
@@ -3202,8 +4004,8 @@ def check_ThreadCronCreate(value: Any) -> Failure | None:
         f = any_of(
             v1,
             (
+                _check_124,
                 _check_116,
-                _check_108,
             ),
         )
         if f is not None:
@@ -3225,7 +4027,7 @@ def check_ThreadCronCreate(value: Any) -> Failure | None:
     return None
 
 
-def _check_110(value: Any) -> Failure | None:
+def _check_118(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/assistant_id/anyOf/0."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
@@ -3234,14 +4036,14 @@ def _check_110(value: Any) -> Failure | None:
     return None
 
 
-def _check_111(value: Any) -> Failure | None:
+def _check_119(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/assistant_id/anyOf/1."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
     return None
 
 
-def _check_112(value: Any) -> Failure | None:
+def _check_120(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/input/anyOf/0."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -3251,14 +4053,14 @@ def _check_112(value: Any) -> Failure | None:
     return None
 
 
-def _check_113(value: Any) -> Failure | None:
+def _check_121(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/input/anyOf/1."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
     return None
 
 
-def _check_114(value: Any) -> Failure | None:
+def _check_122(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/interrupt_before/anyOf/1."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -3268,7 +4070,7 @@ def _check_114(value: Any) -> Failure | None:
     return None
 
 
-def _check_115(value: Any) -> Failure | None:
+def _check_123(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/interrupt_after/anyOf/1."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -3278,7 +4080,7 @@ def _check_115(value: Any) -> Failure | None:
     return None
 
 
-def _check_116(value: Any) -> Failure | None:
+def _check_124(value: Any) -> Failure | None:
     """Check against #/components/schemas/ThreadCronCreate/properties/stream_mode/anyOf/0."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
@@ -3293,69 +4095,7 @@ def _check_116(value: Any) -> Failure | None:
     return None
 
 
-def check_Interrupt(value: Any) -> Failure | None:
-    """Check against #/components/schemas/Interrupt."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "value" not in value:
-        return Failure("is required", ("value",))
-    if "id" in value:
-        v1 = value["id"]
-        if not (isinstance(v1, str) or v1 is None):
-            return Failure("must be a string or null" + ", not " + json_type(v1), ("id",))
-    if "value" in value:
-        v1 = value["value"]
-        if not (isinstance(v1, dict)):
-            return Failure("must be an object" + ", not " + json_type(v1), ("value",))
-    if "response_schema" in value:
-        v1 = value["response_schema"]
-        if not (isinstance(v1, dict)):
-            return Failure("must be an object" + ", not " + json_type(v1), ("response_schema",))
-    return None
-
-
-def _check_117(value: Any) -> Failure | None:
-    """Check against #/components/schemas/RunCreateStreamingStateful/allOf/1/properties/on_disconnect."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if value not in _E22:
-        return Failure('must be one of "cancel", "continue"')
-    return None
-
-
-def check_RunCreateStreamingStateful(value: Any) -> Failure | None:
-    """Check against #/components/schemas/RunCreateStreamingStateful."""
-    f = check_RunCreateStateful(value)
-    if f is not None:
-        return f
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "on_disconnect" in value:
-        v1 = value["on_disconnect"]
-        if not (isinstance(v1, str)):
-            return Failure("must be a string" + ", not " + json_type(v1), ("on_disconnect",))
-        if v1 not in _E22:
-            return Failure('must be one of "cancel", "continue"', ("on_disconnect",))
-    return None
-
-
-def check_RunCreateStreamingStateless(value: Any) -> Failure | None:
-    """Check against #/components/schemas/RunCreateStreamingStateless."""
-    f = check_RunCreateStateless(value)
-    if f is not None:
-        return f
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "on_disconnect" in value:
-        v1 = value["on_disconnect"]
-        if not (isinstance(v1, str)):
-            return Failure("must be a string" + ", not " + json_type(v1), ("on_disconnect",))
-        if v1 not in _E22:
-            return Failure('must be one of "cancel", "continue"', ("on_disconnect",))
-    return None
-
-
-def _check_118(value: Any) -> Failure | None:
+def _check_125(value: Any) -> Failure | None:
     """Check against #/components/schemas/ProtocolChannel/anyOf/0."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
@@ -3373,8 +4113,8 @@ def check_ProtocolChannel(value: Any) -> Failure | None:
     f = any_of(
         value,
         (
-            _check_118,
-            _check_119,
+            _check_125,
+            _check_126,
         ),
     )
     if f is not None:
@@ -3382,7 +4122,7 @@ def check_ProtocolChannel(value: Any) -> Failure | None:
     return None
 
 
-def _check_119(value: Any) -> Failure | None:
+def _check_126(value: Any) -> Failure | None:
     """Check against #/components/schemas/ProtocolChannel/anyOf/1."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
@@ -3514,7 +4254,7 @@ def check_ProtocolSuccess(value: Any) -> Failure | None:
     return None
 
 
-def _check_120(value: Any) -> Failure | None:
+def _check_127(value: Any) -> Failure | None:
     """Check against #/components/schemas/ProtocolError/properties/id/oneOf/0."""
     if not (is_integer(value)):
         return Failure("must be an integer" + ", not " + json_type(value))
@@ -3523,7 +4263,7 @@ def _check_120(value: Any) -> Failure | None:
     return None
 
 
-def _check_121(value: Any) -> Failure | None:
+def _check_128(value: Any) -> Failure | None:
     """Check against #/components/schemas/ProtocolError/properties/error."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
@@ -3557,8 +4297,8 @@ def check_ProtocolError(value: Any) -> Failure | None:
         f = one_of(
             v1,
             (
-                _check_120,
-                _check_122,
+                _check_127,
+                _check_129,
             ),
         )
         if f is not None:
@@ -3588,14 +4328,14 @@ def check_ProtocolError(value: Any) -> Failure | None:
     return None
 
 
-def _check_122(value: Any) -> Failure | None:
+def _check_129(value: Any) -> Failure | None:
     """Check against #/components/schemas/ProtocolError/properties/id/oneOf/1."""
     if not (value is None):
         return Failure("must be null" + ", not " + json_type(value))
     return None
 
 
-def _check_123(value: Any) -> Failure | None:
+def _check_130(value: Any) -> Failure | None:
     """Check against #/components/schemas/ProtocolEvent/properties/params."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -3653,51 +4393,9 @@ def check_ProtocolEvent(value: Any) -> Failure | None:
             return Failure("must be a string" + ", not " + json_type(v1), ("method",))
     if "params" in value:
         v1 = value["params"]
-        f = _check_123(v1)
+        f = _check_130(v1)
         if f is not None:
             return f.within("params")
-    return None
-
-
-def check_CreateAssistantAssistantsPostArguments(value: Any) -> Failure | None:
-    """Check against #/components/schemas/CreateAssistantAssistantsPostArguments."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "body" not in value:
-        return Failure("is required", ("body",))
-    if "body" in value:
-        v1 = value["body"]
-        f = check_AssistantCreate(v1)
-        if f is not None:
-            return f.within("body")
-    return None
-
-
-def check_SearchAssistantsAssistantsSearchPostArguments(value: Any) -> Failure | None:
-    """Check against #/components/schemas/SearchAssistantsAssistantsSearchPostArguments."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "body" not in value:
-        return Failure("is required", ("body",))
-    if "body" in value:
-        v1 = value["body"]
-        f = check_AssistantSearchRequest(v1)
-        if f is not None:
-            return f.within("body")
-    return None
-
-
-def check_CountAssistantsAssistantsCountPostArguments(value: Any) -> Failure | None:
-    """Check against #/components/schemas/CountAssistantsAssistantsCountPostArguments."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "body" not in value:
-        return Failure("is required", ("body",))
-    if "body" in value:
-        v1 = value["body"]
-        f = check_AssistantCountRequest(v1)
-        if f is not None:
-            return f.within("body")
     return None
 
 
@@ -3735,35 +4433,13 @@ def check_DeleteAssistantAssistantsAssistantIdDeleteArguments(value: Any) -> Fai
     return None
 
 
-def check_PatchAssistantAssistantsAssistantIdPatchArguments(value: Any) -> Failure | None:
-    """Check against #/components/schemas/PatchAssistantAssistantsAssistantIdPatchArguments."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "assistant_id" not in value:
-        return Failure("is required", ("assistant_id",))
-    if "body" not in value:
-        return Failure("is required", ("body",))
-    if "assistant_id" in value:
-        v1 = value["assistant_id"]
-        if not (isinstance(v1, str)):
-            return Failure("must be a string" + ", not " + json_type(v1), ("assistant_id",))
-        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
-            return Failure("must be a valid uuid", ("assistant_id",))
-    if "body" in value:
-        v1 = value["body"]
-        f = check_AssistantPatch(v1)
-        if f is not None:
-            return f.within("body")
-    return None
-
-
 def check_GetAssistantGraphAssistantsAssistantIdGraphGetAssistantId(value: Any) -> Failure | None:
     """Check against #/components/schemas/GetAssistantGraphAssistantsAssistantIdGraphGetAssistantId."""
     f = any_of(
         value,
         (
-            _check_124,
-            _check_125,
+            _check_131,
+            _check_132,
         ),
     )
     if f is not None:
@@ -3771,7 +4447,7 @@ def check_GetAssistantGraphAssistantsAssistantIdGraphGetAssistantId(value: Any) 
     return None
 
 
-def _check_124(value: Any) -> Failure | None:
+def _check_131(value: Any) -> Failure | None:
     """Check against #/components/schemas/GetAssistantGraphAssistantsAssistantIdGraphGetAssistantId/anyOf/0."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
@@ -3780,7 +4456,7 @@ def _check_124(value: Any) -> Failure | None:
     return None
 
 
-def _check_125(value: Any) -> Failure | None:
+def _check_132(value: Any) -> Failure | None:
     """Check against #/components/schemas/GetAssistantGraphAssistantsAssistantIdGraphGetAssistantId/anyOf/1."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
@@ -3792,8 +4468,8 @@ def check_GetAssistantGraphAssistantsAssistantIdGraphGetXray(value: Any) -> Fail
     f = one_of(
         value,
         (
-            _check_126,
-            _check_127,
+            _check_133,
+            _check_134,
         ),
     )
     if f is not None:
@@ -3801,14 +4477,14 @@ def check_GetAssistantGraphAssistantsAssistantIdGraphGetXray(value: Any) -> Fail
     return None
 
 
-def _check_126(value: Any) -> Failure | None:
+def _check_133(value: Any) -> Failure | None:
     """Check against #/components/schemas/GetAssistantGraphAssistantsAssistantIdGraphGetXray/oneOf/0."""
     if not (isinstance(value, bool)):
         return Failure("must be a boolean" + ", not " + json_type(value))
     return None
 
 
-def _check_127(value: Any) -> Failure | None:
+def _check_134(value: Any) -> Failure | None:
     """Check against #/components/schemas/GetAssistantGraphAssistantsAssistantIdGraphGetXray/oneOf/1."""
     if not (is_integer(value)):
         return Failure("must be an integer" + ", not " + json_type(value))
@@ -3852,6 +4528,114 @@ def check_GetAssistantSubgraphsAssistantsAssistantIdSubgraphsGetArguments(
         v1 = value["recurse"]
         if not (isinstance(v1, bool)):
             return Failure("must be a boolean" + ", not " + json_type(v1), ("recurse",))
+    return None
+
+
+def check_ProtocolThreadEventsPostArguments(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ProtocolThreadEventsPostArguments."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "thread_id" not in value:
+        return Failure("is required", ("thread_id",))
+    if "body" not in value:
+        return Failure("is required", ("body",))
+    if "thread_id" in value:
+        v1 = value["thread_id"]
+        if not (isinstance(v1, str)):
+            return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
+            return Failure("must be a valid uuid", ("thread_id",))
+    if "body" in value:
+        v1 = value["body"]
+        f = check_ProtocolEventStreamRequest(v1)
+        if f is not None:
+            return f.within("body")
+    return None
+
+
+def check_CreateThreadCronThreadsThreadIdRunsCronsPostArguments(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CreateThreadCronThreadsThreadIdRunsCronsPostArguments."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "thread_id" not in value:
+        return Failure("is required", ("thread_id",))
+    if "body" not in value:
+        return Failure("is required", ("body",))
+    if "thread_id" in value:
+        v1 = value["thread_id"]
+        if not (isinstance(v1, str)):
+            return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
+            return Failure("must be a valid uuid", ("thread_id",))
+    if "body" in value:
+        v1 = value["body"]
+        f = check_ThreadCronCreate(v1)
+        if f is not None:
+            return f.within("body")
+    return None
+
+
+def check_CancelRunsPostAction(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CancelRunsPostAction."""
+    if not (isinstance(value, str)):
+        return Failure("must be a string" + ", not " + json_type(value))
+    if value not in _E26:
+        return Failure('must be one of "interrupt", "rollback"')
+    return None
+
+
+def check_CancelRunsPostArguments(value: Any) -> Failure | None:
+    """Check against #/components/schemas/CancelRunsPostArguments."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "body" not in value:
+        return Failure("is required", ("body",))
+    if "action" in value:
+        v1 = value["action"]
+        f = check_CancelRunsPostAction(v1)
+        if f is not None:
+            return f.within("action")
+    if "body" in value:
+        v1 = value["body"]
+        f = check_RunsCancel(v1)
+        if f is not None:
+            return f.within("body")
+    return None
+
+
+def check_ProtocolThreadCommandPostResponse(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ProtocolThreadCommandPostResponse."""
+    f = one_of(
+        value,
+        (
+            check_ProtocolSuccess,
+            check_ProtocolError,
+        ),
+    )
+    if f is not None:
+        return f
+    return None
+
+
+def check_ProtocolThreadCommandPostArguments(value: Any) -> Failure | None:
+    """Check against #/components/schemas/ProtocolThreadCommandPostArguments."""
+    if not (isinstance(value, dict)):
+        return Failure("must be an object" + ", not " + json_type(value))
+    if "thread_id" not in value:
+        return Failure("is required", ("thread_id",))
+    if "body" not in value:
+        return Failure("is required", ("body",))
+    if "thread_id" in value:
+        v1 = value["thread_id"]
+        if not (isinstance(v1, str)):
+            return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
+        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
+            return Failure("must be a valid uuid", ("thread_id",))
+    if "body" in value:
+        v1 = value["body"]
+        f = check_ProtocolCommand(v1)
+        if f is not None:
+            return f.within("body")
     return None
 
 
@@ -3934,48 +4718,6 @@ def check_SetLatestAssistantVersionAssistantsAssistantIdVersionsPostArguments(
         v1 = value["version"]
         if not (is_integer(v1)):
             return Failure("must be an integer" + ", not " + json_type(v1), ("version",))
-    return None
-
-
-def check_SearchThreadsThreadsSearchPostArguments(value: Any) -> Failure | None:
-    """Check against #/components/schemas/SearchThreadsThreadsSearchPostArguments."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "body" not in value:
-        return Failure("is required", ("body",))
-    if "body" in value:
-        v1 = value["body"]
-        f = check_ThreadSearchRequest(v1)
-        if f is not None:
-            return f.within("body")
-    return None
-
-
-def check_CountThreadsThreadsCountPostArguments(value: Any) -> Failure | None:
-    """Check against #/components/schemas/CountThreadsThreadsCountPostArguments."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "body" not in value:
-        return Failure("is required", ("body",))
-    if "body" in value:
-        v1 = value["body"]
-        f = check_ThreadCountRequest(v1)
-        if f is not None:
-            return f.within("body")
-    return None
-
-
-def check_PruneThreadsThreadsPrunePostArguments(value: Any) -> Failure | None:
-    """Check against #/components/schemas/PruneThreadsThreadsPrunePostArguments."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "body" not in value:
-        return Failure("is required", ("body",))
-    if "body" in value:
-        v1 = value["body"]
-        f = check_ThreadPruneRequest(v1)
-        if f is not None:
-            return f.within("body")
     return None
 
 
@@ -4114,42 +4856,20 @@ def check_DeleteThreadThreadsThreadIdDeleteArguments(value: Any) -> Failure | No
     return None
 
 
-def check_PatchThreadThreadsThreadIdPatchArguments(value: Any) -> Failure | None:
-    """Check against #/components/schemas/PatchThreadThreadsThreadIdPatchArguments."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "thread_id" not in value:
-        return Failure("is required", ("thread_id",))
-    if "body" not in value:
-        return Failure("is required", ("body",))
-    if "thread_id" in value:
-        v1 = value["thread_id"]
-        if not (isinstance(v1, str)):
-            return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
-            return Failure("must be a valid uuid", ("thread_id",))
-    if "body" in value:
-        v1 = value["body"]
-        f = check_ThreadPatch(v1)
-        if f is not None:
-            return f.within("body")
-    return None
-
-
-def _check_128(value: Any) -> Failure | None:
+def _check_135(value: Any) -> Failure | None:
     """Check against #/components/schemas/JoinThreadStreamThreadsThreadIdStreamGetStreamModes/anyOf/0."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if value not in _E26:
+    if value not in _E27:
         return Failure('must be one of "lifecycle", "run_modes", "state_update"')
     return None
 
 
-def _check_129(value: Any) -> Failure | None:
+def _check_136(value: Any) -> Failure | None:
     """Check against #/components/schemas/JoinThreadStreamThreadsThreadIdStreamGetStreamModes/anyOf/1/items."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if value not in _E26:
+    if value not in _E27:
         return Failure('must be one of "lifecycle", "run_modes", "state_update"')
     return None
 
@@ -4159,8 +4879,8 @@ def check_JoinThreadStreamThreadsThreadIdStreamGetStreamModes(value: Any) -> Fai
     f = any_of(
         value,
         (
-            _check_128,
-            _check_130,
+            _check_135,
+            _check_137,
         ),
     )
     if f is not None:
@@ -4168,14 +4888,14 @@ def check_JoinThreadStreamThreadsThreadIdStreamGetStreamModes(value: Any) -> Fai
     return None
 
 
-def _check_130(value: Any) -> Failure | None:
+def _check_137(value: Any) -> Failure | None:
     """Check against #/components/schemas/JoinThreadStreamThreadsThreadIdStreamGetStreamModes/anyOf/1."""
     if not (isinstance(value, list)):
         return Failure("must be an array" + ", not " + json_type(value))
     for i0, v1 in enumerate(value):
         if not (isinstance(v1, str)):
             return Failure("must be a string" + ", not " + json_type(v1), (i0,))
-        if v1 not in _E26:
+        if v1 not in _E27:
             return Failure('must be one of "lifecycle", "run_modes", "state_update"', (i0,))
     return None
 
@@ -4204,28 +4924,6 @@ def check_JoinThreadStreamThreadsThreadIdStreamGetArguments(value: Any) -> Failu
     return None
 
 
-def check_ProtocolThreadEventsPostArguments(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ProtocolThreadEventsPostArguments."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "thread_id" not in value:
-        return Failure("is required", ("thread_id",))
-    if "body" not in value:
-        return Failure("is required", ("body",))
-    if "thread_id" in value:
-        v1 = value["thread_id"]
-        if not (isinstance(v1, str)):
-            return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
-            return Failure("must be a valid uuid", ("thread_id",))
-    if "body" in value:
-        v1 = value["body"]
-        f = check_ProtocolEventStreamRequest(v1)
-        if f is not None:
-            return f.within("body")
-    return None
-
-
 def check_ListRunsHttpThreadsThreadIdRunsGetStatus(value: Any) -> Failure | None:
     """Check against #/components/schemas/ListRunsHttpThreadsThreadIdRunsGetStatus."""
     if not (isinstance(value, str)):
@@ -4237,11 +4935,11 @@ def check_ListRunsHttpThreadsThreadIdRunsGetStatus(value: Any) -> Failure | None
     return None
 
 
-def _check_131(value: Any) -> Failure | None:
+def _check_138(value: Any) -> Failure | None:
     """Check against #/components/schemas/ListRunsHttpThreadsThreadIdRunsGetArguments/properties/select/items."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if value not in _E27:
+    if value not in _E28:
         return Failure(
             'must be one of "run_id", "thread_id", "assistant_id", "created_at", "updated_at", "status", "metadata", "kwargs", "multitask_strategy", "langsmith_session_name"'
         )
@@ -4280,99 +4978,11 @@ def check_ListRunsHttpThreadsThreadIdRunsGetArguments(value: Any) -> Failure | N
         for i1, v2 in enumerate(v1):
             if not (isinstance(v2, str)):
                 return Failure("must be a string" + ", not " + json_type(v2), ("select", i1))
-            if v2 not in _E27:
+            if v2 not in _E28:
                 return Failure(
                     'must be one of "run_id", "thread_id", "assistant_id", "created_at", "updated_at", "status", "metadata", "kwargs", "multitask_strategy", "langsmith_session_name"',
                     ("select", i1),
                 )
-    return None
-
-
-def check_CreateRunThreadsThreadIdRunsPostArguments(value: Any) -> Failure | None:
-    """Check against #/components/schemas/CreateRunThreadsThreadIdRunsPostArguments."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "thread_id" not in value:
-        return Failure("is required", ("thread_id",))
-    if "body" not in value:
-        return Failure("is required", ("body",))
-    if "thread_id" in value:
-        v1 = value["thread_id"]
-        if not (isinstance(v1, str)):
-            return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
-            return Failure("must be a valid uuid", ("thread_id",))
-    if "body" in value:
-        v1 = value["body"]
-        f = check_RunCreateStateful(v1)
-        if f is not None:
-            return f.within("body")
-    return None
-
-
-def check_CreateThreadCronThreadsThreadIdRunsCronsPostArguments(value: Any) -> Failure | None:
-    """Check against #/components/schemas/CreateThreadCronThreadsThreadIdRunsCronsPostArguments."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "thread_id" not in value:
-        return Failure("is required", ("thread_id",))
-    if "body" not in value:
-        return Failure("is required", ("body",))
-    if "thread_id" in value:
-        v1 = value["thread_id"]
-        if not (isinstance(v1, str)):
-            return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
-            return Failure("must be a valid uuid", ("thread_id",))
-    if "body" in value:
-        v1 = value["body"]
-        f = check_ThreadCronCreate(v1)
-        if f is not None:
-            return f.within("body")
-    return None
-
-
-def check_StreamRunThreadsThreadIdRunsStreamPostArguments(value: Any) -> Failure | None:
-    """Check against #/components/schemas/StreamRunThreadsThreadIdRunsStreamPostArguments."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "thread_id" not in value:
-        return Failure("is required", ("thread_id",))
-    if "body" not in value:
-        return Failure("is required", ("body",))
-    if "thread_id" in value:
-        v1 = value["thread_id"]
-        if not (isinstance(v1, str)):
-            return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
-            return Failure("must be a valid uuid", ("thread_id",))
-    if "body" in value:
-        v1 = value["body"]
-        f = check_RunCreateStreamingStateful(v1)
-        if f is not None:
-            return f.within("body")
-    return None
-
-
-def check_WaitRunThreadsThreadIdRunsWaitPostArguments(value: Any) -> Failure | None:
-    """Check against #/components/schemas/WaitRunThreadsThreadIdRunsWaitPostArguments."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "thread_id" not in value:
-        return Failure("is required", ("thread_id",))
-    if "body" not in value:
-        return Failure("is required", ("body",))
-    if "thread_id" in value:
-        v1 = value["thread_id"]
-        if not (isinstance(v1, str)):
-            return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
-            return Failure("must be a valid uuid", ("thread_id",))
-    if "body" in value:
-        v1 = value["body"]
-        f = check_RunCreateStreamingStateful(v1)
-        if f is not None:
-            return f.within("body")
     return None
 
 
@@ -4492,7 +5102,7 @@ def check_CancelRunHttpThreadsThreadIdRunsRunIdCancelPostAction(value: Any) -> F
     """Check against #/components/schemas/CancelRunHttpThreadsThreadIdRunsRunIdCancelPostAction."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
-    if value not in _E28:
+    if value not in _E26:
         return Failure('must be one of "interrupt", "rollback"')
     return None
 
@@ -4529,118 +5139,6 @@ def check_CancelRunHttpThreadsThreadIdRunsRunIdCancelPostArguments(value: Any) -
     return None
 
 
-def check_CreateCronRunsCronsPostArguments(value: Any) -> Failure | None:
-    """Check against #/components/schemas/CreateCronRunsCronsPostArguments."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "body" not in value:
-        return Failure("is required", ("body",))
-    if "body" in value:
-        v1 = value["body"]
-        f = check_CronCreate(v1)
-        if f is not None:
-            return f.within("body")
-    return None
-
-
-def check_SearchCronsRunsCronsPostArguments(value: Any) -> Failure | None:
-    """Check against #/components/schemas/SearchCronsRunsCronsPostArguments."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "body" not in value:
-        return Failure("is required", ("body",))
-    if "body" in value:
-        v1 = value["body"]
-        f = check_CronSearch(v1)
-        if f is not None:
-            return f.within("body")
-    return None
-
-
-def check_CountCronsRunsCronsCountPostArguments(value: Any) -> Failure | None:
-    """Check against #/components/schemas/CountCronsRunsCronsCountPostArguments."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "body" not in value:
-        return Failure("is required", ("body",))
-    if "body" in value:
-        v1 = value["body"]
-        f = check_CronCountRequest(v1)
-        if f is not None:
-            return f.within("body")
-    return None
-
-
-def check_StreamRunStatelessRunsStreamPostArguments(value: Any) -> Failure | None:
-    """Check against #/components/schemas/StreamRunStatelessRunsStreamPostArguments."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "body" not in value:
-        return Failure("is required", ("body",))
-    if "body" in value:
-        v1 = value["body"]
-        f = check_RunCreateStreamingStateless(v1)
-        if f is not None:
-            return f.within("body")
-    return None
-
-
-def check_CancelRunsPostAction(value: Any) -> Failure | None:
-    """Check against #/components/schemas/CancelRunsPostAction."""
-    if not (isinstance(value, str)):
-        return Failure("must be a string" + ", not " + json_type(value))
-    if value not in _E28:
-        return Failure('must be one of "interrupt", "rollback"')
-    return None
-
-
-def check_CancelRunsPostArguments(value: Any) -> Failure | None:
-    """Check against #/components/schemas/CancelRunsPostArguments."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "body" not in value:
-        return Failure("is required", ("body",))
-    if "action" in value:
-        v1 = value["action"]
-        f = check_CancelRunsPostAction(v1)
-        if f is not None:
-            return f.within("action")
-    if "body" in value:
-        v1 = value["body"]
-        f = check_RunsCancel(v1)
-        if f is not None:
-            return f.within("body")
-    return None
-
-
-def check_WaitRunStatelessRunsWaitPostArguments(value: Any) -> Failure | None:
-    """Check against #/components/schemas/WaitRunStatelessRunsWaitPostArguments."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "body" not in value:
-        return Failure("is required", ("body",))
-    if "body" in value:
-        v1 = value["body"]
-        f = check_RunCreateStreamingStateless(v1)
-        if f is not None:
-            return f.within("body")
-    return None
-
-
-def check_RunStatelessRunsPostArguments(value: Any) -> Failure | None:
-    """Check against #/components/schemas/RunStatelessRunsPostArguments."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "body" not in value:
-        return Failure("is required", ("body",))
-    if "body" in value:
-        v1 = value["body"]
-        f = check_RunCreateStateless(v1)
-        if f is not None:
-            return f.within("body")
-    return None
-
-
 def check_GetCronRunsCronsCronIdGetArguments(value: Any) -> Failure | None:
     """Check against #/components/schemas/GetCronRunsCronsCronIdGetArguments."""
     if not (isinstance(value, dict)):
@@ -4656,28 +5154,6 @@ def check_GetCronRunsCronsCronIdGetArguments(value: Any) -> Failure | None:
     return None
 
 
-def check_PatchCronRunsCronsCronIdPatchArguments(value: Any) -> Failure | None:
-    """Check against #/components/schemas/PatchCronRunsCronsCronIdPatchArguments."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "cron_id" not in value:
-        return Failure("is required", ("cron_id",))
-    if "body" not in value:
-        return Failure("is required", ("body",))
-    if "cron_id" in value:
-        v1 = value["cron_id"]
-        if not (isinstance(v1, str)):
-            return Failure("must be a string" + ", not " + json_type(v1), ("cron_id",))
-        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
-            return Failure("must be a valid uuid", ("cron_id",))
-    if "body" in value:
-        v1 = value["body"]
-        f = check_CronPatch(v1)
-        if f is not None:
-            return f.within("body")
-    return None
-
-
 def check_DeleteCronRunsCronsCronIdDeleteArguments(value: Any) -> Failure | None:
     """Check against #/components/schemas/DeleteCronRunsCronsCronIdDeleteArguments."""
     if not (isinstance(value, dict)):
@@ -4690,34 +5166,6 @@ def check_DeleteCronRunsCronsCronIdDeleteArguments(value: Any) -> Failure | None
             return Failure("must be a string" + ", not " + json_type(v1), ("cron_id",))
         if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
             return Failure("must be a valid uuid", ("cron_id",))
-    return None
-
-
-def check_PutItemArguments(value: Any) -> Failure | None:
-    """Check against #/components/schemas/PutItemArguments."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "body" not in value:
-        return Failure("is required", ("body",))
-    if "body" in value:
-        v1 = value["body"]
-        f = check_StorePutRequest(v1)
-        if f is not None:
-            return f.within("body")
-    return None
-
-
-def check_DeleteItemArguments(value: Any) -> Failure | None:
-    """Check against #/components/schemas/DeleteItemArguments."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "body" not in value:
-        return Failure("is required", ("body",))
-    if "body" in value:
-        v1 = value["body"]
-        f = check_StoreDeleteRequest(v1)
-        if f is not None:
-            return f.within("body")
     return None
 
 
@@ -4745,35 +5193,7 @@ def check_GetItemArguments(value: Any) -> Failure | None:
     return None
 
 
-def check_SearchItemsArguments(value: Any) -> Failure | None:
-    """Check against #/components/schemas/SearchItemsArguments."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "body" not in value:
-        return Failure("is required", ("body",))
-    if "body" in value:
-        v1 = value["body"]
-        f = check_StoreSearchRequest(v1)
-        if f is not None:
-            return f.within("body")
-    return None
-
-
-def check_ListNamespacesArguments(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ListNamespacesArguments."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "body" not in value:
-        return Failure("is required", ("body",))
-    if "body" in value:
-        v1 = value["body"]
-        f = check_StoreListNamespacesRequest(v1)
-        if f is not None:
-            return f.within("body")
-    return None
-
-
-def _check_132(value: Any) -> Failure | None:
+def _check_139(value: Any) -> Failure | None:
     """Check against #/components/schemas/PostA2aBody/properties/jsonrpc."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
@@ -4782,7 +5202,7 @@ def _check_132(value: Any) -> Failure | None:
     return None
 
 
-def _check_133(value: Any) -> Failure | None:
+def _check_140(value: Any) -> Failure | None:
     """Check against #/components/schemas/PostA2aBody/properties/method."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
@@ -4793,7 +5213,7 @@ def _check_133(value: Any) -> Failure | None:
     return None
 
 
-def _check_134(value: Any) -> Failure | None:
+def _check_141(value: Any) -> Failure | None:
     """Check against #/components/schemas/PostA2aBody/properties/params/oneOf/0/properties/message/properties/role."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
@@ -4802,7 +5222,7 @@ def _check_134(value: Any) -> Failure | None:
     return None
 
 
-def _check_135(value: Any) -> Failure | None:
+def _check_142(value: Any) -> Failure | None:
     """Check against #/components/schemas/PostA2aBody/properties/params/oneOf/0/properties/message/properties/parts/items/oneOf/0/properties/kind."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
@@ -4811,7 +5231,7 @@ def _check_135(value: Any) -> Failure | None:
     return None
 
 
-def _check_136(value: Any) -> Failure | None:
+def _check_143(value: Any) -> Failure | None:
     """Check against #/components/schemas/PostA2aBody/properties/params/oneOf/0/properties/message/properties/parts/items/oneOf/0."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -4832,7 +5252,7 @@ def _check_136(value: Any) -> Failure | None:
     return None
 
 
-def _check_137(value: Any) -> Failure | None:
+def _check_144(value: Any) -> Failure | None:
     """Check against #/components/schemas/PostA2aBody/properties/params/oneOf/0/properties/message/properties/parts/items/oneOf/1/properties/kind."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
@@ -4841,7 +5261,7 @@ def _check_137(value: Any) -> Failure | None:
     return None
 
 
-def _check_138(value: Any) -> Failure | None:
+def _check_145(value: Any) -> Failure | None:
     """Check against #/components/schemas/PostA2aBody/properties/params/oneOf/0/properties/message/properties/parts/items/oneOf/1."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -4862,7 +5282,7 @@ def _check_138(value: Any) -> Failure | None:
     return None
 
 
-def _check_139(value: Any) -> Failure | None:
+def _check_146(value: Any) -> Failure | None:
     """Check against #/components/schemas/PostA2aBody/properties/params/oneOf/0/properties/message."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -4886,8 +5306,8 @@ def _check_139(value: Any) -> Failure | None:
             f = one_of(
                 v2,
                 (
-                    _check_136,
-                    _check_138,
+                    _check_143,
+                    _check_145,
                 ),
             )
             if f is not None:
@@ -4907,7 +5327,7 @@ def _check_139(value: Any) -> Failure | None:
     return None
 
 
-def _check_140(value: Any) -> Failure | None:
+def _check_147(value: Any) -> Failure | None:
     """Check against #/components/schemas/PostA2aBody/properties/params/oneOf/0."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -4915,13 +5335,13 @@ def _check_140(value: Any) -> Failure | None:
         return Failure("is required", ("message",))
     if "message" in value:
         v1 = value["message"]
-        f = _check_139(v1)
+        f = _check_146(v1)
         if f is not None:
             return f.within("message")
     return None
 
 
-def _check_141(value: Any) -> Failure | None:
+def _check_148(value: Any) -> Failure | None:
     """Check against #/components/schemas/PostA2aBody/properties/params/oneOf/1."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -4948,7 +5368,7 @@ def _check_141(value: Any) -> Failure | None:
     return None
 
 
-def _check_142(value: Any) -> Failure | None:
+def _check_149(value: Any) -> Failure | None:
     """Check against #/components/schemas/PostA2aBody/properties/params/oneOf/2."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -5003,9 +5423,9 @@ def check_PostA2aBody(value: Any) -> Failure | None:
         f = one_of(
             v1,
             (
-                _check_140,
-                _check_141,
-                _check_142,
+                _check_147,
+                _check_148,
+                _check_149,
             ),
         )
         if f is not None:
@@ -5013,7 +5433,7 @@ def check_PostA2aBody(value: Any) -> Failure | None:
     return None
 
 
-def _check_143(value: Any) -> Failure | None:
+def _check_150(value: Any) -> Failure | None:
     """Check against #/components/schemas/PostA2aResponse/properties/jsonrpc."""
     if not (isinstance(value, str)):
         return Failure("must be a string" + ", not " + json_type(value))
@@ -5022,7 +5442,7 @@ def _check_143(value: Any) -> Failure | None:
     return None
 
 
-def _check_144(value: Any) -> Failure | None:
+def _check_151(value: Any) -> Failure | None:
     """Check against #/components/schemas/PostA2aResponse/properties/error."""
     if not (isinstance(value, dict)):
         return Failure("must be an object" + ", not " + json_type(value))
@@ -5061,7 +5481,7 @@ def check_PostA2aResponse(value: Any) -> Failure | None:
             return Failure("must be an object" + ", not " + json_type(v1), ("result",))
     if "error" in value:
         v1 = value["error"]
-        f = _check_144(v1)
+        f = _check_151(v1)
         if f is not None:
             return f.within("error")
     return None
@@ -5237,426 +5657,6 @@ def check_HealthCheckOkGetArguments(value: Any) -> Failure | None:
         f = check_HealthCheckOkGetCheckDb(v1)
         if f is not None:
             return f.within("check_db")
-    return None
-
-
-def check_ProtocolThreadCommandPostResponse(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ProtocolThreadCommandPostResponse."""
-    f = one_of(
-        value,
-        (
-            check_ProtocolSuccess,
-            check_ProtocolError,
-        ),
-    )
-    if f is not None:
-        return f
-    return None
-
-
-def check_ProtocolThreadCommandPostArguments(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ProtocolThreadCommandPostArguments."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "thread_id" not in value:
-        return Failure("is required", ("thread_id",))
-    if "body" not in value:
-        return Failure("is required", ("body",))
-    if "thread_id" in value:
-        v1 = value["thread_id"]
-        if not (isinstance(v1, str)):
-            return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
-            return Failure("must be a valid uuid", ("thread_id",))
-    if "body" in value:
-        v1 = value["body"]
-        f = check_ProtocolCommand(v1)
-        if f is not None:
-            return f.within("body")
-    return None
-
-
-def check_RunBatchCreate(value: Any) -> Failure | None:
-    """Check against #/components/schemas/RunBatchCreate."""
-    if not (isinstance(value, list)):
-        return Failure("must be an array" + ", not " + json_type(value))
-    if len(value) < 1:
-        return Failure("must have at least 1 item")
-    for i0, v1 in enumerate(value):
-        f = check_RunCreateStateless(v1)
-        if f is not None:
-            return f.within(i0)
-    return None
-
-
-def _check_145(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ThreadCreate/properties/supersteps/items."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "updates" not in value:
-        return Failure("is required", ("updates",))
-    if "updates" in value:
-        v1 = value["updates"]
-        if not (isinstance(v1, list)):
-            return Failure("must be an array" + ", not " + json_type(v1), ("updates",))
-        for i1, v2 in enumerate(v1):
-            f = check_ThreadSuperstepUpdate(v2)
-            if f is not None:
-                return f.within("updates", i1)
-    return None
-
-
-def check_ThreadCreate(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ThreadCreate."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "thread_id" in value:
-        v1 = value["thread_id"]
-        if not (isinstance(v1, str)):
-            return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
-            return Failure("must be a valid uuid", ("thread_id",))
-    if "metadata" in value:
-        v1 = value["metadata"]
-        if not (isinstance(v1, dict)):
-            return Failure("must be an object" + ", not " + json_type(v1), ("metadata",))
-    if "if_exists" in value:
-        v1 = value["if_exists"]
-        if not (isinstance(v1, str)):
-            return Failure("must be a string" + ", not " + json_type(v1), ("if_exists",))
-        if v1 not in _E2:
-            return Failure('must be one of "raise", "do_nothing"', ("if_exists",))
-    if "ttl" in value:
-        v1 = value["ttl"]
-        f = _check_87(v1)
-        if f is not None:
-            return f.within("ttl")
-    if "supersteps" in value:
-        v1 = value["supersteps"]
-        if not (isinstance(v1, list)):
-            return Failure("must be an array" + ", not " + json_type(v1), ("supersteps",))
-        for i1, v2 in enumerate(v1):
-            f = _check_145(v2)
-            if f is not None:
-                return f.within("supersteps", i1)
-    return None
-
-
-def check_ThreadStateCheckpointRequest(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ThreadStateCheckpointRequest."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "checkpoint" not in value:
-        return Failure("is required", ("checkpoint",))
-    if "checkpoint" in value:
-        v1 = value["checkpoint"]
-        f = check_CheckpointConfig(v1)
-        if f is not None:
-            return f.within("checkpoint")
-    if "subgraphs" in value:
-        v1 = value["subgraphs"]
-        if not (isinstance(v1, bool)):
-            return Failure("must be a boolean" + ", not " + json_type(v1), ("subgraphs",))
-    return None
-
-
-def check_ThreadStateSearch(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ThreadStateSearch."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "limit" in value:
-        v1 = value["limit"]
-        if not (is_integer(v1)):
-            return Failure("must be an integer" + ", not " + json_type(v1), ("limit",))
-        if v1 < 1:
-            return Failure("must be at least 1", ("limit",))
-        if v1 > 1000:
-            return Failure("must be at most 1000", ("limit",))
-    if "before" in value:
-        v1 = value["before"]
-        f = check_CheckpointConfig(v1)
-        if f is not None:
-            return f.within("before")
-    if "metadata" in value:
-        v1 = value["metadata"]
-        if not (isinstance(v1, dict)):
-            return Failure("must be an object" + ", not " + json_type(v1), ("metadata",))
-    if "checkpoint" in value:
-        v1 = value["checkpoint"]
-        f = check_CheckpointConfig(v1)
-        if f is not None:
-            return f.within("checkpoint")
-    return None
-
-
-def check_ThreadStateUpdate(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ThreadStateUpdate."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "values" in value:
-        v1 = value["values"]
-        f = any_of(
-            v1,
-            (
-                _check_146,
-                _check_147,
-                _check_148,
-            ),
-        )
-        if f is not None:
-            return f.within("values")
-    if "checkpoint" in value:
-        v1 = value["checkpoint"]
-        f = check_CheckpointConfig(v1)
-        if f is not None:
-            return f.within("checkpoint")
-    if "as_node" in value:
-        v1 = value["as_node"]
-        if not (isinstance(v1, str)):
-            return Failure("must be a string" + ", not " + json_type(v1), ("as_node",))
-    return None
-
-
-def _check_146(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ThreadStateUpdate/properties/values/anyOf/0."""
-    if not (isinstance(value, list)):
-        return Failure("must be an array" + ", not " + json_type(value))
-    return None
-
-
-def _check_147(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ThreadStateUpdate/properties/values/anyOf/1."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    return None
-
-
-def _check_148(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ThreadStateUpdate/properties/values/anyOf/2."""
-    if not (value is None):
-        return Failure("must be null" + ", not " + json_type(value))
-    return None
-
-
-def check_CreateThreadThreadsPostArguments(value: Any) -> Failure | None:
-    """Check against #/components/schemas/CreateThreadThreadsPostArguments."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "body" not in value:
-        return Failure("is required", ("body",))
-    if "body" in value:
-        v1 = value["body"]
-        f = check_ThreadCreate(v1)
-        if f is not None:
-            return f.within("body")
-    return None
-
-
-def check_UpdateThreadStateThreadsThreadIdStatePostArguments(value: Any) -> Failure | None:
-    """Check against #/components/schemas/UpdateThreadStateThreadsThreadIdStatePostArguments."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "thread_id" not in value:
-        return Failure("is required", ("thread_id",))
-    if "body" not in value:
-        return Failure("is required", ("body",))
-    if "thread_id" in value:
-        v1 = value["thread_id"]
-        if not (isinstance(v1, str)):
-            return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
-            return Failure("must be a valid uuid", ("thread_id",))
-    if "body" in value:
-        v1 = value["body"]
-        f = check_ThreadStateUpdate(v1)
-        if f is not None:
-            return f.within("body")
-    return None
-
-
-def check_PostThreadStateAtCheckpointThreadsThreadIdStateCheckpointIdGetArguments(
-    value: Any,
-) -> Failure | None:
-    """Check against #/components/schemas/PostThreadStateAtCheckpointThreadsThreadIdStateCheckpointIdGetArguments."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "thread_id" not in value:
-        return Failure("is required", ("thread_id",))
-    if "body" not in value:
-        return Failure("is required", ("body",))
-    if "thread_id" in value:
-        v1 = value["thread_id"]
-        if not (isinstance(v1, str)):
-            return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
-            return Failure("must be a valid uuid", ("thread_id",))
-    if "body" in value:
-        v1 = value["body"]
-        f = check_ThreadStateCheckpointRequest(v1)
-        if f is not None:
-            return f.within("body")
-    return None
-
-
-def check_GetThreadHistoryPostThreadsThreadIdHistoryPostArguments(value: Any) -> Failure | None:
-    """Check against #/components/schemas/GetThreadHistoryPostThreadsThreadIdHistoryPostArguments."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "thread_id" not in value:
-        return Failure("is required", ("thread_id",))
-    if "body" not in value:
-        return Failure("is required", ("body",))
-    if "thread_id" in value:
-        v1 = value["thread_id"]
-        if not (isinstance(v1, str)):
-            return Failure("must be a string" + ", not " + json_type(v1), ("thread_id",))
-        if not (_P1.fullmatch(v1) or format_ok("uuid", v1)):
-            return Failure("must be a valid uuid", ("thread_id",))
-    if "body" in value:
-        v1 = value["body"]
-        f = check_ThreadStateSearch(v1)
-        if f is not None:
-            return f.within("body")
-    return None
-
-
-def check_RunBatchStatelessRunsPostArguments(value: Any) -> Failure | None:
-    """Check against #/components/schemas/RunBatchStatelessRunsPostArguments."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "body" not in value:
-        return Failure("is required", ("body",))
-    if "body" in value:
-        v1 = value["body"]
-        f = check_RunBatchCreate(v1)
-        if f is not None:
-            return f.within("body")
-    return None
-
-
-def _check_149(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ThreadState/properties/tasks/items."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "id" not in value:
-        return Failure("is required", ("id",))
-    if "name" not in value:
-        return Failure("is required", ("name",))
-    if "id" in value:
-        v1 = value["id"]
-        if not (isinstance(v1, str)):
-            return Failure("must be a string" + ", not " + json_type(v1), ("id",))
-    if "name" in value:
-        v1 = value["name"]
-        if not (isinstance(v1, str)):
-            return Failure("must be a string" + ", not " + json_type(v1), ("name",))
-    if "error" in value:
-        v1 = value["error"]
-        if not (isinstance(v1, str)):
-            return Failure("must be a string" + ", not " + json_type(v1), ("error",))
-    if "interrupts" in value:
-        v1 = value["interrupts"]
-        if not (isinstance(v1, list)):
-            return Failure("must be an array" + ", not " + json_type(v1), ("interrupts",))
-        for i1, v2 in enumerate(v1):
-            f = check_Interrupt(v2)
-            if f is not None:
-                return f.within("interrupts", i1)
-    if "checkpoint" in value:
-        v1 = value["checkpoint"]
-        f = check_CheckpointConfig(v1)
-        if f is not None:
-            return f.within("checkpoint")
-    if "state" in value:
-        v1 = value["state"]
-        f = check_ThreadState(v1)
-        if f is not None:
-            return f.within("state")
-    return None
-
-
-def check_ThreadState(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ThreadState."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
-    if "values" not in value:
-        return Failure("is required", ("values",))
-    if "next" not in value:
-        return Failure("is required", ("next",))
-    if "checkpoint" not in value:
-        return Failure("is required", ("checkpoint",))
-    if "metadata" not in value:
-        return Failure("is required", ("metadata",))
-    if "created_at" not in value:
-        return Failure("is required", ("created_at",))
-    if "values" in value:
-        v1 = value["values"]
-        f = any_of(
-            v1,
-            (
-                _check_150,
-                _check_151,
-            ),
-        )
-        if f is not None:
-            return f.within("values")
-    if "next" in value:
-        v1 = value["next"]
-        if not (isinstance(v1, list)):
-            return Failure("must be an array" + ", not " + json_type(v1), ("next",))
-        for i1, v2 in enumerate(v1):
-            if not (isinstance(v2, str)):
-                return Failure("must be a string" + ", not " + json_type(v2), ("next", i1))
-    if "tasks" in value:
-        v1 = value["tasks"]
-        if not (isinstance(v1, list)):
-            return Failure("must be an array" + ", not " + json_type(v1), ("tasks",))
-        for i1, v2 in enumerate(v1):
-            f = _check_149(v2)
-            if f is not None:
-                return f.within("tasks", i1)
-    if "checkpoint" in value:
-        v1 = value["checkpoint"]
-        f = check_CheckpointConfig(v1)
-        if f is not None:
-            return f.within("checkpoint")
-    if "metadata" in value:
-        v1 = value["metadata"]
-        if not (isinstance(v1, dict)):
-            return Failure("must be an object" + ", not " + json_type(v1), ("metadata",))
-    if "created_at" in value:
-        v1 = value["created_at"]
-        if not (isinstance(v1, str)):
-            return Failure("must be a string" + ", not " + json_type(v1), ("created_at",))
-    if "parent_checkpoint" in value:
-        v1 = value["parent_checkpoint"]
-        if not (isinstance(v1, dict)):
-            return Failure("must be an object" + ", not " + json_type(v1), ("parent_checkpoint",))
-    if "interrupts" in value:
-        v1 = value["interrupts"]
-        if not (isinstance(v1, list)):
-            return Failure("must be an array" + ", not " + json_type(v1), ("interrupts",))
-        for i1, v2 in enumerate(v1):
-            f = check_Interrupt(v2)
-            if f is not None:
-                return f.within("interrupts", i1)
-    return None
-
-
-def _check_150(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ThreadState/properties/values/anyOf/0."""
-    if not (isinstance(value, list)):
-        return Failure("must be an array" + ", not " + json_type(value))
-    for i0, v1 in enumerate(value):
-        if not (isinstance(v1, dict)):
-            return Failure("must be an object" + ", not " + json_type(v1), (i0,))
-    return None
-
-
-def _check_151(value: Any) -> Failure | None:
-    """Check against #/components/schemas/ThreadState/properties/values/anyOf/1."""
-    if not (isinstance(value, dict)):
-        return Failure("must be an object" + ", not " + json_type(value))
     return None
 
 
@@ -5860,6 +5860,10 @@ CHECKS: dict[str, Check] = {
     "CronPatchStreamMode": _check_22,
     "CronPatchDurability": _check_23,
     "CronPatch": check_CronPatch,
+    "CreateAssistantAssistantsPostArguments": check_CreateAssistantAssistantsPostArguments,
+    "PatchAssistantAssistantsAssistantIdPatchArguments": check_PatchAssistantAssistantsAssistantIdPatchArguments,
+    "CreateCronRunsCronsPostArguments": check_CreateCronRunsCronsPostArguments,
+    "PatchCronRunsCronsCronIdPatchArguments": check_PatchCronRunsCronsCronIdPatchArguments,
     "CronSearchSortBy": _check_29,
     "CronSearchSortOrder": _check_30,
     "CronSearchSelectEnum": _check_31,
@@ -5871,6 +5875,8 @@ CHECKS: dict[str, Check] = {
     "RunStatus": _check_32,
     "RunMultitaskStrategy": _check_33,
     "Run": check_Run,
+    "SearchCronsRunsCronsPostArguments": check_SearchCronsRunsCronsPostArguments,
+    "CountCronsRunsCronsCountPostArguments": check_CountCronsRunsCronsCountPostArguments,
     "Send": check_Send,
     "Command": check_Command,
     "RunCreateStatefulCheckpoint": _check_38,
@@ -5889,92 +5895,120 @@ CHECKS: dict[str, Check] = {
     "RunCreateStatelessOnCompletion": _check_62,
     "RunCreateStatelessDurability": _check_63,
     "RunCreateStateless": check_RunCreateStateless,
-    "AssistantSearchRequestSortBy": _check_74,
-    "AssistantSearchRequestSortOrder": _check_75,
-    "AssistantSearchRequestSelectEnum": _check_76,
+    "ThreadCreateIfExists": _check_74,
+    "ThreadCreateTtlStrategy": _check_75,
+    "ThreadCreateTtl": _check_76,
+    "ThreadSuperstepUpdate": check_ThreadSuperstepUpdate,
+    "CheckpointConfig": check_CheckpointConfig,
+    "Interrupt": check_Interrupt,
+    "OnDisconnect": _check_81,
+    "RunCreateStreamingStateful": check_RunCreateStreamingStateful,
+    "RunCreateStreamingStateless": check_RunCreateStreamingStateless,
+    "CreateRunThreadsThreadIdRunsPostArguments": check_CreateRunThreadsThreadIdRunsPostArguments,
+    "StreamRunThreadsThreadIdRunsStreamPostArguments": check_StreamRunThreadsThreadIdRunsStreamPostArguments,
+    "WaitRunThreadsThreadIdRunsWaitPostArguments": check_WaitRunThreadsThreadIdRunsWaitPostArguments,
+    "StreamRunStatelessRunsStreamPostArguments": check_StreamRunStatelessRunsStreamPostArguments,
+    "WaitRunStatelessRunsWaitPostArguments": check_WaitRunStatelessRunsWaitPostArguments,
+    "RunStatelessRunsPostArguments": check_RunStatelessRunsPostArguments,
+    "RunBatchCreate": check_RunBatchCreate,
+    "ThreadCreateSuperstep": _check_82,
+    "ThreadCreate": check_ThreadCreate,
+    "ThreadStateCheckpointRequest": check_ThreadStateCheckpointRequest,
+    "ThreadStateSearch": check_ThreadStateSearch,
+    "ThreadStateUpdate": check_ThreadStateUpdate,
+    "CreateThreadThreadsPostArguments": check_CreateThreadThreadsPostArguments,
+    "UpdateThreadStateThreadsThreadIdStatePostArguments": check_UpdateThreadStateThreadsThreadIdStatePostArguments,
+    "PostThreadStateAtCheckpointThreadsThreadIdStateCheckpointIdGetArguments": check_PostThreadStateAtCheckpointThreadsThreadIdStateCheckpointIdGetArguments,
+    "GetThreadHistoryPostThreadsThreadIdHistoryPostArguments": check_GetThreadHistoryPostThreadsThreadIdHistoryPostArguments,
+    "RunBatchStatelessRunsPostArguments": check_RunBatchStatelessRunsPostArguments,
+    "ThreadStateTask": _check_86,
+    "ThreadState": check_ThreadState,
+    "AssistantSearchRequestSortBy": _check_89,
+    "AssistantSearchRequestSortOrder": _check_90,
+    "AssistantSearchRequestSelectEnum": _check_91,
     "AssistantSearchRequest": check_AssistantSearchRequest,
     "AssistantCountRequest": check_AssistantCountRequest,
     "AssistantVersionsSearchRequest": check_AssistantVersionsSearchRequest,
-    "ThreadSearchRequestStatus": _check_77,
-    "ThreadSearchRequestSortBy": _check_78,
-    "ThreadSearchRequestSortOrder": _check_79,
-    "ThreadSearchRequestSelectEnum": _check_80,
+    "ThreadSearchRequestStatus": _check_92,
+    "ThreadSearchRequestSortBy": _check_93,
+    "ThreadSearchRequestSortOrder": _check_94,
+    "ThreadSearchRequestSelectEnum": _check_95,
     "ThreadSearchRequest": check_ThreadSearchRequest,
-    "ThreadCountRequestStatus": _check_81,
+    "ThreadCountRequestStatus": _check_96,
     "ThreadCountRequest": check_ThreadCountRequest,
-    "ThreadStatus": _check_82,
-    "ThreadTtlStrategy": _check_83,
-    "ThreadTtl": _check_84,
+    "ThreadStatus": _check_97,
+    "ThreadTtlStrategy": _check_98,
+    "ThreadTtl": _check_99,
     "Thread": check_Thread,
-    "ThreadCreateIfExists": _check_85,
-    "ThreadCreateTtlStrategy": _check_86,
-    "ThreadCreateTtl": _check_87,
-    "ThreadPatchTtlStrategy": _check_88,
-    "ThreadPatchTtl": _check_89,
+    "ThreadPatchTtlStrategy": _check_100,
+    "ThreadPatchTtl": _check_101,
     "ThreadPatch": check_ThreadPatch,
-    "ThreadPruneRequestStrategy": _check_90,
+    "SearchAssistantsAssistantsSearchPostArguments": check_SearchAssistantsAssistantsSearchPostArguments,
+    "CountAssistantsAssistantsCountPostArguments": check_CountAssistantsAssistantsCountPostArguments,
+    "SearchThreadsThreadsSearchPostArguments": check_SearchThreadsThreadsSearchPostArguments,
+    "CountThreadsThreadsCountPostArguments": check_CountThreadsThreadsCountPostArguments,
+    "PatchThreadThreadsThreadIdPatchArguments": check_PatchThreadThreadsThreadIdPatchArguments,
+    "ThreadPruneRequestStrategy": _check_102,
     "ThreadPruneRequest": check_ThreadPruneRequest,
     "ThreadPruneResponse": check_ThreadPruneResponse,
-    "ThreadStorageCheckpoints": _check_91,
-    "ThreadStorageChannelValuesByChannel": _check_92,
-    "ThreadStorageChannelValues": _check_93,
-    "ThreadStoragePendingWrites": _check_94,
+    "ThreadStorageCheckpoints": _check_103,
+    "ThreadStorageChannelValuesByChannel": _check_104,
+    "ThreadStorageChannelValues": _check_105,
+    "ThreadStoragePendingWrites": _check_106,
     "ThreadStorage": check_ThreadStorage,
-    "ThreadSuperstepUpdate": check_ThreadSuperstepUpdate,
     "ThreadStateUpdateResponse": check_ThreadStateUpdateResponse,
-    "CheckpointConfig": check_CheckpointConfig,
-    "StorePutRequestIndex": _check_99,
+    "StorePutRequestIndex": _check_107,
     "StorePutRequest": check_StorePutRequest,
     "StoreDeleteRequest": check_StoreDeleteRequest,
     "StoreSearchRequest": check_StoreSearchRequest,
     "StoreListNamespacesRequest": check_StoreListNamespacesRequest,
     "Item": check_Item,
-    "RunsCancelStatus": _check_102,
-    "RunsCancel": check_RunsCancel,
     "SearchItemsResponse": check_SearchItemsResponse,
+    "PruneThreadsThreadsPrunePostArguments": check_PruneThreadsThreadsPrunePostArguments,
+    "PutItemArguments": check_PutItemArguments,
+    "DeleteItemArguments": check_DeleteItemArguments,
+    "SearchItemsArguments": check_SearchItemsArguments,
+    "ListNamespacesArguments": check_ListNamespacesArguments,
+    "RunsCancelStatus": _check_110,
+    "RunsCancel": check_RunsCancel,
     "ListNamespaceResponse": check_ListNamespaceResponse,
     "ErrorResponse": check_ErrorResponse,
-    "ThreadCronCreateConfig": _check_103,
-    "ThreadCronCreateInterruptBefore": _check_104,
-    "ThreadCronCreateInterruptAfter": _check_105,
-    "ThreadCronCreateMultitaskStrategy": _check_106,
-    "ThreadCronCreateStreamModeEnum": _check_107,
-    "ThreadCronCreateStreamMode": _check_108,
-    "ThreadCronCreateDurability": _check_109,
+    "ThreadCronCreateConfig": _check_111,
+    "ThreadCronCreateInterruptBefore": _check_112,
+    "ThreadCronCreateInterruptAfter": _check_113,
+    "ThreadCronCreateMultitaskStrategy": _check_114,
+    "ThreadCronCreateStreamModeEnum": _check_115,
+    "ThreadCronCreateStreamMode": _check_116,
+    "ThreadCronCreateDurability": _check_117,
     "ThreadCronCreate": check_ThreadCronCreate,
-    "Interrupt": check_Interrupt,
-    "OnDisconnect": _check_117,
-    "RunCreateStreamingStateful": check_RunCreateStreamingStateful,
-    "RunCreateStreamingStateless": check_RunCreateStreamingStateless,
-    "ProtocolChannelProtocolChannel": _check_118,
+    "ProtocolChannelProtocolChannel": _check_125,
     "ProtocolChannel": check_ProtocolChannel,
     "ProtocolNamespace": check_ProtocolNamespace,
     "ProtocolEventStreamRequest": check_ProtocolEventStreamRequest,
     "ProtocolCommand": check_ProtocolCommand,
     "ProtocolResponseMeta": check_ProtocolResponseMeta,
     "ProtocolSuccess": check_ProtocolSuccess,
-    "ProtocolErrorId": _check_120,
-    "ProtocolErrorError": _check_121,
+    "ProtocolErrorId": _check_127,
+    "ProtocolErrorError": _check_128,
     "ProtocolError": check_ProtocolError,
-    "ProtocolEventParams": _check_123,
+    "ProtocolEventParams": _check_130,
     "ProtocolEvent": check_ProtocolEvent,
-    "CreateAssistantAssistantsPostArguments": check_CreateAssistantAssistantsPostArguments,
-    "SearchAssistantsAssistantsSearchPostArguments": check_SearchAssistantsAssistantsSearchPostArguments,
-    "CountAssistantsAssistantsCountPostArguments": check_CountAssistantsAssistantsCountPostArguments,
     "GetAssistantAssistantsAssistantIdGetArguments": check_GetAssistantAssistantsAssistantIdGetArguments,
     "DeleteAssistantAssistantsAssistantIdDeleteArguments": check_DeleteAssistantAssistantsAssistantIdDeleteArguments,
-    "PatchAssistantAssistantsAssistantIdPatchArguments": check_PatchAssistantAssistantsAssistantIdPatchArguments,
     "GetAssistantGraphAssistantsAssistantIdGraphGetAssistantId": check_GetAssistantGraphAssistantsAssistantIdGraphGetAssistantId,
     "GetAssistantGraphAssistantsAssistantIdGraphGetXray": check_GetAssistantGraphAssistantsAssistantIdGraphGetXray,
     "GetAssistantGraphAssistantsAssistantIdGraphGetArguments": check_GetAssistantGraphAssistantsAssistantIdGraphGetArguments,
     "GetAssistantSubgraphsAssistantsAssistantIdSubgraphsGetArguments": check_GetAssistantSubgraphsAssistantsAssistantIdSubgraphsGetArguments,
+    "ProtocolThreadEventsPostArguments": check_ProtocolThreadEventsPostArguments,
+    "CreateThreadCronThreadsThreadIdRunsCronsPostArguments": check_CreateThreadCronThreadsThreadIdRunsCronsPostArguments,
+    "CancelRunsPostAction": check_CancelRunsPostAction,
+    "CancelRunsPostArguments": check_CancelRunsPostArguments,
+    "ProtocolThreadCommandPostResponse": check_ProtocolThreadCommandPostResponse,
+    "ProtocolThreadCommandPostArguments": check_ProtocolThreadCommandPostArguments,
     "GetAssistantSubgraphsAssistantsAssistantIdSubgraphsNamespaceGetArguments": check_GetAssistantSubgraphsAssistantsAssistantIdSubgraphsNamespaceGetArguments,
     "GetAssistantSchemasAssistantsAssistantIdSchemasGetArguments": check_GetAssistantSchemasAssistantsAssistantIdSchemasGetArguments,
     "GetAssistantVersionsAssistantsAssistantIdVersionsGetArguments": check_GetAssistantVersionsAssistantsAssistantIdVersionsGetArguments,
     "SetLatestAssistantVersionAssistantsAssistantIdVersionsPostArguments": check_SetLatestAssistantVersionAssistantsAssistantIdVersionsPostArguments,
-    "SearchThreadsThreadsSearchPostArguments": check_SearchThreadsThreadsSearchPostArguments,
-    "CountThreadsThreadsCountPostArguments": check_CountThreadsThreadsCountPostArguments,
-    "PruneThreadsThreadsPrunePostArguments": check_PruneThreadsThreadsPrunePostArguments,
     "GetThreadStorageThreadsThreadIdStorageGetArguments": check_GetThreadStorageThreadsThreadIdStorageGetArguments,
     "GetLatestThreadStateThreadsThreadIdStateGetArguments": check_GetLatestThreadStateThreadsThreadIdStateGetArguments,
     "GetThreadStateAtCheckpointThreadsThreadIdStateCheckpointIdGetArguments": check_GetThreadStateAtCheckpointThreadsThreadIdStateCheckpointIdGetArguments,
@@ -5982,55 +6016,36 @@ CHECKS: dict[str, Check] = {
     "CopyThreadPostThreadsThreadIdCopyPostArguments": check_CopyThreadPostThreadsThreadIdCopyPostArguments,
     "GetThreadThreadsThreadIdGetArguments": check_GetThreadThreadsThreadIdGetArguments,
     "DeleteThreadThreadsThreadIdDeleteArguments": check_DeleteThreadThreadsThreadIdDeleteArguments,
-    "PatchThreadThreadsThreadIdPatchArguments": check_PatchThreadThreadsThreadIdPatchArguments,
-    "JoinThreadStreamThreadsThreadIdStreamGetStreamModesJoinThreadStreamThreadsThreadIdStreamGetStreamModes": _check_128,
-    "JoinThreadStreamThreadsThreadIdStreamGetStreamModesJoinThreadStreamThreadsThreadIdStreamGetStreamMode": _check_129,
+    "JoinThreadStreamThreadsThreadIdStreamGetStreamModesJoinThreadStreamThreadsThreadIdStreamGetStreamModes": _check_135,
+    "JoinThreadStreamThreadsThreadIdStreamGetStreamModesJoinThreadStreamThreadsThreadIdStreamGetStreamMode": _check_136,
     "JoinThreadStreamThreadsThreadIdStreamGetStreamModes": check_JoinThreadStreamThreadsThreadIdStreamGetStreamModes,
     "JoinThreadStreamThreadsThreadIdStreamGetArguments": check_JoinThreadStreamThreadsThreadIdStreamGetArguments,
-    "ProtocolThreadEventsPostArguments": check_ProtocolThreadEventsPostArguments,
     "ListRunsHttpThreadsThreadIdRunsGetStatus": check_ListRunsHttpThreadsThreadIdRunsGetStatus,
-    "ListRunsHttpThreadsThreadIdRunsGetArgumentsSelectEnum": _check_131,
+    "ListRunsHttpThreadsThreadIdRunsGetArgumentsSelectEnum": _check_138,
     "ListRunsHttpThreadsThreadIdRunsGetArguments": check_ListRunsHttpThreadsThreadIdRunsGetArguments,
-    "CreateRunThreadsThreadIdRunsPostArguments": check_CreateRunThreadsThreadIdRunsPostArguments,
-    "CreateThreadCronThreadsThreadIdRunsCronsPostArguments": check_CreateThreadCronThreadsThreadIdRunsCronsPostArguments,
-    "StreamRunThreadsThreadIdRunsStreamPostArguments": check_StreamRunThreadsThreadIdRunsStreamPostArguments,
-    "WaitRunThreadsThreadIdRunsWaitPostArguments": check_WaitRunThreadsThreadIdRunsWaitPostArguments,
     "GetRunHttpThreadsThreadIdRunsRunIdGetArguments": check_GetRunHttpThreadsThreadIdRunsRunIdGetArguments,
     "DeleteRunThreadsThreadIdRunsRunIdDeleteArguments": check_DeleteRunThreadsThreadIdRunsRunIdDeleteArguments,
     "JoinRunHttpThreadsThreadIdRunsRunIdJoinGetArguments": check_JoinRunHttpThreadsThreadIdRunsRunIdJoinGetArguments,
     "StreamRunHttpThreadsThreadIdRunsRunIdJoinGetArguments": check_StreamRunHttpThreadsThreadIdRunsRunIdJoinGetArguments,
     "CancelRunHttpThreadsThreadIdRunsRunIdCancelPostAction": check_CancelRunHttpThreadsThreadIdRunsRunIdCancelPostAction,
     "CancelRunHttpThreadsThreadIdRunsRunIdCancelPostArguments": check_CancelRunHttpThreadsThreadIdRunsRunIdCancelPostArguments,
-    "CreateCronRunsCronsPostArguments": check_CreateCronRunsCronsPostArguments,
-    "SearchCronsRunsCronsPostArguments": check_SearchCronsRunsCronsPostArguments,
-    "CountCronsRunsCronsCountPostArguments": check_CountCronsRunsCronsCountPostArguments,
-    "StreamRunStatelessRunsStreamPostArguments": check_StreamRunStatelessRunsStreamPostArguments,
-    "CancelRunsPostAction": check_CancelRunsPostAction,
-    "CancelRunsPostArguments": check_CancelRunsPostArguments,
-    "WaitRunStatelessRunsWaitPostArguments": check_WaitRunStatelessRunsWaitPostArguments,
-    "RunStatelessRunsPostArguments": check_RunStatelessRunsPostArguments,
     "GetCronRunsCronsCronIdGetArguments": check_GetCronRunsCronsCronIdGetArguments,
-    "PatchCronRunsCronsCronIdPatchArguments": check_PatchCronRunsCronsCronIdPatchArguments,
     "DeleteCronRunsCronsCronIdDeleteArguments": check_DeleteCronRunsCronsCronIdDeleteArguments,
-    "PutItemArguments": check_PutItemArguments,
-    "DeleteItemArguments": check_DeleteItemArguments,
     "GetItemArguments": check_GetItemArguments,
-    "SearchItemsArguments": check_SearchItemsArguments,
-    "ListNamespacesArguments": check_ListNamespacesArguments,
-    "PostA2aBodyJsonrpc": _check_132,
-    "PostA2aBodyMethod": _check_133,
-    "PostA2aBodyParamsMessageRole": _check_134,
-    "PostA2aBodyParamsMessagePartsKind": _check_135,
-    "PostA2aBodyParamsMessageParts": _check_136,
-    "PostA2aBodyParamsMessageParts1Kind": _check_137,
-    "PostA2aBodyParamsMessageParts1": _check_138,
-    "PostA2aBodyParamsMessage": _check_139,
-    "PostA2aBodyParams": _check_140,
-    "PostA2aBodyParams1": _check_141,
-    "PostA2aBodyParams2": _check_142,
+    "PostA2aBodyJsonrpc": _check_139,
+    "PostA2aBodyMethod": _check_140,
+    "PostA2aBodyParamsMessageRole": _check_141,
+    "PostA2aBodyParamsMessagePartsKind": _check_142,
+    "PostA2aBodyParamsMessageParts": _check_143,
+    "PostA2aBodyParamsMessageParts1Kind": _check_144,
+    "PostA2aBodyParamsMessageParts1": _check_145,
+    "PostA2aBodyParamsMessage": _check_146,
+    "PostA2aBodyParams": _check_147,
+    "PostA2aBodyParams1": _check_148,
+    "PostA2aBodyParams2": _check_149,
     "PostA2aBody": check_PostA2aBody,
-    "PostA2aResponseJsonrpc": _check_143,
-    "PostA2aResponseError": _check_144,
+    "PostA2aResponseJsonrpc": _check_150,
+    "PostA2aResponseError": _check_151,
     "PostA2aResponse": check_PostA2aResponse,
     "PostA2aArguments": check_PostA2aArguments,
     "PostMcpAccept": check_PostMcpAccept,
@@ -6045,19 +6060,4 @@ CHECKS: dict[str, Check] = {
     "HealthCheckOkGetResponse": check_HealthCheckOkGetResponse,
     "HealthCheckOkGetCheckDb": check_HealthCheckOkGetCheckDb,
     "HealthCheckOkGetArguments": check_HealthCheckOkGetArguments,
-    "ProtocolThreadCommandPostResponse": check_ProtocolThreadCommandPostResponse,
-    "ProtocolThreadCommandPostArguments": check_ProtocolThreadCommandPostArguments,
-    "RunBatchCreate": check_RunBatchCreate,
-    "ThreadCreateSuperstep": _check_145,
-    "ThreadCreate": check_ThreadCreate,
-    "ThreadStateCheckpointRequest": check_ThreadStateCheckpointRequest,
-    "ThreadStateSearch": check_ThreadStateSearch,
-    "ThreadStateUpdate": check_ThreadStateUpdate,
-    "CreateThreadThreadsPostArguments": check_CreateThreadThreadsPostArguments,
-    "UpdateThreadStateThreadsThreadIdStatePostArguments": check_UpdateThreadStateThreadsThreadIdStatePostArguments,
-    "PostThreadStateAtCheckpointThreadsThreadIdStateCheckpointIdGetArguments": check_PostThreadStateAtCheckpointThreadsThreadIdStateCheckpointIdGetArguments,
-    "GetThreadHistoryPostThreadsThreadIdHistoryPostArguments": check_GetThreadHistoryPostThreadsThreadIdHistoryPostArguments,
-    "RunBatchStatelessRunsPostArguments": check_RunBatchStatelessRunsPostArguments,
-    "ThreadStateTask": _check_149,
-    "ThreadState": check_ThreadState,
 }

@@ -543,6 +543,27 @@ class CronPatch(SpecModel):
     """
 
 
+class CreateAssistantAssistantsPostArguments(SpecModel):
+    body: AssistantCreate
+
+
+class PatchAssistantAssistantsAssistantIdPatchArguments(SpecModel):
+    assistant_id: Annotated[UUID, Field(title="Assistant ID")]
+    """
+    The ID of the assistant.
+    """
+    body: AssistantPatch
+
+
+class CreateCronRunsCronsPostArguments(SpecModel):
+    body: CronCreate
+
+
+class PatchCronRunsCronsCronIdPatchArguments(SpecModel):
+    cron_id: Annotated[UUID, Field(title="Cron Id")]
+    body: CronPatch
+
+
 class CronSearchSortBy(StrEnum):
     """
     The field to sort by.
@@ -773,6 +794,14 @@ class Run(SpecModel):
     """
     LangSmith tracing session (project) name for this run, when tracing is enabled at creation time.
     """
+
+
+class SearchCronsRunsCronsPostArguments(SpecModel):
+    body: CronSearch
+
+
+class CountCronsRunsCronsCountPostArguments(SpecModel):
+    body: CronCountRequest
 
 
 class Send(SpecModel):
@@ -1172,6 +1201,288 @@ class RunCreateStateless(SpecModel):
     """
 
 
+class ThreadCreateIfExists(StrEnum):
+    """
+    How to handle duplicate creation. Must be either 'raise' (raise error if duplicate), or 'do_nothing' (return existing thread).
+    """
+
+    raise_ = "raise"
+    do_nothing = "do_nothing"
+
+
+class ThreadCreateTtlStrategy(StrEnum):
+    """
+    The TTL strategy. 'delete' removes the entire thread. 'keep_latest' prunes old checkpoints but keeps the thread and its latest state.
+    """
+
+    delete = "delete"
+    keep_latest = "keep_latest"
+
+
+class ThreadCreateTtl(SpecModel):
+    """
+    The time-to-live for the thread.
+    """
+
+    strategy: ThreadCreateTtlStrategy = ThreadCreateTtlStrategy.delete
+    """
+    The TTL strategy. 'delete' removes the entire thread. 'keep_latest' prunes old checkpoints but keeps the thread and its latest state.
+    """
+    ttl: StrictFloat | MISSING = MISSING
+    """
+    The time-to-live in minutes from now until thread should be swept.
+    """
+
+
+class ThreadSuperstepUpdate(SpecModel):
+    values: list[dict[str, Any]] | dict[str, Any] | None | MISSING = MISSING
+    command: Command | None | MISSING = MISSING
+    """
+    The command associated with the update.
+    """
+    as_node: StrictStr
+    """
+    Update the state as if this node had just executed.
+    """
+
+
+class CheckpointConfig(SpecModel):
+    """
+    Checkpoint config.
+    """
+
+    thread_id: StrictStr | MISSING = MISSING
+    """
+    Unique identifier for the thread associated with this checkpoint.
+    """
+    checkpoint_ns: StrictStr | MISSING = MISSING
+    """
+    Namespace for the checkpoint, used for organization and retrieval.
+    """
+    checkpoint_id: StrictStr | MISSING = MISSING
+    """
+    Optional unique identifier for the checkpoint itself.
+    """
+    checkpoint_map: dict[str, Any] | MISSING = MISSING
+    """
+    Optional dictionary containing checkpoint-specific data.
+    """
+
+
+class Interrupt(SpecModel):
+    id: StrictStr | None | MISSING = MISSING
+    value: dict[str, Any]
+    response_schema: dict[str, Any] | MISSING = MISSING
+    """
+    JSON Schema for the value expected when resuming the interrupt, if the graph provided one.
+    """
+
+
+class OnDisconnect(StrEnum):
+    """
+    The disconnect mode to use. Must be one of 'cancel' or 'continue'.
+    """
+
+    cancel = "cancel"
+    continue_ = "continue"
+
+
+class RunCreateStreamingStateful(RunCreateStateful):
+    on_disconnect: Annotated[OnDisconnect, Field(title="On Disconnect")] = OnDisconnect.continue_
+    """
+    The disconnect mode to use. Must be one of 'cancel' or 'continue'.
+    """
+
+
+class RunCreateStreamingStateless(RunCreateStateless):
+    on_disconnect: Annotated[OnDisconnect, Field(title="On Disconnect")] = OnDisconnect.continue_
+    """
+    The disconnect mode to use. Must be one of 'cancel' or 'continue'.
+    """
+
+
+class CreateRunThreadsThreadIdRunsPostArguments(SpecModel):
+    thread_id: Annotated[UUID, Field(title="Thread Id")]
+    """
+    The ID of the thread.
+    """
+    body: RunCreateStateful
+
+
+class StreamRunThreadsThreadIdRunsStreamPostArguments(SpecModel):
+    thread_id: Annotated[UUID, Field(title="Thread Id")]
+    """
+    The ID of the thread.
+    """
+    body: RunCreateStreamingStateful
+
+
+class WaitRunThreadsThreadIdRunsWaitPostArguments(SpecModel):
+    thread_id: Annotated[UUID, Field(title="Thread Id")]
+    """
+    The ID of the thread.
+    """
+    body: RunCreateStreamingStateful
+
+
+class StreamRunStatelessRunsStreamPostArguments(SpecModel):
+    body: RunCreateStreamingStateless
+
+
+class WaitRunStatelessRunsWaitPostArguments(SpecModel):
+    body: RunCreateStreamingStateless
+
+
+class RunStatelessRunsPostArguments(SpecModel):
+    body: RunCreateStateless
+
+
+RunBatchCreate = TypeAliasType(
+    "RunBatchCreate",
+    Annotated[list[RunCreateStateless], Field(min_length=1, title="RunBatchCreate")],
+)
+"""
+Payload for creating a batch of runs.
+"""
+
+
+class ThreadCreateSuperstep(SpecModel):
+    updates: list[ThreadSuperstepUpdate]
+
+
+class ThreadCreate(SpecModel):
+    """
+    Payload for creating a thread.
+    """
+
+    thread_id: Annotated[UUID | MISSING, Field(title="Thread Id")] = MISSING
+    """
+    The ID of the thread. If not provided, a random UUID will be generated.
+    """
+    metadata: Annotated[dict[str, Any] | MISSING, Field(title="Metadata")] = MISSING
+    """
+    Metadata to add to thread.
+    """
+    if_exists: Annotated[ThreadCreateIfExists, Field(title="If Exists")] = (
+        ThreadCreateIfExists.raise_
+    )
+    """
+    How to handle duplicate creation. Must be either 'raise' (raise error if duplicate), or 'do_nothing' (return existing thread).
+    """
+    ttl: Annotated[ThreadCreateTtl | MISSING, Field(title="TTL")] = MISSING
+    """
+    The time-to-live for the thread.
+    """
+    supersteps: list[ThreadCreateSuperstep] | MISSING = MISSING
+
+
+class ThreadStateCheckpointRequest(SpecModel):
+    """
+    Payload for getting the state of a thread at a checkpoint.
+    """
+
+    checkpoint: Annotated[CheckpointConfig, Field(title="Checkpoint")]
+    """
+    The checkpoint to get the state for.
+    """
+    subgraphs: Annotated[StrictBool | MISSING, Field(title="Subgraphs")] = MISSING
+    """
+    Include subgraph states.
+    """
+
+
+class ThreadStateSearch(SpecModel):
+    limit: Annotated[StrictInt, Field(ge=1, le=1000, title="Limit")] = 1
+    """
+    The maximum number of states to return.
+    """
+    before: Annotated[CheckpointConfig | MISSING, Field(title="Before")] = MISSING
+    """
+    Return states before this checkpoint.
+    """
+    metadata: Annotated[dict[str, Any] | MISSING, Field(title="Metadata")] = MISSING
+    """
+    Filter states by metadata key-value pairs.
+    """
+    checkpoint: Annotated[CheckpointConfig | MISSING, Field(title="Checkpoint")] = MISSING
+    """
+    Return states for this subgraph.
+    """
+
+
+class ThreadStateUpdate(SpecModel):
+    """
+    Payload for updating the state of a thread.
+    """
+
+    values: Annotated[list[Any] | dict[str, Any] | None | MISSING, Field(title="Values")] = MISSING
+    """
+    The values to update the state with.
+    """
+    checkpoint: Annotated[CheckpointConfig | MISSING, Field(title="Checkpoint")] = MISSING
+    """
+    The checkpoint to update the state of.
+    """
+    as_node: Annotated[StrictStr | MISSING, Field(title="As Node")] = MISSING
+    """
+    Update the state as if this node had just executed.
+    """
+
+
+class CreateThreadThreadsPostArguments(SpecModel):
+    body: ThreadCreate
+
+
+class UpdateThreadStateThreadsThreadIdStatePostArguments(SpecModel):
+    thread_id: Annotated[UUID, Field(title="Thread Id")]
+    """
+    The ID of the thread.
+    """
+    body: ThreadStateUpdate
+
+
+class PostThreadStateAtCheckpointThreadsThreadIdStateCheckpointIdGetArguments(SpecModel):
+    thread_id: Annotated[UUID, Field(title="Thread Id")]
+    """
+    The ID of the thread.
+    """
+    body: ThreadStateCheckpointRequest
+
+
+class GetThreadHistoryPostThreadsThreadIdHistoryPostArguments(SpecModel):
+    thread_id: Annotated[UUID, Field(title="Thread Id")]
+    """
+    The ID of the thread.
+    """
+    body: ThreadStateSearch
+
+
+class RunBatchStatelessRunsPostArguments(SpecModel):
+    body: RunBatchCreate
+
+
+class ThreadStateTask(SpecModel):
+    id: Annotated[StrictStr, Field(title="Task Id")]
+    name: Annotated[StrictStr, Field(title="Node Name")]
+    error: Annotated[StrictStr | MISSING, Field(title="Error")] = MISSING
+    interrupts: list[Interrupt] | MISSING = MISSING
+    checkpoint: Annotated[CheckpointConfig | MISSING, Field(title="Checkpoint")] = MISSING
+    state: ThreadState | MISSING = MISSING
+
+
+class ThreadState(SpecModel):
+    values: Annotated[list[dict[str, Any]] | dict[str, Any], Field(title="Values")]
+    next: Annotated[list[StrictStr], Field(title="Next")]
+    tasks: Annotated[list[ThreadStateTask] | MISSING, Field(title="Tasks")] = MISSING
+    checkpoint: Annotated[CheckpointConfig, Field(title="Checkpoint")]
+    metadata: Annotated[dict[str, Any], Field(title="Metadata")]
+    created_at: Annotated[StrictStr, Field(title="Created At")]
+    parent_checkpoint: Annotated[dict[str, Any] | MISSING, Field(title="Parent Checkpoint")] = (
+        MISSING
+    )
+    interrupts: list[Interrupt] | MISSING = MISSING
+
+
 class AssistantSearchRequestSortBy(StrEnum):
     """
     The field to sort by.
@@ -1498,39 +1809,6 @@ class Thread(SpecModel):
     """
 
 
-class ThreadCreateIfExists(StrEnum):
-    """
-    How to handle duplicate creation. Must be either 'raise' (raise error if duplicate), or 'do_nothing' (return existing thread).
-    """
-
-    raise_ = "raise"
-    do_nothing = "do_nothing"
-
-
-class ThreadCreateTtlStrategy(StrEnum):
-    """
-    The TTL strategy. 'delete' removes the entire thread. 'keep_latest' prunes old checkpoints but keeps the thread and its latest state.
-    """
-
-    delete = "delete"
-    keep_latest = "keep_latest"
-
-
-class ThreadCreateTtl(SpecModel):
-    """
-    The time-to-live for the thread.
-    """
-
-    strategy: ThreadCreateTtlStrategy = ThreadCreateTtlStrategy.delete
-    """
-    The TTL strategy. 'delete' removes the entire thread. 'keep_latest' prunes old checkpoints but keeps the thread and its latest state.
-    """
-    ttl: StrictFloat | MISSING = MISSING
-    """
-    The time-to-live in minutes from now until thread should be swept.
-    """
-
-
 class ThreadPatchTtlStrategy(StrEnum):
     """
     The TTL strategy. 'delete' removes the entire thread. 'keep_latest' prunes old checkpoints but keeps the thread and its latest state.
@@ -1568,6 +1846,30 @@ class ThreadPatch(SpecModel):
     """
     The time-to-live for the thread.
     """
+
+
+class SearchAssistantsAssistantsSearchPostArguments(SpecModel):
+    body: AssistantSearchRequest
+
+
+class CountAssistantsAssistantsCountPostArguments(SpecModel):
+    body: AssistantCountRequest
+
+
+class SearchThreadsThreadsSearchPostArguments(SpecModel):
+    body: ThreadSearchRequest
+
+
+class CountThreadsThreadsCountPostArguments(SpecModel):
+    body: ThreadCountRequest
+
+
+class PatchThreadThreadsThreadIdPatchArguments(SpecModel):
+    thread_id: Annotated[UUID, Field(title="Thread Id")]
+    """
+    The ID of the thread.
+    """
+    body: ThreadPatch
 
 
 class ThreadPruneRequestStrategy(StrEnum):
@@ -1664,47 +1966,12 @@ class ThreadStorage(SpecModel):
     """
 
 
-class ThreadSuperstepUpdate(SpecModel):
-    values: list[dict[str, Any]] | dict[str, Any] | None | MISSING = MISSING
-    command: Command | None | MISSING = MISSING
-    """
-    The command associated with the update.
-    """
-    as_node: StrictStr
-    """
-    Update the state as if this node had just executed.
-    """
-
-
 class ThreadStateUpdateResponse(SpecModel):
     """
     Response for adding state to a thread.
     """
 
     checkpoint: Annotated[dict[str, Any] | MISSING, Field(title="Checkpoint")] = MISSING
-
-
-class CheckpointConfig(SpecModel):
-    """
-    Checkpoint config.
-    """
-
-    thread_id: StrictStr | MISSING = MISSING
-    """
-    Unique identifier for the thread associated with this checkpoint.
-    """
-    checkpoint_ns: StrictStr | MISSING = MISSING
-    """
-    Namespace for the checkpoint, used for organization and retrieval.
-    """
-    checkpoint_id: StrictStr | MISSING = MISSING
-    """
-    Optional unique identifier for the checkpoint itself.
-    """
-    checkpoint_map: dict[str, Any] | MISSING = MISSING
-    """
-    Optional dictionary containing checkpoint-specific data.
-    """
 
 
 class StorePutRequestIndex(Enum):
@@ -1840,6 +2107,30 @@ class Item(SpecModel):
     """
 
 
+class SearchItemsResponse(SpecModel):
+    items: list[Item]
+
+
+class PruneThreadsThreadsPrunePostArguments(SpecModel):
+    body: ThreadPruneRequest
+
+
+class PutItemArguments(SpecModel):
+    body: StorePutRequest
+
+
+class DeleteItemArguments(SpecModel):
+    body: StoreDeleteRequest
+
+
+class SearchItemsArguments(SpecModel):
+    body: StoreSearchRequest
+
+
+class ListNamespacesArguments(SpecModel):
+    body: StoreListNamespacesRequest
+
+
 class RunsCancelStatus(StrEnum):
     """
     Filter runs by status to cancel. Must be one of 'pending', 'running', or 'all'.
@@ -1867,10 +2158,6 @@ class RunsCancel(SpecModel):
     """
     List of run IDs to cancel.
     """
-
-
-class SearchItemsResponse(SpecModel):
-    items: list[Item]
 
 
 ListNamespaceResponse = TypeAliasType("ListNamespaceResponse", list[list[StrictStr]])
@@ -2047,38 +2334,6 @@ class ThreadCronCreate(SpecModel):
     )
     """
     Durability level for the run. Must be one of `sync`, `async`, or `exit`. See [durability modes](https://docs.langchain.com/oss/python/langgraph/durable-execution#durability-modes) for more details.
-    """
-
-
-class Interrupt(SpecModel):
-    id: StrictStr | None | MISSING = MISSING
-    value: dict[str, Any]
-    response_schema: dict[str, Any] | MISSING = MISSING
-    """
-    JSON Schema for the value expected when resuming the interrupt, if the graph provided one.
-    """
-
-
-class OnDisconnect(StrEnum):
-    """
-    The disconnect mode to use. Must be one of 'cancel' or 'continue'.
-    """
-
-    cancel = "cancel"
-    continue_ = "continue"
-
-
-class RunCreateStreamingStateful(RunCreateStateful):
-    on_disconnect: Annotated[OnDisconnect, Field(title="On Disconnect")] = OnDisconnect.continue_
-    """
-    The disconnect mode to use. Must be one of 'cancel' or 'continue'.
-    """
-
-
-class RunCreateStreamingStateless(RunCreateStateless):
-    on_disconnect: Annotated[OnDisconnect, Field(title="On Disconnect")] = OnDisconnect.continue_
-    """
-    The disconnect mode to use. Must be one of 'cancel' or 'continue'.
     """
 
 
@@ -2274,18 +2529,6 @@ class ProtocolEvent(SpecModel):
     params: ProtocolEventParams
 
 
-class CreateAssistantAssistantsPostArguments(SpecModel):
-    body: AssistantCreate
-
-
-class SearchAssistantsAssistantsSearchPostArguments(SpecModel):
-    body: AssistantSearchRequest
-
-
-class CountAssistantsAssistantsCountPostArguments(SpecModel):
-    body: AssistantCountRequest
-
-
 class GetAssistantAssistantsAssistantIdGetArguments(SpecModel):
     assistant_id: Annotated[UUID, Field(title="Assistant ID")]
     """
@@ -2299,14 +2542,6 @@ class DeleteAssistantAssistantsAssistantIdDeleteArguments(SpecModel):
     The ID of the assistant.
     """
     delete_threads: Annotated[StrictBool, Field(title="Delete Threads")] = False
-
-
-class PatchAssistantAssistantsAssistantIdPatchArguments(SpecModel):
-    assistant_id: Annotated[UUID, Field(title="Assistant ID")]
-    """
-    The ID of the assistant.
-    """
-    body: AssistantPatch
 
 
 GetAssistantGraphAssistantsAssistantIdGraphGetAssistantId = TypeAliasType(
@@ -2331,6 +2566,45 @@ class GetAssistantGraphAssistantsAssistantIdGraphGetArguments(SpecModel):
 class GetAssistantSubgraphsAssistantsAssistantIdSubgraphsGetArguments(SpecModel):
     assistant_id: Annotated[UUID, Field(title="Assistant Id")]
     recurse: Annotated[StrictBool, Field(title="Recurse")] = False
+
+
+class ProtocolThreadEventsPostArguments(SpecModel):
+    thread_id: Annotated[UUID, Field(title="Thread Id")]
+    """
+    The ID of the thread to observe.
+    """
+    body: ProtocolEventStreamRequest
+
+
+class CreateThreadCronThreadsThreadIdRunsCronsPostArguments(SpecModel):
+    thread_id: Annotated[UUID, Field(title="Thread Id")]
+    """
+    The ID of the thread.
+    """
+    body: ThreadCronCreate
+
+
+class CancelRunsPostAction(StrEnum):
+    interrupt = "interrupt"
+    rollback = "rollback"
+
+
+class CancelRunsPostArguments(SpecModel):
+    action: CancelRunsPostAction = CancelRunsPostAction.interrupt
+    body: RunsCancel
+
+
+ProtocolThreadCommandPostResponse = TypeAliasType(
+    "ProtocolThreadCommandPostResponse", ProtocolSuccess | ProtocolError
+)
+
+
+class ProtocolThreadCommandPostArguments(SpecModel):
+    thread_id: Annotated[UUID, Field(title="Thread Id")]
+    """
+    The ID of the thread the command applies to.
+    """
+    body: ProtocolCommand
 
 
 class GetAssistantSubgraphsAssistantsAssistantIdSubgraphsNamespaceGetArguments(SpecModel):
@@ -2362,18 +2636,6 @@ class SetLatestAssistantVersionAssistantsAssistantIdVersionsPostArguments(SpecMo
     """
     The version of the assistant to change to.
     """
-
-
-class SearchThreadsThreadsSearchPostArguments(SpecModel):
-    body: ThreadSearchRequest
-
-
-class CountThreadsThreadsCountPostArguments(SpecModel):
-    body: ThreadCountRequest
-
-
-class PruneThreadsThreadsPrunePostArguments(SpecModel):
-    body: ThreadPruneRequest
 
 
 class GetThreadStorageThreadsThreadIdStorageGetArguments(SpecModel):
@@ -2443,14 +2705,6 @@ class DeleteThreadThreadsThreadIdDeleteArguments(SpecModel):
     """
 
 
-class PatchThreadThreadsThreadIdPatchArguments(SpecModel):
-    thread_id: Annotated[UUID, Field(title="Thread Id")]
-    """
-    The ID of the thread.
-    """
-    body: ThreadPatch
-
-
 class JoinThreadStreamThreadsThreadIdStreamGetStreamModesJoinThreadStreamThreadsThreadIdStreamGetStreamModes(
     StrEnum
 ):
@@ -2500,14 +2754,6 @@ class JoinThreadStreamThreadsThreadIdStreamGetArguments(SpecModel):
     """
 
 
-class ProtocolThreadEventsPostArguments(SpecModel):
-    thread_id: Annotated[UUID, Field(title="Thread Id")]
-    """
-    The ID of the thread to observe.
-    """
-    body: ProtocolEventStreamRequest
-
-
 class ListRunsHttpThreadsThreadIdRunsGetStatus(StrEnum):
     pending = "pending"
     running = "running"
@@ -2544,38 +2790,6 @@ class ListRunsHttpThreadsThreadIdRunsGetArguments(SpecModel):
     """
     Specify which fields to return. If not provided, all fields are returned.
     """
-
-
-class CreateRunThreadsThreadIdRunsPostArguments(SpecModel):
-    thread_id: Annotated[UUID, Field(title="Thread Id")]
-    """
-    The ID of the thread.
-    """
-    body: RunCreateStateful
-
-
-class CreateThreadCronThreadsThreadIdRunsCronsPostArguments(SpecModel):
-    thread_id: Annotated[UUID, Field(title="Thread Id")]
-    """
-    The ID of the thread.
-    """
-    body: ThreadCronCreate
-
-
-class StreamRunThreadsThreadIdRunsStreamPostArguments(SpecModel):
-    thread_id: Annotated[UUID, Field(title="Thread Id")]
-    """
-    The ID of the thread.
-    """
-    body: RunCreateStreamingStateful
-
-
-class WaitRunThreadsThreadIdRunsWaitPostArguments(SpecModel):
-    thread_id: Annotated[UUID, Field(title="Thread Id")]
-    """
-    The ID of the thread.
-    """
-    body: RunCreateStreamingStateful
 
 
 class GetRunHttpThreadsThreadIdRunsRunIdGetArguments(SpecModel):
@@ -2658,73 +2872,18 @@ class CancelRunHttpThreadsThreadIdRunsRunIdCancelPostArguments(SpecModel):
     )
 
 
-class CreateCronRunsCronsPostArguments(SpecModel):
-    body: CronCreate
-
-
-class SearchCronsRunsCronsPostArguments(SpecModel):
-    body: CronSearch
-
-
-class CountCronsRunsCronsCountPostArguments(SpecModel):
-    body: CronCountRequest
-
-
-class StreamRunStatelessRunsStreamPostArguments(SpecModel):
-    body: RunCreateStreamingStateless
-
-
-class CancelRunsPostAction(StrEnum):
-    interrupt = "interrupt"
-    rollback = "rollback"
-
-
-class CancelRunsPostArguments(SpecModel):
-    action: CancelRunsPostAction = CancelRunsPostAction.interrupt
-    body: RunsCancel
-
-
-class WaitRunStatelessRunsWaitPostArguments(SpecModel):
-    body: RunCreateStreamingStateless
-
-
-class RunStatelessRunsPostArguments(SpecModel):
-    body: RunCreateStateless
-
-
 class GetCronRunsCronsCronIdGetArguments(SpecModel):
     cron_id: Annotated[UUID, Field(title="Cron Id")]
-
-
-class PatchCronRunsCronsCronIdPatchArguments(SpecModel):
-    cron_id: Annotated[UUID, Field(title="Cron Id")]
-    body: CronPatch
 
 
 class DeleteCronRunsCronsCronIdDeleteArguments(SpecModel):
     cron_id: Annotated[UUID, Field(title="Cron Id")]
 
 
-class PutItemArguments(SpecModel):
-    body: StorePutRequest
-
-
-class DeleteItemArguments(SpecModel):
-    body: StoreDeleteRequest
-
-
 class GetItemArguments(SpecModel):
     key: StrictStr
     namespace: list[StrictStr] | MISSING = MISSING
     refresh_ttl: StrictBool | MISSING = MISSING
-
-
-class SearchItemsArguments(SpecModel):
-    body: StoreSearchRequest
-
-
-class ListNamespacesArguments(SpecModel):
-    body: StoreListNamespacesRequest
 
 
 class PostA2aBodyJsonrpc(StrEnum):
@@ -2973,165 +3132,6 @@ class HealthCheckOkGetCheckDb(IntEnum):
 
 class HealthCheckOkGetArguments(SpecModel):
     check_db: HealthCheckOkGetCheckDb = HealthCheckOkGetCheckDb.integer_0
-
-
-ProtocolThreadCommandPostResponse = TypeAliasType(
-    "ProtocolThreadCommandPostResponse", ProtocolSuccess | ProtocolError
-)
-
-
-class ProtocolThreadCommandPostArguments(SpecModel):
-    thread_id: Annotated[UUID, Field(title="Thread Id")]
-    """
-    The ID of the thread the command applies to.
-    """
-    body: ProtocolCommand
-
-
-RunBatchCreate = TypeAliasType(
-    "RunBatchCreate",
-    Annotated[list[RunCreateStateless], Field(min_length=1, title="RunBatchCreate")],
-)
-"""
-Payload for creating a batch of runs.
-"""
-
-
-class ThreadCreateSuperstep(SpecModel):
-    updates: list[ThreadSuperstepUpdate]
-
-
-class ThreadCreate(SpecModel):
-    """
-    Payload for creating a thread.
-    """
-
-    thread_id: Annotated[UUID | MISSING, Field(title="Thread Id")] = MISSING
-    """
-    The ID of the thread. If not provided, a random UUID will be generated.
-    """
-    metadata: Annotated[dict[str, Any] | MISSING, Field(title="Metadata")] = MISSING
-    """
-    Metadata to add to thread.
-    """
-    if_exists: Annotated[ThreadCreateIfExists, Field(title="If Exists")] = (
-        ThreadCreateIfExists.raise_
-    )
-    """
-    How to handle duplicate creation. Must be either 'raise' (raise error if duplicate), or 'do_nothing' (return existing thread).
-    """
-    ttl: Annotated[ThreadCreateTtl | MISSING, Field(title="TTL")] = MISSING
-    """
-    The time-to-live for the thread.
-    """
-    supersteps: list[ThreadCreateSuperstep] | MISSING = MISSING
-
-
-class ThreadStateCheckpointRequest(SpecModel):
-    """
-    Payload for getting the state of a thread at a checkpoint.
-    """
-
-    checkpoint: Annotated[CheckpointConfig, Field(title="Checkpoint")]
-    """
-    The checkpoint to get the state for.
-    """
-    subgraphs: Annotated[StrictBool | MISSING, Field(title="Subgraphs")] = MISSING
-    """
-    Include subgraph states.
-    """
-
-
-class ThreadStateSearch(SpecModel):
-    limit: Annotated[StrictInt, Field(ge=1, le=1000, title="Limit")] = 1
-    """
-    The maximum number of states to return.
-    """
-    before: Annotated[CheckpointConfig | MISSING, Field(title="Before")] = MISSING
-    """
-    Return states before this checkpoint.
-    """
-    metadata: Annotated[dict[str, Any] | MISSING, Field(title="Metadata")] = MISSING
-    """
-    Filter states by metadata key-value pairs.
-    """
-    checkpoint: Annotated[CheckpointConfig | MISSING, Field(title="Checkpoint")] = MISSING
-    """
-    Return states for this subgraph.
-    """
-
-
-class ThreadStateUpdate(SpecModel):
-    """
-    Payload for updating the state of a thread.
-    """
-
-    values: Annotated[list[Any] | dict[str, Any] | None | MISSING, Field(title="Values")] = MISSING
-    """
-    The values to update the state with.
-    """
-    checkpoint: Annotated[CheckpointConfig | MISSING, Field(title="Checkpoint")] = MISSING
-    """
-    The checkpoint to update the state of.
-    """
-    as_node: Annotated[StrictStr | MISSING, Field(title="As Node")] = MISSING
-    """
-    Update the state as if this node had just executed.
-    """
-
-
-class CreateThreadThreadsPostArguments(SpecModel):
-    body: ThreadCreate
-
-
-class UpdateThreadStateThreadsThreadIdStatePostArguments(SpecModel):
-    thread_id: Annotated[UUID, Field(title="Thread Id")]
-    """
-    The ID of the thread.
-    """
-    body: ThreadStateUpdate
-
-
-class PostThreadStateAtCheckpointThreadsThreadIdStateCheckpointIdGetArguments(SpecModel):
-    thread_id: Annotated[UUID, Field(title="Thread Id")]
-    """
-    The ID of the thread.
-    """
-    body: ThreadStateCheckpointRequest
-
-
-class GetThreadHistoryPostThreadsThreadIdHistoryPostArguments(SpecModel):
-    thread_id: Annotated[UUID, Field(title="Thread Id")]
-    """
-    The ID of the thread.
-    """
-    body: ThreadStateSearch
-
-
-class RunBatchStatelessRunsPostArguments(SpecModel):
-    body: RunBatchCreate
-
-
-class ThreadStateTask(SpecModel):
-    id: Annotated[StrictStr, Field(title="Task Id")]
-    name: Annotated[StrictStr, Field(title="Node Name")]
-    error: Annotated[StrictStr | MISSING, Field(title="Error")] = MISSING
-    interrupts: list[Interrupt] | MISSING = MISSING
-    checkpoint: Annotated[CheckpointConfig | MISSING, Field(title="Checkpoint")] = MISSING
-    state: ThreadState | MISSING = MISSING
-
-
-class ThreadState(SpecModel):
-    values: Annotated[list[dict[str, Any]] | dict[str, Any], Field(title="Values")]
-    next: Annotated[list[StrictStr], Field(title="Next")]
-    tasks: Annotated[list[ThreadStateTask] | MISSING, Field(title="Tasks")] = MISSING
-    checkpoint: Annotated[CheckpointConfig, Field(title="Checkpoint")]
-    metadata: Annotated[dict[str, Any], Field(title="Metadata")]
-    created_at: Annotated[StrictStr, Field(title="Created At")]
-    parent_checkpoint: Annotated[dict[str, Any] | MISSING, Field(title="Parent Checkpoint")] = (
-        MISSING
-    )
-    interrupts: list[Interrupt] | MISSING = MISSING
 
 
 ThreadStateTask.model_rebuild()

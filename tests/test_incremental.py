@@ -1,0 +1,315 @@
+"""Incremental regeneration: whatever the cache holds, a run gives the bytes of a run from an
+empty cache.
+
+Each case warms the cache with a spec, edits the spec one way (a description, a property, a
+rename, a `$ref` retargeted, an operation added or removed, a schema deleted), regenerates from
+that cache and compares with a cold run of the edited spec. The specs: the LangSmith spec, a
+spec built here to put the model parts to work (a connected group larger than a part, cycles,
+inheritance across parts, enums that datamodel-code-generator shares by name, class names two
+parts would both take), and a smaller cut of the benchmark's large spec.
+"""
+
+from __future__ import annotations
+
+import copy
+import gzip
+import hashlib
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from codegen.cache import Store
+from codegen.cli import build_files, main
+from codegen.config import Config
+from codegen.render import parts
+from conftest import ROOT
+
+Spec = dict[str, Any]
+
+
+def project(folder: Path, spec: Spec) -> Config:
+    (folder / "spec").mkdir(parents=True, exist_ok=True)
+    (folder / "spec" / "openapi.json").write_text(json.dumps(spec))
+    return Config(root=folder, spec=folder / "spec" / "openapi.json", out=folder / "generated", package="pkg")
+
+
+def cold(tmp: Path, spec: Spec) -> dict[str, str]:
+    return build_files(project(tmp / "cold", spec), use_cache=False, jobs=2)[1]
+
+
+def refs(node: Any, old: str, new: str | None) -> Any:
+    """`node` with `$ref`s to schema `old` pointing at `new` (None: an object schema instead)."""
+    if isinstance(node, list):
+        return [refs(n, old, new) for n in node]
+    if not isinstance(node, dict):
+        return node
+    if node.get("$ref") == f"#/components/schemas/{old}":
+        return {"type": "object"} if new is None else {**node, "$ref": f"#/components/schemas/{new}"}
+    return {k: refs(v, old, new) for k, v in node.items()}
+
+
+def schemas(spec: Spec) -> dict[str, Any]:
+    return spec["components"]["schemas"]  # type: ignore[no-any-return]
+
+
+def describe(name: str) -> Callable[[Spec], Spec]:
+    def edit(spec: Spec) -> Spec:
+        schemas(spec)[name]["description"] = "Edited: a new description."
+        return spec
+
+    return edit
+
+
+def add_property(name: str) -> Callable[[Spec], Spec]:
+    def edit(spec: Spec) -> Spec:
+        schemas(spec)[name].setdefault("properties", {})["addedByTest"] = {"type": "integer", "minimum": 3}
+        return spec
+
+    return edit
+
+
+def rename(old: str, new: str) -> Callable[[Spec], Spec]:
+    def edit(spec: Spec) -> Spec:
+        spec = refs(spec, old, new)
+        schemas(spec)[new] = schemas(spec).pop(old)
+        return spec
+
+    return edit
+
+
+def retarget(holder: str, prop: str, target: str) -> Callable[[Spec], Spec]:
+    def edit(spec: Spec) -> Spec:
+        schemas(spec)[holder]["properties"][prop] = {"$ref": f"#/components/schemas/{target}"}
+        return spec
+
+    return edit
+
+
+def delete(name: str) -> Callable[[Spec], Spec]:
+    def edit(spec: Spec) -> Spec:
+        del schemas(spec)[name]
+        return refs(spec, name, None)  # type: ignore[no-any-return]
+
+    return edit
+
+
+def add_operation(spec: Spec) -> Spec:
+    first = min(schemas(spec))
+    spec["paths"]["/added-by-test/{item_id}"] = {
+        "post": {
+            "operationId": "added_by_test",
+            "parameters": [{"name": "item_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 9}}],
+            "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {"note": {"type": "string"}}}}}},
+            "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{first}"}}}}},
+        }
+    }
+    return spec
+
+
+def remove_operation(spec: Spec) -> Spec:
+    path = sorted(spec["paths"])[len(spec["paths"]) // 2]
+    methods = [m for m in spec["paths"][path] if m in ("get", "put", "post", "delete", "patch")]
+    del spec["paths"][path][methods[0]]
+    if not any(m in spec["paths"][path] for m in ("get", "put", "post", "delete", "patch", "head", "options", "trace")):
+        del spec["paths"][path]
+    return spec
+
+
+def assert_incremental(tmp: Path, before: Spec, edit: Callable[[Spec], Spec]) -> None:
+    """The edited spec from a cache warm with `before` gives the files of a cold run."""
+    config = project(tmp / "warm", before)
+    build_files(config, jobs=2)
+    after = edit(copy.deepcopy(before))
+    config.spec.write_text(json.dumps(after))
+    assert build_files(config, jobs=2)[1] == cold(tmp, after)
+
+
+def langsmith() -> Spec:
+    return yaml.safe_load((ROOT / "spec" / "openapi.yaml").read_text())  # type: ignore[no-any-return]
+
+
+LANGSMITH_EDITS = {
+    "description": describe("Assistant"),
+    "property on a referenced schema": add_property("Config"),
+    "schema renamed": rename("CronPatch", "CronChange"),
+    "ref retargeted": retarget("Thread", "config", "CheckpointConfig"),
+    "operation added": add_operation,
+    "operation removed": remove_operation,
+    "schema deleted": delete("ThreadPruneResponse"),
+}
+
+
+@pytest.mark.parametrize("edit", LANGSMITH_EDITS, ids=list(LANGSMITH_EDITS))
+def test_langsmith_edits_regenerate_as_a_cold_run(tmp_path: Path, edit: str) -> None:
+    assert_incremental(tmp_path, langsmith(), LANGSMITH_EDITS[edit])
+
+
+def entangled(size: int = 90) -> Spec:
+    """Schemas that put the parts to work: `Node0..` one connected group larger than a part
+    (a chain, with cycles and inheritance), enums declared alike in many schemas (which
+    datamodel-code-generator names by their title and shares), and schemas whose nested classes
+    would take the name of another schema's class."""
+    node_schemas: dict[str, Any] = {}
+    for i in range(size):
+        props: dict[str, Any] = {
+            "label": {"type": "string", "title": "Mode", "enum": ["on", "off"], "default": "on"},
+            "nested": {"type": "object", "properties": {"depth": {"type": "integer"}}},
+        }
+        if i:
+            props["previous"] = {"$ref": f"#/components/schemas/Node{i - 1}"}
+        if i % 10 == 9:
+            # A cycle of ten.
+            props["back"] = {"anyOf": [{"$ref": f"#/components/schemas/Node{i - 9}"}, {"type": "null"}]}
+        schema: dict[str, Any] = {"type": "object", "properties": props, "required": ["label"]}
+        if i % 7 == 3:
+            schema = {"allOf": [{"$ref": f"#/components/schemas/Node{i - 1}"}, schema]}
+        node_schemas[f"Node{i}"] = schema
+    lonely = {
+        # `Item` and `Box` each alone, but `BoxItem` is the name of Box's nested class too.
+        "Item": {"type": "object", "properties": {"mode": {"type": "string", "title": "Mode", "enum": ["a", "b"]}}},
+        "BoxItem": {"type": "object", "properties": {"size": {"type": "integer"}}},
+        "Box": {"type": "object", "properties": {"item": {"type": "object", "properties": {"weight": {"type": "number"}}}}},
+        "pet.v1": {"type": "object", "properties": {"name": {"type": "string"}}},
+        "Tree": {"type": "object", "properties": {"children": {"type": "array", "items": {"$ref": "#/components/schemas/Tree"}}}},
+    }
+    paths = {
+        f"/nodes/{i}": {
+            "get": {
+                "operationId": f"get_node_{i}",
+                "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/Node{i}"}}}}},
+            }
+        }
+        for i in range(0, size, 15)
+    }
+    paths["/box"] = {
+        "put": {
+            "operationId": "put_box",
+            "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Box"}}}},
+            "responses": {"204": {"description": "stored"}},
+        }
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Entangled", "version": "1"},
+        "paths": paths,
+        "components": {"schemas": {**node_schemas, **lonely}},
+    }
+
+
+ENTANGLED_EDITS = {
+    "description in the chain": describe("Node40"),
+    "property on the chain's root": add_property("Node0"),
+    "shared enum made different": lambda spec: (schemas(spec)["Node50"]["properties"]["label"].__setitem__("enum", ["on", "off", "auto"]), spec)[1],
+    "schema renamed to a taken class name": rename("Item", "BoxItem2"),
+    "ref retargeted across the chain": retarget("Node81", "previous", "Node2"),
+    "cycle broken": delete("Node9"),
+    "operation added": add_operation,
+    "operation removed": remove_operation,
+}
+
+
+@pytest.mark.parametrize("edit", ENTANGLED_EDITS, ids=list(ENTANGLED_EDITS))
+def test_entangled_edits_regenerate_as_a_cold_run(tmp_path: Path, edit: str) -> None:
+    assert_incremental(tmp_path, entangled(), ENTANGLED_EDITS[edit])
+
+
+def test_entangled_spec_is_generated_in_parts_that_read_other_parts_schemas() -> None:
+    from codegen.render.models import models_document
+
+    spec = entangled()
+    views = models_document(spec["components"]["schemas"], "t")["components"]["schemas"]
+    edges = parts.references(views)
+    planned = parts.plan(list(views), edges)
+    assert len(planned) > 3
+    assert any(parts.closure(p, edges) for p in planned)
+
+
+def test_entangled_package_imports_and_validates(tmp_path: Path) -> None:
+    """Written part by part, the models still import (bases and defaults come before their
+    use) and validate."""
+    files = cold(tmp_path, entangled())
+    package = tmp_path / "pkgroot" / "pkg"
+    for name, text in files.items():
+        (package / name).parent.mkdir(parents=True, exist_ok=True)
+        (package / name).write_text(text)
+    sys.path.insert(0, str(package.parent))
+    try:
+        import importlib
+
+        models = importlib.import_module("pkg.models")
+        assert models.Node12.model_validate({"label": "off", "previous": {"label": "on"}}).label.value == "off"
+        assert models.Tree.model_validate({"children": [{"children": []}]}).children[0].children == []
+    finally:
+        sys.path.remove(str(package.parent))
+        for name in [m for m in sys.modules if m == "pkg" or m.startswith("pkg.")]:
+            del sys.modules[name]
+
+
+def large(copies: int = 3) -> Spec:
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import make_large_spec
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    return make_large_spec.build(copies)  # type: ignore[no-any-return]
+
+
+def test_large_spec_edits_regenerate_as_a_cold_run(tmp_path: Path) -> None:
+    """Three edits in a row on a cut of the benchmark's large spec, each from the cache the
+    last left (the bench compares the whole large spec the same way)."""
+    spec = large()
+    widest = max(schemas(spec), key=lambda n: json.dumps(spec).count(f'"#/components/schemas/{n}"'))
+    config = project(tmp_path / "warm", spec)
+    build_files(config, jobs=2)
+    for i, edit in enumerate((describe(min(schemas(spec))), add_property(widest), add_operation)):
+        spec = edit(spec)
+        config.spec.write_text(json.dumps(spec))
+        assert build_files(config, jobs=2)[1] == cold(tmp_path / str(i), spec)
+
+
+def test_a_corrupt_or_foreign_piece_is_ignored(tmp_path: Path) -> None:
+    config = project(tmp_path / "p", entangled(30))
+    reference = build_files(config, jobs=1)[1]
+    pieces = sorted((config.root / ".codegen-cache").glob("*/*.json.gz"))
+    assert len(pieces) > 2
+    pieces[0].write_bytes(b"\x1f\x8b not gzip")  # corrupt
+    pieces[1].write_bytes(pieces[2].read_bytes())  # foreign: another key's entry under this name
+    entry = json.loads(gzip.decompress(pieces[2].read_bytes()))
+    entry["value"]["blocks"] = [["Node0", "class Node0(Evil):\n    pass\n"]]  # value not what was stored
+    pieces[2].write_bytes(gzip.compress(json.dumps(entry).encode()))
+    for package in (config.root / ".codegen-cache").glob("*.json.gz"):
+        package.unlink()  # the whole-package entry too: the pieces must be read
+    assert build_files(config, jobs=1)[1] == reference
+    store = Store(config.root / ".codegen-cache")
+    assert all(store.get(p.name[: -len(".json.gz")]) is not None for p in pieces[:3])  # rewritten
+
+
+def test_the_store_keeps_under_its_limit_dropping_the_least_recently_used(tmp_path: Path) -> None:
+    store = Store(tmp_path, limit=4000)
+    keys = [Store.key("t", i) for i in range(10)]
+    for i, key in enumerate(keys):
+        store.put(key, {"i": i, "pad": [hashlib.sha256(f"{i}.{j}".encode()).hexdigest() for j in range(20)]})
+    assert store.get(keys[0]) is not None  # used now: kept
+    kept, size = store.prune()
+    assert size <= 4000 and 0 < kept < 10
+    assert store.get(keys[0]) is not None
+    assert store.get(keys[1]) is None
+
+
+def test_verbose_reports_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    config = project(tmp_path, entangled(20))
+    (tmp_path / "pyproject.toml").write_text('[tool.codegen]\nspec = "spec/openapi.json"\nout = "generated"\n')
+    monkeypatch.chdir(tmp_path)
+    assert main(["generate", "--verbose"]) == 0
+    spec = entangled(20)
+    describe("Node3")(spec)
+    config.spec.write_text(json.dumps(spec))
+    assert main(["generate", "--verbose"]) == 0
+    err = capsys.readouterr().err
+    assert "pieces reused" in err and " MB" in err
+    reused = [line for line in err.splitlines() if "pieces reused" in line][-1]
+    assert not reused.strip().startswith("cache    0 pieces reused"), reused

@@ -26,7 +26,7 @@ from .errors import SpecWarning
 
 MAX_ENTRIES = 8
 STORE_BYTES = 256 * 1024 * 1024  # compressed pieces kept, oldest used first out
-STORE_FORMAT = 1
+STORE_FORMAT = 2
 _SHAPING_LIBRARIES = ("datamodel-code-generator", "black", "pydantic", "jinja2")
 
 
@@ -107,6 +107,10 @@ class Cache:
         except OSError:
             return  # a cache that cannot be written only costs speed
 
+    def size(self) -> int:
+        """Bytes held by whole packages."""
+        return sum(p.stat().st_size for p in self.folder.glob("*.json.gz"))
+
     def _prune(self) -> None:
         entries = sorted(self.folder.glob("*.json.gz"), key=lambda p: p.stat().st_mtime, reverse=True)
         for old in entries[MAX_ENTRIES:]:
@@ -114,9 +118,10 @@ class Cache:
 
 
 class Store:
-    """Pieces of runs keyed by what they were made from (see `key`), gzipped JSON files under
-    `folder`. A piece read back is checked: the key it was written under and the digest of its
-    value must match, else it is ignored (and removed). `prune` keeps the total under `limit`
+    """Pieces of runs keyed by what they were made from (see `key`), under `folder`: each a
+    gzipped file of a header line (the key, the digest of the value) and the value as JSON. A
+    piece read back is checked: the key it was written under and the digest of its value must
+    match, else it is ignored (and removed). `prune` keeps the total under `limit`
     bytes, dropping the pieces used longest ago (a read marks a piece used)."""
 
     def __init__(self, folder: Path, limit: int = STORE_BYTES) -> None:
@@ -133,7 +138,7 @@ class Store:
         return f"{kind}-{digest.hexdigest()}"
 
     def _path(self, key: str) -> Path:
-        return self.folder / key[:-62] / f"{key}.json.gz"
+        return self.folder / key[:-62] / f"{key}.piece"
 
     def get(self, key: str, valid: Callable[[Any], bool] = lambda _: True) -> Any | None:
         """The value stored under `key`, or None (absent, unreadable, foreign or not `valid`)."""
@@ -144,13 +149,11 @@ class Store:
             self.misses += 1
             return None
         try:
-            entry = json.loads(gzip.decompress(data))
-            value = entry["value"]
-            sound = (
-                entry["key"] == key
-                and entry["sha256"] == hashlib.sha256(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")).hexdigest()
-                and valid(value)
-            )
+            header, _, body = gzip.decompress(data).partition(b"\n")
+            entry = json.loads(header)
+            sound = entry["key"] == key and entry["sha256"] == hashlib.sha256(body).hexdigest()
+            value = json.loads(body) if sound else None
+            sound = sound and valid(value)
         except (OSError, ValueError, EOFError, KeyError, TypeError, AttributeError, IndexError):
             sound = False
         if not sound:
@@ -165,8 +168,8 @@ class Store:
         return value
 
     def put(self, key: str, value: Any) -> None:
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-        entry = {"key": key, "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(), "value": value}
+        body = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        header = json.dumps({"key": key, "sha256": hashlib.sha256(body).hexdigest()}).encode()
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -174,14 +177,14 @@ class Store:
             if not gitignore.exists():
                 gitignore.write_text("*\n")
             tmp = path.with_name(f".{key}.{os.getpid()}.tmp")
-            tmp.write_bytes(gzip.compress(json.dumps(entry, ensure_ascii=False).encode("utf-8"), compresslevel=1))
+            tmp.write_bytes(gzip.compress(header + b"\n" + body, compresslevel=1))
             os.replace(tmp, path)
         except OSError:
             return  # a store that cannot be written only costs speed
 
     def entries(self) -> list[tuple[Path, os.stat_result]]:
         found = []
-        for path in self.folder.glob("*/*.json.gz"):
+        for path in self.folder.glob("*/*.piece"):
             try:
                 found.append((path, path.stat()))
             except OSError:

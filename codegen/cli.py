@@ -128,7 +128,8 @@ def build_files(
         with timings.stage("cache"):
             cache.put(key, api.package, files, document.sources, warnings)
             if store is not None:
-                timings.store = (store.hits, store.misses, *store.prune())
+                pieces, size = store.prune()
+                timings.store = (store.hits, store.misses, pieces, size + cache.size())
     return api.package, files, warnings
 
 
@@ -200,12 +201,15 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def _print_timings(timings: Timings) -> None:
+    from .cache import MAX_ENTRIES
+
     for name, seconds in timings.stages:
         print(f"  {name:<8} {seconds * 1000:8.0f} ms", file=sys.stderr)
     if timings.store is not None:
         hits, misses, pieces, size = timings.store
         print(
-            f"  cache    {hits} pieces reused, {misses} rendered; {pieces} pieces kept, {size / 1e6:.1f} MB",
+            f"  cache    {hits} pieces reused, {misses} rendered; .codegen-cache/ holds {pieces} pieces and "
+            f"up to {MAX_ENTRIES} whole packages: {size / 1e6:.1f} MB",
             file=sys.stderr,
         )
 

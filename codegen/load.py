@@ -320,7 +320,8 @@ class _Bundler:
         self.origins: dict[str, tuple[Path, str]] = {}
 
     def bundle(self) -> None:
-        self._walk(self.data, self.root_file, "", "", in_schema=False)
+        if _external_refs(self.data):  # else nothing to pull in: a document of one file
+            self._walk(self.data, self.root_file, "", "", in_schema=False)
 
     def _file(self, resolved: Path, written: str, used_at: tuple[Path, str]) -> Any:
         if resolved not in self.files:
@@ -432,11 +433,31 @@ class _Bundler:
                 node.setdefault(k, v)
 
 
+def _external_refs(data: Any) -> bool:
+    """Whether a `$ref` in `data` names another file (does not start with `#`)."""
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and not ref.startswith("#"):
+                return True
+            stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
+        else:
+            stack.extend(v for v in node if isinstance(v, (dict, list)))
+    return False
+
+
 def _check_local_refs(data: Any, file: Path, version: str = "3.1") -> list[SpecError]:
     errors: list[SpecError] = []
 
-    def walk(node: Any, ptr: str) -> None:
+    path: list[str | int] = []  # where the walk is; a pointer is written only for an error
+
+    def walk(node: Any) -> None:
         if isinstance(node, dict):
+            ptr = ""
+            if "$ref" in node or "$dynamicRef" in node:
+                ptr = pointer(*path)
             ref = node.get("$ref")
             for key in ("$ref", "$dynamicRef"):
                 anchor = node.get(key)
@@ -466,12 +487,18 @@ def _check_local_refs(data: Any, file: Path, version: str = "3.1") -> list[SpecE
                 if problem is not None:
                     errors.append(SpecError(problem[0], file=file, pointer=ptr + "/$ref", hint=problem[1]))
             for key, value in node.items():
-                walk(value, f"{ptr}/{key.replace('~', '~0').replace('/', '~1')}")
+                if isinstance(value, (dict, list)):
+                    path.append(key)
+                    walk(value)
+                    path.pop()
         elif isinstance(node, list):
             for i, item in enumerate(node):
-                walk(item, f"{ptr}/{i}")
+                if isinstance(item, (dict, list)):
+                    path.append(i)
+                    walk(item)
+                    path.pop()
 
-    walk(data, "")
+    walk(data)
     return errors
 
 

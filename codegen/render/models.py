@@ -87,6 +87,8 @@ OPTIONS: dict[str, Any] = {
 }
 
 
+BATCH = 96  # schemas a worker's call to generate parts reads, at least (but the last)
+
 # The module's tail reaches its helpers through these modules, whose names no schema's class can
 # take (classes start with a capital or a letter without case, never `_`).
 OWN_IMPORTS = ("from codegen import runtime", "from . import _validators")
@@ -583,7 +585,8 @@ def _run_parts(
     from ..errors import GeneratedCodeError
     from . import parts as plan
 
-    pending: dict[tuple[str, ...], tuple[str, Any]] = {}
+    position = {n: i for i, n in enumerate(views)}
+    missing: list[tuple[tuple[str, ...], str, dict[str, Any]]] = []
     for owned in parts:
         mine = tuple(owned)
         if mine in done:
@@ -593,24 +596,43 @@ def _run_parts(
             "openapi": "3.1.0",
             "info": {"title": "models", "version": "0"},
             "paths": {},
-            "components": {"schemas": {n: v for n, v in views.items() if n in reads}},
+            "components": {"schemas": {n: views[n] for n in sorted(reads, key=position.__getitem__)}},
         }
         key = store.key("models", OPTIONS, formatted, owned, document) if store is not None else ""
         cached = store.get(key, _valid_part) if store is not None else None
         if cached is not None:
             done[mine] = cached
-        elif workers is None:
-            pending[mine] = (key, generate_part(document, owned, formatted))
         else:
-            pending[mine] = (key, workers.submit(generate_part, document, owned, formatted))
-    for mine, (key, job) in pending.items():
-        result = job if isinstance(job, dict) else job.result()
-        if "error" in result:
-            raise GeneratedCodeError(result["error"])
-        if store is not None:
-            store.put(key, result)
-        done[mine] = result
+            missing.append((mine, key, document))
+    # Runs go to the workers in batches of about BATCH schemas: a small spec's in one call, to
+    # the one worker already started, a large spec's across all.
+    batches: list[list[tuple[tuple[str, ...], str, dict[str, Any]]]] = [[]]
+    size = 0
+    for item in missing:
+        if size >= BATCH:
+            batches.append([])
+            size = 0
+        batches[-1].append(item)
+        size += len(item[2]["components"]["schemas"])
+    calls = []
+    for batch in batches:
+        if batch:
+            jobs = [[document, list(mine)] for mine, _, document in batch]
+            calls.append((batch, generate_parts(jobs, formatted) if workers is None else workers.submit(generate_parts, jobs, formatted)))
+    for batch, call in calls:
+        results = call if isinstance(call, list) else call.result()
+        for (mine, key, _), result in zip(batch, results, strict=True):
+            if "error" in result:
+                raise GeneratedCodeError(result["error"])
+            if store is not None:
+                store.put(key, result)
+            done[mine] = result
     return [done[tuple(owned)] for owned in parts]
+
+
+def generate_parts(jobs: list[list[Any]], formatted: bool) -> list[dict[str, Any]]:
+    """`generate_part` of each (document, owned) of `jobs`, in one call to a worker."""
+    return [generate_part(document, owned, formatted) for document, owned in jobs]
 
 
 def safe_names(model_schemas: dict[str, Any], reserved: Collection[str] = ()) -> dict[str, str]:

@@ -30,10 +30,10 @@ class WorkerError(Exception):
 def _callable() -> dict[str, Callable[..., Any]]:
     """What workers may run, by name."""
     from .format import format_batch
-    from .models import generate_part
+    from .models import generate_parts
     from .verify import check_runs
 
-    return {f.__name__: f for f in (check_runs, format_batch, generate_part, prepare)}
+    return {f.__name__: f for f in (check_runs, format_batch, generate_parts, prepare)}
 
 
 def prepare() -> None:

@@ -144,12 +144,12 @@ def bench_edits(folder: Path, name: str, runs: int, full_wall: float) -> dict[st
 
         wall, peak = median_of(runs, [*codegen, "generate", "--quiet"], folder, prepare=warm_then_edit)
         incremental = _tree(folder / "generated")
-        check, _ = median_of(runs, [*codegen, "check", "--quiet"], folder, prepare=warm_then_edit)
         # The incremental output against a cold run of the same edited spec, in a folder of its own.
         cold = folder.parent / f"{folder.name}-cold"
         shutil.rmtree(cold, ignore_errors=True)
         (cold / "spec").mkdir(parents=True)
         shutil.copy(spec, cold / "spec" / name)
+        check, _ = median_of(runs, [*codegen, "check", "--quiet"], folder, prepare=warm_then_edit)
         shutil.copy(folder / "pyproject.toml", cold / "pyproject.toml")
         run_measured([*codegen, "generate", "--quiet", "--no-cache"], cold)
         same = _tree(cold / "generated") == incremental

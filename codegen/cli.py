@@ -19,6 +19,7 @@ from .config import Config, load_config
 from .errors import GeneratedCodeError, Problem, SpecError, SpecErrors, SpecWarning, UsageError
 
 EXIT_OK, EXIT_DIFF, EXIT_BAD = 0, 1, 2
+SMALL_SPEC = 512 * 1024  # bytes of a spec file rendered in one process unless --jobs says otherwise
 
 
 class Timings:
@@ -79,7 +80,8 @@ def build_files(
 
     Warnings are the rules the spec breaks that generation worked around (`config.lenient`).
     An unchanged spec (same files, options and generator) is served from the cache. `jobs`
-    worker processes render (default: one per core); any number gives the same files.
+    worker processes render (default: one per core, none for a spec file under SMALL_SPEC);
+    any number gives the same files.
     """
     from .cache import Cache, Store
 
@@ -102,6 +104,8 @@ def build_files(
     from . import ir, load, render
     from .render.parallel import Workers
 
+    if jobs is None and config.spec.stat().st_size < SMALL_SPEC:
+        jobs = 1  # starting worker processes would cost more than they save
     with Workers(jobs) as workers:
         workers.start()  # the workers start while the spec is read
         with timings.stage("parse"):
@@ -167,7 +171,7 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--verbose", action="store_true", help="print the time of each stage")
         p.add_argument("--debug", action="store_true", help="show tracebacks")
         p.add_argument("--no-cache", action="store_true", help="ignore and do not write .codegen-cache/")
-        p.add_argument("--jobs", type=int, help="worker processes (default: one per core; 1: none)")
+        p.add_argument("--jobs", type=int, help="worker processes (default: one per core for a spec over 512 KB; 1: none)")
         p.add_argument(
             "--lenient",
             action="store_true",

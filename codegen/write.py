@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,6 +95,31 @@ def _prune_empty(target: Path) -> None:
             path.rmdir()
 
 
+CONTEXT = 3  # lines of context around a change, as `diff -u`
+_HUNK = re.compile(r"@@ -(\d+)(,\d+)? \+(\d+)(,\d+)? @@")
+
+
+def unified_diff(old: list[str], new: list[str], old_label: str, new_label: str) -> list[str]:
+    """`difflib.unified_diff`, the same lines, with the lines both sides begin and end with
+    left out of the comparison first: an edit of a large module compares the part that changed
+    only (difflib's matching grows faster than linearly with the lines it is given)."""
+    head = 0
+    while head < min(len(old), len(new)) and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(old), len(new)) - head and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    start = max(0, head - CONTEXT)
+    keep = max(0, tail - CONTEXT)
+    found = list(difflib.unified_diff(old[start : len(old) - keep], new[start : len(new) - keep], old_label, new_label, n=CONTEXT))
+
+    def shift(match: re.Match[str]) -> str:
+        a, b = int(match.group(1)) + start, int(match.group(3)) + start
+        return f"@@ -{a}{match.group(2) or ''} +{b}{match.group(4) or ''} @@"
+
+    return [_HUNK.sub(shift, line, count=1) if line.startswith("@@") else line for line in found]
+
+
 def diff(target: Path, files: dict[str, str], *, label: str) -> list[str]:
     """A unified diff from what is on disk to what generation gives (empty when equal)."""
     lines: list[str] = []
@@ -105,7 +131,7 @@ def diff(target: Path, files: dict[str, str], *, label: str) -> list[str]:
         except (OSError, UnicodeDecodeError):
             old = []
         new = files[name].splitlines(keepends=True)
-        lines.extend(difflib.unified_diff(old, new, f"a/{label}/{name}", f"b/{label}/{name}"))
+        lines.extend(unified_diff(old, new, f"a/{label}/{name}", f"b/{label}/{name}"))
     for name in changes.removed:
         old = (target / name).read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
         lines.extend(difflib.unified_diff(old, [], f"a/{label}/{name}", "/dev/null"))

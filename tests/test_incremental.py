@@ -26,6 +26,8 @@ from codegen.cli import build_files, main
 from codegen.config import Config
 from codegen.render import parts
 from conftest import ROOT
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 Spec = dict[str, Any]
 
@@ -305,3 +307,51 @@ def test_verbose_reports_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert "pieces reused" in err and " MB" in err
     reused = [line for line in err.splitlines() if "pieces reused" in line][-1]
     assert not reused.strip().startswith("cache    0 pieces reused"), reused
+
+
+def patched(old: list[str], diff: list[str]) -> list[str]:
+    """`old` with a unified diff applied."""
+    import re
+
+    out: list[str] = []
+    at, i = 0, 2  # lines of `old` used; the diff's line after its two headers
+    while i < len(diff):
+        match = re.match(r"@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@", diff[i])
+        assert match, diff[i]
+        start, count = int(match.group(1)), int(match.group(2) or 1)
+        begin = start - 1 if count else start
+        out += old[at:begin]
+        at, used, i = begin, 0, i + 1
+        while i < len(diff) and not diff[i].startswith("@@"):
+            if diff[i][0] in " +":
+                out.append(diff[i][1:])
+            used += diff[i][0] in " -"
+            i += 1
+        assert used == count
+        at += count
+    return out + old[at:]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a\n", "b\n", "c\n", "\n"]), max_size=40),
+    st.lists(st.sampled_from(["a\n", "b\n", "c\n", "\n", "e\n"]), max_size=40),
+    st.integers(0, 30),
+)
+def test_check_diffs_as_difflib_does(old: list[str], new: list[str], shared: int) -> None:
+    """`codegen check`'s diff leaves out the lines both sides share at their ends before
+    comparing (an edit of a large module took difflib seconds): a diff that takes the old file
+    to the new one, changing as many lines as difflib's."""
+    import difflib
+
+    from codegen.write import unified_diff
+
+    common_head = [f"h{i}\n" for i in range(shared)]
+    common_tail = [f"t{i}\n" for i in range(shared // 2)]
+    a, b = common_head + old + common_tail, common_head + new + common_tail
+    ours, theirs = unified_diff(a, b, "a", "b"), list(difflib.unified_diff(a, b, "a", "b"))
+    assert (ours == []) == (theirs == [])
+    if ours:
+        assert patched(a, ours) == b
+        changed = lambda diff: sorted(line for line in diff[2:] if line[0] in "+-")
+        assert len(changed(ours)) == len(changed(theirs))

@@ -17,6 +17,7 @@ import gzip
 import hashlib
 import json
 import os
+import zlib
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
@@ -207,3 +208,59 @@ class Store:
             total += stat.st_size
             kept += 1
         return kept, total
+
+
+class Memo:
+    """The results of one kind of small step (a check function, an operation's description) of
+    the last run, kept in `SHARDS` pieces of `store`, so that a run redoes only the steps whose
+    inputs changed and writes back only the shards that changed. `get(key)` gives the last
+    run's result under `key` (None without one); what this run used or made (`put`) is what
+    `save` keeps for the next. `shard` names what a key belongs to (results of one part of
+    the spec share a shard, so an edit rewrites few)."""
+
+    SHARDS = 16
+
+    def __init__(self, store: Store | None, kind: str, shard: Callable[[str], str] = lambda key: key) -> None:
+        self.store = store
+        self.shard = shard
+        self.keys = [store.key(f"{kind}-memo", i) if store is not None else "" for i in range(self.SHARDS)]
+        self.earlier: list[dict[str, Any]] = [{} for _ in range(self.SHARDS)]
+        if store is not None:
+            for i, key in enumerate(self.keys):
+                self.earlier[i] = store.get(key, lambda v: isinstance(v, dict)) or {}
+        self.current: list[dict[str, Any]] = [{} for _ in range(self.SHARDS)]
+        self.made = [False] * self.SHARDS
+        self.reused = 0
+
+    def _index(self, key: str) -> int:
+        return zlib.crc32(self.shard(key).encode("utf-8", "surrogatepass")) % self.SHARDS
+
+    def peek(self, key: str) -> Any | None:
+        """The last run's result under `key`, not yet marked used (`get` marks it)."""
+        return self.earlier[self._index(key)].get(key)
+
+    def get(self, key: str) -> Any | None:
+        i = self._index(key)
+        value = self.earlier[i].get(key)
+        if value is not None:
+            self.current[i][key] = value
+            self.reused += 1
+            if self.store is not None:  # counted with the store's pieces (`--verbose`)
+                self.store.hits += 1
+        return value
+
+    def put(self, key: str, value: Any) -> None:
+        """`value` made under `key` by this run."""
+        i = self._index(key)
+        self.current[i][key] = value
+        self.made[i] = True
+        if self.store is not None:
+            self.store.misses += 1
+
+    def save(self) -> None:
+        """Keep this run's results: each shard that differs from the last run's."""
+        if self.store is None:
+            return
+        for i, key in enumerate(self.keys):
+            if self.made[i] or len(self.current[i]) != len(self.earlier[i]):
+                self.store.put(key, self.current[i])

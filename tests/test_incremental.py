@@ -21,10 +21,11 @@ from typing import Any
 
 import pytest
 import yaml
-from codegen.cache import Store
+from codegen.cache import Memo, Store
 from codegen.cli import build_files, main
 from codegen.config import Config
 from codegen.render import parts
+from codegen.render.validators import ValidatorCompiler, unit_owner
 from conftest import ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -263,6 +264,58 @@ def test_large_spec_edits_regenerate_as_a_cold_run(tmp_path: Path) -> None:
     widest = max(schemas(spec), key=lambda n: json.dumps(spec).count(f'"#/components/schemas/{n}"'))
     edits = {"description": describe(min(schemas(spec))), "widest": add_property(widest)}
     assert_incremental(tmp_path, spec, edits)
+
+
+def _check_spec(extra: dict[str, Any] | None = None, pattern: str = "^[a-z]+$", **name: Any) -> dict[str, Any]:
+    """Schemas whose checks use constants (enums, patterns, property sets) and functions of
+    their own (a deep inline schema, a $ref to a nested schema), numbered in order of use."""
+    deep: dict[str, Any] = {"type": "integer", "minimum": 1}
+    for _ in range(14):  # deeper than a function's blocks may nest
+        deep = {"type": "object", "properties": {"x": deep}}
+    return {
+        "components": {
+            "schemas": {
+                **(extra or {}),
+                "Colour": {"type": "string", "enum": ["red", "green"]},
+                "Name": {"type": "string", "pattern": pattern, **name},
+                "Deep": deep,
+                "Pair": {
+                    "type": "object",
+                    "required": ["left"],
+                    "properties": {"left": {"$ref": "#/components/schemas/Name"}, "inner": {"enum": [1, 2, 3]}},
+                    "additionalProperties": False,
+                },
+                "Uses": {"type": "array", "items": {"$ref": "#/components/schemas/Pair/properties/inner"}},
+            }
+        }
+    }
+
+
+def _checks_module(document: dict[str, Any], memo: Memo | None) -> str:
+    compiler = ValidatorCompiler(document, {f"/components/schemas/{n}" for n in schemas(document)}, memo)
+    for name in schemas(document):
+        compiler.function_for(f"/components/schemas/{name}")
+    return "\n".join(compiler.functions_source())
+
+
+@pytest.mark.parametrize(
+    "edited",
+    [
+        _check_spec(),  # unchanged: every function from the memo
+        _check_spec({"First": {"type": "string", "enum": ["a", "b"], "pattern": "^x"}}),  # every number moves
+        _check_spec(pattern="^[A-Z]+$"),  # one constant's value changes
+        _check_spec({"Alias": {"$ref": "#/components/schemas/Deep"}}),  # a name that only refers
+        _check_spec(readOnly=True),  # read through Pair's $ref: `left` is required in responses only
+    ],
+)
+def test_check_functions_from_the_memo_are_those_compiled_afresh(tmp_path: Path, edited: dict[str, Any]) -> None:
+    store = Store(tmp_path / "store")
+    warm = Memo(store, "checks", unit_owner)
+    _checks_module(_check_spec(), warm)
+    warm.save()
+    memo = Memo(store, "checks", unit_owner)
+    assert _checks_module(edited, memo) == _checks_module(edited, None)
+    assert memo.reused > 0  # the memo was read, not passed over
 
 
 def test_a_corrupt_or_foreign_piece_is_ignored(tmp_path: Path) -> None:

@@ -8,11 +8,13 @@ hold loops and conditions only.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
+import functools
+import hashlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..cache import Store
+from ..cache import Memo, Store
 from ..config import templates_dir
 from ..errors import pointer as make_pointer
 from ..errors import schema_name
@@ -43,7 +45,7 @@ from .models import (
 )
 from .parallel import Workers
 from .text import comment, docstring, isort_names, json_literal, py, ruf022_sorted
-from .validators import ValidatorCompiler
+from .validators import ValidatorCompiler, unit_owner
 
 TEMPLATES_PACKAGE = "codegen.templates"
 PLAIN_TYPES = {
@@ -219,18 +221,24 @@ class _Annotations:
 
     @staticmethod
     def union_members(annotation: str) -> list[str]:
-        tree = ast.parse(annotation, mode="eval").body
-        members: list[ast.expr] = []
+        return list(_union_members(annotation))
 
-        def flatten(node: ast.expr) -> None:
-            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-                flatten(node.left)
-                flatten(node.right)
-            else:
-                members.append(node)
 
-        flatten(tree)
-        return [ast.unparse(m) for m in members]
+@functools.cache  # the same annotations recur in every operation
+def _union_members(annotation: str) -> tuple[str, ...]:
+    """The members of a `X | Y | ...` annotation (one member for any other)."""
+    tree = ast.parse(annotation, mode="eval").body
+    members: list[ast.expr] = []
+
+    def flatten(node: ast.expr) -> None:
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            flatten(node.left)
+            flatten(node.right)
+        else:
+            members.append(node)
+
+    flatten(tree)
+    return tuple(ast.unparse(m) for m in members)
 
 
 def _stream_types(imports: Imports) -> str:
@@ -252,6 +260,7 @@ class Renderer:
     ) -> None:
         self.stage = stage
         self.store = store
+        self.sources = Memo(store, "operations")
         self.api = api
         self.scheme_keys = {s.name: s.key for s in api.security_schemes}
         self.spec_label = spec_label
@@ -276,7 +285,7 @@ class Renderer:
             models = render_models(api.model_schemas, api.title, workers, store=self.store, formatted=formatted)
         with self.stage("checks"):
             named = {ptr for name, ptr in models.pointers.items() if models.kinds.get(name) == "model"}
-            compiler = ValidatorCompiler(self.resolution_document(), named)
+            compiler = ValidatorCompiler(self.resolution_document(), named, Memo(self.store, "checks", unit_owner))
             checks: dict[str, str] = {}
             for name in models.kinds:
                 ptr = models.pointers.get(name)
@@ -288,6 +297,9 @@ class Renderer:
                     checks[name] = compiler.function_for(ptr)
         with self.stage("routes"):
             files = self._templates(models, compiler, checks)
+        with self.stage("cache"):
+            compiler.memo.save()  # the next run compiles only what changed
+            self.sources.save()
         if formatted:
             with self.stage("format"):
                 files = format_files(files, workers, store=self.store)
@@ -403,7 +415,7 @@ class Renderer:
     def operation_view(self, op: Operation, models: Models, compiler: ValidatorCompiler, constants: NameSet) -> OperationView:
         # A name without case (e.g. Japanese) would be its own constant.
         constant = constants.add(op.name.upper() if op.name.upper() != op.name else op.name + "_OPERATION")
-        spec_source = statement(self.spec_source(op, models, compiler), 0, f"{constant} = ")
+        spec_source = self.operation_source(op, models, compiler, constant)
         summary = op.summary or f"{op.method.upper()} {op.path}"
         route_doc = summary + (f"\n\n{op.description}" if op.description else "")
         return OperationView(
@@ -427,8 +439,21 @@ class Renderer:
             ],
         )
 
-    def spec_source(self, op: Operation, models: Models, compiler: ValidatorCompiler) -> Expr:
-        """The `runtime.Operation(...)` describing `op`."""
+    def operation_source(self, op: Operation, models: Models, compiler: ValidatorCompiler, constant: str) -> str:
+        """`CONSTANT = runtime.Operation(...)`, describing `op`: the last run's text when the
+        operation, the name of its arguments' model and the names of its checks are the same."""
+        checks = [compiler.function_for(ptr) for ptr in _checked(op)]
+        inputs = "\0".join([repr(op), constant, models.class_of(op.arguments_model), *checks])
+        key = hashlib.sha256(inputs.encode("utf-8", "surrogatepass")).hexdigest()
+        text = self.sources.get(key)
+        if not isinstance(text, str):
+            text = statement(self.spec_source(op, models, iter(checks)), 0, f"{constant} = ")
+            self.sources.put(key, text)
+        return text
+
+    def spec_source(self, op: Operation, models: Models, checks: Iterator[str]) -> Expr:
+        """The `runtime.Operation(...)` describing `op`, `checks` naming the check functions of
+        its responses (`_checked`)."""
         params = []
         for p in op.parameters:
             kwargs: list[tuple[str, Expr]] = [
@@ -472,8 +497,7 @@ class Renderer:
                 if media.schema is not None:
                     kwargs.append(("schema", py(media.schema_pointer)))
                 if r.json_media is not None and r.json_media.schema is not None:
-                    ptr = component_pointer(r.model) if r.model else r.json_media.schema_pointer
-                    kwargs.append(("check", f"checks.{compiler.function_for(ptr)}"))
+                    kwargs.append(("check", f"checks.{next(checks)}"))
                 if media.example_pointer:
                     kwargs.append(("example", py(media.example_pointer)))
             if r.headers:
@@ -712,6 +736,15 @@ def _scheme_source(scheme: SecurityScheme) -> Bracket:
     if scheme.kind == "oauth2":
         return call("runtime.security.oauth2", py(scheme.name), flows=py(scheme.flows), **extra)
     return call("runtime.security.open_id_connect", py(scheme.name), url=py(scheme.url), **extra)
+
+
+def _checked(op: Operation) -> list[str]:
+    """The pointers of the schemas `op`'s answers are checked against, in order."""
+    return [
+        component_pointer(r.model) if r.model else r.json_media.schema_pointer
+        for r in op.responses
+        if r.media_types and r.json_media is not None and r.json_media.schema is not None
+    ]
 
 
 def _strings(values: Iterable[str]) -> Bracket:

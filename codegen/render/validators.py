@@ -9,11 +9,13 @@ reference validator's.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..cache import Memo
 from ..errors import escape_token, ref_pointer, split_pointer
 from ..names import NameSet
 from ..runtime.dialect import TYPELESS_OBJECT, access, reads_as_object
@@ -107,13 +109,32 @@ class _Function:
     lines: list[str] = field(default_factory=list)
 
 
+@dataclass
+class _Record:
+    """What compiling one function's body did to the module (in order), so that a later run
+    can do the same without compiling it: the functions it called and the constants it used
+    (`events`, each with the name it got), the helpers it used, and the parts of the document
+    it read outside its own schema (`reads`: owner pointer -> digest)."""
+
+    events: list[list[Any]] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    helpers: list[str] = field(default_factory=list)
+    reads: dict[str, str] = field(default_factory=dict)
+
+
 MAX_INDENT = 12
 
 
 class ValidatorCompiler:
-    """Compiles the schemas of one document into a module of check functions."""
+    """Compiles the schemas of one document into a module of check functions.
 
-    def __init__(self, document: dict[str, Any], named: set[str] | None = None) -> None:
+    With a `memo` (holding what an earlier compiler, over this or another document, put in
+    it), a function whose schema, named models and reads are unchanged since, and whose calls
+    and constants get the names they got then, takes its body from the memo instead of being
+    compiled: the module is the same either way.
+    """
+
+    def __init__(self, document: dict[str, Any], named: set[str] | None = None, memo: Memo | None = None) -> None:
         self.document = document
         # Schemas with a function of their own (models): called, not inlined, where they occur.
         self.named = set(named or ())
@@ -124,6 +145,54 @@ class ValidatorCompiler:
         self.constant_values: dict[str, Bracket] = {}  # name -> value
         self.counter = 0
         self.helpers: set[str] = {"Failure"}
+        self.memo = memo if memo is not None else Memo(None, "checks")
+        self._records: list[_Record] = []
+        self._digests: dict[str, str] = {}
+        self._named_in: dict[str, list[str]] = {}
+        for ptr in sorted(self.named):
+            self._named_in.setdefault(_owner(ptr), []).append(ptr)
+
+    # -- memo ------------------------------------------------------------------------------
+    def _digest(self, owner: str) -> str:
+        """A digest of the part of the document at `owner` (a component or a path item)."""
+        if owner not in self._digests:
+            try:
+                node = self.resolve(owner)
+            except (KeyError, IndexError, ValueError, TypeError):
+                node = None
+            text = json.dumps(node, ensure_ascii=False, separators=(",", ":"))
+            self._digests[owner] = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        return self._digests[owner]
+
+    def _unit_key(self, pointer: str) -> str:
+        owner = _owner(pointer)
+        return "\0".join([pointer, self._digest(owner), *self._named_in.get(owner, [])])
+
+    def _use(self, *helpers: str) -> None:
+        self.helpers.update(helpers)
+        if self._records:
+            self._records[-1].helpers.extend(h for h in helpers if h not in self._records[-1].helpers)
+
+    def _replay(self, fn: _Function, key: str) -> bool:
+        """Take `fn`'s body from the memo when it holds one made under the same conditions."""
+        entry = self.memo.peek(key)
+        if not (isinstance(entry, list) and len(entry) == 5):
+            return False
+        events, names, helpers, reads, lines = entry
+        if any(self._digest(owner) != digest for owner, digest in reads.items()):
+            return False
+        got = []
+        for event in events:
+            if event[0] == "f":
+                got.append(self.function_for(event[1]))
+            else:
+                got.append(self.constant(event[1], _bracket(event[2])))
+        if got != names:
+            return False  # a name moved: the lines would call or read another one
+        self.helpers.update(helpers)
+        fn.lines = list(lines)
+        self.memo.get(key)  # used: kept for the next run
+        return True
 
     # -- naming ------------------------------------------------------------------------------
     def _name_for(self, pointer: str) -> str:
@@ -140,11 +209,14 @@ class ValidatorCompiler:
         if source not in self.constants:
             self.constants[source] = f"_{prefix}{len(self.constants) + 1}"
             self.constant_values[self.constants[source]] = value
+        if self._records:
+            self._records[-1].events.append(["c", prefix, _json(value)])
+            self._records[-1].names.append(self.constants[source])
         return self.constants[source]
 
     def pattern(self, source: str) -> str:
         """The constant holding `source` compiled as an ECMA-262 pattern (once per module)."""
-        self.helpers.add("pattern")
+        self._use("pattern")
         return self.constant("P", call("pattern", py(source)))
 
     def resolve(self, pointer: str) -> Any:
@@ -162,6 +234,9 @@ class ValidatorCompiler:
         return True
 
     def _resolve_ref(self, ref: str) -> Any:
+        if self._records and ref.startswith("#"):
+            owner = _owner(ref_pointer(ref))
+            self._records[-1].reads[owner] = self._digest(owner)
         try:
             return self.resolve(ref_pointer(ref)) if ref.startswith("#") else None
         except (KeyError, IndexError, ValueError):
@@ -170,21 +245,38 @@ class ValidatorCompiler:
     def function_for(self, pointer: str) -> str:
         """The check function of the schema at `pointer` (compiled on first use)."""
         pointer = pointer.removeprefix("#")
+        name = self._function_for(pointer)
+        if self._records:
+            self._records[-1].events.append(["f", pointer])
+            self._records[-1].names.append(name)
+        return name
+
+    def _function_for(self, pointer: str) -> str:
         if pointer in self.by_pointer:
             return self.by_pointer[pointer]
         schema = self.resolve(pointer)
         if isinstance(schema, dict) and set(schema) <= {"$ref"} | ANNOTATIONS and isinstance(schema.get("$ref"), str) and schema["$ref"].startswith("#"):
             # A bare reference checks exactly what its target checks.
+            records, self._records = self._records, []
             name = self.function_for(ref_pointer(schema["$ref"]))
+            self._records = records
             self.by_pointer[pointer] = name
             return name
         name = self._name_for(pointer)
         self.by_pointer[pointer] = name
         fn = _Function(name, pointer)
         self.functions[name] = fn
-        body: list[str] = []
-        self.node(schema, pointer, "value", [], 1, 0, body)
-        fn.lines = body
+        key = self._unit_key(pointer)
+        records, self._records = self._records, []  # a replay records nothing for the caller
+        replayed = self._replay(fn, key)
+        self._records = records
+        if not replayed:
+            self._records.append(record := _Record())
+            body: list[str] = []
+            self.node(schema, pointer, "value", [], 1, 0, body)
+            self._records.pop()
+            fn.lines = body
+            self.memo.put(key, [record.events, record.names, record.helpers, record.reads, body])
         return name
 
     def reference_source(self, schema: dict[str, Any]) -> str:
@@ -249,7 +341,7 @@ class ValidatorCompiler:
         if _needs_reference(schema):
             # What `unevaluated*` leaves out depends on every applicator beside it: the reference
             # validator judges this schema whole.
-            self.helpers.add("ReferenceCheck")
+            self._use("ReferenceCheck")
             name = self.constant("R", call("ReferenceCheck", py(self.reference_source(schema))))
             self._within(f"{name}({v})", path, ind, out)
             return
@@ -269,14 +361,14 @@ class ValidatorCompiler:
                     classes.extend(["str", "bytes"] if t == "string" and binary else [PYTHON_CLASSES[t]])
                 elif t in TYPE_TESTS:
                     tests.append(TYPE_TESTS[t].format(v=v))
-                    self.helpers.update({"is_integer"} if t == "integer" else {"is_number"} if t == "number" else set())
+                    self._use(*({"is_integer"} if t == "integer" else {"is_number"} if t == "number" else set()))
             if classes:
                 classes = list(dict.fromkeys(classes))
                 spelled = classes[0] if len(classes) == 1 else "(" + ", ".join(classes) + ")"
                 tests.insert(0, f"isinstance({v}, {spelled})")
             cond = " or ".join(tests) if tests else "False"
             out.append(pad + f"if not ({cond}):")
-            self.helpers.add("json_type")
+            self._use("json_type")
             self._fail(path, f"{py('must be ' + _describe_types(types))} + \", not \" + json_type({v})", ind + 1, out)
         type_set = set(types) if isinstance(types, list) else None
         if types is None and reads_as_object(schema):
@@ -308,7 +400,7 @@ class ValidatorCompiler:
             if block:
                 if needs_guard:
                     if kind == "number":
-                        self.helpers.add("is_number")
+                        self._use("is_number")
                     block = _guarded(guard, block, ind)
                 out.extend(block)
 
@@ -323,7 +415,7 @@ class ValidatorCompiler:
             if required_only(options):
                 groups = literal("(", [literal("(", [py(n) for n in o["required"]]) for o in options])
                 name = self.constant("G", groups)
-                self.helpers.add("required_alternatives")
+                self._use("required_alternatives")
                 present = [" and ".join(f"{py(n)} in {v}" for n in o["required"]) or "True" for o in options]
                 if exactly:
                     miss = " + ".join(f"({p})" for p in present) + " != 1"
@@ -340,7 +432,7 @@ class ValidatorCompiler:
                 continue
             fns = [self.function_for(f"{ptr}/{key}/{i}") for i in range(len(options))]
             helper = "one_of" if exactly else "any_of"
-            self.helpers.add(helper)
+            self._use(helper)
             self._within(call(helper, v, literal("(", fns, magic=True)), path, ind, out)
         if "not" in schema:
             fn = self.function_for(f"{ptr}/not")
@@ -367,7 +459,7 @@ class ValidatorCompiler:
             out.append(pad + (f"if {v} != {py(value)}:" if is_str else f"if not (isinstance({v}, str) and {v} == {py(value)}):"))
         else:
             name = self.constant("C", _value(value))
-            self.helpers.add("json_equal")
+            self._use("json_equal")
             out.append(pad + f"if not json_equal({v}, {name}):")
         self._fail(path, py(f"must be {_short(value)}"), ind + 1, out)
 
@@ -379,11 +471,11 @@ class ValidatorCompiler:
             out.append(pad + (f"if {v} not in {name}:" if is_str else f"if not (isinstance({v}, str) and {v} in {name}):"))
         elif values and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in values):
             name = self.constant("E", _frozenset(values))
-            self.helpers.add("is_number")
+            self._use("is_number")
             out.append(pad + f"if not (is_number({v}) and {v} in {name}):")
         else:
             name = self.constant("E", literal("(", [_value(x) for x in values]))
-            self.helpers.add("in_enum")
+            self._use("in_enum")
             out.append(pad + f"if not in_enum({v}, {name}):")
         self._fail(path, py(f"must be one of {shown}"), ind + 1, out)
 
@@ -403,7 +495,7 @@ class ValidatorCompiler:
             self._fail(path, py(f"must match the pattern {pattern}"), ind + 1, out)
         fmt = schema.get("format")
         if isinstance(fmt, str) and fmt not in ("binary", "byte", "int32", "int64", "float", "double", "password"):
-            self.helpers.add("format_ok")
+            self._use("format_ok")
             if fmt in FORMAT_FAST_PATHS:
                 # The usual spelling passes at regex speed; any other goes to the reference checker.
                 name = self.constant("P", call("re.compile", py(FORMAT_FAST_PATHS[fmt])))
@@ -427,7 +519,7 @@ class ValidatorCompiler:
                 self._fail(path, py(message.format(bound)), ind + 1, out)
         step = schema.get("multipleOf")
         if isinstance(step, (int, float)) and not isinstance(step, bool) and step > 0:
-            self.helpers.add("multiple_of")
+            self._use("multiple_of")
             out.append(pad + f"if not multiple_of({v}, {py(step)}):")
             self._fail(path, py(f"must be a multiple of {step}"), ind + 1, out)
 
@@ -441,7 +533,7 @@ class ValidatorCompiler:
             out.append(pad + f"if len({v}) > {high}:")
             self._fail(path, py(f"must have at most {high} item{'s' if high != 1 else ''}"), ind + 1, out)
         if schema.get("uniqueItems") is True:
-            self.helpers.add("has_duplicates")
+            self._use("has_duplicates")
             out.append(pad + f"if has_duplicates({v}):")
             self._fail(path, py("must not contain duplicate items"), ind + 1, out)
         prefix = schema.get("prefixItems") if isinstance(schema.get("prefixItems"), list) else []
@@ -491,7 +583,7 @@ class ValidatorCompiler:
                     out.append(pad + f"if {py(name)} not in {v}:")
                 else:
                     # Only where it travels: readOnly in responses, writeOnly in requests.
-                    self.helpers.add("direction")
+                    self._use("direction")
                     needed = "response" if flag == "readOnly" else "request"
                     out.append(pad + f"if {py(name)} not in {v} and direction() == {py(needed)}:")
                 self._fail([*path, py(name)], py("is required"), ind + 1, out)
@@ -626,3 +718,28 @@ def _needs_reference(schema: dict[str, Any]) -> bool:
 
 def _has_applicators(schema: dict[str, Any]) -> bool:
     return any(k in schema for k in ("allOf", "anyOf", "oneOf", "if", "$ref", "dependentSchemas", "not"))
+
+
+def unit_owner(key: str) -> str:
+    """The owner (`_owner`) of the function a memo key (`ValidatorCompiler._unit_key`) is for."""
+    return _owner(key.partition("\0")[0])
+
+
+def _owner(pointer: str) -> str:
+    """The component (`/components/schemas/X`) or path item (`/paths/p`) holding `pointer`."""
+    tokens = pointer.split("/")
+    return "/".join(tokens[:4] if len(tokens) > 1 and tokens[1] == "components" else tokens[:3])
+
+
+def _json(expr: Expr) -> Any:
+    """`expr` as a JSON value (`_bracket` reads it back)."""
+    if isinstance(expr, str):
+        return expr
+    return [expr.head, [[prefix, _json(value)] for prefix, value in expr.items], expr.opening, expr.literal, expr.magic]
+
+
+def _bracket(value: Any) -> Expr:
+    if isinstance(value, str):
+        return value
+    head, items, opening, is_literal, magic = value
+    return Bracket(head, tuple((prefix, _bracket(item)) for prefix, item in items), opening, literal=is_literal, magic=magic)

@@ -28,7 +28,17 @@ from .errors import SpecWarning
 MAX_ENTRIES = 8
 STORE_BYTES = 256 * 1024 * 1024  # compressed pieces kept, oldest used first out
 STORE_FORMAT = 2
-_SHAPING_LIBRARIES = ("datamodel-code-generator", "black", "pydantic", "jinja2")
+# The libraries whose versions shape the output, or judge the spec (a verdict is output too).
+_SHAPING_LIBRARIES = (
+    "datamodel-code-generator",
+    "black",
+    "pydantic",
+    "jinja2",
+    "openapi-spec-validator",
+    "jsonschema",
+    "jsonschema-rs",
+    "regress",
+)
 
 
 @functools.cache
@@ -129,13 +139,23 @@ class Store:
         self.folder = folder
         self.limit = limit
         self.hits = self.misses = 0
+        self.written = 0  # bytes this process wrote
+        self.memos: list[Memo] = []  # saved by `save_memos` once the run succeeded
 
     @staticmethod
     def key(kind: str, *inputs: Any) -> str:
-        """A key for a piece of `kind` made from `inputs` (JSON values) by this generator."""
+        """A key for a piece of `kind` made from `inputs` (JSON values) by this generator.
+        Strings are hashed as they are (a module's text is hashed, not escaped first)."""
         digest = hashlib.sha256()
         digest.update(f"{STORE_FORMAT}\0{_generator_digest()}\0{kind}\0".encode())
-        digest.update(json.dumps(inputs, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        for item in inputs:
+            if isinstance(item, str):
+                data = item.encode("utf-8", "surrogatepass")
+                digest.update(b"s%d\0" % len(data))
+            else:
+                data = json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+                digest.update(b"j%d\0" % len(data))
+            digest.update(data)
         return f"{kind}-{digest.hexdigest()}"
 
     def _path(self, key: str) -> Path:
@@ -178,10 +198,18 @@ class Store:
             if not gitignore.exists():
                 gitignore.write_text("*\n")
             tmp = path.with_name(f".{key}.{os.getpid()}.tmp")
-            tmp.write_bytes(gzip.compress(header + b"\n" + body, compresslevel=1))
+            data = gzip.compress(header + b"\n" + body, compresslevel=1)
+            tmp.write_bytes(data)
             os.replace(tmp, path)
+            self.written += len(data)
         except OSError:
             return  # a store that cannot be written only costs speed
+
+    def save_memos(self) -> None:
+        """Save every `Memo` of this store: called at the end of a run that succeeded (a spec
+        that fails leaves the cache as it was)."""
+        for memo in self.memos:
+            memo.save()
 
     def entries(self) -> list[tuple[Path, os.stat_result]]:
         found = []
@@ -197,7 +225,25 @@ class Store:
         entries = self.entries()
         return len(entries), sum(stat.st_size for _, stat in entries)
 
-    def prune(self) -> tuple[int, int]:
+    def prune(self) -> None:
+        """Drop the pieces used longest ago until the rest fit in `limit`. The store's size as of
+        the last prune, plus what was written since, is kept in a file: the pieces are listed
+        only when that sum passes the limit (listing thousands of files costs a run time)."""
+        tally = self.folder / ".store-bytes"
+        try:
+            estimate = int(tally.read_text()) + self.written
+        except (OSError, ValueError):
+            estimate = None
+        if estimate is None or estimate > self.limit:
+            estimate = self.drop_oldest()[1]
+        self.written = 0
+        try:
+            if self.folder.is_dir():
+                tally.write_text(str(estimate))
+        except OSError:
+            pass
+
+    def drop_oldest(self) -> tuple[int, int]:
         """Drop the pieces used longest ago until the rest fit in `limit`; (pieces, bytes) kept."""
         entries = sorted(self.entries(), key=lambda e: (e[1].st_mtime_ns, e[0].name), reverse=True)
         total = kept = 0
@@ -223,6 +269,8 @@ class Memo:
     def __init__(self, store: Store | None, kind: str, shard: Callable[[str], str] = lambda key: key) -> None:
         self.store = store
         self.shard = shard
+        if store is not None:
+            store.memos.append(self)
         self.keys = [store.key(f"{kind}-memo", i) if store is not None else "" for i in range(self.SHARDS)]
         self.earlier: list[dict[str, Any]] = [{} for _ in range(self.SHARDS)]
         if store is not None:

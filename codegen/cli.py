@@ -13,10 +13,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import Config, load_config
 from .errors import GeneratedCodeError, Problem, SpecError, SpecErrors, SpecWarning, UsageError
+
+if TYPE_CHECKING:
+    from .cache import Cache, Store
 
 EXIT_OK, EXIT_DIFF, EXIT_BAD = 0, 1, 2
 SMALL_SPEC = 512 * 1024  # bytes of a spec file rendered in one process unless --jobs says otherwise
@@ -30,7 +33,7 @@ class Timings:
 
     def __init__(self, progress: bool = False) -> None:
         self.stages: list[tuple[str, float]] = []
-        self.store: tuple[int, int, int, int] | None = None  # hits, misses, pieces kept, bytes
+        self.store: tuple[Store, Cache] | None = None  # reported by --verbose
         self.progress = progress
         self.started = time.perf_counter()
         self.current = ""
@@ -83,7 +86,7 @@ def build_files(
     worker processes render (default: one per core, none for a spec file under SMALL_SPEC);
     any number gives the same files.
     """
-    from .cache import Cache, Store
+    from .cache import Cache, Memo, Store
 
     require_spec(config)
     timings = timings or Timings()
@@ -101,15 +104,17 @@ def build_files(
             hit = cache.get(key)
         if hit is not None:
             return hit
-    from . import ir, load, render
     from .render.parallel import Workers
 
     if jobs is None and config.spec.stat().st_size < SMALL_SPEC:
         jobs = 1  # starting worker processes would cost more than they save
     with Workers(jobs) as workers:
-        workers.start()  # the workers start while the spec is read
+        workers.start()  # the workers start while the generator's modules load and the spec is read
+        from . import ir, load, render
+
         with timings.stage("parse"):
-            document = load.load(config.spec, allowed_dirs=tuple(config.allow_ref_dirs), lenient=config.lenient)
+            memo = Memo(store, "load", load.vetting_shard) if store is not None else None
+            document = load.load(config.spec, allowed_dirs=tuple(config.allow_ref_dirs), lenient=config.lenient, memo=memo)
         with timings.stage("ir"):
             api = ir.build(
                 document,
@@ -132,8 +137,9 @@ def build_files(
         with timings.stage("cache"):
             cache.put(key, api.package, files, document.sources, warnings)
             if store is not None:
-                pieces, size = store.prune()
-                timings.store = (store.hits, store.misses, pieces, size + cache.size())
+                store.save_memos()  # the next run redoes only what changed
+                store.prune()
+                timings.store = (store, cache)
     return api.package, files, warnings
 
 
@@ -210,7 +216,10 @@ def _print_timings(timings: Timings) -> None:
     for name, seconds in timings.stages:
         print(f"  {name:<8} {seconds * 1000:8.0f} ms", file=sys.stderr)
     if timings.store is not None:
-        hits, misses, pieces, size = timings.store
+        store, cache = timings.store
+        hits, misses = store.hits, store.misses
+        pieces, size = store.size()
+        size += cache.size()
         print(
             f"  cache    {hits} pieces reused, {misses} rendered; .codegen-cache/ holds {pieces} pieces and "
             f"up to {MAX_ENTRIES} whole packages: {size / 1e6:.1f} MB",

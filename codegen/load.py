@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -33,6 +33,9 @@ from .errors import (
 )
 from .runtime.dialect import SCHEMA_CHILD_KEYS, SCHEMA_LIST_KEYS, SCHEMA_MAP_KEYS, Fix, apply_fixes
 from .runtime.pointers import resolve_pointer, resolve_ref
+
+if TYPE_CHECKING:
+    from .cache import Memo
 
 
 class _SpecLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -319,8 +322,10 @@ class _Bundler:
         # Where content pulled in from another file came from: bundle pointer -> (file, pointer).
         self.origins: dict[str, tuple[Path, str]] = {}
 
-    def bundle(self) -> None:
-        if _external_refs(self.data):  # else nothing to pull in: a document of one file
+    def bundle(self, scan: Any = None) -> None:
+        """Pull the other files in, if a `$ref` in `scan` (the document, or the part of it that
+        may hold one) names one."""
+        if _external_refs(self.data if scan is None else scan):  # else a document of one file
             self._walk(self.data, self.root_file, "", "", in_schema=False)
 
     def _file(self, resolved: Path, written: str, used_at: tuple[Path, str]) -> Any:
@@ -448,8 +453,12 @@ def _external_refs(data: Any) -> bool:
     return False
 
 
-def _check_local_refs(data: Any, file: Path, version: str = "3.1") -> list[SpecError]:
+def _check_local_refs(data: Any, file: Path, version: str = "3.1", document: Any = None) -> list[SpecError]:
+    """The local `$ref`s under `data` that point nowhere, by anchor or (3.0) into what a `$ref`'s
+    siblings hold; resolved in `document` (default: `data` itself)."""
     errors: list[SpecError] = []
+    data_ = data
+    data = data if document is None else document
 
     path: list[str | int] = []  # where the walk is; a pointer is written only for an error
 
@@ -498,7 +507,7 @@ def _check_local_refs(data: Any, file: Path, version: str = "3.1") -> list[SpecE
                     walk(item)
                     path.pop()
 
-    walk(data)
+    walk(data_)
     return errors
 
 
@@ -784,6 +793,110 @@ def _invalid_patterns(data: dict[str, Any], path: Path) -> list[SpecError]:
     return sorted(found, key=lambda e: e.pointer)
 
 
+class _Vetting:
+    """Which path items and component schemas of a document an earlier run found sound, and
+    what they refer to.
+
+    The OpenAPI schema judges a path item by itself, whatever the rest of the document holds
+    (and a schema, by itself and the meta-schema): one that validated, with every local `$ref`
+    in it resolving, no `$ref` by anchor and none to another file, is sound wherever that
+    same value stands at that same place in a document of that version. The memo keeps, for
+    each (version, place, digest of the value), the local `$ref`s in it: a run checks the
+    rest of the document with each sound value replaced by `{}` (which is valid there), and
+    that those `$ref`s still resolve. Values that are not JSON (YAML's `!!binary`, `!!set`)
+    are never vetted.
+    """
+
+    def __init__(self, data: dict[str, Any], version: str, memo: Memo) -> None:
+        self.data = data
+        self.version = version
+        self.memo = memo
+        self.places: list[tuple[str, str | None, dict[str, Any], str]] = []  # (place, memo key, mapping, name)
+        self.vetted: dict[str, list[str]] = {}  # place -> its local $refs
+        for prefix, items in ((("paths",), _mapping(data, "paths")), (("components", "schemas"), _mapping(_mapping(data, "components"), "schemas"))):
+            for name, value in items.items():
+                if not isinstance(value, dict):
+                    continue
+                place = pointer(*prefix, name)
+                digest = _digest(value)
+                key = f"{version}\0{place}\0{digest}" if digest is not None else None
+                self.places.append((place, key, items, name))
+                refs = memo.get(key) if key is not None else None
+                if isinstance(refs, list) and all(isinstance(r, str) for r in refs):
+                    self.vetted[place] = refs
+
+    def skeleton(self) -> dict[str, Any]:
+        """The document with each vetted value replaced by `{}`."""
+        if not self.vetted:
+            return self.data
+        skeleton = dict(self.data)
+        if self.data.get("paths"):
+            skeleton["paths"] = {
+                name: {} if pointer("paths", name) in self.vetted else value for name, value in self.data["paths"].items()
+            }
+        schemas = _mapping(_mapping(self.data, "components"), "schemas")
+        if schemas:
+            stand_in = {name: {} if pointer("components", "schemas", name) in self.vetted else value for name, value in schemas.items()}
+            skeleton["components"] = {**self.data["components"], "schemas": stand_in}
+        return skeleton
+
+    def refs_hold(self) -> bool:
+        """Whether every local `$ref` of the vetted values resolves, and (3.0) not into what
+        a `$ref`'s siblings hold."""
+        for ref in {ref for refs in self.vetted.values() for ref in refs}:
+            try:
+                resolve_ref(self.data, ref)
+            except (KeyError, ValueError):
+                return False
+            if self.version == "3.0" and _into_ref_siblings(self.data, ref) is not None:
+                return False
+        return True
+
+    def remember(self) -> None:
+        """Record every value of the (sound) document for the next run."""
+        for place, key, items, name in self.places:
+            if key is None or place in self.vetted:
+                continue
+            value = items.get(name)
+            if isinstance(value, dict):
+                self.memo.put(key, _local_refs(value))
+
+
+def vetting_shard(key: str) -> str:
+    """The place a `_Vetting` memo key is for: a memo shard."""
+    return key.split("\0", 2)[1]
+
+
+def _mapping(node: Any, key: str) -> dict[str, Any]:
+    value = node.get(key) if isinstance(node, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def _digest(value: Any) -> str | None:
+    """A digest of a JSON value; None for a value JSON cannot hold."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=True)
+    except (TypeError, ValueError):
+        return None
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _local_refs(node: Any) -> list[str]:
+    """The distinct local `$ref`s under `node`, in order of first appearance."""
+    found: dict[str, None] = {}
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            ref = item.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#"):
+                found[ref] = None
+            stack.extend(v for v in reversed(item.values()) if isinstance(v, (dict, list)))
+        elif isinstance(item, list):
+            stack.extend(v for v in reversed(item) if isinstance(v, (dict, list)))
+    return list(found)
+
+
 def fingerprint(paths: list[Path]) -> str:
     """A digest over the given files' bytes (cache key for unchanged specs)."""
     digest = hashlib.sha256()
@@ -793,9 +906,13 @@ def fingerprint(paths: list[Path]) -> str:
     return digest.hexdigest()
 
 
-def load(path: Path, *, allowed_dirs: tuple[Path, ...] = (), validate: bool = True, lenient: bool = False) -> Document:
+def load(
+    path: Path, *, allowed_dirs: tuple[Path, ...] = (), validate: bool = True, lenient: bool = False, memo: Memo | None = None
+) -> Document:
     """Read, bundle and check the spec at `path`; raise SpecError or SpecErrors. With
-    `lenient`, the structural errors `_workaround` knows become warnings and fixes."""
+    `lenient`, the structural errors `_workaround` knows become warnings and fixes. With a
+    `memo` (kind "load"), path items and schemas an earlier run found sound are not checked
+    again; the verdict is the same."""
     path = Path(path)
     data = read_file(path)
     if not isinstance(data, dict):
@@ -806,21 +923,32 @@ def load(path: Path, *, allowed_dirs: tuple[Path, ...] = (), validate: bool = Tr
             hint="an OpenAPI document starts with `openapi:`, `info:` and `paths:`",
         )
     version = _check_version(data, path)
+    vetting = _Vetting(data, version, memo) if memo is not None and validate and not lenient else None
     bundler = _Bundler(path, data, allowed_dirs)
     try:
-        bundler.bundle()
+        bundler.bundle(vetting.skeleton() if vetting else None)
     except SpecError as exc:
         raise _located(exc) from None
-    errors = _check_local_refs(data, path, version)
+    # What an earlier run found sound is not checked again (`_Vetting`): the rest of the
+    # document is, and where it holds an error, the whole document is, as without a memo.
+    checked = vetting.skeleton() if vetting else data
+    errors = _check_local_refs(checked, path, version, data)
+    if vetting and (errors or not vetting.refs_hold()):
+        checked = data
+        errors = _check_local_refs(data, path, version)
     warnings: list[SpecWarning] = []
     fixes: list[Fix] = []
     if not errors and validate:
         if lenient:
             errors, warnings, fixes = _validate_leniently(data, version, path)
         else:
-            errors = _validate_openapi(data, version, path)
+            errors = _validate_openapi(checked, version, path)
+            if errors and checked is not data:
+                errors = _validate_openapi(data, version, path)
     if errors:
         raise SpecErrors([_located(e, bundler.origins) for e in errors])
+    if vetting is not None:
+        vetting.remember()
     sources = tuple(sorted(bundler.files))
     return Document(
         path=path,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import functools
 import keyword
 import re
 import unicodedata
@@ -32,6 +33,7 @@ def _ident_ok(name: str) -> bool:
     return name.isidentifier() and unicodedata.normalize("NFKC", name) == name
 
 
+@functools.lru_cache(maxsize=65536)  # operation ids, parameter and property names recur
 def snake(text: str, *, prefix: str = "x") -> str:
     """A snake_case identifier for `text`; never a keyword, never empty."""
     parts = [w.lower() for w in words(text)]
@@ -48,6 +50,7 @@ def snake(text: str, *, prefix: str = "x") -> str:
     return name
 
 
+@functools.lru_cache(maxsize=65536)
 def pascal(text: str, *, prefix: str = "X") -> str:
     """A PascalCase class name for `text`; never empty, never starting with a digit."""
     parts = words(text)

@@ -21,9 +21,11 @@ from typing import Any
 
 import pytest
 import yaml
+from codegen import load
 from codegen.cache import Memo, Store
 from codegen.cli import build_files, main
 from codegen.config import Config
+from codegen.errors import SpecError, SpecErrors
 from codegen.render import parts
 from codegen.render.validators import ValidatorCompiler, unit_owner
 from conftest import ROOT
@@ -318,6 +320,51 @@ def test_check_functions_from_the_memo_are_those_compiled_afresh(tmp_path: Path,
     assert memo.reused > 0  # the memo was read, not passed over
 
 
+def _verdict(path: Path, memo: Memo | None) -> list[str]:
+    try:
+        load.load(path, memo=memo)
+    except (SpecError, SpecErrors) as exc:
+        errors = exc.errors if isinstance(exc, SpecErrors) else [exc]
+        return [f"{e.pointer} {e.line}:{e.column} {e.message}" for e in errors]
+    return []
+
+
+def _break(spec: Spec, how: str) -> Spec:
+    spec = json.loads(json.dumps(spec))
+    items, named = spec["paths"], schemas(spec)
+    first_path, first_schema = next(iter(items)), next(iter(named))
+    if how == "edited path item":
+        next(iter(items[first_path].values()))["responses"] = "none"
+    elif how == "edited schema":
+        named[first_schema]["pattern"] = "([a-z"
+    elif how == "referred schema deleted":  # the path items that refer to it are unchanged
+        text = json.dumps(items)
+        target = min((n for n in named if f'"#/components/schemas/{n}"' in text), key=lambda n: text.count(f'"#/components/schemas/{n}"'))
+        del named[target]
+    elif how == "an error elsewhere":
+        spec["info"] = {"title": 3}
+    return spec
+
+
+@pytest.mark.parametrize("how", ["unchanged", "edited path item", "edited schema", "referred schema deleted", "an error elsewhere"])
+def test_a_spec_checked_from_the_memo_gets_the_verdict_of_a_full_check(tmp_path: Path, how: str) -> None:
+    """Path items and schemas an earlier run found sound are not checked again: the errors
+    (or none) are those of a run without the memo, wherever the edit broke the spec."""
+    spec = yaml.safe_load((ROOT / "spec" / "openapi.yaml").read_text())
+    path = tmp_path / "openapi.json"
+    path.write_text(json.dumps(spec))
+    store = Store(tmp_path / "store")
+    warm = Memo(store, "load", load.vetting_shard)
+    assert _verdict(path, warm) == []
+    warm.save()
+    path.write_text(json.dumps(_break(spec, how)))
+    memo = Memo(store, "load", load.vetting_shard)
+    full = _verdict(path, None)
+    assert _verdict(path, memo) == full
+    assert memo.reused > 0  # the memo was read, not passed over
+    assert (full == []) == (how == "unchanged")
+
+
 def test_a_corrupt_or_foreign_piece_is_ignored(tmp_path: Path) -> None:
     config = project(tmp_path / "p", entangled())
     reference = build_files(config, jobs=1)[1]
@@ -342,7 +389,7 @@ def test_the_store_keeps_under_its_limit_dropping_the_least_recently_used(tmp_pa
     for i, key in enumerate(keys):
         store.put(key, {"i": i, "pad": [hashlib.sha256(f"{i}.{j}".encode()).hexdigest() for j in range(20)]})
     assert store.get(keys[0]) is not None  # used now: kept
-    kept, size = store.prune()
+    kept, size = store.drop_oldest()
     assert size <= 4000 and 0 < kept < 10
     assert store.get(keys[0]) is not None
     assert store.get(keys[1]) is None

@@ -297,9 +297,6 @@ class Renderer:
                     checks[name] = compiler.function_for(ptr)
         with self.stage("routes"):
             files = self._templates(models, compiler, checks)
-        with self.stage("cache"):
-            compiler.memo.save()  # the next run compiles only what changed
-            self.sources.save()
         if formatted:
             with self.stage("format"):
                 files = format_files(files, workers, store=self.store)

@@ -458,7 +458,9 @@ def format_files(
     module whose pieces do not come back whole goes through black entire. A module formatted
     before (per `store`) is not formatted again."""
     keys = {name: store.key("formatted", relayout, text) for name, text in files.items() if name.endswith(".py")} if store else {}
-    known = {name: store.get(key, lambda v: isinstance(v, str)) for name, key in keys.items()} if store else {}
+    known = {name: store.get(key, lambda v: isinstance(v, str) or v is True) for name, key in keys.items()} if store else {}
+    # `True`: black leaves the module as it is (most are written laid out already).
+    known = {name: files[name] if value is True else value for name, value in known.items()}
     if any(text is not None for text in known.values()):
         missing = {name: text for name, text in files.items() if known.get(name) is None}
         result = format_files(missing, workers, relayout=relayout, store=store)
@@ -474,5 +476,5 @@ def format_files(
         except ValueError:
             result[name] = format_source(files[name])
         if store is not None:
-            store.put(keys[name], result[name])
+            store.put(keys[name], True if result[name] == files[name] else result[name])
     return result

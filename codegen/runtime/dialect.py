@@ -245,20 +245,31 @@ def canonical_refs(node: Any) -> None:
     """Rewrite, in place, each local `$ref` (and discriminator mapping to one) in its canonical
     form: a `$ref` is a URI reference whose fragment may be percent-encoded
     ("#/paths/~1a~1%7Bid%7D"), and every reader downstream finds the same pointer in it."""
+    written: dict[str, str] = {}  # the same $ref recurs: each is rewritten once
+
+    def canonical(ref: str) -> str:
+        if ref not in written:
+            written[ref] = ref_to(ref_pointer(ref))
+        return written[ref]
+
     stack = [node]
     while stack:
         node = stack.pop()
         if isinstance(node, list):
-            stack.extend(node)
+            stack.extend(v for v in node if isinstance(v, (dict, list)))
         elif isinstance(node, dict):
             ref = node.get("$ref")
             if isinstance(ref, str) and ref.startswith("#"):
-                node["$ref"] = ref_to(ref_pointer(ref))
+                node["$ref"] = canonical(ref)
             mapping = node.get("mapping") if isinstance(node.get("propertyName"), str) else None
             if isinstance(mapping, dict):
-                node["mapping"] = {k: ref_to(ref_pointer(v)) if isinstance(v, str) and v.startswith("#") else v for k, v in mapping.items()}
+                node["mapping"] = {k: canonical(v) if isinstance(v, str) and v.startswith("#") else v for k, v in mapping.items()}
             # Values of the API (examples, defaults, enums) are data, not references.
-            stack.extend(v for k, v in node.items() if k not in _VALUES and not (k == "examples" and isinstance(v, list)))
+            stack.extend(
+                v
+                for k, v in node.items()
+                if isinstance(v, (dict, list)) and k not in _VALUES and not (k == "examples" and isinstance(v, list))
+            )
 
 
 _VALUES = ("example", "default", "enum", "const", "value")

@@ -812,7 +812,7 @@ def preload() -> None:
     from codegen.render import parallel
 
     parallel.prepare()
-    import codegen.render
+    import codegen.render.renderer
     import codegen.runtime  # noqa: F401
 
 

@@ -109,6 +109,8 @@ def width(text: str) -> int:
 
 
 def fits(line: str) -> bool:
+    if len(line) > LINE_LENGTH and (line.isascii() or len(line.encode("ascii", "ignore")) > LINE_LENGTH):
+        return False  # its ASCII characters alone take more columns (a long line is not measured)
     return width(line) <= LINE_LENGTH
 
 

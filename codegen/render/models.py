@@ -13,6 +13,7 @@ import ast
 import json
 import re
 import tempfile
+import threading
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -505,10 +506,27 @@ def render_models(
     *,
     store: Store | None = None,
     formatted: bool = True,
+    submitted: threading.Event | None = None,
 ) -> Models:
     """The models of the given component and synthesized schemas, generated in parts (see
     `parts`): each part's run in a worker process when `workers` run in parallel (so the
-    generator's memory never adds to this process's), or served from `store`."""
+    generator's memory never adds to this process's), or served from `store`. `submitted` is
+    set once the first parts are with the workers (or the models are done)."""
+    try:
+        return _render_models(model_schemas, title, workers, store, formatted, submitted)
+    finally:
+        if submitted is not None:
+            submitted.set()
+
+
+def _render_models(
+    model_schemas: dict[str, Any],
+    title: str,
+    workers: Workers | None,
+    store: Store | None,
+    formatted: bool,
+    submitted: threading.Event | None,
+) -> Models:
     from . import parts as plan
 
     if not model_schemas:
@@ -525,7 +543,7 @@ def render_models(
         parts = plan.plan(names, edges)
         done: dict[tuple[str, ...], dict[str, Any]] = {}  # by the schemas a part owns, this run
         while True:
-            results = _run_parts(parts, views, edges, workers, store, formatted, done)
+            results = _run_parts(parts, views, edges, workers, store, formatted, done, submitted)
             owner = {n: i for i, part in enumerate(parts) for n in part}
             joined = plan.conflicts(
                 [
@@ -580,6 +598,7 @@ def _run_parts(
     store: Store | None,
     formatted: bool,
     done: dict[tuple[str, ...], dict[str, Any]],
+    submitted: threading.Event | None = None,
 ) -> list[dict[str, Any]]:
     """Each part's result: from `done` (this run's), from the store, or rendered now."""
     from ..errors import GeneratedCodeError
@@ -615,10 +634,13 @@ def _run_parts(
         batches[-1].append(item)
         size += len(item[2]["components"]["schemas"])
     calls = []
-    for batch in batches:
-        if batch:
-            jobs = [[document, list(mine)] for mine, _, document in batch]
-            calls.append((batch, generate_parts(jobs, formatted) if workers is None else workers.submit(generate_parts, jobs, formatted)))
+    for index, batch in enumerate(b for b in batches if b):
+        jobs = [[document, list(mine)] for mine, _, document in batch]
+        # The first batch to the worker that imported datamodel-code-generator first (lane 0).
+        lane = 0 if index == 0 else None
+        calls.append((batch, generate_parts(jobs, formatted) if workers is None else workers.submit(generate_parts, jobs, formatted, lane=lane)))
+    if submitted is not None:
+        submitted.set()
     for batch, call in calls:
         results = call if isinstance(call, list) else call.result()
         for (mine, key, _), result in zip(batch, results, strict=True):

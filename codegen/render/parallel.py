@@ -4,7 +4,7 @@ A worker is a fresh `python -m codegen.render.parallel` reading calls from stdin
 their results to stdout, as JSON: it starts small (its memory never adds to this process's) and
 needs nothing from the program that started it (no `if __name__ == "__main__"` guard, unlike
 multiprocessing's spawn). Only the functions of `_callable` run there; nothing is unpickled.
-Each of at most `jobs` threads drives one worker for all its calls.
+Each of at most `jobs` threads (lanes) drives one worker for all its calls.
 """
 
 from __future__ import annotations
@@ -15,12 +15,16 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import IO, Any, Self, TypeVar
 
 T = TypeVar("T")
 _SIZE = 8  # bytes of the length before each message
+
+
+_Call = tuple[Future[Any], Callable[..., Any], tuple[Any, ...]]
 
 
 class WorkerError(Exception):
@@ -105,14 +109,28 @@ class _Worker:
 
 class Workers:
     """Runs calls in worker processes, at most `jobs` at a time, or here, one after the other,
-    when `jobs` is 1. Every call is a pure function of its arguments: both give the same results."""
+    when `jobs` is 1. Every call is a pure function of its arguments: both give the same results.
+
+    Each worker has a lane: a thread feeding it calls, first those sent to that lane, then any
+    other, whichever lane is free first. Lane 0's worker starts first and imports what the
+    models need (`start`): a run that renders one part of the models sends it there rather than
+    start another worker from nothing; a second worker starts when a call finds lane 0 busy."""
 
     def __init__(self, jobs: int | None = None) -> None:
         self.jobs = max(1, jobs if jobs is not None else available_cores())
-        self.threads = ThreadPoolExecutor(max_workers=self.jobs) if self.jobs > 1 else None
         self.local = threading.local()
         self.started: list[_Worker] = []
         self.lock = threading.Lock()
+        self.ready = threading.Condition(self.lock)
+        self.pinned: list[deque[_Call]] = [deque() for _ in range(self.jobs)]
+        self.shared: deque[_Call] = deque()
+        self.closing = False
+        self.lanes: list[threading.Thread] = []
+        if self.jobs > 1:
+            for lane in range(self.jobs):
+                thread = threading.Thread(target=self._lane, args=(lane,), name=f"codegen-worker-{lane}", daemon=True)
+                thread.start()
+                self.lanes.append(thread)
 
     def _worker(self) -> _Worker:
         worker = getattr(self.local, "worker", None)
@@ -122,13 +140,30 @@ class Workers:
                 self.started.append(worker)
         return worker
 
-    def _call(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
-        return self._worker().call(fn, args)
+    def _lane(self, lane: int) -> None:
+        while True:
+            with self.ready:
+                while not (self.pinned[lane] or self.shared or self.closing):
+                    self.ready.wait()
+                queue = self.pinned[lane] or self.shared
+                if not queue:
+                    return  # closing, nothing left
+                future, fn, args = queue.popleft()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(self._worker().call(fn, args))
+            except BaseException as exc:  # noqa: BLE001 - handed to whoever asks for the result
+                future.set_exception(exc)
 
-    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
-        if self.threads is not None:
-            return self.threads.submit(self._call, fn, args)
+    def submit(self, fn: Callable[..., T], *args: Any, lane: int | None = None) -> Future[T]:
+        """`fn(*args)` in a worker: in lane `lane`'s if given, else in the first that is free."""
         future: Future[T] = Future()
+        if self.lanes:
+            with self.ready:
+                (self.shared if lane is None else self.pinned[lane % self.jobs]).append((future, fn, args))
+                self.ready.notify_all()
+            return future
         try:
             future.set_result(fn(*args))
         except Exception as exc:  # noqa: BLE001 - handed to whoever asks for the result
@@ -136,18 +171,26 @@ class Workers:
         return future
 
     def start(self) -> None:
-        """Start a worker process, importing what the first call (the models) needs meanwhile."""
-        if self.threads is not None:
-            self.submit(prepare)
+        """Start lane 0's worker process, importing what the first call (the models) needs meanwhile."""
+        if self.lanes:
+            self.submit(prepare, lane=0)
 
     def map(self, fn: Callable[[Any], T], items: Iterable[Any]) -> list[T]:
         return [future.result() for future in [self.submit(fn, item) for item in items]]
 
     def close(self, *, abort: bool = False) -> None:
         """Let the workers finish and exit; with `abort`, stop them now (the results are not wanted)."""
-        if self.threads is not None:
-            self.threads.shutdown(wait=not abort, cancel_futures=True)
-            self.threads = None
+        with self.ready:
+            self.closing = True
+            if abort:
+                for queue in (*self.pinned, self.shared):
+                    while queue:
+                        queue.popleft()[0].cancel()
+            self.ready.notify_all()
+        if not abort:
+            for thread in self.lanes:
+                thread.join()
+        self.lanes = []
         with self.lock:
             started, self.started = self.started, []
         for worker in started:

@@ -134,7 +134,9 @@ class ValidatorCompiler:
     compiled: the module is the same either way.
     """
 
-    def __init__(self, document: dict[str, Any], named: set[str] | None = None, memo: Memo | None = None) -> None:
+    def __init__(
+        self, document: dict[str, Any], named: set[str] | None = None, memo: Memo | None = None, digests: dict[str, str] | None = None
+    ) -> None:
         self.document = document
         # Schemas with a function of their own (models): called, not inlined, where they occur.
         self.named = set(named or ())
@@ -147,7 +149,7 @@ class ValidatorCompiler:
         self.helpers: set[str] = {"Failure"}
         self.memo = memo if memo is not None else Memo(None, "checks")
         self._records: list[_Record] = []
-        self._digests: dict[str, str] = {}
+        self._digests: dict[str, str] = dict(digests or {})  # see `owner_digests`
         self._named_in: dict[str, list[str]] = {}
         for ptr in sorted(self.named):
             self._named_in.setdefault(_owner(ptr), []).append(ptr)
@@ -160,8 +162,7 @@ class ValidatorCompiler:
                 node = self.resolve(owner)
             except (KeyError, IndexError, ValueError, TypeError):
                 node = None
-            text = json.dumps(node, ensure_ascii=False, separators=(",", ":"))
-            self._digests[owner] = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+            self._digests[owner] = _json_digest(node)
         return self._digests[owner]
 
     def _unit_key(self, pointer: str) -> str:
@@ -718,6 +719,25 @@ def _needs_reference(schema: dict[str, Any]) -> bool:
 
 def _has_applicators(schema: dict[str, Any]) -> bool:
     return any(k in schema for k in ("allOf", "anyOf", "oneOf", "if", "$ref", "dependentSchemas", "not"))
+
+
+def owner_digests(document: dict[str, Any]) -> dict[str, str]:
+    """The digests `ValidatorCompiler` keys its memo by, of each schema and path item of
+    `document` (worked out ahead, while the models render)."""
+    digests = {}
+    for top, kind in (("components", "schemas"), ("paths", None)):
+        node = document.get(top)
+        node = node.get(kind) if isinstance(node, dict) and kind is not None else node
+        prefix = f"/{top}/{kind}/" if kind is not None else f"/{top}/"
+        if isinstance(node, dict):
+            for name, value in node.items():
+                digests[prefix + escape_token(name)] = _json_digest(value)
+    return digests
+
+
+def _json_digest(node: Any) -> str:
+    text = json.dumps(node, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def unit_owner(key: str) -> str:

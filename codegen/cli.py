@@ -77,14 +77,15 @@ def spec_label(config: Config) -> str:
 
 
 def build_files(
-    config: Config, timings: Timings | None = None, *, use_cache: bool = True, jobs: int | None = None
+    config: Config, timings: Timings | None = None, *, use_cache: bool = True, jobs: int | None = None, compile_files: bool = True
 ) -> tuple[str, dict[str, str], tuple[SpecWarning, ...]]:
     """Load, build the IR and render: (package name, files, warnings). Raises SpecError(s).
 
     Warnings are the rules the spec breaks that generation worked around (`config.lenient`).
     An unchanged spec (same files, options and generator) is served from the cache. `jobs`
     worker processes render (default: one per core, none for a spec file under SMALL_SPEC);
-    any number gives the same files.
+    any number gives the same files. Without `compile_files` (`codegen check`), the files are
+    not compiled, and not kept as a whole package in the cache (`generate` serves those).
     """
     from .cache import Cache, Memo, Store
 
@@ -131,11 +132,13 @@ def build_files(
                 stage=timings.stage,
                 workers=workers,
                 store=store,
+                compile_files=compile_files,
             )
     warnings = tuple(_with_line(w) for w in (*document.warnings, *api.warnings))
     if use_cache:
         with timings.stage("cache"):
-            cache.put(key, api.package, files, document.sources, warnings)
+            if compile_files:
+                cache.put(key, api.package, files, document.sources, warnings)
             if store is not None:
                 store.save_memos()  # the next run redoes only what changed
                 store.prune()
@@ -263,7 +266,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     config = _config(args)
     timings = Timings(progress=sys.stderr.isatty() and not args.quiet)
     try:
-        package, files, warnings = build_files(config, timings, use_cache=not args.no_cache, jobs=args.jobs)
+        package, files, warnings = build_files(config, timings, use_cache=not args.no_cache, jobs=args.jobs, compile_files=False)
     finally:
         timings.done()
     print_warnings(warnings, args.quiet)

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from textwrap import indent
 from typing import Any
 
 from ..cache import Memo, Store
@@ -42,7 +43,7 @@ from .models import (
     subtype_classes,
 )
 from .parallel import Workers
-from .text import comment, docstring, isort_names, json_literal, py, ruf022_sorted
+from .text import comment, docstring, document_literal, isort_names, py, ruf022_sorted
 from .validators import ValidatorCompiler, owner_digests, unit_owner
 
 TEMPLATES_PACKAGE = "codegen.templates"
@@ -276,8 +277,12 @@ class Renderer:
         doc["components"] = components
         return doc
 
-    def render(self, workers: Workers) -> dict[str, str]:
+    def render(self, workers: Workers, *, compile_files: bool = True) -> dict[str, str]:
+        """Every file of the package; each compiled (in the workers) unless `compile_files` is
+        False (`codegen check` compares the files only: they compile if they are the ones
+        `generate` wrote)."""
         api = self.api
+        start = verify.start if compile_files else _no_compile
         formatted = self.options.get("formatter") != "none"
         # The models render in a thread of their own (mostly waiting for worker processes)
         # while this one does what needs no models.
@@ -297,7 +302,7 @@ class Renderer:
                     spec_files = format_files(spec_files, workers, store=self.store)
             with self.stage("models"):
                 models = pending.result()
-        compiled = verify.start(spec_files, workers, self.store)
+        compiled = start(spec_files, workers, self.store)
         with self.stage("checks"):
             named = {ptr for name, ptr in models.pointers.items() if models.kinds.get(name) == "model"}
             compiler = ValidatorCompiler(document, named, memo, digests)
@@ -316,11 +321,11 @@ class Renderer:
             with self.stage("format"):
                 files = format_files(files, workers, store=self.store)
         files.update(spec_files)
-        compiled += verify.start({name: text for name, text in files.items() if name not in spec_files}, workers, self.store)
+        compiled += start({name: text for name, text in files.items() if name not in spec_files}, workers, self.store)
         with self.stage("models"):
             files["models.py"] = models_file(models, self.models_head(models), self.models_tail(models), formatted=formatted)
         with self.stage("verify"):
-            compiled += verify.start({"models.py": files["models.py"]}, workers, self.store)
+            compiled += start({"models.py": files["models.py"]}, workers, self.store)
             verify.finish(compiled, files, self.store)
         return files
 
@@ -398,7 +403,7 @@ class Renderer:
                 options=self.options,
                 generator_version=VERSION,
                 runtime_interface=RUNTIME_INTERFACE,
-                document=statement(call("json.loads", json_literal(api.document)), 0, "DOCUMENT: dict[str, Any] = "),
+                document="DOCUMENT: dict[str, Any] = json.loads(\n" + indent(document_literal(api.document), "    ") + "\n)",
                 fixes=statement(literal("(", [py(fix) for fix in api.fixes], magic=True), 0, "FIXES = ") if api.fixes else "",
             )
         )
@@ -870,16 +875,22 @@ def render(
     jobs: int | None = None,
     workers: Workers | None = None,
     store: Store | None = None,
+    compile_files: bool = True,
 ) -> dict[str, str]:
     """Every file of the package (relative path -> text), black-formatted unless the options
-    say `formatter = "none"`, each compiled (`verify.GeneratedCodeError` when one does not).
+    say `formatter = "none"`, each compiled unless `compile_files` is False
+    (`verify.GeneratedCodeError` when one does not).
     `jobs` worker processes (default: one per core; 1 renders in this process), or the given
     `workers`, give the same files."""
     options = {"formatter": "black", "mock": False, "validate_responses": True, **(options or {})}
     if workers is not None:
-        return Renderer(api, spec_label, options, stage, store).render(workers)
+        return Renderer(api, spec_label, options, stage, store).render(workers, compile_files=compile_files)
     with Workers(jobs) as own:
-        return Renderer(api, spec_label, options, stage, store).render(own)
+        return Renderer(api, spec_label, options, stage, store).render(own, compile_files=compile_files)
+
+
+def _no_compile(files: dict[str, str], workers: Workers, store: Store | None = None) -> list[verify.Job]:
+    return []
 
 
 __all__ = ["make_pointer", "render", "templates_dir"]

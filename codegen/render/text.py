@@ -70,9 +70,41 @@ def comment(text: str) -> str:
     return "".join(_escape_char(c) for c in " ".join(text.split()))
 
 
-def json_literal(value: Any) -> str:
-    """A Python string literal holding compact JSON (for embedding documents)."""
-    return string(json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=False))
+def document_literal(document: dict[str, Any]) -> str:
+    """An OpenAPI document as compact JSON in adjacent string literals, one line each: each
+    path item, webhook and component on a line of its own (an edit of the spec changes the
+    lines of what it edits, not one line holding the whole document), the rest between."""
+    pieces: list[str] = []
+    text = "{"
+    for index, (key, value) in enumerate(document.items()):
+        text += ("," if index else "") + _compact(key) + ":"
+        if key == "components" and isinstance(value, dict):
+            text += "{"
+            for kind_index, (kind, members) in enumerate(value.items()):
+                text += ("," if kind_index else "") + _compact(kind) + ":"
+                text = _split_members(members, text, pieces)
+            text += "}"
+        elif key in ("paths", "webhooks"):
+            text = _split_members(value, text, pieces)
+        else:
+            text += _compact(value)
+    pieces.append(text + "}")
+    return "\n".join(string(piece) for piece in pieces if piece)
+
+
+def _split_members(members: Any, text: str, pieces: list[str]) -> str:
+    """Append `members` (an object) to `text`, each member closing the piece before it."""
+    if not isinstance(members, dict) or not members:
+        return text + _compact(members)
+    text += "{"
+    for index, (name, member) in enumerate(members.items()):
+        pieces.append(text)
+        text = ("," if index else "") + _compact(name) + ":" + _compact(member)
+    return text + "}"
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
 
 
 def drop_import(source: str, module: str, name: str) -> str:

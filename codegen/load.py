@@ -322,11 +322,13 @@ class _Bundler:
         # Where content pulled in from another file came from: bundle pointer -> (file, pointer).
         self.origins: dict[str, tuple[Path, str]] = {}
 
-    def bundle(self, scan: Any = None) -> None:
+    def bundle(self, scan: Any = None) -> bool:
         """Pull the other files in, if a `$ref` in `scan` (the document, or the part of it that
-        may hold one) names one."""
-        if _external_refs(self.data if scan is None else scan):  # else a document of one file
-            self._walk(self.data, self.root_file, "", "", in_schema=False)
+        may hold one) names one; whether it did."""
+        if not _external_refs(self.data if scan is None else scan):
+            return False  # a document of one file
+        self._walk(self.data, self.root_file, "", "", in_schema=False)
+        return True
 
     def _file(self, resolved: Path, written: str, used_at: tuple[Path, str]) -> Any:
         if resolved not in self.files:
@@ -852,13 +854,14 @@ class _Vetting:
                 return False
         return True
 
-    def remember(self) -> None:
-        """Record every value of the (sound) document for the next run."""
+    def remember(self, bundled: bool) -> None:
+        """Record every value of the (sound) document for the next run: those bundling left as
+        they were written (a value it changed named another file: it is bundled every run)."""
         for place, key, items, name in self.places:
             if key is None or place in self.vetted:
                 continue
             value = items.get(name)
-            if isinstance(value, dict):
+            if isinstance(value, dict) and not (bundled and key != f"{self.version}\0{place}\0{_digest(value)}"):
                 self.memo.put(key, _local_refs(value))
 
 
@@ -926,7 +929,7 @@ def load(
     vetting = _Vetting(data, version, memo) if memo is not None and validate and not lenient else None
     bundler = _Bundler(path, data, allowed_dirs)
     try:
-        bundler.bundle(vetting.skeleton() if vetting else None)
+        bundled = bundler.bundle(vetting.skeleton() if vetting else None)
     except SpecError as exc:
         raise _located(exc) from None
     # What an earlier run found sound is not checked again (`_Vetting`): the rest of the
@@ -948,7 +951,7 @@ def load(
     if errors:
         raise SpecErrors([_located(e, bundler.origins) for e in errors])
     if vetting is not None:
-        vetting.remember()
+        vetting.remember(bundled)
     sources = tuple(sorted(bundler.files))
     return Document(
         path=path,

@@ -365,6 +365,18 @@ def test_a_spec_checked_from_the_memo_gets_the_verdict_of_a_full_check(tmp_path:
     assert (full == []) == (how == "unchanged")
 
 
+def test_a_spec_of_several_files_is_bundled_on_every_run(tmp_path: Path) -> None:
+    """A path item that names another file is never taken as vetted: the next run bundles it
+    again (it once read the document unbundled)."""
+    import shutil
+
+    shutil.copytree(ROOT / "tests" / "specs" / "external-refs", tmp_path / "spec")
+    config = Config(root=tmp_path, spec=tmp_path / "spec" / "openapi.yaml", out=tmp_path / "generated", package="pkg")
+    first = build_files(config, jobs=1)[1]
+    (tmp_path / "spec" / "openapi.yaml").write_text((tmp_path / "spec" / "openapi.yaml").read_text() + "\n# edited\n")
+    assert build_files(config, jobs=1)[1] == first == build_files(config, use_cache=False, jobs=1)[1]
+
+
 def test_a_corrupt_or_foreign_piece_is_ignored(tmp_path: Path) -> None:
     config = project(tmp_path / "p", entangled())
     reference = build_files(config, jobs=1)[1]

@@ -28,6 +28,6 @@ __all__ = ["Renderer", "environment", "make_pointer", "render", "render_implemen
 def __getattr__(name: str) -> Any:
     if name not in __all__:  # a submodule not imported yet, or no such name
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
+    from . import renderer
 
-    return getattr(importlib.import_module(f"{__name__}.renderer"), name)
+    return getattr(renderer, name)

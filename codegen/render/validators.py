@@ -179,8 +179,8 @@ class ValidatorCompiler:
         entry = self.memo.peek(key)
         if not (isinstance(entry, list) and len(entry) == 5):
             return False
-        events, names, helpers, reads, lines = entry
-        if any(self._digest(owner) != digest for owner, digest in reads.items()):
+        events, names, helpers, reads, body = entry
+        if not isinstance(body, str) or any(self._digest(owner) != digest for owner, digest in reads.items()):
             return False
         got = []
         for event in events:
@@ -191,7 +191,7 @@ class ValidatorCompiler:
         if got != names:
             return False  # a name moved: the lines would call or read another one
         self.helpers.update(helpers)
-        fn.lines = list(lines)
+        fn.lines = [body] if body else []
         self.memo.get(key)  # used: kept for the next run
         return True
 
@@ -277,7 +277,8 @@ class ValidatorCompiler:
             self.node(schema, pointer, "value", [], 1, 0, body)
             self._records.pop()
             fn.lines = body
-            self.memo.put(key, [record.events, record.names, record.helpers, record.reads, body])
+            # The body as one text: a memo of few long strings reads back faster than one of many.
+            self.memo.put(key, [record.events, record.names, record.helpers, record.reads, "\n".join(body)])
         return name
 
     def reference_source(self, schema: dict[str, Any]) -> str:

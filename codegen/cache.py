@@ -19,7 +19,6 @@ import json
 import os
 import zlib
 from collections.abc import Callable
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -52,12 +51,40 @@ def _generator_digest() -> str:
             if path.is_file() and path.suffix in (".py", ".jinja", ".jinja2"):
                 digest.update(path.relative_to(folder).as_posix().encode())
                 digest.update(path.read_bytes())
+    versions = _installed_versions()
     for name in _SHAPING_LIBRARIES:
-        try:
-            digest.update(f"{name}=={metadata.version(name)}".encode())
-        except metadata.PackageNotFoundError:
-            digest.update(name.encode())
+        version = versions.get(_canonical(name))
+        if version is None:  # not installed as a wheel: ask importlib.metadata
+            from importlib import metadata
+
+            try:
+                version = metadata.version(name)
+            except metadata.PackageNotFoundError:
+                version = ""
+        digest.update(f"{name}=={version}".encode())
     return digest.hexdigest()
+
+
+def _canonical(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+def _installed_versions() -> dict[str, str]:
+    """The version of each distribution installed as a wheel on `sys.path`, read off its
+    `name-version.dist-info` folder (importlib.metadata takes longer to import than this)."""
+    import sys
+
+    found: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for folder in names:
+            if folder.endswith(".dist-info"):
+                name, _, version = folder[: -len(".dist-info")].partition("-")
+                found.setdefault(_canonical(name), version)
+    return found
 
 
 def _file_digest(path: Path) -> str:

@@ -14,7 +14,7 @@ import json
 import re
 import tempfile
 import threading
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -358,22 +358,35 @@ def _import_block_end(lines: list[str]) -> int:
     return end
 
 
-def models_file(models: Models, head: str, tail: str, workers: Workers | None = None, *, formatted: bool = True) -> str:
+def models_file(
+    models: Models, head: str, tail: str, workers: Workers | None = None, *, formatted: bool = True, store: Store | None = None
+) -> str:
     """The models module: `head`, the imports the classes need, the classes part by part (each
     finished in its part's run), the `model_rebuild()` calls, then `tail`, exactly as black lays
-    them out (unless not `formatted`)."""
+    them out (unless not `formatted`). The head and the tail, laid out, are kept in `store`
+    (an edit seldom changes them: the run then needs neither formatter)."""
     imports = ["from __future__ import annotations", *_import_lines(models.imports), "", *OWN_IMPORTS]
     source = "\n".join(imports) + "\n"
+
+    def stored(kind: str, make: Callable[[], str], *inputs: Any) -> str:
+        key = store.key(kind, formatted, *inputs) if store is not None else ""
+        text = store.get(key, lambda v: isinstance(v, str)) if store is not None else None
+        if text is None:
+            text = make()
+            if store is not None:
+                store.put(key, text)
+        return str(text)
+
     if not models.blocks:
-        return finish_run(source, head, tail, formatted)
+        return stored("models-module", lambda: finish_run(source, head, tail, formatted), source, head, tail)
     runs = [*models.blocks]
     if models.rebuild:
         runs.append("\n".join(models.rebuild))
-    runs.append(format_tail(tail, formatted))
+    runs.append(stored("models-tail", lambda: format_tail(tail, formatted), tail))
     body = "\n\n\n".join(run.strip("\n") for run in runs if run.strip("\n"))
     # Black's blank lines after the imports: two before a class, one before anything else.
     gap = "\n\n\n" if body.startswith(("class ", "@", "def ")) else "\n\n"
-    return finish_run(source, head, "", formatted).rstrip("\n") + gap + body + "\n"
+    return stored("models-head", lambda: finish_run(source, head, "", formatted), source, head).rstrip("\n") + gap + body + "\n"
 
 
 def format_tail(tail: str, formatted: bool) -> str:

@@ -323,7 +323,9 @@ class Renderer:
         files.update(spec_files)
         compiled += start({name: text for name, text in files.items() if name not in spec_files}, workers, self.store)
         with self.stage("models"):
-            files["models.py"] = models_file(models, self.models_head(models), self.models_tail(models), formatted=formatted)
+            files["models.py"] = models_file(
+                models, self.models_head(models), self.models_tail(models), formatted=formatted, store=self.store
+            )
         with self.stage("verify"):
             compiled += start({"models.py": files["models.py"]}, workers, self.store)
             verify.finish(compiled, files, self.store)

@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from .errors import SpecError, SpecErrors, SpecWarning, pointer, ref_pointer, schema_name
 from .load import Document, resolve_pointer
 from .names import NameSet, ascii_letters, package_name, pascal, snake
-from .runtime.dialect import Fix, normalize_document
+from .runtime.dialect import Fix, normalize_document, normalize_fragment
+
+if TYPE_CHECKING:
+    from .cache import Memo
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 TEMPLATE_VAR = re.compile(r"\{([^{}]*)\}")
@@ -273,12 +278,61 @@ class Api:
     notes: tuple[str, ...] = field(default=())
     warnings: tuple[SpecWarning, ...] = ()  # rules the spec breaks, worked around (--lenient)
     fixes: tuple[Fix, ...] = ()  # how --lenient reads the document (see `load.Document.fixes`)
+    # Digests of the normalized path items and component schemas (as compact JSON), by JSON
+    # pointer, where the loader gave them: the checks' memo is keyed by them.
+    digests: dict[str, str] = field(default_factory=dict)
+
+
+def _normalized(doc: Document, memo: Memo | None) -> tuple[dict[str, Any], dict[str, str]]:
+    """`normalize_document` of `doc`, each path item and component schema loaded with a digest
+    taken from `memo` (its normalized JSON, by version and digest) or normalized alone
+    (`normalize_fragment`) and put there; and the digests of those normalized fragments (the
+    checks' memo keys by them)."""
+    paths, schemas = _mapping(doc.data, "paths"), _mapping(_mapping(doc.data, "components"), "schemas")
+    if memo is None or doc.fixes or not doc.digests:
+        return normalize_document(doc.data, doc.version, doc.fixes), {}
+    kept = {pointer("paths", k) for k in paths} | {pointer("components", "schemas", k) for k in schemas}
+    kept &= set(doc.digests)
+    skeleton = dict(doc.data)
+    if paths:
+        skeleton["paths"] = {k: v for k, v in paths.items() if pointer("paths", k) not in kept}
+    if schemas:
+        skeleton["components"] = {**doc.data["components"], "schemas": {k: v for k, v in schemas.items() if pointer("components", "schemas", k) not in kept}}
+    data = normalize_document(skeleton, doc.version)
+    digests: dict[str, str] = {}
+
+    def fragment(place: str, kind: str, value: Any) -> Any:
+        key = f"{doc.version}\0{kind}\0{doc.digests[place]}"
+        text = memo.get(key)
+        if not isinstance(text, str):
+            text = json.dumps(normalize_fragment(kind, value, doc.version), ensure_ascii=False, separators=(",", ":"))
+            memo.put(key, text)
+        digests[place] = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        return json.loads(text)  # new objects, hit or not: the same document either way
+
+    if paths:
+        normalized_paths = data["paths"]
+        data["paths"] = {
+            k: fragment(pointer("paths", k), "path", v) if pointer("paths", k) in kept else normalized_paths[k] for k, v in paths.items()
+        }
+    if schemas:
+        normalized_schemas = data["components"]["schemas"]
+        data["components"]["schemas"] = {
+            k: fragment(pointer("components", "schemas", k), "schema", v) if pointer("components", "schemas", k) in kept else normalized_schemas[k]
+            for k, v in schemas.items()
+        }
+    return data, digests
+
+
+def _mapping(node: Any, key: str) -> dict[str, Any]:
+    value = node.get(key) if isinstance(node, dict) else None
+    return value if isinstance(value, dict) else {}
 
 
 class _Builder:
-    def __init__(self, doc: Document, package: str | None, lenient: bool = False) -> None:
+    def __init__(self, doc: Document, package: str | None, lenient: bool = False, memo: Memo | None = None) -> None:
         self.doc = doc
-        self.data = normalize_document(doc.data, doc.version, doc.fixes)
+        self.data, self.digests = _normalized(doc, memo)
         self.errors: list[SpecError] = []
         self.warnings: list[SpecWarning] = []
         self.reported: set[tuple[str, str]] = set()
@@ -386,6 +440,7 @@ class _Builder:
             tags=tags,
             operations=tuple(operations),
             model_schemas={**components, **self.synthesized},
+            digests=self.digests,
             document=self.doc.data,
             normalized=data,
             servers=servers,
@@ -1056,17 +1111,19 @@ def build(
     include_tags: list[str] | None = None,
     include_operations: list[str] | None = None,
     lenient: bool = False,
+    memo: Memo | None = None,
 ) -> Api:
     """Build the IR of a loaded document; raise SpecErrors for semantic problems (with
     `lenient`, those generation can work around are warnings of the Api instead).
 
     With `include_tags` or `include_operations` (operationIds), only those operations are
-    generated, and the served document lists only them.
+    generated, and the served document lists only them. With a `memo` (kind "normalized"),
+    path items and schemas normalized before are read back.
     """
-    api = _Builder(doc, package, lenient).build()
+    api = _Builder(doc, package, lenient, memo).build()
     if not include_tags and not include_operations:
         return api
-    return _select(api, set(include_tags or ()), set(include_operations or ()))
+    return dataclasses.replace(_select(api, set(include_tags or ()), set(include_operations or ())), digests={})
 
 
 def _select(api: Api, tags: set[str], operation_ids: set[str]) -> Api:

@@ -198,6 +198,9 @@ class Document:
     # fixes, applied to every reading of it but never to the document served).
     warnings: tuple[SpecWarning, ...] = ()
     fixes: tuple[Fix, ...] = ()
+    # Digests of the path items and component schemas as loaded (see `_Vetting`): what later
+    # stages key their memos by. Empty when loaded without a memo.
+    digests: dict[str, str] = field(default_factory=dict)
 
     def located(self, error: Problem) -> Problem:
         """`error` (pointing into the bundled document) in the file and at the line it came from."""
@@ -865,6 +868,17 @@ class _Vetting:
                 self.memo.put(key, _local_refs(value))
 
 
+    def digests(self, bundled: bool) -> dict[str, str]:
+        """The digest of each path item and component schema as the document holds them now."""
+        found = {}
+        for place, key, items, name in self.places:
+            value = items.get(name)
+            digest = _digest(value) if bundled else key.rsplit("\0", 1)[1] if key is not None else None
+            if isinstance(value, dict) and digest is not None:
+                found[place] = digest
+        return found
+
+
 def vetting_shard(key: str) -> str:
     """The place a `_Vetting` memo key is for: a memo shard."""
     return key.split("\0", 2)[1]
@@ -950,8 +964,10 @@ def load(
                 errors = _validate_openapi(data, version, path)
     if errors:
         raise SpecErrors([_located(e, bundler.origins) for e in errors])
+    digests: dict[str, str] = {}
     if vetting is not None:
         vetting.remember(bundled)
+        digests = vetting.digests(bundled)
     sources = tuple(sorted(bundler.files))
     return Document(
         path=path,
@@ -962,6 +978,7 @@ def load(
         origins=bundler.origins,
         warnings=tuple(_located(w, bundler.origins) for w in warnings),
         fixes=tuple(fixes),
+        digests=digests,
     )
 
 

@@ -10,6 +10,7 @@ JSON Schema checks enforce those exactly, so the models accept exactly what the 
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 import re
 import tempfile
@@ -619,18 +620,28 @@ def _run_parts(
 
     position = {n: i for i, n in enumerate(views)}
     missing: list[tuple[tuple[str, ...], str, dict[str, Any]]] = []
+    digests: dict[str, str] = {}
+
+    def digest(name: str) -> str:
+        if name not in digests:
+            text = json.dumps(views[name], ensure_ascii=False, separators=(",", ":"))
+            digests[name] = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        return digests[name]
+
     for owned in parts:
         mine = tuple(owned)
         if mine in done:
             continue
-        reads = set(owned) | plan.closure(owned, edges)
+        reads = sorted(set(owned) | plan.closure(owned, edges), key=position.__getitem__)
         document = {
             "openapi": "3.1.0",
             "info": {"title": "models", "version": "0"},
             "paths": {},
-            "components": {"schemas": {n: views[n] for n in sorted(reads, key=position.__getitem__)}},
+            "components": {"schemas": {n: views[n] for n in reads}},
         }
-        key = store.key("models", OPTIONS, formatted, owned, document) if store is not None else ""
+        # Keyed by the digest of each schema it reads (each schema serialized once a run, not
+        # once for every part that reads it).
+        key = store.key("models", OPTIONS, formatted, owned, [[n, digest(n)] for n in reads]) if store is not None else ""
         cached = store.get(key, _valid_part) if store is not None else None
         if cached is not None:
             done[mine] = cached

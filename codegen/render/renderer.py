@@ -295,7 +295,7 @@ class Renderer:
                 submitted.wait()  # the parts to render are with the workers first
             with self.stage("spec"):
                 document = self.resolution_document()
-                digests = owner_digests(document)
+                digests = owner_digests(document, known=api.digests)
                 memo = Memo(self.store, "checks", unit_owner)
                 spec_files = {"_spec.py": self.spec_file()}
                 if formatted:

@@ -722,9 +722,11 @@ def _has_applicators(schema: dict[str, Any]) -> bool:
     return any(k in schema for k in ("allOf", "anyOf", "oneOf", "if", "$ref", "dependentSchemas", "not"))
 
 
-def owner_digests(document: dict[str, Any]) -> dict[str, str]:
+def owner_digests(document: dict[str, Any], known: dict[str, str] | None = None) -> dict[str, str]:
     """The digests `ValidatorCompiler` keys its memo by, of each schema and path item of
-    `document` (worked out ahead, while the models render)."""
+    `document` (worked out ahead, while the models render): `known` ones (`ir.Api.digests`,
+    of the same values) taken as they are."""
+    known = known or {}
     digests = {}
     for top, kind in (("components", "schemas"), ("paths", None)):
         node = document.get(top)
@@ -732,7 +734,8 @@ def owner_digests(document: dict[str, Any]) -> dict[str, str]:
         prefix = f"/{top}/{kind}/" if kind is not None else f"/{top}/"
         if isinstance(node, dict):
             for name, value in node.items():
-                digests[prefix + escape_token(name)] = _json_digest(value)
+                place = prefix + escape_token(name)
+                digests[place] = known.get(place) or _json_digest(value)
     return digests
 
 

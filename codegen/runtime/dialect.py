@@ -207,6 +207,14 @@ def normalize_document(document: dict[str, Any], version: str, fixes: Sequence[F
     return doc
 
 
+def normalize_fragment(kind: str, value: Any, version: str) -> Any:
+    """A path item (`kind` "path") or a component schema ("schema") as `normalize_document`
+    normalizes it: each is normalized by itself, whatever the rest of the document holds."""
+    if kind == "path":
+        return normalize_document({"paths": {"/": value}}, version)["paths"]["/"]
+    return normalize_document({"components": {"schemas": {"_": value}}}, version)["components"]["schemas"]["_"]
+
+
 def json_copy(node: Any) -> Any:
     """A deep copy of a JSON value (dicts, lists and scalars), a few times faster than
     copy.deepcopy, which also tracks shared and cyclic objects a loaded document never holds."""

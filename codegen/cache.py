@@ -232,6 +232,13 @@ class Store:
         except OSError:
             return  # a store that cannot be written only costs speed
 
+    def memo(self, kind: str, shard: Callable[[str], str] = lambda key: key) -> Memo:
+        """The `Memo` of `kind` of this run (one a kind: two would each save over the other)."""
+        for memo in self.memos:
+            if memo.kind == kind:
+                return memo
+        return Memo(self, kind, shard)
+
     def save_memos(self) -> None:
         """Save every `Memo` of this store: called at the end of a run that succeeded (a spec
         that fails leaves the cache as it was)."""
@@ -295,6 +302,7 @@ class Memo:
 
     def __init__(self, store: Store | None, kind: str, shard: Callable[[str], str] = lambda key: key) -> None:
         self.store = store
+        self.kind = kind
         self.shard = shard
         if store is not None:
             store.memos.append(self)

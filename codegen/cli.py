@@ -87,7 +87,7 @@ def build_files(
     any number gives the same files. Without `compile_files` (`codegen check`), the files are
     not compiled, and not kept as a whole package in the cache (`generate` serves those).
     """
-    from .cache import Cache, Memo, Store
+    from .cache import Cache, Store
 
     require_spec(config)
     timings = timings or Timings()
@@ -114,7 +114,7 @@ def build_files(
         from . import ir, load, render
 
         with timings.stage("parse"):
-            memo = Memo(store, "load", load.vetting_shard) if store is not None else None
+            memo = store.memo("load", load.vetting_shard) if store is not None else None
             document = load.load(config.spec, allowed_dirs=tuple(config.allow_ref_dirs), lenient=config.lenient, memo=memo)
         with timings.stage("ir"):
             api = ir.build(
@@ -123,7 +123,7 @@ def build_files(
                 include_tags=config.include_tags,
                 include_operations=config.include_operations,
                 lenient=config.lenient,
-                memo=Memo(store, "normalized", lambda key: key.rsplit("\0", 1)[1]) if store is not None else None,
+                memo=store.memo("normalized", lambda key: key.rsplit("\0", 1)[1]) if store is not None else None,
             )
         with timings.stage("render"):
             files = render.render(

@@ -10,6 +10,7 @@ whole files (`format_source`).
 from __future__ import annotations
 
 import ast
+import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING
 from .layout import _ATOM, _BARE_ITEM, LINE_LENGTH, width
 
 if TYPE_CHECKING:
-    from ..cache import Store
+    from ..cache import Memo, Store
     from .parallel import Workers
 
 PARALLEL_THRESHOLD = 150_000  # characters given to black; below this a process pool costs more than it saves
@@ -393,6 +394,22 @@ def _batches(sources: list[str], count: int) -> list[list[str]]:
     return batches
 
 
+def _formatted_pieces(sources: list[str], workers: Workers | None, memo: Memo | None) -> list[str]:
+    """Black's output for each of `sources`: from `memo` (what black made of the same piece in an
+    earlier run: an edit changes a module, seldom its pieces), else from black."""
+    if memo is None:
+        return _format_pieces(sources, workers)
+    keys = [hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest() for source in sources]
+    known = {key: memo.get(key) for key in dict.fromkeys(keys)}
+    missing = [source for source, key in zip(sources, keys, strict=True) if not isinstance(known[key], str)]
+    missing = list(dict.fromkeys(missing))
+    for source, text in zip(missing, _format_pieces(missing, workers) if missing else [], strict=True):
+        key = hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
+        known[key] = text
+        memo.put(key, text)
+    return [known[key] for key in keys]
+
+
 def _format_pieces(sources: list[str], workers: Workers | None) -> list[str]:
     if workers is None or workers.jobs == 1 or sum(map(len, sources)) < PARALLEL_THRESHOLD:
         return format_batch(sources)
@@ -467,7 +484,7 @@ def format_files(
         return {name: known.get(name) or result[name] for name in files}
     plans = {name: _Plan.of(text, relayout) for name, text in files.items() if name.endswith(".py")}
     sources = [source for plan in plans.values() for source in plan.sources()]
-    texts = iter(_format_pieces(sources, workers) if sources else [])
+    texts = iter(_formatted_pieces(sources, workers, store.memo("black") if store is not None else None) if sources else [])
     result = dict(files)
     for name, plan in plans.items():
         mine = [next(texts) for piece in plan.pieces if piece.text is None]

@@ -259,7 +259,7 @@ class Renderer:
     ) -> None:
         self.stage = stage
         self.store = store
-        self.sources = Memo(store, "operations")
+        self.sources = store.memo("operations") if store is not None else Memo(None, "operations")
         self.api = api
         self.scheme_keys = {s.name: s.key for s in api.security_schemes}
         self.spec_label = spec_label
@@ -296,7 +296,7 @@ class Renderer:
             with self.stage("spec"):
                 document = self.resolution_document()
                 digests = owner_digests(document, known=api.digests)
-                memo = Memo(self.store, "checks", unit_owner)
+                memo = self.store.memo("checks", unit_owner) if self.store is not None else None
                 spec_files = {"_spec.py": self.spec_file()}
                 if formatted:
                     spec_files = format_files(spec_files, workers, store=self.store)

@@ -188,6 +188,10 @@ class Store:
     def _path(self, key: str) -> Path:
         return self.folder / key[:-62] / f"{key}.piece"
 
+    def has(self, key: str) -> bool:
+        """Whether a piece is stored under `key` (`get` still checks it reads back whole)."""
+        return self._path(key).is_file()
+
     def get(self, key: str, valid: Callable[[Any], bool] = lambda _: True) -> Any | None:
         """The value stored under `key`, or None (absent, unreadable, foreign or not `valid`)."""
         path = self._path(key)

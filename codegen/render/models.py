@@ -619,8 +619,8 @@ def _run_parts(
     from . import parts as plan
 
     position = {n: i for i, n in enumerate(views)}
-    missing: list[tuple[tuple[str, ...], str, dict[str, Any]]] = []
     digests: dict[str, str] = {}
+    unreadable: set[tuple[str, ...]] = set()
 
     def digest(name: str) -> str:
         if name not in digests:
@@ -628,27 +628,55 @@ def _run_parts(
             digests[name] = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
         return digests[name]
 
-    for owned in parts:
-        mine = tuple(owned)
-        if mine in done:
-            continue
-        reads = sorted(set(owned) | plan.closure(owned, edges), key=position.__getitem__)
-        document = {
-            "openapi": "3.1.0",
-            "info": {"title": "models", "version": "0"},
-            "paths": {},
-            "components": {"schemas": {n: views[n] for n in reads}},
-        }
-        # Keyed by the digest of each schema it reads (each schema serialized once a run, not
-        # once for every part that reads it).
-        key = store.key("models", OPTIONS, formatted, owned, [[n, digest(n)] for n in reads]) if store is not None else ""
-        cached = store.get(key, _valid_part) if store is not None else None
-        if cached is not None:
-            done[mine] = cached
-        else:
-            missing.append((mine, key, document))
-    # Runs go to the workers in batches of about BATCH schemas: a small spec's in one call, to
-    # the one worker already started, a large spec's across all.
+    pending = [owned for owned in parts if tuple(owned) not in done]
+    while pending:
+        stored: list[tuple[tuple[str, ...], str]] = []
+        missing: list[tuple[tuple[str, ...], str, dict[str, Any]]] = []
+        for owned in pending:
+            reads = sorted(set(owned) | plan.closure(owned, edges), key=position.__getitem__)
+            # Keyed by the digest of each schema it reads (each schema serialized once a run,
+            # not once for every part that reads it).
+            key = store.key("models", OPTIONS, formatted, owned, [[n, digest(n)] for n in reads]) if store is not None else ""
+            if store is not None and tuple(owned) not in unreadable and store.has(key):
+                stored.append((tuple(owned), key))
+                continue
+            document = {
+                "openapi": "3.1.0",
+                "info": {"title": "models", "version": "0"},
+                "paths": {},
+                "components": {"schemas": {n: views[n] for n in reads}},
+            }
+            missing.append((tuple(owned), key, document))
+        calls = _submit_parts(missing, workers, formatted)
+        if submitted is not None:
+            submitted.set()
+        # The stored parts are read while the workers render the others; one that does not
+        # read back whole is rendered in the next round.
+        pending = []
+        for mine, key in stored:
+            cached = store.get(key, _valid_part) if store is not None else None
+            if cached is None:
+                unreadable.add(mine)
+                pending.append(list(mine))
+            else:
+                done[mine] = cached
+        for batch, call in calls:
+            results = call if isinstance(call, list) else call.result()
+            for (mine, key, _), result in zip(batch, results, strict=True):
+                if "error" in result:
+                    raise GeneratedCodeError(result["error"])
+                if store is not None:
+                    store.put(key, result)
+                done[mine] = result
+    return [done[tuple(owned)] for owned in parts]
+
+
+def _submit_parts(
+    missing: list[tuple[tuple[str, ...], str, dict[str, Any]]], workers: Workers | None, formatted: bool
+) -> list[tuple[list[tuple[tuple[str, ...], str, dict[str, Any]]], Any]]:
+    """The runs of the `missing` parts, in batches of about BATCH schemas (a small spec's in one
+    call, to the one worker already started, a large spec's across all): (batch, its results
+    or their future)."""
     batches: list[list[tuple[tuple[str, ...], str, dict[str, Any]]]] = [[]]
     size = 0
     for item in missing:
@@ -657,23 +685,13 @@ def _run_parts(
             size = 0
         batches[-1].append(item)
         size += len(item[2]["components"]["schemas"])
-    calls = []
+    calls: list[tuple[list[tuple[tuple[str, ...], str, dict[str, Any]]], Any]] = []
     for index, batch in enumerate(b for b in batches if b):
         jobs = [[document, list(mine)] for mine, _, document in batch]
         # The first batch to the worker that imported datamodel-code-generator first (lane 0).
         lane = 0 if index == 0 else None
         calls.append((batch, generate_parts(jobs, formatted) if workers is None else workers.submit(generate_parts, jobs, formatted, lane=lane)))
-    if submitted is not None:
-        submitted.set()
-    for batch, call in calls:
-        results = call if isinstance(call, list) else call.result()
-        for (mine, key, _), result in zip(batch, results, strict=True):
-            if "error" in result:
-                raise GeneratedCodeError(result["error"])
-            if store is not None:
-                store.put(key, result)
-            done[mine] = result
-    return [done[tuple(owned)] for owned in parts]
+    return calls
 
 
 def generate_parts(jobs: list[list[Any]], formatted: bool) -> list[dict[str, Any]]:

@@ -187,7 +187,9 @@ class ValidatorCompiler:
             if event[0] == "f":
                 got.append(self.function_for(event[1]))
             else:
-                got.append(self.constant(event[1], _bracket(event[2])))
+                known = self.constants.get(event[3]) if len(event) > 3 else None
+                # A constant the module has already needs no value built again.
+                got.append(known if known is not None else self.constant(event[1], _bracket(event[2])))
         if got != names:
             return False  # a name moved: the lines would call or read another one
         self.helpers.update(helpers)
@@ -211,7 +213,7 @@ class ValidatorCompiler:
             self.constants[source] = f"_{prefix}{len(self.constants) + 1}"
             self.constant_values[self.constants[source]] = value
         if self._records:
-            self._records[-1].events.append(["c", prefix, _json(value)])
+            self._records[-1].events.append(["c", prefix, _json(value), source])
             self._records[-1].names.append(self.constants[source])
         return self.constants[source]
 

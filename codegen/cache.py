@@ -5,9 +5,12 @@ every file the spec was read from, the options, and the generator itself: its so
 and the versions of the libraries that shape the output), so an unchanged spec costs almost
 nothing. `Store` holds the pieces of a run (the models of a group of schemas, a formatted
 module, ...), each under a key made of the generator and everything that piece was made from,
-so an edited spec renders only the pieces the edit touched. Both live in `.codegen-cache/` at
-the project root; both are bounded, and an entry that does not read back whole, or was written
-under another key, is ignored.
+so an edited spec renders only the pieces the edit touched. `Memo` keeps the results of the last
+run's many small steps (the verdict on each path item and schema, their normalized forms, each
+check function, each operation's description, black's output for each piece) in a few shards
+of the store, each step's result under a key of what it was made from. All live in
+`.codegen-cache/` at the project root; all are bounded, and an entry that does not read back
+whole, or was written under another key, is ignored.
 """
 
 from __future__ import annotations

@@ -90,6 +90,20 @@ def _installed_versions() -> dict[str, str]:
     return found
 
 
+def compact_json(value: Any) -> str:
+    """`value` as the caches write and key JSON: compact, in its own order, unescaped."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def text_digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def json_digest(value: Any) -> str:
+    """The digest of `value`'s `compact_json` (TypeError for a value JSON cannot hold)."""
+    return text_digest(compact_json(value))
+
+
 def _file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 

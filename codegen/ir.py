@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
 import json
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
+from .cache import compact_json, text_digest
 from .errors import SpecError, SpecErrors, SpecWarning, pointer, ref_pointer, schema_name
-from .load import Document, resolve_pointer
+from .load import Document, member, resolve_pointer
 from .names import NameSet, ascii_letters, package_name, pascal, snake
 from .runtime.dialect import Fix, normalize_document, normalize_fragment
 
@@ -283,12 +283,17 @@ class Api:
     digests: dict[str, str] = field(default_factory=dict)
 
 
+def normalized_shard(key: str) -> str:
+    """The memo shard of a `_normalized` key: its digest."""
+    return key.rsplit("\0", 1)[1]
+
+
 def _normalized(doc: Document, memo: Memo | None) -> tuple[dict[str, Any], dict[str, str]]:
     """`normalize_document` of `doc`, each path item and component schema loaded with a digest
     taken from `memo` (its normalized JSON, by version and digest) or normalized alone
     (`normalize_fragment`) and put there; and the digests of those normalized fragments (the
     checks' memo keys by them)."""
-    paths, schemas = _mapping(doc.data, "paths"), _mapping(_mapping(doc.data, "components"), "schemas")
+    paths, schemas = member(doc.data, "paths"), member(member(doc.data, "components"), "schemas")
     if memo is None or doc.fixes or not doc.digests:
         return normalize_document(doc.data, doc.version, doc.fixes), {}
     kept = {pointer("paths", k) for k in paths} | {pointer("components", "schemas", k) for k in schemas}
@@ -305,9 +310,9 @@ def _normalized(doc: Document, memo: Memo | None) -> tuple[dict[str, Any], dict[
         key = f"{doc.version}\0{kind}\0{doc.digests[place]}"
         text = memo.get(key)
         if not isinstance(text, str):
-            text = json.dumps(normalize_fragment(kind, value, doc.version), ensure_ascii=False, separators=(",", ":"))
+            text = compact_json(normalize_fragment(kind, value, doc.version))
             memo.put(key, text)
-        digests[place] = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        digests[place] = text_digest(text)  # = json_digest of the value: what the checks key by
         return json.loads(text)  # new objects, hit or not: the same document either way
 
     if paths:
@@ -322,11 +327,6 @@ def _normalized(doc: Document, memo: Memo | None) -> tuple[dict[str, Any], dict[
             for k, v in schemas.items()
         }
     return data, digests
-
-
-def _mapping(node: Any, key: str) -> dict[str, Any]:
-    value = node.get(key) if isinstance(node, dict) else None
-    return value if isinstance(value, dict) else {}
 
 
 class _Builder:

@@ -818,7 +818,7 @@ class _Vetting:
         self.memo = memo
         self.places: list[tuple[str, str | None, dict[str, Any], str]] = []  # (place, memo key, mapping, name)
         self.vetted: dict[str, list[str]] = {}  # place -> its local $refs
-        for prefix, items in ((("paths",), _mapping(data, "paths")), (("components", "schemas"), _mapping(_mapping(data, "components"), "schemas"))):
+        for prefix, items in ((("paths",), member(data, "paths")), (("components", "schemas"), member(member(data, "components"), "schemas"))):
             for name, value in items.items():
                 if not isinstance(value, dict):
                     continue
@@ -839,7 +839,7 @@ class _Vetting:
             skeleton["paths"] = {
                 name: {} if pointer("paths", name) in self.vetted else value for name, value in self.data["paths"].items()
             }
-        schemas = _mapping(_mapping(self.data, "components"), "schemas")
+        schemas = member(member(self.data, "components"), "schemas")
         if schemas:
             stand_in = {name: {} if pointer("components", "schemas", name) in self.vetted else value for name, value in schemas.items()}
             skeleton["components"] = {**self.data["components"], "schemas": stand_in}
@@ -884,18 +884,20 @@ def vetting_shard(key: str) -> str:
     return key.split("\0", 2)[1]
 
 
-def _mapping(node: Any, key: str) -> dict[str, Any]:
+def member(node: Any, key: str) -> dict[str, Any]:
+    """`node[key]` when both are objects, else an empty one."""
     value = node.get(key) if isinstance(node, dict) else None
     return value if isinstance(value, dict) else {}
 
 
 def _digest(value: Any) -> str | None:
-    """A digest of a JSON value; None for a value JSON cannot hold."""
+    """`cache.json_digest` of a value; None for one JSON cannot hold (YAML's `!!binary`)."""
+    from .cache import json_digest
+
     try:
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=True)
+        return json_digest(value)
     except (TypeError, ValueError):
         return None
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _local_refs(node: Any) -> list[str]:
@@ -947,7 +949,8 @@ def load(
     except SpecError as exc:
         raise _located(exc) from None
     # What an earlier run found sound is not checked again (`_Vetting`): the rest of the
-    # document is, and where it holds an error, the whole document is, as without a memo.
+    # document is, and where it holds an error, the whole document is, as without a memo. (The
+    # skeleton is taken again after bundling: it may have added schemas.)
     checked = vetting.skeleton() if vetting else data
     errors = _check_local_refs(checked, path, version, data)
     if vetting and (errors or not vetting.refs_hold()):

@@ -10,12 +10,12 @@ whole files (`format_source`).
 from __future__ import annotations
 
 import ast
-import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..cache import text_digest
 from .layout import _ATOM, _BARE_ITEM, LINE_LENGTH, width
 
 if TYPE_CHECKING:
@@ -399,12 +399,12 @@ def _formatted_pieces(sources: list[str], workers: Workers | None, memo: Memo | 
     earlier run: an edit changes a module, seldom its pieces), else from black."""
     if memo is None:
         return _format_pieces(sources, workers)
-    keys = [hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest() for source in sources]
+    keys = [text_digest(source) for source in sources]
     known = {key: memo.get(key) for key in dict.fromkeys(keys)}
     missing = [source for source, key in zip(sources, keys, strict=True) if not isinstance(known[key], str)]
     missing = list(dict.fromkeys(missing))
     for source, text in zip(missing, _format_pieces(missing, workers) if missing else [], strict=True):
-        key = hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
+        key = text_digest(source)
         known[key] = text
         memo.put(key, text)
     return [known[key] for key in keys]

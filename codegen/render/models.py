@@ -10,7 +10,6 @@ JSON Schema checks enforce those exactly, so the models accept exactly what the 
 from __future__ import annotations
 
 import ast
-import hashlib
 import json
 import re
 import tempfile
@@ -20,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..cache import json_digest
 from ..errors import ref_to, schema_name, split_pointer
 from ..runtime.dialect import required_in
 from .format import LINE_LENGTH
@@ -624,8 +624,7 @@ def _run_parts(
 
     def digest(name: str) -> str:
         if name not in digests:
-            text = json.dumps(views[name], ensure_ascii=False, separators=(",", ":"))
-            digests[name] = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+            digests[name] = json_digest(views[name])
         return digests[name]
 
     pending = [owned for owned in parts if tuple(owned) not in done]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ast
 import functools
-import hashlib
 import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -13,7 +12,7 @@ from dataclasses import dataclass, field
 from textwrap import indent
 from typing import Any
 
-from ..cache import Memo, Store
+from ..cache import Memo, Store, text_digest
 from ..config import templates_dir
 from ..errors import pointer as make_pointer
 from ..errors import schema_name
@@ -476,7 +475,7 @@ class Renderer:
         operation, the name of its arguments' model and the names of its checks are the same."""
         checks = [compiler.function_for(ptr) for ptr in _checked(op)]
         inputs = "\0".join([repr(op), constant, models.class_of(op.arguments_model), *checks])
-        key = hashlib.sha256(inputs.encode("utf-8", "surrogatepass")).hexdigest()
+        key = text_digest(inputs)
         text = self.sources.get(key)
         if not isinstance(text, str):
             text = statement(self.spec_source(op, models, iter(checks)), 0, f"{constant} = ")

@@ -9,13 +9,12 @@ reference validator's.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..cache import Memo
+from ..cache import Memo, json_digest
 from ..errors import escape_token, ref_pointer, split_pointer
 from ..names import NameSet
 from ..runtime.dialect import TYPELESS_OBJECT, access, reads_as_object
@@ -162,7 +161,7 @@ class ValidatorCompiler:
                 node = self.resolve(owner)
             except (KeyError, IndexError, ValueError, TypeError):
                 node = None
-            self._digests[owner] = _json_digest(node)
+            self._digests[owner] = json_digest(node)
         return self._digests[owner]
 
     def _unit_key(self, pointer: str) -> str:
@@ -737,13 +736,8 @@ def owner_digests(document: dict[str, Any], known: dict[str, str] | None = None)
         if isinstance(node, dict):
             for name, value in node.items():
                 place = prefix + escape_token(name)
-                digests[place] = known.get(place) or _json_digest(value)
+                digests[place] = known.get(place) or json_digest(value)
     return digests
-
-
-def _json_digest(node: Any) -> str:
-    text = json.dumps(node, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def unit_owner(key: str) -> str:

@@ -172,6 +172,20 @@ def _check_json_depth(text: str, path: Path) -> None:
             depth -= 1
 
 
+def _version_or_none(data: Any, path: Path) -> str | None:
+    """`_check_version` of a document, None where it refuses it (it says why when asked again)."""
+    try:
+        return _check_version(data, path) if isinstance(data, dict) else None
+    except SpecError:
+        return None
+
+
+def _refuse_deep(data: Any, path: Path) -> None:
+    """`read_file`'s refusal of JSON nested too deep, for `data` read from `path` without it."""
+    if path.suffix.lower() == ".json" and _deeper_than(data, MAX_DEPTH):
+        _check_json_depth(path.read_bytes().decode("utf-8-sig"), path)  # says where
+
+
 def _deeper_than(data: Any, limit: int) -> bool:
     """Whether parsed JSON nests arrays and objects more than `limit` levels deep."""
     stack = [(data, 1)]
@@ -207,8 +221,9 @@ class Document:
         return _located(error, self.origins)
 
 
-def read_file(path: Path) -> Any:
-    """Parse one YAML or JSON file; a syntax error becomes a located SpecError."""
+def read_file(path: Path, *, check_depth: bool = True) -> Any:
+    """Parse one YAML or JSON file; a syntax error becomes a located SpecError. Without
+    `check_depth`, parsed JSON nested too deep is the caller's to refuse (`_refuse_deep`)."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -240,7 +255,7 @@ def read_file(path: Path) -> Any:
                 column=exc.colno,
                 hint="fix the JSON syntax at that position",
             ) from None
-        if data is None or _deeper_than(data, MAX_DEPTH):
+        if data is None or (check_depth and _deeper_than(data, MAX_DEPTH)):
             _check_json_depth(text, path)  # says where
         return data
     try:
@@ -896,7 +911,7 @@ def _digest(value: Any) -> str | None:
 
     try:
         return json_digest(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return None
 
 
@@ -933,7 +948,13 @@ def load(
     `memo` (kind "load"), path items and schemas an earlier run found sound are not checked
     again; the verdict is the same."""
     path = Path(path)
-    data = read_file(path)
+    # Nesting is checked once the memo is read: a path item or schema vetted before (`_Vetting`)
+    # was within the limit then, at the same place.
+    data = read_file(path, check_depth=memo is None)
+    version = _version_or_none(data, path) if memo is not None else None
+    vetting = _Vetting(data, version, memo) if version is not None and memo is not None and validate and not lenient else None
+    if memo is not None:
+        _refuse_deep(vetting.skeleton() if vetting else data, path)  # before any other complaint, as without a memo
     if not isinstance(data, dict):
         kind = type(data).__name__ if data is not None else "empty"
         raise SpecError(
@@ -942,7 +963,6 @@ def load(
             hint="an OpenAPI document starts with `openapi:`, `info:` and `paths:`",
         )
     version = _check_version(data, path)
-    vetting = _Vetting(data, version, memo) if memo is not None and validate and not lenient else None
     bundler = _Bundler(path, data, allowed_dirs)
     try:
         bundled = bundler.bundle(vetting.skeleton() if vetting else None)

@@ -268,6 +268,69 @@ def test_large_spec_edits_regenerate_as_a_cold_run(tmp_path: Path) -> None:
     assert_incremental(tmp_path, spec, edits)
 
 
+def boxes() -> Spec:
+    """Two tags: `boxes` reads the class of a schema (its request body) and the number of an
+    inline schema's check (its answer); `other` reads neither."""
+    answer = {"200": {"description": "OK", "content": {"application/json": {"schema": {"type": "string", "maxLength": 3}}}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Boxes", "version": "1"},
+        "paths": {
+            "/box": {
+                "put": {
+                    "operationId": "put_box",
+                    "tags": ["boxes"],
+                    "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Box"}}}},
+                    "responses": answer,
+                }
+            },
+            "/other": {"get": {"operationId": "get_other", "tags": ["other"], "responses": {"204": {"description": "none"}}}},
+        },
+        "components": {"schemas": {"Box": {"type": "object", "properties": {"size": {"type": "integer"}}}}},
+    }
+
+
+def first_schemas(**added: Any) -> Callable[[Spec], Spec]:
+    """An edit adding schemas before the others (models and checks are named in order)."""
+
+    def edit(spec: Spec) -> Spec:
+        spec["components"]["schemas"] = {**added, **spec["components"]["schemas"]}
+        return spec
+
+    return edit
+
+
+# Edits that leave every operation as it was, but change what the routes and Protocol methods
+# of the `boxes` tag read: its files are kept in a memo by the tag, with those reads.
+BOXES_EDITS = {
+    # datamodel-code-generator names the schema `box` first: `Box` becomes `Box1`.
+    "models.Box1": first_schemas(box={"type": "string"}),
+    # A nested schema's check, made first, takes `_check_1`: the answer's becomes `_check_2`.
+    "checks._check_2": first_schemas(
+        Aaa={"type": "object", "properties": {"x": {"type": "object", "properties": {"y": {"type": "integer", "maximum": 3}}}}},
+        Bbb={"type": "object", "properties": {"z": {"$ref": "#/components/schemas/Aaa/properties/x"}}},
+    ),
+}
+
+
+def test_a_tag_from_the_memo_reads_the_names_it_read_then(tmp_path: Path) -> None:
+    """A tag whose operations are unchanged is taken from the memo only when every name its
+    views read (a model's class, a check function) is the same: each edit here renames one,
+    and the tag's files must say the new name, as a cold run's do."""
+    spec = boxes()
+    config = project(tmp_path / "warm", spec)
+    before = build_files(config, jobs=1)[1]
+    for name, edit in BOXES_EDITS.items():
+        spec = edit(spec)
+        config.spec.write_text(json.dumps(spec))
+        after = build_files(config, jobs=1)[1]
+        assert after == cold(tmp_path / name, spec), name
+        assert name not in before["routers/boxes.py"] + before["protocols.py"]
+        assert name in after["routers/boxes.py"] + after["protocols.py"]
+        assert after["routers/other.py"] == before["routers/other.py"]
+        before = after
+
+
 def _check_spec(extra: dict[str, Any] | None = None, pattern: str = "^[a-z]+$", **name: Any) -> dict[str, Any]:
     """Schemas whose checks use constants (enums, patterns, property sets) and functions of
     their own (a deep inline schema, a $ref to a nested schema), numbered in order of use."""

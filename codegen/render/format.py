@@ -411,8 +411,12 @@ def _formatted_pieces(sources: list[str], workers: Workers | None, memo: Memo | 
 
 
 def _format_pieces(sources: list[str], workers: Workers | None) -> list[str]:
-    if workers is None or workers.jobs == 1 or sum(map(len, sources)) < PARALLEL_THRESHOLD:
+    if workers is None or workers.jobs == 1:
         return format_batch(sources)
+    if sum(map(len, sources)) < PARALLEL_THRESHOLD:
+        # One batch, in lane 0's worker: it imported black while the spec was read (a run
+        # that finds most pieces in the memo would otherwise import black here for a few).
+        return workers.submit(format_batch, sources, lane=0).result()
     return [part for parts in workers.map(format_batch, _batches(sources, workers.jobs)) for part in parts]
 
 

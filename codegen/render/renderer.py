@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import json
 import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 from textwrap import indent
 from typing import Any
 
-from ..cache import Memo, Store, text_digest
+from ..cache import Memo, Store, compact_json, text_digest
 from ..config import templates_dir
 from ..errors import pointer as make_pointer
 from ..errors import schema_name
@@ -35,6 +36,7 @@ from .layout import (
 )
 from .models import (
     ADAPTERS,
+    Field,
     Models,
     component_pointer,
     models_file,
@@ -182,16 +184,23 @@ class _Annotations:
         self.imports = imports
 
     def qualify(self, annotation: str) -> str:
+        return self.qualified(annotation)[0]
+
+    def qualified(self, annotation: str) -> tuple[str, tuple[str, ...]]:
+        """`annotation` rewritten, and the names it reads (whether each is a class of models.py,
+        and what it imports there, is all the text depends on besides `annotation`)."""
         known = self.models.qualified  # the same types recur in every module
         if annotation not in known:
             needed = Imports()
-            known[annotation] = (self._qualify(annotation, needed), [(m, n) for m, names in needed.names.items() for n in names])
-        text, needed_imports = known[annotation]
+            names: dict[str, None] = {}
+            text = self._qualify(annotation, needed, names)
+            known[annotation] = (text, [(m, n) for m, found in needed.names.items() for n in found], tuple(names))
+        text, needed_imports, names_read = known[annotation]
         for module, name in needed_imports:
             self.imports.add(module, name)
-        return text
+        return text, names_read
 
-    def _qualify(self, annotation: str, imports: Imports) -> str:
+    def _qualify(self, annotation: str, imports: Imports, names: dict[str, None]) -> str:
         tree = ast.parse(annotation, mode="eval")
         models = self.models
 
@@ -202,6 +211,7 @@ class _Annotations:
                 return node
 
             def visit_Name(self, node: ast.Name) -> ast.AST:
+                names[node.id] = None
                 if node.id in models.kinds:
                     return ast.copy_location(ast.Attribute(ast.Name("models", ast.Load()), node.id, ast.Load()), node)
                 if node.id not in models.imports:
@@ -239,6 +249,155 @@ def _union_members(annotation: str) -> tuple[str, ...]:
     return tuple(ast.unparse(m) for m in members)
 
 
+@dataclass
+class TagFiles:
+    """A tag's share of the package: its router module, its Protocol class (for
+    `protocols.py`, with the imports and flags that class needs there) and each operation's
+    constant in the router (and whether other operations share its route: `app.py`)."""
+
+    module: str
+    protocol: str
+    constants: list[tuple[str, bool]]
+    router: str
+    protocol_class: str
+    imports: list[tuple[str, str]]
+    mutable_defaults: bool
+    uses_models: bool
+
+    def to_json(self) -> list[Any]:
+        return [
+            self.module,
+            self.protocol,
+            [list(c) for c in self.constants],
+            self.router,
+            self.protocol_class,
+            [list(i) for i in self.imports],
+            self.mutable_defaults,
+            self.uses_models,
+        ]
+
+    @classmethod
+    def from_json(cls, value: Any) -> TagFiles | None:
+        """The `TagFiles` a memo entry holds, or None for one not of that shape."""
+        try:
+            module, protocol, constants, router, protocol_class, imports, mutable, uses = value
+            made = cls(
+                module,
+                protocol,
+                [(c, bool(d)) for c, d in constants],
+                router,
+                protocol_class,
+                [(m, n) for m, n in imports],
+                mutable,
+                uses,
+            )
+        except (TypeError, ValueError):
+            return None
+        texts = [module, protocol, router, protocol_class, *(c for c, _ in made.constants), *(x for i in made.imports for x in i)]
+        if not all(isinstance(t, str) for t in texts) or not isinstance(mutable, bool) or not isinstance(uses, bool):
+            return None
+        return made
+
+
+_READS = ("class_of", "fields", "origin", "name", "type_of", "json_types", "check")
+
+
+class _Reads:
+    """Every read the views of one tag make beyond the tag itself (models' names, fields and
+    imports, check functions, the types of schemas elsewhere in the document), each noted with
+    its result in `log` (as JSON). The views read through this only: a tag whose operations are
+    unchanged renders the same text when each read gives what it gave then (`replay`), so a
+    memo keyed by the tag holds the log beside the text. `imports` collects the imports the
+    tag's Protocol class needs. `log` is None once a read could not be written down as JSON."""
+
+    def __init__(self, renderer: Renderer, models: Models, compiler: ValidatorCompiler | None, imports: Imports) -> None:
+        self._renderer = renderer
+        self._models = models
+        self._compiler = compiler
+        self.imports = imports
+        self.log: list[list[Any]] | None = []
+
+    def class_of(self, schema: str) -> str:
+        return str(self._note("class_of", schema))
+
+    def fields(self, name: str) -> list[Field]:
+        return [Field(*f) for f in self._note("fields", name)]
+
+    def origin(self, name: str) -> str:
+        return str(self._note("origin", name))
+
+    def qualify(self, annotation: str) -> str:
+        # The text is `annotation`'s, given what each name in it is in models.py: those are the reads.
+        text, names = _Annotations(self._models, self.imports).qualified(annotation)
+        for name in names:
+            self._note("name", name)
+        return text
+
+    def type_of(self, schema: Any) -> str:
+        text, imports = self._note("type_of", schema)
+        for module, name in imports:
+            self.imports.add(module, name)
+        return str(text)
+
+    def json_types(self, schema: Any) -> list[str]:
+        return list(self._note("json_types", schema))
+
+    def check(self, pointer: str) -> str:
+        return str(self._note("check", pointer))
+
+    def _note(self, kind: str, argument: Any) -> Any:
+        result = self._read(kind, argument)
+        if self.log is not None:
+            entry = [kind, argument, result]
+            try:
+                stable = json.loads(compact_json(entry)) == entry
+            except (TypeError, ValueError):
+                stable = False
+            if stable:
+                self.log.append(entry)
+            else:
+                self.log = None  # a read the memo could not give back as it was: no entry
+        return result
+
+    def _read(self, kind: str, argument: Any) -> Any:
+        """The result of a read, as JSON values (lists for tuples)."""
+        models = self._models
+        if kind == "class_of":
+            return models.class_of(argument)
+        if kind == "fields":
+            return [[f.name, f.annotation, f.default, f.alias] for f in models.fields.get(argument, [])]
+        if kind == "origin":
+            return models.origin(argument)
+        if kind == "name":
+            imported = models.imports.get(argument)
+            return [argument in models.kinds, list(imported) if imported is not None else None]
+        if kind == "type_of":
+            imports = Imports()
+            text = self._renderer._type_of(argument, models, imports)
+            return [text, sorted([module, name] for module, names in imports.names.items() for name in names)]
+        if kind == "json_types":
+            return sorted(_json_types(argument, self._renderer.api))
+        if kind == "check" and self._compiler is not None:
+            return self._compiler.function_for(argument)
+        raise ValueError(f"no read {kind!r}")
+
+    def replay(self, log: Any) -> bool:
+        """Whether each read of `log` gives the result it holds (in order, as the views made
+        them: the check functions they name are made in the same order)."""
+        if not isinstance(log, list):
+            return False
+        for entry in log:
+            if not (isinstance(entry, list) and len(entry) == 3 and entry[0] in _READS):
+                return False
+            kind, argument, result = entry
+            try:
+                if self._read(kind, argument) != result:
+                    return False
+            except (KeyError, IndexError, TypeError, ValueError, AttributeError, RecursionError):
+                return False
+        return True
+
+
 def _stream_types(imports: Imports) -> str:
     imports.add("collections.abc", "AsyncIterator")
     imports.add("fastapi.sse", "ServerSentEvent")
@@ -258,7 +417,7 @@ class Renderer:
     ) -> None:
         self.stage = stage
         self.store = store
-        self.sources = store.memo("operations") if store is not None else Memo(None, "operations")
+        self.tag_memo = store.memo("tags") if store is not None else Memo(None, "tags")
         self.api = api
         self.scheme_keys = {s.name: s.key for s in api.security_schemes}
         self.spec_label = spec_label
@@ -332,7 +491,7 @@ class Renderer:
 
     def _templates(self, models: Models, compiler: ValidatorCompiler, checks: dict[str, str]) -> dict[str, str]:
         api = self.api
-        tags = [self.tag_view(tag, models, compiler) for tag in api.tags]
+        tags = [self.tag_files(tag, models, compiler) for tag in api.tags]
         env = environment()
         files: dict[str, str] = {}
         context = {
@@ -356,6 +515,7 @@ class Renderer:
             body="\n".join(compiler.functions_source()),
             checks=checks,
         )
+        dispatched = [f"{tag.module}.{constant}" for tag in tags for constant, shared in tag.constants if shared]
         files["app.py"] = env.get_template("app.py.jinja").render(
             **context,
             routers_import=import_from(".routers", isort_names(tag.module for tag in tags)),
@@ -366,31 +526,72 @@ class Renderer:
                 0,
                 "SERVER_PATHS: dict[str, str] = ",
             ),
-            dispatched=statement(literal("(", [f"{tag.module}.{op.constant}" for tag in tags for op in tag.operations if op.dispatched], magic=True), 0, "DISPATCHED = ")
-            if any(op.dispatched for op in api.operations)
-            else "",
+            dispatched=statement(literal("(", dispatched, magic=True), 0, "DISPATCHED = ") if dispatched else "",
         )
         if api.security_schemes:
             schemes = [statement(_scheme_source(s), 0, f"{s.key} = ") for s in api.security_schemes if s.kind != "mutualTLS"]
             files["security.py"] = env.get_template("security.py.jinja").render(**context, schemes=schemes)
         protocol_imports = Imports()
-        protocol_tags = [self.protocol_view(tag, models, protocol_imports) for tag in api.tags]
-        arguments = [a for t in protocol_tags for op in t.operations for a in op.arguments]
+        for tag in tags:
+            for module, name in tag.imports:
+                protocol_imports.add(module, name)
         files["protocols.py"] = env.get_template("protocols.py.jinja").render(
-            **{**context, "tags": protocol_tags},
+            **context,
+            classes=[tag.protocol_class for tag in tags],
             imports=protocol_imports.lines(),
-            mutable_defaults=any((a.default or "").startswith(("[", "{")) for a in arguments),
-            uses_models=any(
-                "models." in f"{a.annotation} {a.default}" for a in arguments
-            )
-            or any("models." in op.returns for t in protocol_tags for op in t.operations),
+            mutable_defaults=any(tag.mutable_defaults for tag in tags),
+            uses_models=any(tag.uses_models for tag in tags),
             webhooks=[docstring(webhook)[3:-3].strip() for webhook in api.webhooks],  # escaped lines
         )
         files["routers/__init__.py"] = env.get_template("routers_init.py.jinja").render(**context)
         for tag in tags:
-            view = self.router_view(tag, models, Imports())
-            files[f"routers/{tag.module}.py"] = env.get_template("router.py.jinja").render(**context, tag=view)
+            files[f"routers/{tag.module}.py"] = tag.router
         return files
+
+    def tag_key(self, tag: Tag) -> str:
+        """The key of a tag's share of the package (`tag_files`) in the memo: the tag, its
+        operations and what every tag's share reads of the renderer (header, options, security
+        schemes)."""
+        parts = [
+            self.header,
+            compact_json(self.options),
+            repr(self.api.security_schemes),
+            repr((tag.name, tag.description, tag.module, tag.protocol)),
+        ]
+        return text_digest("\0".join([*parts, *(repr(op) for op in tag.operations)]))
+
+    def tag_files(self, tag: Tag, models: Models, compiler: ValidatorCompiler) -> TagFiles:
+        """A tag's router module, Protocol class and the facts the package's other modules take
+        from them: the last run's when the tag is the same and every read of the models and
+        checks it made (`_Reads`) gives what it gave then."""
+        key = self.tag_key(tag)
+        reads = _Reads(self, models, compiler, Imports())
+        entry = self.tag_memo.peek(key)
+        if isinstance(entry, list) and len(entry) == 2 and reads.replay(entry[0]):
+            made = TagFiles.from_json(entry[1])
+            if made is not None:
+                self.tag_memo.get(key)  # used: kept for the next run
+                return made
+            reads = _Reads(self, models, compiler, Imports())
+        env = environment()
+        view = self.tag_view(tag, reads)
+        protocol = self.protocol_view(tag, reads)
+        self.router_view(view, reads)
+        arguments = [a for op in protocol.operations for a in op.arguments]
+        made = TagFiles(
+            module=tag.module,
+            protocol=tag.protocol,
+            constants=[(op.constant, op.dispatched) for op in view.operations],
+            router=env.get_template("router.py.jinja").render(header=self.header, tag=view),
+            protocol_class=env.get_template("protocol.py.jinja").render(tag=protocol),
+            imports=sorted((module, name) for module, names in reads.imports.names.items() for name in names),
+            mutable_defaults=any((a.default or "").startswith(("[", "{")) for a in arguments),
+            uses_models=any("models." in f"{a.annotation} {a.default}" for a in arguments)
+            or any("models." in op.returns for op in protocol.operations),
+        )
+        if reads.log is not None:  # every read could be written down
+            self.tag_memo.put(key, [reads.log, made.to_json()])
+        return made
 
     def spec_file(self) -> str:
         """`_spec.py`: the document the server serves and reads its operations from."""
@@ -432,9 +633,9 @@ class Renderer:
         return str(text)
 
     # -- operations ---------------------------------------------------------------------------
-    def tag_view(self, tag: Tag, models: Models, compiler: ValidatorCompiler) -> TagView:
+    def tag_view(self, tag: Tag, reads: _Reads) -> TagView:
         constants = NameSet(separator="_")
-        ops = [self.operation_view(op, models, compiler, constants) for op in tag.operations]
+        ops = [self.operation_view(op, reads, constants) for op in tag.operations]
         return TagView(
             name=tag.name,
             module=tag.module,
@@ -443,10 +644,10 @@ class Renderer:
             operations=ops,
         )
 
-    def operation_view(self, op: Operation, models: Models, compiler: ValidatorCompiler, constants: NameSet) -> OperationView:
+    def operation_view(self, op: Operation, reads: _Reads, constants: NameSet) -> OperationView:
         # A name without case (e.g. Japanese) would be its own constant.
         constant = constants.add(op.name.upper() if op.name.upper() != op.name else op.name + "_OPERATION")
-        spec_source = self.operation_source(op, models, compiler, constant)
+        spec_source = self.operation_source(op, reads, constant)
         summary = op.summary or f"{op.method.upper()} {op.path}"
         route_doc = summary + (f"\n\n{op.description}" if op.description else "")
         return OperationView(
@@ -457,7 +658,7 @@ class Renderer:
             constant=constant,
             summary=op.summary,
             deprecated=op.deprecated,
-            arguments_class=models.class_of(op.arguments_model),
+            arguments_class=reads.class_of(op.arguments_model),
             spec_source=spec_source,
             arguments=[],
             returns="",
@@ -470,21 +671,14 @@ class Renderer:
             ],
         )
 
-    def operation_source(self, op: Operation, models: Models, compiler: ValidatorCompiler, constant: str) -> str:
-        """`CONSTANT = runtime.Operation(...)`, describing `op`: the last run's text when the
-        operation, the name of its arguments' model and the names of its checks are the same."""
-        checks = [compiler.function_for(ptr) for ptr in _checked(op)]
-        inputs = "\0".join([repr(op), constant, models.class_of(op.arguments_model), *checks])
-        key = text_digest(inputs)
-        text = self.sources.get(key)
-        if not isinstance(text, str):
-            text = statement(self.spec_source(op, models, iter(checks)), 0, f"{constant} = ")
-            self.sources.put(key, text)
-        return text
+    def operation_source(self, op: Operation, reads: _Reads, constant: str) -> str:
+        """`CONSTANT = runtime.Operation(...)`, describing `op`."""
+        checks = [reads.check(ptr) for ptr in _checked(op)]
+        return statement(self.spec_source(op, reads.class_of(op.arguments_model), iter(checks)), 0, f"{constant} = ")
 
-    def spec_source(self, op: Operation, models: Models, checks: Iterator[str]) -> Expr:
-        """The `runtime.Operation(...)` describing `op`, `checks` naming the check functions of
-        its responses (`_checked`)."""
+    def spec_source(self, op: Operation, arguments: str, checks: Iterator[str]) -> Expr:
+        """The `runtime.Operation(...)` describing `op`, `arguments` naming the model of its
+        arguments, `checks` the check functions of its responses (`_checked`)."""
         params = []
         for p in op.parameters:
             kwargs: list[tuple[str, Expr]] = [
@@ -546,7 +740,7 @@ class Renderer:
             ("name", py(op.name)),
             ("method", py(op.method.upper())),
             ("path", py(op.path)),
-            ("arguments", f"models.{models.class_of(op.arguments_model)}"),
+            ("arguments", f"models.{arguments}"),
             ("parameters", literal("(", params, magic=True)),
             ("body", body),
             ("answers", literal("(", answers, magic=True)),
@@ -564,20 +758,20 @@ class Renderer:
             parts.append(("dispatch", keywords("runtime.Dispatch", dispatch)))
         return keywords("runtime.Operation", parts)
 
-    def _arguments(self, op: Operation, models: Models, annotations: _Annotations) -> list[ArgumentView]:
-        fields = {(f.alias or f.name): f for f in models.fields.get(models.class_of(op.arguments_model), [])}
+    def _arguments(self, op: Operation, reads: _Reads) -> list[ArgumentView]:
+        fields = {(f.alias or f.name): f for f in reads.fields(reads.class_of(op.arguments_model))}
         result = []
         entries: list[tuple[str, bool]] = [(p.key, p.required) for p in op.parameters]
         if op.body is not None:
             entries.append((op.body.key, op.body.required))
-        nullable = {p.key: "null" in _json_types(p.schema, self.api) for p in op.parameters}
+        nullable = {p.key: "null" in reads.json_types(p.schema) for p in op.parameters}
         for key, _required in entries:
             f = fields.get(key)
             if f is None:
                 continue
             members = _Annotations.union_members(f.annotation)
-            missing = any(models.origin(m) == "pydantic.MISSING" for m in members)
-            members = [m for m in members if models.origin(m) != "pydantic.MISSING"]
+            missing = any(reads.origin(m) == "pydantic.MISSING" for m in members)
+            members = [m for m in members if reads.origin(m) != "pydantic.MISSING"]
             default = f.default
             if key in nullable and not nullable[key] and "None" in members and default not in (None, "None"):
                 members = [m for m in members if m != "None"]
@@ -587,13 +781,13 @@ class Renderer:
                     members.append("None")
                 default = "None"
                 source = f"runtime.unset_to_none(arguments.{f.name})"
-            annotation = annotations.qualify(" | ".join(members))
+            annotation = reads.qualify(" | ".join(members))
             if default is not None:
-                default = annotations.qualify(default)
+                default = reads.qualify(default)
             result.append(ArgumentView(name=key, annotation=annotation, default=default, source=source))
         kinds = {s.name: s for s in self.api.security_schemes}
         for credential in op.credentials:
-            annotation = _credential_type(kinds[credential.scheme], annotations.imports)
+            annotation = _credential_type(kinds[credential.scheme], reads.imports)
             result.append(
                 ArgumentView(
                     name=credential.key,
@@ -604,7 +798,7 @@ class Renderer:
             )
         return result
 
-    def _returns(self, op: Operation, models: Models, annotations: _Annotations) -> tuple[str, bool]:
+    def _returns(self, op: Operation, reads: _Reads) -> tuple[str, bool]:
         success = [r for r in op.responses if r.is_success] or [r for r in op.responses if r.status == "default"]
         primary = success[0] if success else None
         if primary is None or not primary.media_types:
@@ -615,14 +809,14 @@ class Renderer:
             json_media = primary.json_media
             if json_media is not None:
                 if primary.model:
-                    options.append(f"models.{models.class_of(primary.model)}")
+                    options.append(f"models.{reads.class_of(primary.model)}")
                 else:
-                    options.append(self._type_of(json_media.schema, models, annotations.imports))
+                    options.append(reads.type_of(json_media.schema))
             for m in primary.media_types:
                 if m.is_json:
                     continue
                 if m.is_sse:
-                    options.append(_stream_types(annotations.imports))
+                    options.append(_stream_types(reads.imports))
                 elif m.content_type.startswith("text/"):
                     options.append("str")
                 else:
@@ -631,9 +825,9 @@ class Renderer:
             base = " | ".join(options)
             streams_only = options == ["AsyncIterator[ServerSentEvent]"]
         if len(success) > 1 or (primary is not None and primary.headers and not streams_only):
-            annotations.imports.add("codegen.runtime", "Reply")
+            reads.imports.add("codegen.runtime", "Reply")
             base = f"{base} | Reply[Any]" if base != "None" else "Reply[Any] | None"
-            annotations.imports.add("typing", "Any")
+            reads.imports.add("typing", "Any")
             streams_only = False
         return base, streams_only
 
@@ -678,14 +872,13 @@ class Renderer:
                 out.append(_TYPE_NAMES.get(t, "Any"))
         return " | ".join(dict.fromkeys(out))
 
-    def protocol_view(self, tag: Tag, models: Models, imports: Imports) -> TagView:
-        annotations = _Annotations(models, imports)
-        imports.add("typing", "Protocol")
-        imports.add("codegen.runtime", "NotImplementedOperation")
+    def protocol_view(self, tag: Tag, reads: _Reads) -> TagView:
+        reads.imports.add("typing", "Protocol")
+        reads.imports.add("codegen.runtime", "NotImplementedOperation")
         ops = []
         for op in tag.operations:
-            arguments = self._arguments(op, models, annotations)
-            returns, streams_only = self._returns(op, models, annotations)
+            arguments = self._arguments(op, reads)
+            returns, streams_only = self._returns(op, reads)
             ops.append(
                 OperationView(
                     name=op.name,
@@ -695,7 +888,7 @@ class Renderer:
                     constant="",
                     summary=op.summary,
                     deprecated=op.deprecated,
-                    arguments_class=models.class_of(op.arguments_model),
+                    arguments_class=reads.class_of(op.arguments_model),
                     spec_source="",
                     arguments=arguments,
                     returns=returns,
@@ -714,12 +907,11 @@ class Renderer:
             operations=ops,
         )
 
-    def router_view(self, tag: TagView, models: Models, imports: Imports) -> TagView:
-        annotations = _Annotations(models, imports)
+    def router_view(self, tag: TagView, reads: _Reads) -> TagView:
         api_tag = next(t for t in self.api.tags if t.module == tag.module)
         for view, op in zip(tag.operations, api_tag.operations, strict=True):
-            view.arguments = self._arguments(op, models, annotations)
-            glue = [f"service: {tag.protocol}", f"arguments: models.{models.class_of(op.arguments_model)}"]
+            view.arguments = self._arguments(op, reads)
+            glue = [f"service: {tag.protocol}", f"arguments: models.{reads.class_of(op.arguments_model)}"]
             view.glue_signature = signature(
                 f"def _{op.name}", [*glue, "credentials: dict[str, Any]"] if view.credentials else glue, "object"
             )
@@ -854,8 +1046,8 @@ def render_implementation(api: Api) -> str:
 
     renderer = Renderer(api, "")
     models = render_models(api.model_schemas, api.title)
-    imports = Imports()
-    tags = [renderer.protocol_view(tag, models, imports) for tag in api.tags]
+    reads = _Reads(renderer, models, None, Imports())
+    tags = [renderer.protocol_view(tag, reads) for tag in api.tags]
     classes = NameSet({"Implementation", "ApiError", "create_app", "models", "app", "annotations"}, separator="")
     for view, tag in zip(tags, api.tags, strict=True):
         view.class_name = classes.add(tag.protocol[: -len("Api")] or tag.protocol)
@@ -863,7 +1055,7 @@ def render_implementation(api: Api) -> str:
             op_view.summary_docstring = docstring(
                 f"{op.summary or op.operation_id}: `{op.method.upper()} {op.path}`.", 8
             )
-    text = environment().get_template("implementation.py.jinja").render(api=api, tags=tags, imports=imports.lines())
+    text = environment().get_template("implementation.py.jinja").render(api=api, tags=tags, imports=reads.imports.lines())
     return format_source(text)
 
 

@@ -9,7 +9,10 @@ from urllib.parse import unquote
 
 def escape_token(token: str | int) -> str:
     """Escape one JSON pointer reference token (RFC 6901)."""
-    return str(token).replace("~", "~0").replace("/", "~1")
+    text = token if type(token) is str else str(token)
+    if "~" in text or "/" in text:
+        return text.replace("~", "~0").replace("/", "~1")
+    return text
 
 
 def unescape_token(token: str) -> str:
@@ -19,7 +22,7 @@ def unescape_token(token: str) -> str:
 
 def pointer(*tokens: str | int) -> str:
     """Build a JSON pointer from reference tokens: pointer("paths", "/a") == "/paths/~1a"."""
-    return "".join("/" + escape_token(t) for t in tokens)
+    return "/" + "/".join([escape_token(t) for t in tokens]) if tokens else ""
 
 
 def split_pointer(ptr: str) -> list[str]:
@@ -29,7 +32,8 @@ def split_pointer(ptr: str) -> list[str]:
     ptr = ptr.removeprefix("#")
     if not ptr.startswith("/"):
         raise ValueError(f"not a JSON pointer: {ptr!r}")
-    return [unescape_token(t) for t in ptr[1:].split("/")]
+    tokens = ptr[1:].split("/")
+    return [unescape_token(t) for t in tokens] if "~" in ptr else tokens
 
 
 def ref_pointer(ref: str) -> str:

@@ -109,10 +109,13 @@ def _file_digest(path: Path) -> str:
 
 
 class Cache:
-    """Rendered packages keyed by spec, options and generator."""
+    """Rendered packages keyed by spec, options and generator: each entry names its files'
+    texts, which `store` holds (one piece per distinct text, so a package that differs from the
+    last in two files writes two)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, store: Store | None = None) -> None:
         self.folder = folder
+        self.store = store if store is not None else Store(folder)
 
     def key(self, spec: Path, options: dict[str, Any]) -> str:
         digest = hashlib.sha256()
@@ -134,11 +137,17 @@ class Cache:
                     return None
             except OSError:
                 return None
+        files = {}
+        for name, piece in entry["files"].items():
+            text = self.store.get(piece, lambda v: isinstance(v, str))
+            if text is None:
+                return None  # dropped from the store since
+            files[name] = text
         warnings = tuple(
             SpecWarning(w["message"], Path(w["file"]) if w["file"] else None, w["pointer"], w["line"], w["column"])
             for w in entry.get("warnings", ())
         )
-        return entry["package"], entry["files"], warnings
+        return entry["package"], files, warnings
 
     def put(
         self, key: str, package: str, files: dict[str, str], sources: tuple[Path, ...], warnings: tuple[SpecWarning, ...] = ()
@@ -146,9 +155,14 @@ class Cache:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             (self.folder / ".gitignore").write_text("*\n")
+            pieces = {}
+            for name, text in files.items():
+                pieces[name] = piece = self.store.key("file", text_digest(text))
+                if not self.store.has(piece):
+                    self.store.put(piece, text)
             entry = {
                 "package": package,
-                "files": files,
+                "files": pieces,
                 "sources": {str(p): _file_digest(p) for p in sources},
                 "warnings": [
                     {"message": w.message, "file": str(w.file or ""), "pointer": w.pointer, "line": w.line, "column": w.column}

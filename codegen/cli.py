@@ -91,8 +91,8 @@ def build_files(
 
     require_spec(config)
     timings = timings or Timings()
-    cache = Cache(config.root / ".codegen-cache")
     store = Store(config.root / ".codegen-cache") if use_cache else None
+    cache = Cache(config.root / ".codegen-cache", store)
     options = {
         **config.render_options(),
         "label": spec_label(config),

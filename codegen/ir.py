@@ -281,6 +281,8 @@ class Api:
     # Digests of the normalized path items and component schemas (as compact JSON), by JSON
     # pointer, where the loader gave them: the checks' memo is keyed by them.
     digests: dict[str, str] = field(default_factory=dict)
+    # `document`'s path items and component schemas as compact JSON, where the loader gave them.
+    document_texts: dict[str, str] = field(default_factory=dict)
 
 
 def normalized_shard(key: str) -> str:
@@ -442,6 +444,7 @@ class _Builder:
             model_schemas={**components, **self.synthesized},
             digests=self.digests,
             document=self.doc.data,
+            document_texts=self.doc.texts,
             normalized=data,
             servers=servers,
             warnings=tuple(self.warnings),

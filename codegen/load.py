@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from .cache import compact_json, text_digest
 from .errors import (
     Problem,
     SpecError,
@@ -215,6 +216,9 @@ class Document:
     # Digests of the path items and component schemas as loaded (see `_Vetting`): what later
     # stages key their memos by. Empty when loaded without a memo.
     digests: dict[str, str] = field(default_factory=dict)
+    # The same values as compact JSON (`cache.compact_json`), where the document holds them as
+    # they were read (not bundled): `_spec.py` writes them.
+    texts: dict[str, str] = field(default_factory=dict)
 
     def located(self, error: Problem) -> Problem:
         """`error` (pointing into the bundled document) in the file and at the line it came from."""
@@ -833,12 +837,16 @@ class _Vetting:
         self.memo = memo
         self.places: list[tuple[str, str | None, dict[str, Any], str]] = []  # (place, memo key, mapping, name)
         self.vetted: dict[str, list[str]] = {}  # place -> its local $refs
+        self.texts: dict[str, str] = {}  # place -> its value as compact JSON (`cache.compact_json`)
         for prefix, items in ((("paths",), member(data, "paths")), (("components", "schemas"), member(member(data, "components"), "schemas"))):
             for name, value in items.items():
                 if not isinstance(value, dict):
                     continue
                 place = pointer(*prefix, name)
-                digest = _digest(value)
+                text = _compact(value)
+                digest = text_digest(text) if text is not None else None
+                if text is not None:
+                    self.texts[place] = text
                 key = f"{version}\0{place}\0{digest}" if digest is not None else None
                 self.places.append((place, key, items, name))
                 refs = memo.get(key) if key is not None else None
@@ -907,10 +915,14 @@ def member(node: Any, key: str) -> dict[str, Any]:
 
 def _digest(value: Any) -> str | None:
     """`cache.json_digest` of a value; None for one JSON cannot hold (YAML's `!!binary`)."""
-    from .cache import json_digest
+    text = _compact(value)
+    return text_digest(text) if text is not None else None
 
+
+def _compact(value: Any) -> str | None:
+    """`cache.compact_json` of a value; None for one JSON cannot hold."""
     try:
-        return json_digest(value)
+        return compact_json(value)
     except (TypeError, ValueError, RecursionError):
         return None
 
@@ -988,9 +1000,11 @@ def load(
     if errors:
         raise SpecErrors([_located(e, bundler.origins) for e in errors])
     digests: dict[str, str] = {}
+    texts: dict[str, str] = {}
     if vetting is not None:
         vetting.remember(bundled)
         digests = vetting.digests(bundled)
+        texts = {} if bundled else vetting.texts
     sources = tuple(sorted(bundler.files))
     return Document(
         path=path,
@@ -1002,6 +1016,7 @@ def load(
         warnings=tuple(_located(w, bundler.origins) for w in warnings),
         fixes=tuple(fixes),
         digests=digests,
+        texts=texts,
     )
 
 

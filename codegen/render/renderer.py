@@ -316,6 +316,7 @@ class _Reads:
         self._compiler = compiler
         self.imports = imports
         self.log: list[list[Any]] | None = []
+        self._seen: set[str] = set()
 
     def class_of(self, schema: str) -> str:
         return str(self._note("class_of", schema))
@@ -347,16 +348,18 @@ class _Reads:
 
     def _note(self, kind: str, argument: Any) -> Any:
         result = self._read(kind, argument)
-        if self.log is not None:
-            entry = [kind, argument, result]
-            try:
-                stable = json.loads(compact_json(entry)) == entry
-            except (TypeError, ValueError):
-                stable = False
-            if stable:
-                self.log.append(entry)
-            else:
-                self.log = None  # a read the memo could not give back as it was: no entry
+        if self.log is None:
+            return result
+        try:
+            text = compact_json([kind, argument, result])
+            stable = json.loads(text) == [kind, argument, result]
+        except (TypeError, ValueError):
+            stable = False
+        if not stable:
+            self.log = None  # a read the memo could not give back as it was: no entry
+        elif text not in self._seen:  # a read made again gives the same (a check is made once)
+            self._seen.add(text)
+            self.log.append([kind, argument, result])
         return result
 
     def _read(self, kind: str, argument: Any) -> Any:
@@ -605,7 +608,7 @@ class Renderer:
                 options=self.options,
                 generator_version=VERSION,
                 runtime_interface=RUNTIME_INTERFACE,
-                document="DOCUMENT: dict[str, Any] = json.loads(\n" + indent(document_literal(api.document), "    ") + "\n)",
+                document="DOCUMENT: dict[str, Any] = json.loads(\n" + indent(document_literal(api.document, api.document_texts), "    ") + "\n)",
                 fixes=statement(literal("(", [py(fix) for fix in api.fixes], magic=True), 0, "FIXES = ") if api.fixes else "",
             )
         )

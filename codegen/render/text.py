@@ -6,6 +6,7 @@ import json
 import re
 from typing import Any
 
+from ..runtime.pointers import escape_token
 from .layout import string
 
 
@@ -70,10 +71,12 @@ def comment(text: str) -> str:
     return "".join(_escape_char(c) for c in " ".join(text.split()))
 
 
-def document_literal(document: dict[str, Any]) -> str:
+def document_literal(document: dict[str, Any], texts: dict[str, str] | None = None) -> str:
     """An OpenAPI document as compact JSON in adjacent string literals, one line each: each
     path item, webhook and component on a line of its own (an edit of the spec changes the
-    lines of what it edits, not one line holding the whole document), the rest between."""
+    lines of what it edits, not one line holding the whole document), the rest between.
+    `texts` may hold members as compact JSON already, by JSON pointer."""
+    texts = texts or {}
     pieces: list[str] = []
     text = "{"
     for index, (key, value) in enumerate(document.items()):
@@ -82,24 +85,26 @@ def document_literal(document: dict[str, Any]) -> str:
             text += "{"
             for kind_index, (kind, members) in enumerate(value.items()):
                 text += ("," if kind_index else "") + _compact(kind) + ":"
-                text = _split_members(members, text, pieces)
+                text = _split_members(members, text, pieces, texts, f"/components/{escape_token(kind)}/")
             text += "}"
         elif key in ("paths", "webhooks"):
-            text = _split_members(value, text, pieces)
+            text = _split_members(value, text, pieces, texts, f"/{key}/")
         else:
             text += _compact(value)
     pieces.append(text + "}")
     return "\n".join(string(piece) for piece in pieces if piece)
 
 
-def _split_members(members: Any, text: str, pieces: list[str]) -> str:
-    """Append `members` (an object) to `text`, each member closing the piece before it."""
+def _split_members(members: Any, text: str, pieces: list[str], texts: dict[str, str], at: str) -> str:
+    """Append `members` (an object at pointer `at`) to `text`, each member closing the piece
+    before it."""
     if not isinstance(members, dict) or not members:
         return text + _compact(members)
     text += "{"
     for index, (name, member) in enumerate(members.items()):
         pieces.append(text)
-        text = ("," if index else "") + _compact(name) + ":" + _compact(member)
+        known = texts.get(at + escape_token(name)) if texts else None
+        text = ("," if index else "") + _compact(name) + ":" + (known if known is not None else _compact(member))
     return text + "}"
 
 

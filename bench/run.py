@@ -180,6 +180,10 @@ def main() -> None:
     parser.add_argument("--skip-service", action="store_true")
     parser.add_argument("--large-only", action="store_true", help="the large spec's generation only (edits included)")
     args = parser.parse_args()
+    # The commands run as an installed tool runs: Python keeps their modules' bytecode (pip
+    # compiles an installed package's; an editable install writes it on first import). A shell
+    # that sets PYTHONDONTWRITEBYTECODE would have every run compile the generator first.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     results: dict[str, object] = {}
     with tempfile.TemporaryDirectory(prefix="codegen-bench-") as tmp_name:
         tmp = Path(tmp_name)

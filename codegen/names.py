@@ -26,6 +26,8 @@ def words(text: str) -> list[str]:
 
 def ascii_letters(text: str) -> str:
     """`text` with accents stripped and other non-ASCII characters dropped: "Café" -> "Cafe"."""
+    if text.isascii():
+        return text
     return "".join(c for c in unicodedata.normalize("NFKD", text) if c.isascii())
 
 

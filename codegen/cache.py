@@ -1,16 +1,17 @@
 """Caches of rendered output, so a run costs what changed since the last one.
 
-`Cache` holds whole packages: its key covers everything the output depends on (the bytes of
-every file the spec was read from, the options, and the generator itself: its source, templates
-and the versions of the libraries that shape the output), so an unchanged spec costs almost
-nothing. `Store` holds the pieces of a run (the models of a group of schemas, a formatted
-module, ...), each under a key made of the generator and everything that piece was made from,
-so an edited spec renders only the pieces the edit touched. `Memo` keeps the results of the last
-run's many small steps (the verdict on each path item and schema, their normalized forms, each
-check function, each operation's description, black's output for each piece) in a few shards
-of the store, each step's result under a key of what it was made from. All live in
-`.codegen-cache/` at the project root; all are bounded, and an entry that does not read back
-whole, or was written under another key, is ignored.
+`Cache` holds whole packages, each entry naming its files' texts (which the store holds): its
+key covers everything the output depends on (the bytes of every file the spec was read from,
+the options, and the generator itself: its source, templates and the versions of the libraries
+that shape the output), so an unchanged spec costs almost nothing. `Store` holds the pieces of a
+run (the models of a group of schemas, a formatted module, a file's text, ...), each under a
+key made of the generator and everything that piece was made from, so an edited spec renders
+only the pieces the edit touched. `Memo` keeps the results of the last run's many small steps
+(the verdict on each path item and schema, their normalized forms, each check function, each
+tag's router module and Protocol class, black's output for each piece) in a few shards of the
+store, each step's result under a key of what it was made from. All live in `.codegen-cache/`
+at the project root; all are bounded, and an entry that does not read back whole, or was
+written under another key, is ignored.
 """
 
 from __future__ import annotations
@@ -326,7 +327,7 @@ class Store:
 
 
 class Memo:
-    """The results of one kind of small step (a check function, an operation's description) of
+    """The results of one kind of small step (a check function, a tag's router module) of
     the last run, kept in `SHARDS` pieces of `store`, so that a run redoes only the steps whose
     inputs changed and writes back only the shards that changed. `get(key)` gives the last
     run's result under `key` (None without one); what this run used or made (`put`) is what

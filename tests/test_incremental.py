@@ -477,6 +477,28 @@ def test_a_corrupt_or_foreign_piece_is_ignored(tmp_path: Path) -> None:
     assert all(store.get(p.stem) is not None for p in pieces[:3])  # rewritten
 
 
+def test_a_whole_package_is_served_only_with_all_its_files(tmp_path: Path) -> None:
+    """A whole package in the cache names its files' texts in the store: an unchanged spec is
+    served from them (a second package that differs in one file adds one text), and one whose
+    text was dropped or spoiled since is generated again, the same."""
+    spec = boxes()
+    config = project(tmp_path / "p", spec)
+    reference = build_files(config, jobs=1)[1]
+    folder = config.root / ".codegen-cache"
+    texts = sorted(folder.glob("file-*/*.piece"))
+    assert len(texts) == len(set(reference.values()))
+    spec["info"]["description"] = "Only _spec.py and __init__.py say this."
+    config.spec.write_text(json.dumps(spec))
+    edited = build_files(config, jobs=1)[1]
+    changed = {name for name in reference if edited[name] != reference[name]}
+    assert len(sorted(folder.glob("file-*/*.piece"))) == len(texts) + len({edited[n] for n in changed})
+    config.spec.write_text(json.dumps(boxes()))
+    texts[0].unlink()  # dropped by the store's limit, say
+    spoiled = next(p for p in sorted(folder.glob("file-*/*.piece")) if p not in texts[:1])
+    spoiled.write_bytes(b"not gzip")
+    assert build_files(config, jobs=1)[1] == reference
+
+
 def test_the_store_keeps_under_its_limit_dropping_the_least_recently_used(tmp_path: Path) -> None:
     store = Store(tmp_path, limit=4000)
     keys = [Store.key("t", i) for i in range(10)]

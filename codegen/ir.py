@@ -1126,7 +1126,7 @@ def build(
     api = _Builder(doc, package, lenient, memo).build()
     if not include_tags and not include_operations:
         return api
-    return dataclasses.replace(_select(api, set(include_tags or ()), set(include_operations or ())), digests={})
+    return dataclasses.replace(_select(api, set(include_tags or ()), set(include_operations or ())), digests={}, document_texts={})
 
 
 def _select(api: Api, tags: set[str], operation_ids: set[str]) -> Api:

@@ -9,6 +9,7 @@ line and column.
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 import re
@@ -16,8 +17,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import yaml
 
 from .cache import compact_json, text_digest
 from .errors import (
@@ -36,21 +35,34 @@ from .runtime.dialect import SCHEMA_CHILD_KEYS, SCHEMA_LIST_KEYS, SCHEMA_MAP_KEY
 from .runtime.pointers import resolve_pointer, resolve_ref
 
 if TYPE_CHECKING:
+    import yaml
+
     from .cache import Memo
 
 
-class _SpecLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """SafeLoader (libyaml when available) keeping dates as strings and keys as strings."""
+@functools.cache
+def _spec_loader() -> Any:
+    """SafeLoader (libyaml when available) keeping dates as strings and keys as strings, refusing
+    any tag it does not know. Made on first use: a JSON spec never imports YAML."""
+    import yaml
+
+    class SpecLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+        pass
+
+    # JSON has no dates: a YAML timestamp stays the string it was written as.
+    SpecLoader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    SpecLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    # Any tag SafeLoader does not know (python/object, !include...) is refused, never constructed.
+    SpecLoader.add_constructor(None, _refuse_tag)
+    return SpecLoader
 
 
-# JSON has no dates: a YAML timestamp stays the string it was written as.
-_SpecLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+def _construct_mapping(loader: Any, node: yaml.MappingNode) -> dict[str, Any]:
+    import yaml
 
-
-def _construct_mapping(loader: _SpecLoader, node: yaml.MappingNode) -> dict[str, Any]:
     loader.flatten_mapping(node)
     mapping: dict[str, Any] = {}
     for key_node, value_node in node.value:
@@ -70,17 +82,12 @@ def _construct_mapping(loader: _SpecLoader, node: yaml.MappingNode) -> dict[str,
     return mapping
 
 
-_SpecLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+def _refuse_tag(loader: Any, node: yaml.Node) -> None:
+    import yaml
 
-
-def _refuse_tag(loader: _SpecLoader, node: yaml.Node) -> None:
     raise yaml.constructor.ConstructorError(
         None, None, f"the tag {node.tag.replace('tag:yaml.org,2002:', '!!')} is not allowed: a spec is plain data", node.start_mark
     )
-
-
-# Any tag SafeLoader does not know (python/object, !include...) is refused, never constructed.
-_SpecLoader.add_constructor(None, _refuse_tag)
 
 
 # Deeper documents are refused: every later stage walks schemas recursively.
@@ -103,6 +110,8 @@ def _check_yaml_shape(text: str, path: Path) -> None:
 
 
 def _walk_events(text: str, path: Path) -> None:
+    import yaml
+
     sizes: dict[str, int] = {}
     stack: list[list[Any]] = [[0, None]]  # [nodes so far, anchor] of each open collection
     repeated = 0
@@ -136,8 +145,10 @@ class _TooDeep(Exception):
 
 
 def _events(text: str) -> Iterator[Any]:
+    import yaml
+
     try:
-        yield from yaml.parse(text, Loader=_SpecLoader)
+        yield from yaml.parse(text, Loader=_spec_loader())
     except yaml.MarkedYAMLError as exc:
         if "nesting depth" in str(exc.problem) and exc.problem_mark is not None:
             raise _TooDeep(exc.problem_mark) from None
@@ -262,9 +273,11 @@ def read_file(path: Path, *, check_depth: bool = True) -> Any:
         if data is None or (check_depth and _deeper_than(data, MAX_DEPTH)):
             _check_json_depth(text, path)  # says where
         return data
+    import yaml
+
     try:
         _check_yaml_shape(text, path)
-        return yaml.load(text, Loader=_SpecLoader)
+        return yaml.load(text, Loader=_spec_loader())
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "syntax error"
@@ -284,6 +297,8 @@ def read_file(path: Path, *, check_depth: bool = True) -> Any:
 
 def locate(path: Path, ptr: str) -> tuple[int, int] | None:
     """Line and column (1-based) of the node at `ptr` in a YAML or JSON file, if found."""
+    import yaml
+
     try:
         node = yaml.compose(path.read_text(encoding="utf-8-sig"), Loader=yaml.SafeLoader)
     except (OSError, yaml.YAMLError, UnicodeDecodeError):

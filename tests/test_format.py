@@ -204,3 +204,20 @@ def test_modules_compile_in_runs_as_whole() -> None:
     errors = [verify.check_runs("m.py", [part]) for part in parts]
     assert [e for e in errors if e] == [verify.compile_error("m.py", source)]
     assert verify.compile_error("m.py", source).startswith(f"m.py:{source.count(chr(10)) - 1} does not compile")
+
+
+def test_runs_never_part_a_decorator_from_its_definition() -> None:
+    """A router's routes carry decorators over several lines: a run cut between one and its
+    `async def` fails to compile alone, and the module is compiled again whole (slowly)."""
+    from codegen.render import verify
+
+    route = '@router.get(\n    "/items/{i}",\n    operation_id="get_{i}",\n)\n@other\nasync def get_{i}(request: Request) -> Response:\n    return await handle(request)\n\n\n'
+    source = "from x import router\n\n\n" + "".join(route.replace("{i}", str(i)) for i in range(3000))
+    parts = verify.runs(source)
+    assert len(parts) > 10 and "".join(text for _, text in parts) == source
+    assert all(verify.check_runs("m.py", [part]) is None for part in parts)
+    generated = sorted((Path(__file__).resolve().parents[1] / "generated").rglob("*.py"))
+    assert generated
+    for path in generated:
+        text = path.read_text()
+        assert all(verify.check_runs(path.name, [part]) is None for part in verify.runs(text)), path

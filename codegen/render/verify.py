@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 RUN = 200_000  # characters compiled at a time at most: compiling a module takes several times its size in memory
 CUT = 16_000  # the least characters of a run cut where the text says (1 definition in 16)
-_DEFINITIONS = ("def ", "async def ", "class ", "@")
+_DEFINITIONS = ("def ", "async def ", "class ")
 
 
 def compile_error(name: str, text: str, first_line: int = 1) -> str | None:
@@ -41,17 +41,23 @@ def runs(text: str) -> list[tuple[int, str]]:
     cuts = [0]
     size = 0
     in_docstring = False
+    decorators: int | None = None  # the first line of the decorators read since the last definition
     for index, line in enumerate(lines):
         stripped = line.lstrip()
         if in_docstring:
             in_docstring = '"""' not in line
         elif stripped.startswith('"""'):
             in_docstring = stripped.count('"""') == 1
-        elif (size >= RUN or (size >= CUT and zlib.crc32(line.encode("utf-8")) % 16 == 0)) and line.startswith(_DEFINITIONS):
-            previous = next((p for p in reversed(lines[cuts[-1] : index]) if p.strip()), "")
-            if not previous.startswith("@"):
-                cuts.append(index)
-                size = 0
+        elif line.startswith("@"):
+            decorators = index if decorators is None else decorators
+        elif line.startswith(_DEFINITIONS):
+            # Cut by the definition's own line, before its first decorator: never between a
+            # decorator (of one line or many) and what it decorates.
+            cut = index if decorators is None else decorators
+            if cut > cuts[-1] and (size >= RUN or (size >= CUT and zlib.crc32(line.encode("utf-8")) % 16 == 0)):
+                cuts.append(cut)
+                size = sum(len(line) for line in lines[cut:index])
+            decorators = None
         size += len(line)
     bounds = zip(cuts, [*cuts[1:], len(lines)], strict=True)
     return [(start + 1, "".join(lines[start:end])) for start, end in bounds]

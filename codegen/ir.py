@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import marshal
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -310,12 +311,17 @@ def _normalized(doc: Document, memo: Memo | None) -> tuple[dict[str, Any], dict[
 
     def fragment(place: str, kind: str, value: Any) -> Any:
         key = f"{doc.version}\0{kind}\0{doc.digests[place]}"
-        text = memo.get(key)
-        if not isinstance(text, str):
-            text = compact_json(normalize_fragment(kind, value, doc.version))
-            memo.put(key, text)
-        digests[place] = text_digest(text)  # = json_digest of the value: what the checks key by
-        return json.loads(text)  # new objects, hit or not: the same document either way
+        entry = memo.get(key)
+        if isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str):
+            digests[place] = entry[0]
+            # New objects, hit or not (a copy through marshal: the memo's stay as they were).
+            return marshal.loads(marshal.dumps(entry[1]))
+        text = compact_json(normalize_fragment(kind, value, doc.version))
+        # The digest of the normalized fragment's compact JSON: what the checks key by.
+        digests[place] = text_digest(text)
+        normalized = json.loads(text)  # what the memo gives back next time: lists, string keys
+        memo.put(key, [digests[place], json.loads(text)])
+        return normalized
 
     if paths:
         normalized_paths = data["paths"]

@@ -13,7 +13,7 @@ import functools
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -236,9 +236,77 @@ class Document:
         return _located(error, self.origins)
 
 
-def read_file(path: Path, *, check_depth: bool = True) -> Any:
+_JSON = json.JSONDecoder()  # json.loads's own decoder: the same values
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _json_with_texts(text: str, texts: dict[str, str]) -> Any:
+    """`json.loads(text)`, putting in `texts` the text of each path item and component schema
+    as written (by place): the caches key each by its text, with no need to write it out again
+    (`_Vetting`). The document's top level, `paths`, `components` and `components/schemas` are
+    walked here, every value within them is parsed by json's own scanner; anything unusual (an
+    error, a key given twice) is left to `json.loads` whole."""
+    scan = _JSON.scan_once
+
+    def space(i: int) -> int:
+        return _SPACE.match(text, i).end()  # type: ignore[union-attr]
+
+    def mapping(i: int, value: Any) -> tuple[dict[str, Any], int]:
+        result: dict[str, Any] = {}
+        i = space(i + 1)
+        if text[i] == "}":
+            return result, i + 1
+        while True:
+            if text[i] != '"':
+                raise ValueError(i)
+            key, i = json.decoder.scanstring(text, i + 1)
+            i = space(i)
+            if text[i] != ":" or key in result:
+                raise ValueError(i)
+            result[key], i = value(key, space(i + 1))
+            i = space(i)
+            if text[i] == "}":
+                return result, i + 1
+            if text[i] != ",":
+                raise ValueError(i)
+            i = space(i + 1)
+
+    def kept(prefix: str) -> Callable[[str, int], tuple[Any, int]]:
+        def value(key: str, i: int) -> tuple[Any, int]:
+            found, end = scan(text, i)
+            texts[f"{prefix}/{escape_token(key)}"] = text[i:end]
+            return found, end
+
+        return value
+
+    def components(key: str, i: int) -> tuple[Any, int]:
+        return mapping(i, kept("/components/schemas")) if key == "schemas" and text[i] == "{" else scan(text, i)
+
+    def top(key: str, i: int) -> tuple[Any, int]:
+        if key == "paths" and text[i] == "{":
+            return mapping(i, kept("/paths"))
+        if key == "components" and text[i] == "{":
+            return mapping(i, components)
+        return scan(text, i)
+
+    try:
+        start = space(0)
+        if text[start : start + 1] != "{":
+            raise ValueError(start)
+        data, end = mapping(start, top)
+        if space(end) != len(text):
+            raise ValueError(end)
+    except (ValueError, IndexError, StopIteration):
+        texts.clear()
+        return json.loads(text)
+    return data
+
+
+def read_file(path: Path, *, check_depth: bool = True, texts: dict[str, str] | None = None) -> Any:
     """Parse one YAML or JSON file; a syntax error becomes a located SpecError. Without
-    `check_depth`, parsed JSON nested too deep is the caller's to refuse (`_refuse_deep`)."""
+    `check_depth`, parsed JSON nested too deep is the caller's to refuse (`_refuse_deep`).
+    `texts`, if given, receives the text of each path item and component schema of a JSON
+    document as written there, by JSON pointer (see `_json_with_texts`)."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -258,7 +326,10 @@ def read_file(path: Path, *, check_depth: bool = True) -> Any:
         ) from None
     if path.suffix.lower() == ".json":
         try:
-            data = json.loads(text)
+            found: dict[str, str] = {}
+            data = _json_with_texts(text, found) if texts is not None else json.loads(text)
+            if texts is not None:
+                texts.update(found)
         except RecursionError:
             data = None
         except json.JSONDecodeError as exc:
@@ -846,10 +917,14 @@ class _Vetting:
     are never vetted.
     """
 
-    def __init__(self, data: dict[str, Any], version: str, memo: Memo) -> None:
+    def __init__(self, data: dict[str, Any], version: str, memo: Memo, written: dict[str, str] | None = None) -> None:
         self.data = data
         self.version = version
         self.memo = memo
+        # Each value's memo key is by the digest of its text as written where `written` has it
+        # (a JSON document's, see `_json_with_texts`: the same text parses to the same value),
+        # else of its compact JSON; the memo keeps its compact JSON beside the former.
+        self.written = written or {}
         self.places: list[tuple[str, str | None, dict[str, Any], str]] = []  # (place, memo key, mapping, name)
         self.vetted: dict[str, list[str]] = {}  # place -> its local $refs
         self.texts: dict[str, str] = {}  # place -> its value as compact JSON (`cache.compact_json`)
@@ -858,15 +933,25 @@ class _Vetting:
                 if not isinstance(value, dict):
                     continue
                 place = pointer(*prefix, name)
-                text = _compact(value)
-                digest = text_digest(text) if text is not None else None
-                if text is not None:
-                    self.texts[place] = text
+                as_written = self.written.get(place)
+                text = _compact(value) if as_written is None else None
+                digest = text_digest(as_written if as_written is not None else text) if as_written is not None or text is not None else None
                 key = f"{version}\0{place}\0{digest}" if digest is not None else None
                 self.places.append((place, key, items, name))
-                refs = memo.get(key) if key is not None else None
-                if isinstance(refs, list) and all(isinstance(r, str) for r in refs):
-                    self.vetted[place] = refs
+                entry = memo.get(key) if key is not None else None
+                if (
+                    isinstance(entry, list)
+                    and len(entry) == 2
+                    and isinstance(entry[0], list)
+                    and all(isinstance(r, str) for r in entry[0])
+                    and (isinstance(entry[1], str) or as_written is None)
+                ):
+                    self.vetted[place] = entry[0]
+                    text = entry[1] if as_written is not None else text
+                elif as_written is not None:
+                    text = _compact(value)
+                if text is not None:
+                    self.texts[place] = text
 
     def skeleton(self) -> dict[str, Any]:
         """The document with each vetted value replaced by `{}`."""
@@ -902,8 +987,9 @@ class _Vetting:
             if key is None or place in self.vetted:
                 continue
             value = items.get(name)
-            if isinstance(value, dict) and not (bundled and key != f"{self.version}\0{place}\0{_digest(value)}"):
-                self.memo.put(key, _local_refs(value))
+            written = self.texts.get(place)
+            if isinstance(value, dict) and written is not None and not (bundled and text_digest(written) != _digest(value)):
+                self.memo.put(key, [_local_refs(value), written if place in self.written else None])
 
 
     def digests(self, bundled: bool) -> dict[str, str]:
@@ -977,9 +1063,10 @@ def load(
     path = Path(path)
     # Nesting is checked once the memo is read: a path item or schema vetted before (`_Vetting`)
     # was within the limit then, at the same place.
-    data = read_file(path, check_depth=memo is None)
+    written: dict[str, str] = {}
+    data = read_file(path, check_depth=memo is None, texts=written if memo is not None else None)
     version = _version_or_none(data, path) if memo is not None else None
-    vetting = _Vetting(data, version, memo) if version is not None and memo is not None and validate and not lenient else None
+    vetting = _Vetting(data, version, memo, written) if version is not None and memo is not None and validate and not lenient else None
     if memo is not None:
         _refuse_deep(vetting.skeleton() if vetting else data, path)  # before any other complaint, as without a memo
     if not isinstance(data, dict):

@@ -5,6 +5,7 @@ around it only, and a run compiled before (in the store) is not compiled again."
 
 from __future__ import annotations
 
+import re
 import zlib
 from concurrent.futures import Future
 from typing import TYPE_CHECKING
@@ -17,7 +18,8 @@ if TYPE_CHECKING:
 
 RUN = 200_000  # characters compiled at a time at most: compiling a module takes several times its size in memory
 CUT = 16_000  # the least characters of a run cut where the text says (1 definition in 16)
-_DEFINITIONS = ("def ", "async def ", "class ")
+# The lines `runs` may cut before (searched for after a newline: much faster than `^`).
+_DEFINITION_LINES = re.compile(r"\n(@|async def |def |class )")
 
 
 def compile_error(name: str, text: str, first_line: int = 1) -> str | None:
@@ -35,32 +37,33 @@ def compile_error(name: str, text: str, first_line: int = 1) -> str | None:
 
 
 def runs(text: str) -> list[tuple[int, str]]:
-    """`text` cut before top-level definitions (outside docstrings) into runs of about `RUN`
-    characters: (first line, text) each."""
-    lines = text.splitlines(keepends=True)
-    cuts = [0]
-    size = 0
-    in_docstring = False
-    decorators: int | None = None  # the first line of the decorators read since the last definition
-    for index, line in enumerate(lines):
-        stripped = line.lstrip()
-        if in_docstring:
-            in_docstring = '"""' not in line
-        elif stripped.startswith('"""'):
-            in_docstring = stripped.count('"""') == 1
-        elif line.startswith("@"):
-            decorators = index if decorators is None else decorators
-        elif line.startswith(_DEFINITIONS):
-            # Cut by the definition's own line, before its first decorator: never between a
-            # decorator (of one line or many) and what it decorates.
-            cut = index if decorators is None else decorators
-            if cut > cuts[-1] and (size >= RUN or (size >= CUT and zlib.crc32(line.encode("utf-8")) % 16 == 0)):
-                cuts.append(cut)
-                size = sum(len(line) for line in lines[cut:index])
-            decorators = None
-        size += len(line)
-    bounds = zip(cuts, [*cuts[1:], len(lines)], strict=True)
-    return [(start + 1, "".join(lines[start:end])) for start, end in bounds]
+    """`text` cut before top-level definitions (outside triple-quoted strings) into runs of
+    about `RUN` characters: (first line, text) each."""
+    cuts = [0]  # offsets in `text`
+    quotes = counted = 0  # triple quotes before `counted`
+    decorators: int | None = None  # where the decorators read since the last definition start
+    for match in _DEFINITION_LINES.finditer("\n" + text):
+        start = match.start()  # of the line in `text` (one newline ahead in the searched text)
+        quotes += text.count('"""', counted, start)
+        counted = start
+        if quotes % 2:  # inside a docstring
+            continue
+        if match.group(1) == "@":
+            decorators = start if decorators is None else decorators
+            continue
+        # Cut by the definition's own line, before its first decorator: never between a
+        # decorator (of one line or many) and what it decorates.
+        cut = start if decorators is None else decorators
+        decorators = None
+        size = start - cuts[-1]
+        if cut > cuts[-1] and (size >= RUN or (size >= CUT and zlib.crc32(text[start : start + 200].encode("utf-8", "surrogatepass")) % 16 == 0)):
+            cuts.append(cut)
+    found = []
+    line_number = 1
+    for start, end in zip(cuts, [*cuts[1:], len(text)], strict=True):
+        found.append((line_number, text[start:end]))
+        line_number += text.count("\n", start, end)
+    return found
 
 
 def check_runs(name: str, parts: list[tuple[int, str]]) -> str | None:

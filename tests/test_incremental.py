@@ -597,3 +597,36 @@ def test_check_diffs_as_difflib_does(old: list[str], new: list[str], shared: int
     if ours:
         assert patched(a, ours) == b
         assert patched(a, theirs) == b  # the applier itself, on difflib's own diff
+
+
+@pytest.mark.parametrize("spec", [ROOT / "spec" / "openapi.yaml", *sorted((ROOT / "tests" / "specs").glob("*/openapi.yaml"))], ids=lambda p: p.parent.name)
+def test_a_json_spec_walked_for_its_texts_reads_as_json_loads_reads_it(spec: Path) -> None:
+    """The vetting memo keys a JSON spec's path items and schemas by their text as written,
+    cut out while parsing: the document is json.loads's, and each text parses to its value."""
+    from codegen.errors import unescape_token
+
+    document = yaml.safe_load(spec.read_text())
+    for text in (json.dumps(document), json.dumps(document, indent=2), json.dumps(document, separators=(",", ":"), ensure_ascii=False)):
+        texts: dict[str, str] = {}
+        assert load._json_with_texts(text, texts) == json.loads(text)
+        for place, written in texts.items():
+            *parents, name = [unescape_token(t) for t in place.split("/")[1:]]
+            assert json.loads(written) == load.member(document["components"] if parents == ["components", "schemas"] else document, parents[-1])[name]
+        expected = {f"/paths/{n.replace('~', '~0').replace('/', '~1')}" for n, v in (document.get("paths") or {}).items()}
+        assert {p for p in texts if p.startswith("/paths/")} == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{"a":1', '{"paths":{"/a":{}},"paths":{}}', "[1]", '{"a":1} x', '{"a":1,}', '{"paths":{"/a":{},"/a":{"get":{}}}}', " ", '{"paths":{"/a":nul}}', '\n{ "paths" : { "/x" : {"get": 1} } }\n'],
+)
+def test_a_json_spec_walked_for_its_texts_fails_or_reads_as_json_loads(text: str) -> None:
+    texts: dict[str, str] = {}
+    try:
+        expected: Any = json.loads(text)
+    except ValueError as exc:
+        with pytest.raises(type(exc), match=__import__("re").escape(str(exc))):
+            load._json_with_texts(text, texts)
+        return
+    assert load._json_with_texts(text, texts) == expected
+    assert all(json.loads(t) == expected["paths"][p.split("/", 2)[2].replace("~1", "/")] for p, t in texts.items())

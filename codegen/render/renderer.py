@@ -407,6 +407,12 @@ def _stream_types(imports: Imports) -> str:
     return "AsyncIterator[ServerSentEvent]"
 
 
+# Two string literals standing in for `_spec.py`'s document while black formats the module
+# around it: each too long for a line, so black leaves them one a line, as it leaves the document.
+_STAND_IN_WIDTH = 100
+_STAND_IN = "\n".join(f'"codegen: the document goes here ({n})' + "." * _STAND_IN_WIDTH + '"' for n in (1, 2))
+
+
 class Renderer:
     """Builds every file of one generated package."""
 
@@ -458,9 +464,7 @@ class Renderer:
                 document = self.resolution_document()
                 digests = owner_digests(document, known=api.digests)
                 memo = self.store.memo("checks", unit_owner) if self.store is not None else None
-                spec_files = {"_spec.py": self.spec_file()}
-                if formatted:
-                    spec_files = format_files(spec_files, workers, store=self.store)
+                spec_files = {"_spec.py": self.spec_file(workers if formatted else None)}
             with self.stage("models"):
                 models = pending.result()
         compiled = start(spec_files, workers, self.store)
@@ -596,8 +600,26 @@ class Renderer:
             self.tag_memo.put(key, [reads.log, made.to_json()])
         return made
 
-    def spec_file(self) -> str:
-        """`_spec.py`: the document the server serves and reads its operations from."""
+    def spec_file(self, workers: Workers | None = None) -> str:
+        """`_spec.py`: the document the server serves and reads its operations from; as black
+        formats it, given `workers`. Black leaves the document's string literals as they are
+        (one a line, too long to join): the module is formatted with two stand-in lines, and
+        the document goes in their place (its megabytes are not planned out each run)."""
+        document = document_literal(self.api.document, self.api.document_texts)
+        spliced = workers is not None and len(document) > 2 * _STAND_IN_WIDTH
+        text = self._spec_text(_STAND_IN if spliced else document)
+        if workers is None:
+            return text
+        text = format_files({"_spec.py": text}, workers, store=self.store)["_spec.py"]
+        stand_in = indent(_STAND_IN, "    ") + "\n"
+        if not spliced:
+            return text
+        if text.count(stand_in) == 1:
+            return text.replace(stand_in, indent(document, "    ") + "\n")
+        return format_files({"_spec.py": self._spec_text(document)}, workers, store=self.store)["_spec.py"]  # black moved them
+
+    def _spec_text(self, document: str) -> str:
+        """`_spec.py` with `document` (string literals, one a line) as the document."""
         api = self.api
         return str(
             environment()
@@ -608,7 +630,7 @@ class Renderer:
                 options=self.options,
                 generator_version=VERSION,
                 runtime_interface=RUNTIME_INTERFACE,
-                document="DOCUMENT: dict[str, Any] = json.loads(\n" + indent(document_literal(api.document, api.document_texts), "    ") + "\n)",
+                document="DOCUMENT: dict[str, Any] = json.loads(\n" + indent(document, "    ") + "\n)",
                 fixes=statement(literal("(", [py(fix) for fix in api.fixes], magic=True), 0, "FIXES = ") if api.fixes else "",
             )
         )

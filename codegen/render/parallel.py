@@ -207,6 +207,9 @@ class Workers:
 
 def _serve() -> None:
     """Answer calls on stdin with {"result": ...} or {"error": "..."} on stdout until stdin closes."""
+    from ..entry import quiet_collector
+
+    quiet_collector()
     requests, answers = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # whatever the calls print must not garble the answers
     functions = _callable()

@@ -321,7 +321,9 @@ class Store:
         except (OSError, ValueError):
             estimate = None
         if estimate is None or estimate > self.limit:
-            estimate = self.drop_oldest()[1]
+            # Down to three quarters of the limit: the next runs add to the tally for a while
+            # before the pieces are listed again.
+            estimate = self.drop_oldest(self.limit * 3 // 4)[1]
         self.written = 0
         try:
             if self.folder.is_dir():
@@ -329,12 +331,14 @@ class Store:
         except OSError:
             pass
 
-    def drop_oldest(self) -> tuple[int, int]:
-        """Drop the pieces used longest ago until the rest fit in `limit`; (pieces, bytes) kept."""
+    def drop_oldest(self, keep: int | None = None) -> tuple[int, int]:
+        """Drop the pieces used longest ago until the rest fit in `keep` bytes (default: the
+        limit); (pieces, bytes) kept."""
+        keep = self.limit if keep is None else keep
         entries = sorted(self.entries(), key=lambda e: (e[1].st_mtime_ns, e[0].name), reverse=True)
         total = kept = 0
         for path, stat in entries:
-            if total + stat.st_size > self.limit:
+            if total + stat.st_size > keep:
                 path.unlink(missing_ok=True)
                 continue
             total += stat.st_size

@@ -535,6 +535,30 @@ def test_the_store_keeps_under_its_limit_dropping_the_least_recently_used(tmp_pa
     assert store.get(keys[1]) is None
 
 
+def test_the_store_prunes_to_three_quarters_of_its_limit_then_counts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past its limit, the store drops the least recently used pieces down to three quarters of
+    it; the runs after only add what they wrote to a tally, listing the pieces (thousands, on a
+    large spec) only when the tally passes the limit again."""
+    store = Store(tmp_path, limit=40_000)
+    pad = [hashlib.sha256(str(j).encode()).hexdigest() for j in range(30)]
+    for i in range(30):
+        store.put(Store.key("t", i), {"i": i, "pad": pad})
+    listed = []
+    entries = Store.entries
+    monkeypatch.setattr(Store, "entries", lambda self: listed.append(1) or entries(self))
+    store.prune()
+    assert len(listed) == 1
+    assert 30_000 - 2_000 < store.size()[1] <= 30_000
+    listed.clear()
+    runs = 0
+    while not listed:
+        runs += 1
+        store = Store(tmp_path, limit=40_000)
+        store.put(Store.key("t", 100 + runs), {"i": runs, "pad": pad})
+        store.prune()
+    assert runs > 3 and store.size()[1] <= 30_000
+
+
 def test_verbose_reports_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     config = project(tmp_path, entangled(20))
     (tmp_path / "pyproject.toml").write_text('[tool.codegen]\nspec = "spec/openapi.json"\nout = "generated"\n')

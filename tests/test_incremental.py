@@ -654,3 +654,45 @@ def test_a_json_spec_walked_for_its_texts_fails_or_reads_as_json_loads(text: str
         return
     assert load._json_with_texts(text, texts) == expected
     assert all(json.loads(t) == expected["paths"][p.split("/", 2)[2].replace("~1", "/")] for p, t in texts.items())
+
+
+def test_a_view_from_the_memo_holds_only_while_what_it_read_holds(tmp_path: Path) -> None:
+    """A model's view (what datamodel-code-generator reads) is taken from the memo by its
+    schema's digest and the digests of the schemas it read: here `Order` requires `id`, which
+    is a `$ref` to `Id`, and whether `id` stays required in the model depends on `Id` being
+    readOnly. Editing only `Id` must change `Order`'s model as a cold run does."""
+    spec = {
+        "openapi": "3.1.0",
+        "info": {"title": "Orders", "version": "1"},
+        "paths": {},
+        "components": {
+            "schemas": {
+                "Order": {"type": "object", "required": ["id", "qty"], "properties": {"id": {"$ref": "#/components/schemas/Id"}, "qty": {"type": "integer"}}},
+                "Id": {"type": "string", "readOnly": True},
+            }
+        },
+    }
+    config = project(tmp_path / "warm", spec)
+    first = build_files(config, jobs=1)[1]
+    assert first == cold(tmp_path / "first", spec)
+    for read_only in (False, True, False):
+        spec["components"]["schemas"]["Id"]["readOnly"] = read_only
+        config.spec.write_text(json.dumps(spec))
+        after = build_files(config, jobs=1)[1]
+        assert after == cold(tmp_path / f"cold-{read_only}", spec)
+        assert ("id: Id | MISSING = MISSING" in after["models.py"]) == read_only
+    # The view's digest itself (which keys the part of the models holding it) is the fresh one.
+    from codegen.cache import json_digest
+    from codegen.render.models import _Views
+
+    store = Store(tmp_path / "store")
+    schemas = {**spec["components"]["schemas"], "Other": {"type": "integer"}}
+    for read_only in (True, False):
+        schemas["Id"]["readOnly"] = read_only
+        known = {name: json_digest(schema) for name, schema in schemas.items()}
+        memo = Memo(store, "views")
+        views = _Views(schemas, {}, known, memo)
+        fresh = _Views(schemas, {}, known, None)
+        assert views.digests == fresh.digests and views.edges() == fresh.edges() == {"Order": ["Id"], "Id": [], "Other": []}
+        memo.save()
+    assert memo.reused == 1  # `Other`'s; `Order`'s view read `Id`, which changed

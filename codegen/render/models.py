@@ -25,7 +25,7 @@ from ..runtime.dialect import required_in
 from .format import LINE_LENGTH
 
 if TYPE_CHECKING:
-    from ..cache import Store
+    from ..cache import Memo, Store
     from .parallel import Workers
 from .validators import required_only
 
@@ -513,6 +513,84 @@ def _valid_part(value: Any) -> bool:
     return isinstance(value, dict) and {"blocks", "rebuild", "classes", "closure_classes", "paths", "imports", "kinds", "fields", "enum_members", "mutable"} <= set(value)
 
 
+class _Views:
+    """The `pydantic_view` of each schema (under its safe name), its digest and the schemas it
+    references, made once a run. A view is a function of its schema, the schemas `resolve`
+    reads for it and the renaming: for a schema whose digest the caller knows (a component
+    schema: `ir.Api.digests`), the memo keeps its view's digest and references under that
+    digest, beside the digests of what it read; a run where those still hold takes them from
+    the memo, and makes the view itself only for a part of the models rendered again."""
+
+    def __init__(self, model_schemas: dict[str, Any], renamed: dict[str, str], known: dict[str, str], memo: Memo | None) -> None:
+        self.model_schemas = model_schemas
+        self.renamed = renamed
+        self.safe = {renamed.get(name, name): name for name in model_schemas}
+        self.views: dict[str, Any] = {}
+        self.digests: dict[str, str] = {}
+        self.refs: dict[str, list[str]] = {}  # every schema name a view refers to, first seen first
+        renaming = json_digest(sorted(renamed.items()))
+        for name, schema in model_schemas.items():
+            safe = renamed.get(name, name)
+            digest = known.get(name) if memo is not None else None
+            key = f"{digest}\0{safe}\0{renaming}"
+            entry = memo.peek(key) if memo is not None and digest is not None else None
+            if (
+                isinstance(entry, list)
+                and len(entry) == 3
+                and isinstance(entry[0], list)
+                and all(isinstance(r, list) and len(r) == 2 and known.get(r[0]) == r[1] for r in entry[0])
+                and isinstance(entry[1], str)
+                and isinstance(entry[2], list)
+            ):
+                assert memo is not None
+                memo.get(key)  # used: kept for the next run
+                self.digests[safe], self.refs[safe] = entry[1], entry[2]
+                continue
+            read: dict[str, None] = {}
+            view = self._make(schema, read)
+            self.views[safe] = view
+            self.digests[safe] = json_digest(view)
+            self.refs[safe] = _referenced(view)
+            if memo is not None and digest is not None and all(r in known for r in read):
+                memo.put(key, [[[r, known[r]] for r in read], self.digests[safe], self.refs[safe]])
+
+    def _make(self, schema: Any, read: dict[str, None]) -> Any:
+        def resolve(ref: str) -> Any:
+            name = schema_name(ref)
+            if name is None:
+                return None
+            read[name] = None
+            return self.model_schemas.get(name)
+
+        return _renamed_refs(pydantic_view(schema, resolve), self.renamed)
+
+    def view(self, safe: str) -> Any:
+        """The view of the schema named `safe`."""
+        if safe not in self.views:
+            self.views[safe] = self._make(self.model_schemas[self.safe[safe]], {})
+        return self.views[safe]
+
+    def edges(self) -> dict[str, list[str]]:
+        """The schemas each view references directly, first seen first (`parts.references`)."""
+        return {name: [r for r in refs if r in self.digests] for name, refs in self.refs.items()}
+
+
+def _referenced(view: Any) -> list[str]:
+    """Every schema name a `$ref` of `view` names, first seen first."""
+    found: dict[str, None] = {}
+    stack = [view]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            name = schema_name(node["$ref"]) if isinstance(node.get("$ref"), str) else None
+            if name is not None:
+                found[name] = None
+            stack.extend(v for v in reversed(node.values()) if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend(v for v in reversed(node) if isinstance(v, (dict, list)))
+    return list(found)
+
+
 def render_models(
     model_schemas: dict[str, Any],
     title: str,
@@ -521,13 +599,16 @@ def render_models(
     store: Store | None = None,
     formatted: bool = True,
     submitted: threading.Event | None = None,
+    digests: dict[str, str] | None = None,
 ) -> Models:
     """The models of the given component and synthesized schemas, generated in parts (see
     `parts`): each part's run in a worker process when `workers` run in parallel (so the
     generator's memory never adds to this process's), or served from `store`. `submitted` is
-    set once the first parts are with the workers (or the models are done)."""
+    set once the first parts are with the workers (or the models are done). `digests` gives
+    the digest of schemas known to the caller, by name: their views are taken from the memo
+    (`_Views`)."""
     try:
-        return _render_models(model_schemas, title, workers, store, formatted, submitted)
+        return _render_models(model_schemas, title, workers, store, formatted, submitted, digests or {})
     finally:
         if submitted is not None:
             submitted.set()
@@ -540,6 +621,7 @@ def _render_models(
     store: Store | None,
     formatted: bool,
     submitted: threading.Event | None,
+    known: dict[str, str],
 ) -> Models:
     from . import parts as plan
 
@@ -550,10 +632,10 @@ def _render_models(
     while True:
         renamed = safe_names(model_schemas, reserved)
         original = {safe: name for name, safe in renamed.items()}
-        views = models_document(model_schemas, title, renamed)["components"]["schemas"]
-        names = list(views)
+        views = _Views(model_schemas, renamed, known, store.memo("views") if store is not None else None)
+        names = list(views.digests)
         position = {n: i for i, n in enumerate(names)}
-        edges = plan.references(views)
+        edges = views.edges()
         parts = plan.plan(names, edges)
         done: dict[tuple[str, ...], dict[str, Any]] = {}  # by the schemas a part owns, this run
         while True:
@@ -606,7 +688,7 @@ def _render_models(
 
 def _run_parts(
     parts: list[list[str]],
-    views: dict[str, Any],
+    views: _Views,
     edges: dict[str, list[str]],
     workers: Workers | None,
     store: Store | None,
@@ -618,14 +700,9 @@ def _run_parts(
     from ..errors import GeneratedCodeError
     from . import parts as plan
 
-    position = {n: i for i, n in enumerate(views)}
-    digests: dict[str, str] = {}
+    position = {n: i for i, n in enumerate(views.digests)}
     unreadable: set[tuple[str, ...]] = set()
-
-    def digest(name: str) -> str:
-        if name not in digests:
-            digests[name] = json_digest(views[name])
-        return digests[name]
+    digest = views.digests.__getitem__
 
     pending = [owned for owned in parts if tuple(owned) not in done]
     while pending:
@@ -643,7 +720,7 @@ def _run_parts(
                 "openapi": "3.1.0",
                 "info": {"title": "models", "version": "0"},
                 "paths": {},
-                "components": {"schemas": {n: views[n] for n in reads}},
+                "components": {"schemas": {n: views.view(n) for n in reads}},
             }
             missing.append((tuple(owned), key, document))
         calls = _submit_parts(missing, workers, formatted)

@@ -16,7 +16,7 @@ from typing import Any
 from ..cache import Memo, Store, compact_json, text_digest
 from ..config import templates_dir
 from ..errors import pointer as make_pointer
-from ..errors import schema_name
+from ..errors import schema_name, unescape_token
 from ..ir import Api, Operation, SecurityScheme, Tag
 from ..load import resolve_ref
 from ..names import NameSet
@@ -444,6 +444,17 @@ class Renderer:
         doc["components"] = components
         return doc
 
+    def schema_digests(self) -> dict[str, str]:
+        """The digest of each component schema among the models, by name, where the IR has it."""
+        schemas = self.api.model_schemas
+        found = {}
+        for ptr, digest in self.api.digests.items():
+            if ptr.startswith("/components/schemas/"):
+                name = unescape_token(ptr[len("/components/schemas/") :])
+                if "/" not in ptr[len("/components/schemas/") :] and name in schemas:
+                    found[name] = digest
+        return found
+
     def render(self, workers: Workers, *, compile_files: bool = True) -> dict[str, str]:
         """Every file of the package; each compiled (in the workers) unless `compile_files` is
         False (`codegen check` compares the files only: they compile if they are the ones
@@ -456,7 +467,14 @@ class Renderer:
         with ThreadPoolExecutor(max_workers=1) as thread:
             submitted = threading.Event()
             pending = thread.submit(
-                render_models, api.model_schemas, api.title, workers, store=self.store, formatted=formatted, submitted=submitted
+                render_models,
+                api.model_schemas,
+                api.title,
+                workers,
+                store=self.store,
+                formatted=formatted,
+                submitted=submitted,
+                digests=self.schema_digests(),
             )
             with self.stage("models"):
                 submitted.wait()  # the parts to render are with the workers first

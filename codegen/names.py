@@ -73,7 +73,7 @@ class NameSet:
     """Hands out unique names in order: the second `foo` becomes `foo_2` (or `Foo2`)."""
 
     def __init__(self, taken: set[str] | None = None, *, separator: str = "_") -> None:
-        self.folded: set[str] = {t.casefold() for t in taken or ()}
+        self.folded: set[str] = set(map(str.casefold, taken)) if taken else set()
         self.separator = separator
 
     def add(self, name: str) -> str:

@@ -12,6 +12,8 @@ from codegen.load import resolve_ref
 from codegen.runtime.dialect import canonical_refs
 from conftest import Recorder, feature
 from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
 
 
 @pytest.fixture(scope="module")
@@ -86,3 +88,14 @@ def test_an_encoded_discriminator_mapping_builds_its_model(uri_refs: Any) -> Non
     assert client.post("/pets", json={"kind": "cat", "lives": 7}).status_code == 204
     assert type(impl.last["body"]).__name__ == "Cat"
     assert client.post("/pets", json={"kind": "cat", "lives": 10}).status_code == 422
+
+
+@given(st.lists(st.one_of(st.text(alphabet="ab/~0\x00 é", max_size=6), st.integers(0, 20)), max_size=6))
+def test_a_pointer_escapes_each_token_and_splits_back(tokens: list[str | int]) -> None:
+    """`pointer` takes a shortcut when no token holds "/" or "~": the same pointer as escaping
+    each token (RFC 6901), which `split_pointer` reads back."""
+    from codegen.runtime.pointers import escape_token, pointer, split_pointer
+
+    expected = "".join("/" + escape_token(t) for t in tokens)
+    assert pointer(*tokens) == expected
+    assert split_pointer(expected) == [str(t) for t in tokens]

@@ -22,7 +22,16 @@ def unescape_token(token: str) -> str:
 
 def pointer(*tokens: str | int) -> str:
     """Build a JSON pointer from reference tokens: pointer("paths", "/a") == "/paths/~1a"."""
-    return "/" + "/".join([escape_token(t) for t in tokens]) if tokens else ""
+    if not tokens:
+        return ""
+    try:
+        joined = "/" + "/".join(tokens)  # type: ignore[arg-type]
+    except TypeError:  # an index among them
+        joined = ""
+    # As it is when no token holds "/" or "~" (most): each "/" is then one between tokens.
+    if joined.count("/") == len(tokens) and "~" not in joined:
+        return joined
+    return "/" + "/".join([escape_token(t) for t in tokens])
 
 
 def split_pointer(ptr: str) -> list[str]:

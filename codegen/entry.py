@@ -4,7 +4,6 @@ installs the runtime only; `spec-first-codegen[generator]` adds the generator)."
 
 from __future__ import annotations
 
-import gc
 import importlib.util
 import os
 import sys
@@ -18,14 +17,6 @@ def missing() -> list[str]:
     return [name for name in GENERATOR_MODULES if importlib.util.find_spec(name) is None]
 
 
-def quiet_collector() -> None:
-    """Collect cyclic garbage far less often than Python's default (every 700 allocations): a
-    run keeps a few large structures for its whole length (the document, its IR, the memos)
-    that each collection of the older generations walks again, which took a quarter of the
-    time of a regeneration after an edit. The memory a run peaks at barely changes."""
-    gc.set_threshold(50_000, 20, 100)
-
-
 def main(argv: list[str] | None = None) -> int:
     absent = missing()
     if absent:
@@ -36,6 +27,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     if argv is None:
+        from .process import quiet_collector
+
         quiet_collector()
     from .cli import main as run
 

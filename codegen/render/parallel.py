@@ -207,7 +207,7 @@ class Workers:
 
 def _serve() -> None:
     """Answer calls on stdin with {"result": ...} or {"error": "..."} on stdout until stdin closes."""
-    from ..entry import quiet_collector
+    from ..process import quiet_collector
 
     quiet_collector()
     requests, answers = sys.stdin.buffer, sys.stdout.buffer

@@ -260,12 +260,16 @@ class Store:
         self.hits += 1
         return value
 
-    def put(self, key: str, value: Any) -> None:
+    def put(self, key: str, value: Any, *, raw: bool = False) -> None:
         """Store `value` (a JSON value) under `key`, as what JSON would give back (lists for
         tuples, string keys) in this Python's `marshal` bytes: read back several times faster
-        than JSON, and uncompressed (every run reads the memos whole)."""
+        than JSON, and uncompressed (every run reads the memos whole). `raw`: a value of
+        marshal's types stored as it is (tuples stay tuples)."""
         try:
-            as_json = value if isinstance(value, (str, bool)) else json.loads(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+            if raw or isinstance(value, (str, bool)):
+                as_json = value
+            else:
+                as_json = json.loads(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
             body = marshal.dumps(as_json)
         except (ValueError, RecursionError):  # too deep for either
             return
@@ -284,12 +288,12 @@ class Store:
         except OSError:
             return  # a store that cannot be written only costs speed
 
-    def memo(self, kind: str, shard: Callable[[str], str] = lambda key: key) -> Memo:
+    def memo(self, kind: str, shard: Callable[[str], str] = lambda key: key, *, raw: bool = False) -> Memo:
         """The `Memo` of `kind` of this run (one a kind: two would each save over the other)."""
         for memo in self.memos:
             if memo.kind == kind:
                 return memo
-        return Memo(self, kind, shard)
+        return Memo(self, kind, shard, raw=raw)
 
     def save_memos(self) -> None:
         """Save every `Memo` of this store: called at the end of a run that succeeded (a spec
@@ -356,9 +360,10 @@ class Memo:
 
     SHARDS = 16
 
-    def __init__(self, store: Store | None, kind: str, shard: Callable[[str], str] = lambda key: key) -> None:
+    def __init__(self, store: Store | None, kind: str, shard: Callable[[str], str] = lambda key: key, *, raw: bool = False) -> None:
         self.store = store
         self.kind = kind
+        self.raw = raw  # values of marshal's types, kept as they are (see `Store.put`)
         self.shard = shard
         if store is not None:
             store.memos.append(self)
@@ -402,4 +407,4 @@ class Memo:
             return
         for i, key in enumerate(self.keys):
             if self.made[i] or len(self.current[i]) != len(self.earlier[i]):
-                self.store.put(key, self.current[i])
+                self.store.put(key, self.current[i], raw=self.raw)

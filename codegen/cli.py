@@ -124,6 +124,7 @@ def build_files(
                 include_operations=config.include_operations,
                 lenient=config.lenient,
                 memo=store.memo("normalized", ir.normalized_shard) if store is not None else None,
+                operations=store.memo("operations", raw=True) if store is not None else None,
             )
         with timings.stage("render"):
             files = render.render(

@@ -11,11 +11,12 @@ import functools
 import json
 import marshal
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from .cache import compact_json, text_digest
+from .cache import compact_json, json_digest, text_digest
 from .errors import SpecError, SpecErrors, SpecWarning, pointer, ref_pointer, schema_name
 from .load import Document, member, resolve_pointer
 from .names import NameSet, ascii_letters, package_name, pascal, snake
@@ -284,6 +285,9 @@ class Api:
     digests: dict[str, str] = field(default_factory=dict)
     # `document`'s path items and component schemas as compact JSON, where the loader gave them.
     document_texts: dict[str, str] = field(default_factory=dict)
+    # The digest of each operation's repr, by its pointer, where the IR took it (the renderer's
+    # memo of a tag is keyed by its operations).
+    operation_digests: dict[str, str] = field(default_factory=dict)
 
 
 def normalized_shard(key: str) -> str:
@@ -338,9 +342,14 @@ def _normalized(doc: Document, memo: Memo | None) -> tuple[dict[str, Any], dict[
 
 
 class _Builder:
-    def __init__(self, doc: Document, package: str | None, lenient: bool = False, memo: Memo | None = None) -> None:
+    def __init__(
+        self, doc: Document, package: str | None, lenient: bool = False, memo: Memo | None = None, operations: Memo | None = None
+    ) -> None:
         self.doc = doc
         self.data, self.digests = _normalized(doc, memo)
+        self.operations_memo = operations
+        self.recording: _Record | None = None  # what the operation being built reads and names
+        self.operation_digests: dict[str, str] = {}
         self.errors: list[SpecError] = []
         self.warnings: list[SpecWarning] = []
         self.reported: set[tuple[str, str]] = set()
@@ -351,6 +360,8 @@ class _Builder:
         self.schemes = self.security_schemes()
         # (path key, renamed later occurrence) -> the template name it repeats (--lenient)
         self.repeated: dict[tuple[str, str], str] = {}
+        # What every operation may read beyond its path item and the `$ref`s it follows.
+        self.context = text_digest(repr((doc.version, lenient, self.data.get("security"), self.schemes)))
 
     def error(self, message: str, ptr: str, hint: str = "") -> None:
         self.errors.append(self.doc.located(SpecError(message, file=self.doc.path, pointer=ptr, hint=hint)))
@@ -384,11 +395,16 @@ class _Builder:
             seen.append(ref)
             ptr = ref_pointer(ref)
             node = resolve_pointer(self.data, ptr)
+            if self.recording is not None:
+                self.recording.reads[ptr] = None
         return node, ptr
 
     def synthesize(self, name: str, schema: Any) -> str:
-        name = self.model_names.add(name)
+        asked, name = name, self.model_names.add(name)
         self.synthesized[name] = schema
+        if self.recording is not None:
+            self.recording.models.append([asked, name])
+            self.recording.schemas.append(schema)
         return name
 
     def build(self) -> Api:
@@ -424,7 +440,14 @@ class _Builder:
                 all_ids.add(renamed)
                 op_id = renamed
             op_ids[op_id] = op_ptr
-            built = self.operation(path, key, method, item, resolved_ptr, op, op_id, op_ptr, method_names)
+            built = self.memoized_operation(
+                path,
+                method,
+                resolved_ptr,
+                op_id,
+                method_names,
+                lambda: self.operation(path, key, method, item, resolved_ptr, op, op_id, op_ptr, method_names),  # noqa: B023 - called at once
+            )
             if built is not None:
                 operations.append(built)
         operations = self.routes(operations)
@@ -451,11 +474,79 @@ class _Builder:
             digests=self.digests,
             document=self.doc.data,
             document_texts=self.doc.texts,
+            operation_digests=self.operation_digests,
             normalized=data,
             servers=servers,
             warnings=tuple(self.warnings),
             fixes=self.doc.fixes,
         )
+
+    def memoized_operation(
+        self, path: str, method: str, item_ptr: str, op_id: str, method_names: NameSet, operation: Callable[[], Operation | None]
+    ) -> Operation | None:
+        """`operation()` (`_Builder.operation` of the operation), from the memo when the last run built it from the same path item
+        (by digest), operationId and context, every `$ref` it followed out of its path item
+        still names what it named (by digest), and each name it took (its method's, its
+        models') would be the same now; else built, and kept for the next run when it raised
+        no error or warning."""
+        memo = self.operations_memo
+        place = pointer("paths", path)
+        if memo is None or item_ptr != place or place not in self.digests or self.doc.fixes:
+            return operation()
+        memo_key = f"{self.digests[place]}\0{path}\0{method}\0{op_id}\0{self.context}"
+        replayed = self._replayed(memo.peek(memo_key), method_names)
+        if replayed is not None:
+            memo.get(memo_key)  # used: kept for the next run
+            return replayed
+        counts = (len(self.errors), len(self.warnings), len(self.reported), len(self.repeated))
+        record = self.recording = _Record()
+        method_names.log = record.methods
+        try:
+            built = operation()
+        finally:
+            self.recording = None
+            method_names.log = None
+        if built is None or counts != (len(self.errors), len(self.warnings), len(self.reported), len(self.repeated)):
+            return built
+        encoded = _encode(built)
+        reads = [[ptr, self._digest_at(ptr)] for ptr in record.reads if ptr != place and not ptr.startswith(place + "/")]
+        entry = [reads, record.methods, record.models, record.schemas, encoded, text_digest(repr(built))]
+        try:
+            kept = marshal.loads(marshal.dumps(entry))  # as it is now, whatever becomes of its values
+        except ValueError:  # a value marshal cannot hold: not kept
+            return built
+        if _decode(Operation, kept[4]) == built:
+            memo.put(memo_key, kept)
+            self.operation_digests[built.pointer] = kept[-1]
+        return built
+
+    def _replayed(self, entry: Any, method_names: NameSet) -> Operation | None:
+        if not (isinstance(entry, list) and len(entry) == 6):
+            return None
+        reads, methods, models, schemas, encoded, digest = entry
+        try:
+            if any(self._digest_at(ptr) != known for ptr, known in reads):
+                return None
+            if not (method_names.would_give(methods) and self.model_names.would_give(models)):
+                return None
+            built = _decode(Operation, encoded)
+        except (KeyError, IndexError, ValueError, TypeError):
+            return None
+        for name, _ in methods:
+            method_names.add(name)
+        for (name, _), schema in zip(models, schemas, strict=True):
+            self.synthesized[self.model_names.add(name)] = marshal.loads(marshal.dumps(schema))
+        self.operation_digests[built.pointer] = digest
+        return built
+
+    def _digest_at(self, ptr: str) -> str | None:
+        """The digest of what `ptr` names now (None: nothing)."""
+        if ptr in self.digests:
+            return self.digests[ptr]
+        try:
+            return json_digest(resolve_pointer(self.data, ptr))
+        except (KeyError, IndexError, ValueError, TypeError):
+            return None
 
     def declared_operations(self) -> list[tuple[str, dict[str, Any], str, str, dict[str, Any]]]:
         """(path key, path item, where the item is declared, method, operation) of each operation."""
@@ -1113,6 +1204,55 @@ def _needs_model(schema: dict[str, Any]) -> bool:
     return bool(set(schema) & {"enum", "properties", "oneOf", "anyOf", "allOf", "patternProperties"})
 
 
+@dataclass
+class _Record:
+    """What building one operation read beyond its path item and what names it took."""
+
+    reads: dict[str, None] = field(default_factory=dict)  # pointers its `$ref`s led to
+    methods: list[list[str]] = field(default_factory=list)  # [asked, given] of its method name
+    models: list[list[str]] = field(default_factory=list)  # [asked, given] of each model synthesized
+    schemas: list[Any] = field(default_factory=list)  # ... and its schema
+
+
+_IR_CLASSES = (Parameter, KeyParameter, Discriminator, MediaType, RequestBody, Header, Response, Credential, Operation)
+
+
+def _nested(cls: type) -> tuple[tuple[int, type, bool], ...]:
+    """(index, class, a tuple of them) of each field of `cls` holding IR dataclasses."""
+    found = []
+    for index, f in enumerate(dataclasses.fields(cls)):
+        inner = next((c for c in _IR_CLASSES if re.search(rf"\b{c.__name__}\b", str(f.type))), None)
+        if inner is not None:
+            found.append((index, inner, str(f.type).startswith("tuple[")))
+    return tuple(found)
+
+
+_FIELDS = {cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in _IR_CLASSES}
+_NESTED = {cls: _nested(cls) for cls in _IR_CLASSES}
+
+
+def _encode(obj: Any) -> tuple[Any, ...]:
+    """An IR dataclass as a tuple of its fields (the nested ones encoded alike): marshal's
+    types only, read back by `_decode`."""
+    values = [getattr(obj, name) for name in _FIELDS[type(obj)]]
+    for index, _, many in _NESTED[type(obj)]:
+        value = values[index]
+        if value is not None:
+            values[index] = tuple(_encode(v) for v in value) if many else _encode(value)
+    return tuple(values)
+
+
+def _decode(cls: type, values: Any) -> Any:
+    nested = _NESTED[cls]
+    if nested:
+        values = list(values)
+        for index, inner, many in nested:
+            value = values[index]
+            if value is not None:
+                values[index] = tuple(_decode(inner, v) for v in value) if many else _decode(inner, value)
+    return cls(*values)
+
+
 def build(
     doc: Document,
     *,
@@ -1121,15 +1261,17 @@ def build(
     include_operations: list[str] | None = None,
     lenient: bool = False,
     memo: Memo | None = None,
+    operations: Memo | None = None,
 ) -> Api:
     """Build the IR of a loaded document; raise SpecErrors for semantic problems (with
     `lenient`, those generation can work around are warnings of the Api instead).
 
     With `include_tags` or `include_operations` (operationIds), only those operations are
     generated, and the served document lists only them. With a `memo` (kind "normalized"),
-    path items and schemas normalized before are read back.
+    path items and schemas normalized before are read back; with `operations` (kind
+    "operations", raw), operations built before (`_Builder.memoized_operation`).
     """
-    api = _Builder(doc, package, lenient, memo).build()
+    api = _Builder(doc, package, lenient, memo, operations).build()
     if not include_tags and not include_operations:
         return api
     return dataclasses.replace(_select(api, set(include_tags or ()), set(include_operations or ())), digests={}, document_texts={})

@@ -75,6 +75,7 @@ class NameSet:
     def __init__(self, taken: set[str] | None = None, *, separator: str = "_") -> None:
         self.folded: set[str] = set(map(str.casefold, taken)) if taken else set()
         self.separator = separator
+        self.log: list[list[str]] | None = None  # when a list, each add appends [name, given]
 
     def add(self, name: str) -> str:
         """Reserve and return `name`, or the first free `name_2`, `name_3`...
@@ -86,7 +87,23 @@ class NameSet:
             candidate = f"{name}{self.separator}{n}"
             n += 1
         self.folded.add(candidate.casefold())
+        if self.log is not None:
+            self.log.append([name, candidate])
         return candidate
+
+    def would_give(self, asked: list[list[str]]) -> bool:
+        """Whether adding each name of `asked` ([name, given] pairs, in order) would give what
+        it gave then; nothing is added."""
+        added: set[str] = set()
+        for name, given in asked:
+            candidate, n = name, 2
+            while candidate.casefold() in self.folded or candidate.casefold() in added:
+                candidate = f"{name}{self.separator}{n}"
+                n += 1
+            if candidate != given:
+                return False
+            added.add(candidate.casefold())
+        return True
 
 
 def package_name(title: str) -> str:

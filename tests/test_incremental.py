@@ -15,7 +15,7 @@ import hashlib
 import json
 import marshal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -317,17 +317,23 @@ def test_a_tag_from_the_memo_reads_the_names_it_read_then(tmp_path: Path) -> Non
     """A tag whose operations are unchanged is taken from the memo only when every name its
     views read (a model's class, a check function) is the same: each edit here renames one,
     and the tag's files must say the new name, as a cold run's do."""
-    spec = boxes()
-    config = project(tmp_path / "warm", spec)
-    before = build_files(config, jobs=1)[1]
-    for name, edit in BOXES_EDITS.items():
-        spec = edit(spec)
-        config.spec.write_text(json.dumps(spec))
-        after = build_files(config, jobs=1)[1]
-        assert after == cold(tmp_path / name, spec), name
+    for name, before, after in edits_in_turn(tmp_path, boxes(), BOXES_EDITS):
         assert name not in before["routers/boxes.py"] + before["protocols.py"]
         assert name in after["routers/boxes.py"] + after["protocols.py"]
         assert after["routers/other.py"] == before["routers/other.py"]
+
+
+def edits_in_turn(tmp: Path, spec: Spec, edits: dict[str, Callable[[Spec], Spec]]) -> Iterator[tuple[str, dict[str, str], dict[str, str]]]:
+    """Each edit in turn from the cache the runs before it left: (label, files before, files
+    after), the files after each being a cold run's of the edited spec."""
+    config = project(tmp / "warm", spec)
+    before = build_files(config, jobs=1)[1]
+    for label, edit in edits.items():
+        spec = edit(spec)
+        config.spec.write_text(json.dumps(spec))
+        after = build_files(config, jobs=1)[1]
+        assert after == cold(tmp / label.replace(" ", "-").replace("'", ""), spec), label
+        yield label, before, after
         before = after
 
 
@@ -696,3 +702,67 @@ def test_a_view_from_the_memo_holds_only_while_what_it_read_holds(tmp_path: Path
         assert views.digests == fresh.digests and views.edges() == fresh.edges() == {"Order": ["Id"], "Id": [], "Other": []}
         memo.save()
     assert memo.reused == 1  # `Other`'s; `Order`'s view read `Id`, which changed
+
+
+def widgets() -> Spec:
+    """Operations that read beyond their path items: a parameter and a request body by `$ref`
+    into components, and method and model names another operation or schema could take."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Widgets", "version": "1"},
+        "paths": {
+            "/widgets/{id}": {
+                "get": {
+                    "operationId": "getWidget",
+                    "parameters": [{"$ref": "#/components/parameters/WidgetId"}, {"name": "fields", "in": "query", "schema": {"type": "string"}}],
+                    "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object", "properties": {"id": {"type": "integer"}}}}}}},
+                },
+                "put": {
+                    "operationId": "putWidget",
+                    "parameters": [{"$ref": "#/components/parameters/WidgetId"}],
+                    "requestBody": {"$ref": "#/components/requestBodies/Widget"},
+                    "responses": {"204": {"description": "Saved"}},
+                },
+            },
+            "/gadgets": {"get": {"operationId": "get_widget_", "responses": {"204": {"description": "none"}}}},
+        },
+        "components": {
+            "parameters": {"WidgetId": {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}},
+            "requestBodies": {"Widget": {"content": {"application/json": {"schema": {"type": "object", "properties": {"size": {"type": "integer"}}}}}}},
+            "schemas": {"Thing": {"type": "string"}},
+        },
+    }
+
+
+def edited(change: Callable[[Spec], None]) -> Callable[[Spec], Spec]:
+    def edit(spec: Spec) -> Spec:
+        change(spec)
+        return spec
+
+    return edit
+
+
+# Edits that leave the path items of `/widgets/{id}` as they were: their operations change all
+# the same, through what they read or the names they take.
+WIDGET_EDITS = {
+    "a parameter they $ref": edited(lambda s: s["components"]["parameters"]["WidgetId"].update(schema={"type": "string"}, description="The widget.")),
+    "a request body they $ref": edited(lambda s: s["components"]["requestBodies"]["Widget"].update(required=True)),
+    "a schema taking their model's name": edited(lambda s: s["components"]["schemas"].update(GetWidgetResponse={"type": "integer"})),
+    # `/gadgets`'s `get_widget_` was named `get_widget_2` (after `getWidget`); it is now `..._3`.
+    "an operation taking a method's name": edited(
+        lambda s: s["paths"].update({"/early": {"get": {"operationId": "get_widget_2", "responses": {"204": {"description": "none"}}}}, **{k: s["paths"].pop(k) for k in list(s["paths"])}})
+    ),
+    "their path renamed": edited(lambda s: s["paths"].update({"/widget/{id}": s["paths"].pop("/widgets/{id}")})),
+    "top-level security": edited(
+        lambda s: (s["components"].update(securitySchemes={"key": {"type": "apiKey", "in": "header", "name": "X-Key"}}), s.update(security=[{"key": []}]))
+    ),
+}
+
+
+def test_an_operation_from_the_memo_holds_only_while_what_it_read_and_named_holds(tmp_path: Path) -> None:
+    """The IR takes an operation from the memo by its path item's digest, path, method,
+    operationId and context, when each `$ref` it followed out of its path item names what it
+    named and each name it took (its method's, its models') is still free: every edit here
+    leaves `/widgets/{id}` as it was and changes its operations."""
+    for label, before, after in edits_in_turn(tmp_path, widgets(), WIDGET_EDITS):
+        assert after["protocols.py"] != before["protocols.py"] or after["models.py"] != before["models.py"], label

@@ -583,7 +583,11 @@ class Renderer:
             repr(self.api.security_schemes),
             repr((tag.name, tag.description, tag.module, tag.protocol)),
         ]
-        return text_digest("\0".join([*parts, *(repr(op) for op in tag.operations)]))
+        known = self.api.operation_digests
+        # An operation's repr, by digest: the IR's where it has it (one `routes` marked
+        # dispatched since is not the one it took it of).
+        operations = [(not op.dispatched and known.get(op.pointer)) or text_digest(repr(op)) for op in tag.operations]
+        return text_digest("\0".join([*parts, *operations]))
 
     def tag_files(self, tag: Tag, models: Models, compiler: ValidatorCompiler) -> TagFiles:
         """A tag's router module, Protocol class and the facts the package's other modules take

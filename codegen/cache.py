@@ -375,9 +375,14 @@ class Memo:
         self.current: list[dict[str, Any]] = [{} for _ in range(self.SHARDS)]
         self.made = [False] * self.SHARDS
         self.reused = 0
+        self.indices: dict[str, int] = {}  # shard of each owner asked for
 
     def _index(self, key: str) -> int:
-        return zlib.crc32(self.shard(key).encode("utf-8", "surrogatepass")) % self.SHARDS
+        owner = self.shard(key)
+        index = self.indices.get(owner)
+        if index is None:  # once per owner: a run asks for many keys of each
+            index = self.indices[owner] = zlib.crc32(owner.encode("utf-8", "surrogatepass")) % self.SHARDS
+        return index
 
     def peek(self, key: str) -> Any | None:
         """The last run's result under `key`, not yet marked used (`get` marks it)."""

@@ -123,7 +123,7 @@ def build_files(
                 include_tags=config.include_tags,
                 include_operations=config.include_operations,
                 lenient=config.lenient,
-                memo=store.memo("normalized", ir.normalized_shard) if store is not None else None,
+                memo=store.memo("normalized", ir.normalized_shard, raw=True) if store is not None else None,
                 operations=store.memo("operations", raw=True) if store is not None else None,
             )
         with timings.stage("render"):

@@ -316,15 +316,19 @@ def _normalized(doc: Document, memo: Memo | None) -> tuple[dict[str, Any], dict[
     def fragment(place: str, kind: str, value: Any) -> Any:
         key = f"{doc.version}\0{kind}\0{doc.digests[place]}"
         entry = memo.get(key)
-        if isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str):
-            digests[place] = entry[0]
-            # New objects, hit or not (a copy through marshal: the memo's stay as they were).
-            return marshal.loads(marshal.dumps(entry[1]))
+        if isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str) and isinstance(entry[1], bytes):
+            try:
+                normalized = marshal.loads(entry[1])  # new objects, hit or not
+            except (EOFError, ValueError, TypeError):
+                pass
+            else:
+                digests[place] = entry[0]
+                return normalized
         text = compact_json(normalize_fragment(kind, value, doc.version))
         # The digest of the normalized fragment's compact JSON: what the checks key by.
         digests[place] = text_digest(text)
-        normalized = json.loads(text)  # what the memo gives back next time: lists, string keys
-        memo.put(key, [digests[place], json.loads(text)])
+        normalized = json.loads(text)  # as the memo gives it back next time: lists, string keys
+        memo.put(key, [digests[place], marshal.dumps(normalized)])
         return normalized
 
     if paths:
@@ -1267,7 +1271,7 @@ def build(
     `lenient`, those generation can work around are warnings of the Api instead).
 
     With `include_tags` or `include_operations` (operationIds), only those operations are
-    generated, and the served document lists only them. With a `memo` (kind "normalized"),
+    generated, and the served document lists only them. With a `memo` (kind "normalized", raw),
     path items and schemas normalized before are read back; with `operations` (kind
     "operations", raw), operations built before (`_Builder.memoized_operation`).
     """

@@ -97,8 +97,10 @@ def bench_generation(label: str, spec: Path, runs: int, tmp: Path) -> dict[str, 
     return result
 
 
-def _edits(document: dict[str, object]) -> dict[str, dict[str, object]]:
-    """The edits a developer makes between two regenerations, each applied to a copy of `document`."""
+def _edits(document: dict[str, object], mark: int = 0) -> dict[str, dict[str, object]]:
+    """The edits a developer makes between two regenerations, each applied to a copy of
+    `document`; `mark` makes each round's edit one no earlier round made (a new description, a
+    new property, a new operation), so that no round finds the schemas it edits rendered."""
     import copy
 
     schemas: dict[str, dict[str, object]] = document["components"]["schemas"]  # type: ignore[index]
@@ -106,13 +108,13 @@ def _edits(document: dict[str, object]) -> dict[str, dict[str, object]]:
     widest = max(schemas, key=lambda name: text.count(f'"#/components/schemas/{name}"'))
     described = copy.deepcopy(document)
     first = min(schemas)
-    described["components"]["schemas"][first]["description"] = "Edited by the benchmark."  # type: ignore[index]
+    described["components"]["schemas"][first]["description"] = f"Edited by the benchmark ({mark})."  # type: ignore[index]
     widened = copy.deepcopy(document)
-    widened["components"]["schemas"][widest].setdefault("properties", {})["benchAdded"] = {"type": "string"}  # type: ignore[index]
+    widened["components"]["schemas"][widest].setdefault("properties", {})[f"benchAdded{mark}"] = {"type": "string"}  # type: ignore[index]
     operation = copy.deepcopy(document)
-    operation["paths"]["/bench-added/{item_id}"] = {  # type: ignore[index]
+    operation["paths"][f"/bench-added-{mark}/{{item_id}}"] = {  # type: ignore[index]
         "get": {
-            "operationId": "bench_added_get",
+            "operationId": f"bench_added_get_{mark}",
             "parameters": [{"name": "item_id", "in": "path", "required": True, "schema": {"type": "string"}}],
             "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{first}"}}}}},
         }
@@ -133,14 +135,14 @@ def bench_edits(folder: Path, name: str, runs: int, full_wall: float) -> dict[st
     results: dict[str, float | bool] = {}
     failed_identity: list[str] = []
     rounds = iter(range(1_000_000))
-    for label, edited in _edits(json.loads(original)).items():
+    for label in _edits(json.loads(original)):
 
-        def warm_then_edit(edited: dict[str, object] = edited) -> None:
+        def warm_then_edit(label: str = label) -> None:
             spec.write_text(original)
             run_measured([*codegen, "generate", "--quiet"], folder)
-            # A mark of its own each round: a round must never find the last round's output cached.
-            edited["info"]["x-bench-round"] = next(rounds)  # type: ignore[index]
-            spec.write_text(json.dumps(edited))
+            # An edit of its own each round: a round must never find what it edits rendered
+            # (the schema's models, the operation) by an earlier round.
+            spec.write_text(json.dumps(_edits(json.loads(original), next(rounds))[label]))
 
         wall, peak = median_of(runs, [*codegen, "generate", "--quiet"], folder, prepare=warm_then_edit)
         incremental = _tree(folder / "generated")

@@ -112,9 +112,10 @@ class Workers:
     when `jobs` is 1. Every call is a pure function of its arguments: both give the same results.
 
     Each worker has a lane: a thread feeding it calls, first those sent to that lane, then any
-    other, whichever lane is free first. Lane 0's worker starts first and imports what the
-    models need (`start`): a run that renders one part of the models sends it there rather than
-    start another worker from nothing; a second worker starts when a call finds lane 0 busy."""
+    other, whichever lane is free first, a lane whose worker has started before one whose has
+    not. Lane 0's worker starts first and imports what the models need (`start`): a run that
+    renders one part of the models sends it there rather than start another worker from
+    nothing; a second worker starts when a call finds every started one busy."""
 
     def __init__(self, jobs: int | None = None) -> None:
         self.jobs = max(1, jobs if jobs is not None else available_cores())
@@ -125,6 +126,7 @@ class Workers:
         self.pinned: list[deque[_Call]] = [deque() for _ in range(self.jobs)]
         self.shared: deque[_Call] = deque()
         self.closing = False
+        self.free_started = 0  # lanes waiting for calls whose worker has started
         self.lanes: list[threading.Thread] = []
         if self.jobs > 1:
             for lane in range(self.jobs):
@@ -143,12 +145,21 @@ class Workers:
     def _lane(self, lane: int) -> None:
         while True:
             with self.ready:
-                while not (self.pinned[lane] or self.shared or self.closing):
+                while True:
+                    started = getattr(self.local, "worker", None) is not None
+                    # A lane whose worker has not started leaves a shared call to a lane whose
+                    # worker has and is free: starting a process costs more than most calls.
+                    if self.pinned[lane] or (self.shared and (started or not self.free_started)):
+                        break
+                    if self.closing and not self.shared:
+                        self.ready.notify_all()  # lanes left waiting on this one look again
+                        return  # nothing left
+                    self.free_started += started
                     self.ready.wait()
-                queue = self.pinned[lane] or self.shared
-                if not queue:
-                    return  # closing, nothing left
-                future, fn, args = queue.popleft()
+                    self.free_started -= started
+                future, fn, args = (self.pinned[lane] or self.shared).popleft()
+                if self.shared:
+                    self.ready.notify_all()  # the next may go to another lane, started or not
             if not future.set_running_or_notify_cancel():
                 continue
             try:

@@ -483,23 +483,33 @@ class Renderer:
                 digests = owner_digests(document, known=api.digests)
                 memo = self.store.memo("checks", unit_owner) if self.store is not None else None
                 spec_files = {"_spec.py": self.spec_file(workers if formatted else None)}
+            # The checks and the modules of the routes depend on the models only through what
+            # `_outline` holds (classes, pointers, fields, enum members, imports): while the
+            # workers render the models, they are made from the last run's outline, and kept
+            # when the models have the same one (an edit that adds, renames or reshapes no class).
+            outlines = self.store.memo("outline") if self.store is not None else None
+            earlier = outlines.peek("models") if outlines is not None else None
+            made = None
+            if isinstance(earlier, str) and not pending.done() and (ahead := _from_outline(earlier)) is not None:
+                with self.stage("checks"):
+                    compiler, checks = self._checks(document, memo, digests, ahead)
+                with self.stage("routes"):
+                    made = (earlier, self._templates(ahead, compiler, checks))
             with self.stage("models"):
                 models = pending.result()
         compiled = start(spec_files, workers, self.store)
-        with self.stage("checks"):
-            named = {ptr for name, ptr in models.pointers.items() if models.kinds.get(name) == "model"}
-            compiler = ValidatorCompiler(document, named, memo, digests)
-            checks: dict[str, str] = {}
-            for name in models.kinds:
-                ptr = models.pointers.get(name)
-                # datamodel-code-generator names a few nested models by paths of its own (a
-                # property declared again beside an allOf: `data#-datamodel-code-generator-#-
-                # object-#-special-#`; siblings of a 3.0 `$ref`, which OpenAPI ignores): such a
-                # class has no check of its own, the check of the schema holding it covers it.
-                if ptr is not None and compiler.resolves(ptr):
-                    checks[name] = compiler.function_for(ptr)
-        with self.stage("routes"):
-            files = self._templates(models, compiler, checks)
+        outline = compact_json(_outline(models))  # as text: JSON tells 1, 1.0 and true apart
+        if outlines is not None and outline != earlier:
+            outlines.put("models", outline)
+        elif outlines is not None:
+            outlines.get("models")  # used: kept for the next run
+        if made is not None and made[0] == outline:
+            files = made[1]
+        else:
+            with self.stage("checks"):
+                compiler, checks = self._checks(document, memo, digests, models)
+            with self.stage("routes"):
+                files = self._templates(models, compiler, checks)
         if formatted:
             with self.stage("format"):
                 files = format_files(files, workers, store=self.store)
@@ -513,6 +523,22 @@ class Renderer:
             compiled += start({"models.py": files["models.py"]}, workers, self.store)
             verify.finish(compiled, files, self.store)
         return files
+
+    @staticmethod
+    def _checks(document: dict[str, Any], memo: Memo | None, digests: dict[str, str], models: Models) -> tuple[ValidatorCompiler, dict[str, str]]:
+        """The check function of each model class, by class name."""
+        named = {ptr for name, ptr in models.pointers.items() if models.kinds.get(name) == "model"}
+        compiler = ValidatorCompiler(document, named, memo, digests)
+        checks: dict[str, str] = {}
+        for name in models.kinds:
+            ptr = models.pointers.get(name)
+            # datamodel-code-generator names a few nested models by paths of its own (a
+            # property declared again beside an allOf: `data#-datamodel-code-generator-#-
+            # object-#-special-#`; siblings of a 3.0 `$ref`, which OpenAPI ignores): such a
+            # class has no check of its own, the check of the schema holding it covers it.
+            if ptr is not None and compiler.resolves(ptr):
+                checks[name] = compiler.function_for(ptr)
+        return compiler, checks
 
     def _templates(self, models: Models, compiler: ValidatorCompiler, checks: dict[str, str]) -> dict[str, str]:
         api = self.api
@@ -974,6 +1000,37 @@ class Renderer:
                 handle.append(Bracket("", tuple((f"{py(c.scheme)}: ", c.key) for c in view.credentials), "{", literal=True))
             view.handle_call = statement(call("await runtime.handle", *handle), 1, "return ")
         return tag
+
+
+def _outline(models: Models) -> list[Any]:
+    """What the checks and the routes read of the models (all but their text), as JSON."""
+    return [
+        [[name, kind] for name, kind in models.kinds.items()],
+        [[name, ptr] for name, ptr in models.pointers.items()],
+        [[ptr, name] for ptr, name in models.by_pointer.items()],
+        [[name, [[f.name, f.annotation, f.default, f.alias] for f in fields]] for name, fields in models.fields.items()],
+        [[name, [[value, member] for value, member in members.items()]] for name, members in models.enum_members.items()],
+        [[name, list(target)] for name, target in models.imports.items()],
+        models.mutable_class_values,
+    ]
+
+
+def _from_outline(text: str) -> Models | None:
+    """Models without their text, from an `_outline`'s JSON (None for anything else)."""
+    try:
+        kinds, pointers, by_pointer, fields, members, imports, mutable = json.loads(text)
+        return Models(
+            source="",
+            kinds=dict(kinds),
+            pointers=dict(pointers),
+            by_pointer=dict(by_pointer),
+            fields={name: [Field(*f) for f in items] for name, items in fields},
+            enum_members={name: dict(items) for name, items in members},
+            imports={name: (module, imported) for name, (module, imported) in imports},
+            mutable_class_values=bool(mutable),
+        )
+    except (TypeError, ValueError):
+        return None
 
 
 def _method_signature(name: str, streams_only: bool, arguments: list[ArgumentView], returns: str) -> str:

@@ -766,3 +766,27 @@ def test_an_operation_from_the_memo_holds_only_while_what_it_read_and_named_hold
     leaves `/widgets/{id}` as it was and changes its operations."""
     for label, before, after in edits_in_turn(tmp_path, widgets(), WIDGET_EDITS):
         assert after["protocols.py"] != before["protocols.py"] or after["models.py"] != before["models.py"], label
+
+
+def test_a_forked_compiler_goes_on_apart() -> None:
+    """The renderer keeps a fork of the checks' compiler taken before the routes used it: what
+    either makes afterwards (functions, names, constants, helpers) the other does not see."""
+    document = {
+        "components": {
+            "schemas": {
+                "A": {"type": "string", "pattern": "^a$"},
+                "B": {"type": "integer", "enum": [1, 2]},
+                "C": {"type": "object", "properties": {"x": {"type": "string", "pattern": "^c$"}}},
+            }
+        }
+    }
+    compiler = ValidatorCompiler(document, {"/components/schemas/A"})
+    first = compiler.function_for("/components/schemas/A")
+    fork = compiler.fork()
+    before = (dict(compiler.functions), dict(compiler.constants), set(compiler.helpers), set(compiler.names.folded))
+    made = [fork.function_for("/components/schemas/B"), fork.function_for("/components/schemas/C")]
+    assert (dict(compiler.functions), dict(compiler.constants), set(compiler.helpers), set(compiler.names.folded)) == before
+    # The original, going on alike, makes the same names the fork made: they started alike.
+    assert [compiler.function_for("/components/schemas/B"), compiler.function_for("/components/schemas/C")] == made
+    assert compiler.function_for("/components/schemas/A") == fork.function_for("/components/schemas/A") == first
+    assert "\n".join(compiler.functions_source()) == "\n".join(fork.functions_source())

@@ -486,15 +486,17 @@ class Renderer:
             # The checks and the modules of the routes depend on the models only through what
             # `_outline` holds (classes, pointers, fields, enum members, imports): while the
             # workers render the models, they are made from the last run's outline, and kept
-            # when the models have the same one (an edit that adds, renames or reshapes no class).
+            # when the models have the same one (an edit that adds, renames or reshapes no
+            # class); the checks alone when the classes are the same (`_classes`).
             outlines = self.store.memo("outline") if self.store is not None else None
             earlier = outlines.peek("models") if outlines is not None else None
             made = None
             if isinstance(earlier, str) and not pending.done() and (ahead := _from_outline(earlier)) is not None:
                 with self.stage("checks"):
                     compiler, checks = self._checks(document, memo, digests, ahead)
+                    after_checks = compiler.fork()  # for routes made again from other fields
                 with self.stage("routes"):
-                    made = (earlier, self._templates(ahead, compiler, checks))
+                    made = (earlier, self._templates(ahead, compiler, checks), _classes(ahead), after_checks, checks)
             with self.stage("models"):
                 models = pending.result()
         compiled = start(spec_files, workers, self.store)
@@ -505,6 +507,10 @@ class Renderer:
             outlines.get("models")  # used: kept for the next run
         if made is not None and made[0] == outline:
             files = made[1]
+        elif made is not None and made[2] == _classes(models):
+            # The same classes (the checks read no more), other fields: only the routes again.
+            with self.stage("routes"):
+                files = self._templates(models, made[3], made[4])
         else:
             with self.stage("checks"):
                 compiler, checks = self._checks(document, memo, digests, models)
@@ -1013,6 +1019,11 @@ def _outline(models: Models) -> list[Any]:
         [[name, list(target)] for name, target in models.imports.items()],
         models.mutable_class_values,
     ]
+
+
+def _classes(models: Models) -> str:
+    """What the checks read of the models: each class's kind and pointer (`_outline`'s first two)."""
+    return compact_json([list(models.kinds.items()), list(models.pointers.items())])
 
 
 def _from_outline(text: str) -> Models | None:

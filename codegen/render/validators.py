@@ -9,6 +9,7 @@ reference validator's.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from dataclasses import dataclass, field
@@ -152,6 +153,21 @@ class ValidatorCompiler:
         self._named_in: dict[str, list[str]] = {}
         for ptr in sorted(self.named):
             self._named_in.setdefault(_owner(ptr), []).append(ptr)
+
+    def fork(self) -> ValidatorCompiler:
+        """A compiler in this one's state, going on apart from it (the document, the memo and
+        the digests it reads are shared; functions, once made, are never changed)."""
+        other = copy.copy(self)
+        other.functions = dict(self.functions)
+        other.by_pointer = dict(self.by_pointer)
+        other.names = NameSet(separator=self.names.separator)
+        other.names.folded = set(self.names.folded)
+        other.constants = dict(self.constants)
+        other.constant_values = dict(self.constant_values)
+        other.helpers = set(self.helpers)
+        other._records = []
+        other._digests = dict(self._digests)
+        return other
 
     # -- memo ------------------------------------------------------------------------------
     def _digest(self, owner: str) -> str:

@@ -195,10 +195,10 @@ class Cache:
 class Store:
     """Pieces of runs keyed by what they were made from (see `key`), under `folder`: each a
     file of a header line (the key, the digest of the value, the Python that wrote it) and the
-    value as that Python's `marshal` bytes. A
-    piece read back is checked: the key it was written under and the digest of its value (and
-    the Python, for marshal bytes) must match, else it is ignored (and removed). `prune` keeps the total under `limit`
-    bytes, dropping the pieces used longest ago (a read marks a piece used)."""
+    value as that Python's `marshal` bytes. A piece read back is checked: the key it was written
+    under, the digest of its value and the Python must match, else it is ignored (and removed).
+    `prune` keeps the total under `limit` bytes, dropping the pieces used longest ago (a read
+    marks a piece used)."""
 
     def __init__(self, folder: Path, limit: int = STORE_BYTES) -> None:
         self.folder = folder

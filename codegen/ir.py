@@ -488,11 +488,11 @@ class _Builder:
     def memoized_operation(
         self, path: str, method: str, item_ptr: str, op_id: str, method_names: NameSet, operation: Callable[[], Operation | None]
     ) -> Operation | None:
-        """`operation()` (`_Builder.operation` of the operation), from the memo when the last run built it from the same path item
-        (by digest), operationId and context, every `$ref` it followed out of its path item
-        still names what it named (by digest), and each name it took (its method's, its
-        models') would be the same now; else built, and kept for the next run when it raised
-        no error or warning."""
+        """`operation()` (`_Builder.operation` of one operation), from the memo when the last
+        run built it from the same path item (by digest), path, method, operationId and
+        context, every `$ref` it followed out of its path item still names what it named (by
+        digest), and each name it took (its method's, its models') would be the same now;
+        else built, and kept for the next run when it raised no error or warning."""
         memo = self.operations_memo
         place = pointer("paths", path)
         if memo is None or item_ptr != place or place not in self.digests or self.doc.fixes:

@@ -989,7 +989,7 @@ class _Vetting:
             value = items.get(name)
             written = self.texts.get(place)
             if isinstance(value, dict) and written is not None and not (bundled and text_digest(written) != _digest(value)):
-                self.memo.put(key, [_local_refs(value), written if place in self.written else None])
+                self.memo.put(key, [local_refs(value), written if place in self.written else None])
 
 
     def digests(self, bundled: bool) -> dict[str, str]:
@@ -1028,7 +1028,7 @@ def _compact(value: Any) -> str | None:
         return None
 
 
-def _local_refs(node: Any) -> list[str]:
+def local_refs(node: Any) -> list[str]:
     """The distinct local `$ref`s under `node`, in order of first appearance."""
     found: dict[str, None] = {}
     stack = [node]

@@ -23,6 +23,7 @@ from ..cache import json_digest
 from ..errors import ref_to, schema_name, split_pointer
 from ..runtime.dialect import required_in
 from .format import LINE_LENGTH
+from .parts import referenced
 
 if TYPE_CHECKING:
     from ..cache import Memo, Store
@@ -550,7 +551,7 @@ class _Views:
             view = self._make(schema, read)
             self.views[safe] = view
             self.digests[safe] = json_digest(view)
-            self.refs[safe] = _referenced(view)
+            self.refs[safe] = referenced(view)
             if memo is not None and digest is not None and all(r in known for r in read):
                 memo.put(key, [[[r, known[r]] for r in read], self.digests[safe], self.refs[safe]])
 
@@ -573,22 +574,6 @@ class _Views:
     def edges(self) -> dict[str, list[str]]:
         """The schemas each view references directly, first seen first (`parts.references`)."""
         return {name: [r for r in refs if r in self.digests] for name, refs in self.refs.items()}
-
-
-def _referenced(view: Any) -> list[str]:
-    """Every schema name a `$ref` of `view` names, first seen first."""
-    found: dict[str, None] = {}
-    stack = [view]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            name = schema_name(node["$ref"]) if isinstance(node.get("$ref"), str) else None
-            if name is not None:
-                found[name] = None
-            stack.extend(v for v in reversed(node.values()) if isinstance(v, (dict, list)))
-        elif isinstance(node, list):
-            stack.extend(v for v in reversed(node) if isinstance(v, (dict, list)))
-    return list(found)
 
 
 def render_models(

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from ..errors import schema_name
+from ..load import local_refs
 
 # Schemas a part owns: at least MIN (unless its group ends the spec), about TARGET on average,
 # at most MAX unless one cycle of references is larger.
@@ -31,28 +32,12 @@ MIN, TARGET, MAX = 8, 24, 64
 def references(views: dict[str, Any]) -> dict[str, list[str]]:
     """The schemas each schema's view references directly (`$ref`s to components), first seen
     first."""
+    return {name: [r for r in referenced(view) if r in views] for name, view in views.items()}
 
-    def walk(node: Any, found: dict[str, None]) -> None:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str):
-                name = schema_name(ref)
-                if name is not None and name in views:
-                    found[name] = None
-            for value in node.values():
-                if isinstance(value, (dict, list)):
-                    walk(value, found)
-        elif isinstance(node, list):
-            for value in node:
-                if isinstance(value, (dict, list)):
-                    walk(value, found)
 
-    result = {}
-    for name, view in views.items():
-        found: dict[str, None] = {}
-        walk(view, found)
-        result[name] = list(found)
-    return result
+def referenced(view: Any) -> list[str]:
+    """Every schema name a `$ref` under `view` names, first seen first."""
+    return list(dict.fromkeys(name for ref in local_refs(view) if (name := schema_name(ref)) is not None))
 
 
 def strongly_connected(nodes: Sequence[str], edges: dict[str, list[str]]) -> list[list[str]]:

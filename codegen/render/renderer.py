@@ -449,10 +449,9 @@ class Renderer:
         schemas = self.api.model_schemas
         found = {}
         for ptr, digest in self.api.digests.items():
-            if ptr.startswith("/components/schemas/"):
-                name = unescape_token(ptr[len("/components/schemas/") :])
-                if "/" not in ptr[len("/components/schemas/") :] and name in schemas:
-                    found[name] = digest
+            token = ptr.removeprefix("/components/schemas/")
+            if token != ptr and "/" not in token and (name := unescape_token(token)) in schemas:
+                found[name] = digest
         return found
 
     def render(self, workers: Workers, *, compile_files: bool = True) -> dict[str, str]:
@@ -490,13 +489,13 @@ class Renderer:
             # class); the checks alone when the classes are the same (`_classes`).
             outlines = self.store.memo("outline") if self.store is not None else None
             earlier = outlines.peek("models") if outlines is not None else None
-            made = None
+            made: _Ahead | None = None
             if isinstance(earlier, str) and not pending.done() and (ahead := _from_outline(earlier)) is not None:
                 with self.stage("checks"):
                     compiler, checks = self._checks(document, memo, digests, ahead)
                     after_checks = compiler.fork()  # for routes made again from other fields
                 with self.stage("routes"):
-                    made = (earlier, self._templates(ahead, compiler, checks), _classes(ahead), after_checks, checks)
+                    made = _Ahead(earlier, _classes(ahead), after_checks, checks, self._templates(ahead, compiler, checks))
             with self.stage("models"):
                 models = pending.result()
         compiled = start(spec_files, workers, self.store)
@@ -505,12 +504,12 @@ class Renderer:
             outlines.put("models", outline)
         elif outlines is not None:
             outlines.get("models")  # used: kept for the next run
-        if made is not None and made[0] == outline:
-            files = made[1]
-        elif made is not None and made[2] == _classes(models):
+        if made is not None and made.outline == outline:
+            files = made.files
+        elif made is not None and made.classes == _classes(models):
             # The same classes (the checks read no more), other fields: only the routes again.
             with self.stage("routes"):
-                files = self._templates(models, made[3], made[4])
+                files = self._templates(models, made.compiler, made.checks)
         else:
             with self.stage("checks"):
                 compiler, checks = self._checks(document, memo, digests, models)
@@ -665,9 +664,9 @@ class Renderer:
         if workers is None:
             return text
         text = format_files({"_spec.py": text}, workers, store=self.store)["_spec.py"]
-        stand_in = indent(_STAND_IN, "    ") + "\n"
         if not spliced:
             return text
+        stand_in = indent(_STAND_IN, "    ") + "\n"
         if text.count(stand_in) == 1:
             return text.replace(stand_in, indent(document, "    ") + "\n")
         return format_files({"_spec.py": self._spec_text(document)}, workers, store=self.store)["_spec.py"]  # black moved them
@@ -1006,6 +1005,17 @@ class Renderer:
                 handle.append(Bracket("", tuple((f"{py(c.scheme)}: ", c.key) for c in view.credentials), "{", literal=True))
             view.handle_call = statement(call("await runtime.handle", *handle), 1, "return ")
         return tag
+
+
+@dataclass
+class _Ahead:
+    """The checks and routes' modules made from the last run's outline of the models."""
+
+    outline: str  # the outline they were made from (`_outline`, as JSON)
+    classes: str  # its classes (`_classes`)
+    compiler: ValidatorCompiler  # the checks' compiler as the checks left it (a fork)
+    checks: dict[str, str]
+    files: dict[str, str]
 
 
 def _outline(models: Models) -> list[Any]:

@@ -153,6 +153,11 @@ class Cache:
             SpecWarning(w["message"], Path(w["file"]) if w["file"] else None, w["pointer"], w["line"], w["column"])
             for w in entry.get("warnings", ())
         )
+        remembered = entry.get("remembered")
+        if isinstance(remembered, dict):
+            # The package served is the last one made: the next run starts from what it left
+            # (the outline of its models), not from that of whatever run came before this one.
+            self.store.point({name: key for name, key in remembered.items() if isinstance(name, str) and isinstance(key, str) and name.isidentifier()})
         return entry["package"], files, warnings
 
     def put(
@@ -169,6 +174,7 @@ class Cache:
             entry = {
                 "package": package,
                 "files": pieces,
+                "remembered": self.store.remembered,
                 "sources": {str(p): _file_digest(p) for p in sources},
                 "warnings": [
                     {"message": w.message, "file": str(w.file or ""), "pointer": w.pointer, "line": w.line, "column": w.column}
@@ -206,6 +212,7 @@ class Store:
         self.hits = self.misses = 0
         self.written = 0  # bytes this process wrote
         self.memos: list[Memo] = []  # saved by `save_memos` once the run succeeded
+        self.remembered: dict[str, str] = {}  # see `remember`
 
     @staticmethod
     def key(kind: str, *inputs: Any) -> str:
@@ -296,10 +303,38 @@ class Store:
         return Memo(self, kind, shard, raw=raw)
 
     def save_memos(self) -> None:
-        """Save every `Memo` of this store: called at the end of a run that succeeded (a spec
-        that fails leaves the cache as it was)."""
+        """Save every `Memo` of this store, and what the run `remember`ed: called at the end
+        of a run that succeeded (a spec that fails leaves the cache as it was)."""
         for memo in self.memos:
             memo.save()
+        self.point(self.remembered)
+
+    def remember(self, name: str, text: str) -> None:
+        """Keep `text` as this run's `name` (a piece of its own), for the next run to `recall`."""
+        key = self.key(name, text)
+        if not self.has(key):
+            self.put(key, text)
+        self.remembered[name] = key
+
+    def recall(self, name: str) -> str | None:
+        """The text the last run that succeeded `remember`ed as `name` (or whose package the
+        cache served: `point`), None without one."""
+        try:
+            key = (self.folder / f"{name}.last").read_text()
+        except (OSError, ValueError):
+            return None
+        if not key.startswith(f"{name}-"):
+            return None
+        value = self.get(key, lambda v: isinstance(v, str))
+        return value if isinstance(value, str) else None
+
+    def point(self, remembered: dict[str, str]) -> None:
+        """Have `recall` give the pieces `remembered` (name -> key, as `remembered` holds them)."""
+        for name, key in remembered.items():
+            try:
+                (self.folder / f"{name}.last").write_text(key)
+            except OSError:
+                pass  # a store that cannot be written only costs speed
 
     def entries(self) -> list[tuple[Path, os.stat_result]]:
         found = []

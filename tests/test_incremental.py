@@ -134,6 +134,14 @@ def assert_incremental(tmp: Path, spec: Spec, edits: dict[str, Callable[[Spec], 
         assert build_files(config, jobs=jobs)[1] == cold(tmp / label.replace(" ", "-"), spec), label
 
 
+@pytest.fixture
+def ahead(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The checks and routes are made ahead from the last run's outline on every run."""
+    from codegen.render import renderer
+
+    monkeypatch.setattr(renderer, "MAKE_AHEAD", True)
+
+
 def langsmith() -> Spec:
     return yaml.safe_load((ROOT / "spec" / "openapi.yaml").read_text())  # type: ignore[no-any-return]
 
@@ -148,7 +156,9 @@ LANGSMITH_EDITS = {
 }
 
 
-def test_langsmith_edits_regenerate_as_a_cold_run(tmp_path: Path) -> None:
+def test_langsmith_edits_regenerate_as_a_cold_run(tmp_path: Path, ahead: None) -> None:
+    # With the checks and routes made ahead from the last run's outline of the models on every
+    # run, as the command does on a large spec (the entangled spec's edits go without).
     assert_incremental(tmp_path, langsmith(), LANGSMITH_EDITS)
 
 
@@ -259,7 +269,7 @@ def large(copies: int = 2) -> Spec:
     return make_large_spec.build(copies)  # type: ignore[no-any-return]
 
 
-def test_large_spec_edits_regenerate_as_a_cold_run(tmp_path: Path) -> None:
+def test_large_spec_edits_regenerate_as_a_cold_run(tmp_path: Path, ahead: None) -> None:
     """Two of the bench's edits on a cut of its large spec (`make bench` compares all three on
     the whole large spec the same way)."""
     spec = large()
@@ -790,3 +800,128 @@ def test_a_forked_compiler_goes_on_apart() -> None:
     assert [compiler.function_for("/components/schemas/B"), compiler.function_for("/components/schemas/C")] == made
     assert compiler.function_for("/components/schemas/A") == fork.function_for("/components/schemas/A") == first
     assert "\n".join(compiler.functions_source()) == "\n".join(fork.functions_source())
+
+
+def shelf() -> Spec:
+    """Components with nested classes (`Book.cover`: a model of its own, whose check is a
+    function of its own) and operations that synthesize models (arguments, a body, an answer),
+    the last in its own tag: the classes an edit adds come after all others."""
+    book = {"type": "object", "properties": {"title": {"type": "string", "maxLength": 40}, "cover": {"type": "object", "properties": {"colour": {"type": "string", "enum": ["red", "blue"]}}}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Shelf", "version": "1"},
+        "paths": {
+            "/books/{book_id}": {
+                "get": {
+                    "operationId": "get_book",
+                    "tags": ["books"],
+                    "parameters": [{"name": "book_id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^b[0-9]+$"}}],
+                    "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Book"}}}}},
+                }
+            },
+        },
+        "components": {"schemas": {"Book": book, "Shelf": {"type": "object", "properties": {"books": {"type": "array", "items": {"$ref": "#/components/schemas/Book"}}}}}},
+    }
+
+
+def added_operation(n: int) -> Callable[[Spec], Spec]:
+    """An operation (in a tag of its own) whose arguments, body and answer are new models."""
+
+    def edit(spec: Spec) -> Spec:
+        spec["paths"][f"/added/{n}/{{item_id}}"] = {
+            "post": {
+                "operationId": f"added_{n}",
+                "tags": ["added"],
+                "parameters": [
+                    {"name": "item_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 9}},
+                    {"name": "mode", "in": "query", "schema": {"type": "string", "enum": ["a", "b"]}},
+                ],
+                "requestBody": {"content": {"application/json": {"schema": {"type": "object", "required": ["note"], "properties": {"note": {"type": "string", "minLength": 2}}}}}},
+                "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object", "properties": {"count": {"type": "integer", "minimum": 0}}}}}}},
+            }
+        }
+        return spec
+
+    return edit
+
+
+
+
+def after_the_models(config: Config) -> tuple[dict[str, str], list[str]]:
+    """The files of a run, and the stages it went through once the models had come."""
+    from codegen.cli import Timings
+
+    timings = Timings()
+    files = build_files(config, timings, jobs=1)[1]
+    stages = [name for name, _ in timings.stages]
+    # models (sent to render), spec, checks and routes (ahead), models (come), what is made again
+    come = [i for i, name in enumerate(stages) if name == "models"][1]
+    assert stages[come - 2 : come] == ["checks", "routes"]  # made ahead
+    again = []
+    for name in stages[come + 1 :]:
+        if name not in ("checks", "routes"):
+            break
+        again.append(name)
+    return files, again
+
+
+def test_checks_and_routes_made_ahead_are_kept_only_when_they_hold(tmp_path: Path, ahead: None) -> None:
+    """Made ahead from the last run's outline of the models: the checks and routes are kept
+    whole when the outline is the same; the checks when the classes are, or when the new
+    classes come after the others and belong to schemas nothing made ahead read (an operation
+    added); neither otherwise. Every run gives the files of a cold run."""
+    spec = shelf()
+    config = project(tmp_path / "warm", spec)
+    build_files(config, jobs=1)
+    # (edit, what is made again once the models have come)
+    edits: list[tuple[str, Callable[[Spec], Spec], set[str]]] = [
+        ("description", describe("Book"), set()),
+        ("property", add_property("Shelf"), {"routes"}),
+        ("operation added", added_operation(1), {"routes"}),
+        ("another operation added", added_operation(2), {"routes"}),
+        ("operation removed", lambda spec: (spec["paths"].pop("/added/1/{item_id}"), spec)[1], {"checks", "routes"}),
+    ]
+    for label, edit, again in edits:
+        spec = edit(spec)
+        config.spec.write_text(json.dumps(spec))
+        files, stages = after_the_models(config)
+        assert files == cold(tmp_path / label.replace(" ", "-"), spec), label
+        assert set(stages) == again, label
+
+
+def test_a_package_served_whole_is_where_the_next_edit_starts(tmp_path: Path, ahead: None) -> None:
+    """Back to a spec whose package the cache serves whole, then an edit: the checks and routes
+    are made ahead from that package's outline of the models (not from the outline of the run
+    before it), so an operation added keeps the checks."""
+    spec = shelf()
+    config = project(tmp_path / "warm", spec)
+    build_files(config, jobs=1)
+    elsewhere = added_operation(1)(json.loads(json.dumps(spec)))
+    config.spec.write_text(json.dumps(elsewhere))
+    build_files(config, jobs=1)
+    config.spec.write_text(json.dumps(spec))
+    build_files(config, jobs=1)  # served whole
+    edited = added_operation(2)(spec)
+    config.spec.write_text(json.dumps(edited))
+    files, stages = after_the_models(config)
+    assert files == cold(tmp_path / "cold", edited)
+    assert stages == ["routes"]
+
+
+def test_checks_made_ahead_do_not_hold_for_new_classes_they_read(tmp_path: Path, ahead: None) -> None:
+    """A component added, with a nested class, and referred to by an existing component in a
+    cycle (datamodel-code-generator puts their classes after the existing one's, in a spec whose
+    classes are all components'): the check of the new one was compiled ahead with the existing
+    one's, without its classes (its nested object checked inline, not by a function of its
+    own), so the checks are made again, as in a cold run."""
+    spec = shelf()
+    spec["paths"] = {}
+    config = project(tmp_path / "warm", spec)
+    build_files(config, jobs=1)
+    issue = {"type": "object", "properties": {"shelf": {"$ref": "#/components/schemas/Shelf"}, "number": {"type": "integer", "maximum": 99}}}
+    schemas(spec)["Zine"] = {"type": "object", "properties": {"issue": issue}}
+    schemas(spec)["Shelf"]["properties"]["zine"] = {"$ref": "#/components/schemas/Zine"}
+    config.spec.write_text(json.dumps(spec))
+    files, stages = after_the_models(config)
+    assert files == cold(tmp_path / "cold", spec)
+    assert stages == ["checks", "routes"]

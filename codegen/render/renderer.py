@@ -58,6 +58,10 @@ _TYPE_NAMES = {"string": "str", "integer": "int", "number": "float", "boolean": 
 
 
 _ENV: Any = None
+# Whether the checks and routes are made ahead from the last run's outline of the models only
+# while the models are still rendering (None: the command's way), or always (True: tests, which
+# render in one process, where the models are mostly done by then, take that path too).
+MAKE_AHEAD: bool | None = None
 
 
 def _no_stage(name: str) -> Any:
@@ -486,30 +490,29 @@ class Renderer:
             # `_outline` holds (classes, pointers, fields, enum members, imports): while the
             # workers render the models, they are made from the last run's outline, and kept
             # when the models have the same one (an edit that adds, renames or reshapes no
-            # class); the checks alone when the classes are the same (`_classes`).
-            outlines = self.store.memo("outline") if self.store is not None else None
-            earlier = outlines.peek("models") if outlines is not None else None
+            # class); the checks alone when the classes are the same or only added to
+            # (`_checks_after`).
+            earlier = self.store.recall("outline") if self.store is not None else None
             made: _Ahead | None = None
-            if isinstance(earlier, str) and not pending.done() and (ahead := _from_outline(earlier)) is not None:
+            if isinstance(earlier, str) and (MAKE_AHEAD or not pending.done()) and (ahead := _from_outline(earlier)) is not None:
                 with self.stage("checks"):
                     compiler, checks = self._checks(document, memo, digests, ahead)
                     after_checks = compiler.fork()  # for routes made again from other fields
                 with self.stage("routes"):
-                    made = _Ahead(earlier, _classes(ahead), after_checks, checks, self._templates(ahead, compiler, checks))
+                    made = _Ahead(earlier, ahead, after_checks, checks, self._templates(ahead, compiler, checks))
             with self.stage("models"):
                 models = pending.result()
         compiled = start(spec_files, workers, self.store)
         outline = compact_json(_outline(models))  # as text: JSON tells 1, 1.0 and true apart
-        if outlines is not None and outline != earlier:
-            outlines.put("models", outline)
-        elif outlines is not None:
-            outlines.get("models")  # used: kept for the next run
+        if self.store is not None:
+            self.store.remember("outline", outline)
         if made is not None and made.outline == outline:
             files = made.files
-        elif made is not None and made.classes == _classes(models):
-            # The same classes (the checks read no more), other fields: only the routes again.
+        elif made is not None and (checks := self._checks_after(made, models)) is not None:
+            # The checks made ahead hold (the classes are the same, or new ones were added
+            # that nothing made ahead reads): only the routes again.
             with self.stage("routes"):
-                files = self._templates(models, made.compiler, made.checks)
+                files = self._templates(models, made.compiler, checks)
         else:
             with self.stage("checks"):
                 compiler, checks = self._checks(document, memo, digests, models)
@@ -544,6 +547,33 @@ class Renderer:
             if ptr is not None and compiler.resolves(ptr):
                 checks[name] = compiler.function_for(ptr)
         return compiler, checks
+
+    @staticmethod
+    def _checks_after(made: _Ahead, models: Models) -> dict[str, str] | None:
+        """The checks of `models` from those made ahead (`made`, from the last run's classes):
+        theirs when the classes are the same; theirs and those of the classes `models` adds
+        after them (an operation added brings its arguments' model) when those are models of
+        schemas none of theirs reads (`ValidatorCompiler.adopt`), as `_checks` would make them
+        (the names a check takes follow the order of the classes); else None."""
+        ahead = made.models
+        kinds, pointers = list(models.kinds.items()), list(models.pointers.items())
+        if kinds[: len(ahead.kinds)] != list(ahead.kinds.items()) or pointers[: len(ahead.pointers)] != list(ahead.pointers.items()):
+            return None
+        added = kinds[len(ahead.kinds) :]
+        if {name for name, _ in pointers[len(ahead.pointers) :]} - {name for name, _ in added}:
+            return None  # a class made ahead has a pointer now
+        if not added:
+            return made.checks
+        compiler = made.compiler
+        named = [ptr for name, kind in added if kind == "model" and (ptr := models.pointers.get(name)) is not None]
+        if not compiler.adopt(named):
+            return None
+        checks = dict(made.checks)
+        for name, _ in added:
+            ptr = models.pointers.get(name)
+            if ptr is not None and compiler.resolves(ptr):
+                checks[name] = compiler.function_for(ptr)
+        return checks
 
     def _templates(self, models: Models, compiler: ValidatorCompiler, checks: dict[str, str]) -> dict[str, str]:
         api = self.api
@@ -1012,7 +1042,7 @@ class _Ahead:
     """The checks and routes' modules made from the last run's outline of the models."""
 
     outline: str  # the outline they were made from (`_outline`, as JSON)
-    classes: str  # its classes (`_classes`)
+    models: Models  # the models read from it
     compiler: ValidatorCompiler  # the checks' compiler as the checks left it (a fork)
     checks: dict[str, str]
     files: dict[str, str]
@@ -1029,11 +1059,6 @@ def _outline(models: Models) -> list[Any]:
         [[name, list(target)] for name, target in models.imports.items()],
         models.mutable_class_values,
     ]
-
-
-def _classes(models: Models) -> str:
-    """What the checks read of the models: each class's kind and pointer (`_outline`'s first two)."""
-    return compact_json([list(models.kinds.items()), list(models.pointers.items())])
 
 
 def _from_outline(text: str) -> Models | None:

@@ -153,6 +153,7 @@ class ValidatorCompiler:
         self._named_in: dict[str, list[str]] = {}
         for ptr in sorted(self.named):
             self._named_in.setdefault(_owner(ptr), []).append(ptr)
+        self._reached: set[str] = set()  # owners a function read through a reference (see `adopt`)
 
     def fork(self) -> ValidatorCompiler:
         """A compiler in this one's state, going on apart from it (the document, the memo and
@@ -167,7 +168,24 @@ class ValidatorCompiler:
         other.helpers = set(self.helpers)
         other._records = []
         other._digests = dict(self._digests)
+        other._named_in = {owner: list(pointers) for owner, pointers in self._named_in.items()}
+        other._reached = set(self._reached)
+        other.named = set(self.named)
         return other
+
+    def adopt(self, pointers: list[str]) -> bool:
+        """Name `pointers` (new models) as if they had been named from the start, when that
+        changes nothing made so far: each is in an owner no function has read, reached or been
+        named in yet (a schema the spec gained, that no other refers to). False, and nothing
+        changed, otherwise."""
+        owners = {_owner(ptr) for ptr in pointers}
+        touched = self._reached | self._named_in.keys() | {_owner(ptr) for ptr in self.by_pointer}
+        if owners & touched:
+            return False
+        self.named.update(pointers)
+        for ptr in sorted(pointers):
+            self._named_in.setdefault(_owner(ptr), []).append(ptr)
+        return True
 
     # -- memo ------------------------------------------------------------------------------
     def _digest(self, owner: str) -> str:
@@ -197,6 +215,7 @@ class ValidatorCompiler:
         events, names, helpers, reads, body = entry
         if not isinstance(body, str) or any(self._digest(owner) != digest for owner, digest in reads.items()):
             return False
+        self._reached.update(reads)
         got = []
         for event in events:
             if event[0] == "f":
@@ -252,9 +271,11 @@ class ValidatorCompiler:
         return True
 
     def _resolve_ref(self, ref: str) -> Any:
-        if self._records and ref.startswith("#"):
+        if ref.startswith("#"):
             owner = _owner(ref_pointer(ref))
-            self._records[-1].reads[owner] = self._digest(owner)
+            self._reached.add(owner)
+            if self._records:
+                self._records[-1].reads[owner] = self._digest(owner)
         try:
             return self.resolve(ref_pointer(ref)) if ref.startswith("#") else None
         except (KeyError, IndexError, ValueError):

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import Config, load_config
 from .errors import GeneratedCodeError, Problem, SpecError, SpecErrors, SpecWarning, UsageError
+from .process import discard_early_worker
 
 if TYPE_CHECKING:
     from .cache import Cache, Store
@@ -104,11 +105,14 @@ def build_files(
             key = cache.key(config.spec, options)
             hit = cache.get(key)
         if hit is not None:
+            discard_early_worker()
             return hit
-    from .render.parallel import Workers
+    from .render.parallel import Workers, discard_early
 
     if jobs is None and config.spec.stat().st_size < SMALL_SPEC:
         jobs = 1  # starting worker processes would cost more than they save
+    if jobs == 1:
+        discard_early()  # its imports would only compete with this process's
     with Workers(jobs) as workers:
         workers.start()  # the workers start while the generator's modules load and the spec is read
         from . import ir, load, render

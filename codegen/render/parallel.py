@@ -76,6 +76,7 @@ class _Worker:
     def __init__(self) -> None:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if isinstance(p, str) and p)}
         self.errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed with the worker
+        self.sent: tuple[str, list[Any]] | None = None  # a call sent ahead of its `call` (`send`)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "codegen.render.parallel"],
             stdin=subprocess.PIPE,
@@ -84,11 +85,21 @@ class _Worker:
             env=env,
         )
 
+    def send(self, fn: Callable[..., Any], args: tuple[Any, ...] = ()) -> None:
+        """Send a call whose answer the first `call` of the same function and arguments takes."""
+        assert self.process.stdin is not None
+        _send(self.process.stdin, [fn.__name__, list(args)])
+        self.sent = (fn.__name__, list(args))
+
     def call(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         assert self.process.stdin is not None and self.process.stdout is not None
+        call = (fn.__name__, list(args))
+        sent, self.sent = self.sent, None
         try:
-            _send(self.process.stdin, [fn.__name__, list(args)])
-            answer = _receive(self.process.stdout)
+            answer = _receive(self.process.stdout) if sent is not None else None
+            if sent != call:  # not the call sent ahead: its answer (if any) is not this one's
+                _send(self.process.stdin, list(call))
+                answer = _receive(self.process.stdout)
         except (EOFError, OSError):
             self.process.wait()
             self.errors.seek(0)
@@ -105,6 +116,32 @@ class _Worker:
             self.process.stdin.close()
         self.process.wait()
         self.errors.close()
+
+
+_early: _Worker | None = None  # see `start_early`
+
+
+def start_early() -> None:
+    """Start a worker process importing what the models need (`prepare`) before the command
+    has imported its own modules: the first `Workers` to start one takes it. Only where
+    workers run beside this process (two cores or more)."""
+    global _early
+    if _early is None and available_cores() > 1:
+        try:
+            worker = _Worker()
+            worker.send(prepare)
+        except OSError:
+            return  # the run starts its workers itself
+        _early = worker
+
+
+def discard_early() -> None:
+    """Stop the worker `start_early` started if no `Workers` took it (the cache served the
+    package, or the spec is rendered in this process)."""
+    global _early
+    early, _early = _early, None
+    if early is not None:
+        early.close(kill=True)
 
 
 class Workers:
@@ -125,6 +162,7 @@ class Workers:
         self.ready = threading.Condition(self.lock)
         self.pinned: list[deque[_Call]] = [deque() for _ in range(self.jobs)]
         self.shared: deque[_Call] = deque()
+        self.started_only: deque[_Call] = deque()  # calls for a worker that has started (`submit`)
         self.closing = False
         self.free_started = 0  # lanes waiting for calls whose worker has started
         self.lanes: list[threading.Thread] = []
@@ -137,7 +175,10 @@ class Workers:
     def _worker(self) -> _Worker:
         worker = getattr(self.local, "worker", None)
         if worker is None:
-            worker = self.local.worker = _Worker()
+            global _early
+            with self.lock:
+                early, _early = _early, None
+            worker = self.local.worker = early or _Worker()
             with self.lock:
                 self.started.append(worker)
         return worker
@@ -149,15 +190,15 @@ class Workers:
                     started = getattr(self.local, "worker", None) is not None
                     # A lane whose worker has not started leaves a shared call to a lane whose
                     # worker has and is free: starting a process costs more than most calls.
-                    if self.pinned[lane] or (self.shared and (started or not self.free_started)):
+                    if self.pinned[lane] or (self.shared and (started or not self.free_started)) or (started and self.started_only):
                         break
-                    if self.closing and not self.shared:
+                    if self.closing and not self.shared and not (started and self.started_only):
                         self.ready.notify_all()  # lanes left waiting on this one look again
                         return  # nothing left
                     self.free_started += started
                     self.ready.wait()
                     self.free_started -= started
-                future, fn, args = (self.pinned[lane] or self.shared).popleft()
+                future, fn, args = (self.pinned[lane] or (self.shared if self.shared and (started or not self.free_started) else self.started_only)).popleft()
                 if self.shared:
                     self.ready.notify_all()  # the next may go to another lane, started or not
             if not future.set_running_or_notify_cancel():
@@ -167,12 +208,15 @@ class Workers:
             except BaseException as exc:  # noqa: BLE001 - handed to whoever asks for the result
                 future.set_exception(exc)
 
-    def submit(self, fn: Callable[..., T], *args: Any, lane: int | None = None) -> Future[T]:
-        """`fn(*args)` in a worker: in lane `lane`'s if given, else in the first that is free."""
+    def submit(self, fn: Callable[..., T], *args: Any, lane: int | None = None, spawn: bool = True) -> Future[T]:
+        """`fn(*args)` in a worker: in lane `lane`'s if given, else in the first that is free;
+        without `spawn`, in a worker that has started only (a call shorter than starting one,
+        which whoever waits for it may run itself: `wait`)."""
         future: Future[T] = Future()
         if self.lanes:
             with self.ready:
-                (self.shared if lane is None else self.pinned[lane % self.jobs]).append((future, fn, args))
+                queue = self.shared if spawn else self.started_only
+                (queue if lane is None else self.pinned[lane % self.jobs]).append((future, fn, args))
                 self.ready.notify_all()
             return future
         try:
@@ -180,6 +224,24 @@ class Workers:
         except Exception as exc:  # noqa: BLE001 - handed to whoever asks for the result
             future.set_exception(exc)
         return future
+
+    def wait(self, future: Future[T]) -> T:
+        """`future`'s result; a call no worker has taken yet runs here, now (this process
+        would only wait for it)."""
+        found = None
+        with self.ready:
+            for queue in (*self.pinned, self.shared, self.started_only):
+                found = next((call for call in queue if call[0] is future), None)
+                if found is not None:
+                    queue.remove(found)
+                    break
+        if found is not None and future.set_running_or_notify_cancel():
+            _, fn, args = found
+            try:
+                future.set_result(fn(*args))
+            except Exception as exc:  # noqa: BLE001 - raised by result() below
+                future.set_exception(exc)
+        return future.result()
 
     def start(self) -> None:
         """Start lane 0's worker process, importing what the first call (the models) needs meanwhile."""
@@ -194,7 +256,7 @@ class Workers:
         with self.ready:
             self.closing = True
             if abort:
-                for queue in (*self.pinned, self.shared):
+                for queue in (*self.pinned, self.shared, self.started_only):
                     while queue:
                         queue.popleft()[0].cancel()
             self.ready.notify_all()

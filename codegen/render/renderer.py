@@ -529,7 +529,7 @@ class Renderer:
             )
         with self.stage("verify"):
             compiled += start({"models.py": files["models.py"]}, workers, self.store)
-            verify.finish(compiled, files, self.store)
+            verify.finish(compiled, files, workers, self.store)
         return files
 
     @staticmethod

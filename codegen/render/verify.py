@@ -98,16 +98,18 @@ def start(files: dict[str, str], workers: Workers, store: Store | None = None) -
         for i in range(0, len(pending), 4):
             batch = pending[i : i + 4]
             keys = [key for key, _ in batch] + ([whole] if i + 4 >= len(pending) else [])
-            jobs.append((name, workers.submit(check_runs, name, [run for _, run in batch]), keys))
+            # In a worker already started (starting one costs more than a few runs' compile),
+            # or here, if none has taken it by the time `finish` wants its result.
+            jobs.append((name, workers.submit(check_runs, name, [run for _, run in batch], spawn=False), keys))
     return jobs
 
 
-def finish(jobs: list[Job], files: dict[str, str], store: Store | None = None) -> None:
+def finish(jobs: list[Job], files: dict[str, str], workers: Workers, store: Store | None = None) -> None:
     """GeneratedCodeError for the first file a job found not to compile (if it does not compile
     whole either: a run failing alone was only cut badly); what compiled goes to `store`."""
     compiled: list[str] = []
     for name, job, keys in jobs:
-        if job.result() is None:
+        if workers.wait(job) is None:
             compiled += keys
             continue
         error = compile_error(name, files[name])
